@@ -1,0 +1,1 @@
+"""Pure dispatch model: aggregates, value objects, rules, errors and the Dispatch application."""

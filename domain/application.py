@@ -1,0 +1,441 @@
+"""The Dispatch application: the use cases of the dispatch centre over the event store."""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from domain.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    HospitalNotFound,
+    IncidentNotFound,
+    InvalidTransition,
+    InvalidValue,
+    StationNotFound,
+    UnitNotFound,
+)
+from domain.incident import Incident
+from domain.reference import Hospital, Station, hospital_id_for, station_id_for
+from domain.transcodings import register_domain_transcodings
+from domain.unit import Unit, unit_id_for
+from domain.values import (
+    IncidentSource,
+    Position,
+    Priority,
+    UnitKind,
+    UnitStatus,
+    require_aware,
+    require_text,
+)
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], UUID]
+A = TypeVar("A", Incident, Unit, Station, Hospital)
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    """The real clock (UTC-aware); simulations inject their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class UnitChoice:
+    """A unit the dispatcher chose, with the distance and ETA shown when choosing."""
+
+    unit_id: UUID
+    distance_m: float | None = None
+    eta_s: float | None = None
+
+
+@dataclass(frozen=True)
+class PositionPolicy:
+    """When a reported position becomes an event: moved far enough, or old enough."""
+
+    min_move_m: float = 200.0
+    max_age: timedelta = timedelta(seconds=60)
+
+
+def _approx_distance_m(a: Position, b: Position) -> float:
+    """Haversine distance on a sphere; good enough for a recording threshold."""
+    rlat1, rlat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = rlat2 - rlat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+class Dispatch(Application[UUID]):
+    """Incidents, units, stations and hospitals; every command is saved as events."""
+
+    name = "Dispatch"
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock = utc_now,
+        new_id: IdFactory = uuid.uuid4,
+        position_policy: PositionPolicy | None = None,
+    ) -> None:
+        super().__init__(env)
+        self.clock = clock
+        self.new_id = new_id
+        self.position_policy = position_policy or PositionPolicy()
+        self._listeners: list[Callable[[int], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    # --- infrastructure hooks -----------------------------------------------------------
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(max_notification_id)` after each save (a wake-up hint only)."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        """Stop calling a listener added before."""
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if not recordings:
+            return
+        top = max(r.notification.id for r in recordings)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(top)
+
+    def _now(self) -> datetime:
+        return require_aware("clock", self.clock())
+
+    def _store(self, *aggregates: Any, creating: str | None = None) -> int:
+        """Save aggregates atomically; map the store's conflict to a domain error."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            if creating is not None:
+                raise AlreadyExists(f"{creating} already exists") from None
+            raise ConcurrentChange(
+                "another command changed the same record first; reload and retry"
+            ) from None
+        return max((r.notification.id for r in recordings), default=0)
+
+    @staticmethod
+    def _retry(command: Callable[[], T], attempts: int = 3) -> T:
+        """Re-run a self-validating command that lost an optimistic-concurrency race."""
+        for _ in range(attempts - 1):
+            try:
+                return command()
+            except ConcurrentChange:
+                continue
+        return command()
+
+    def _get(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
+        try:
+            aggregate: object = self.repository.get(ident)
+        except AggregateNotFoundError:
+            raise missing(ident) from None
+        if not isinstance(aggregate, cls):
+            raise missing(ident)
+        return aggregate
+
+    # --- queries ----------------------------------------------------------------------
+
+    def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
+        """The incident as it is now (or at a given version)."""
+        if version is None:
+            return self._get(Incident, incident_id, IncidentNotFound)
+        try:
+            aggregate: object = self.repository.get(incident_id, version=version)
+        except AggregateNotFoundError:
+            raise IncidentNotFound(incident_id) from None
+        if not isinstance(aggregate, Incident):
+            raise IncidentNotFound(incident_id)
+        return aggregate
+
+    def get_unit(self, unit_id: UUID) -> Unit:
+        """The unit as it is now."""
+        return self._get(Unit, unit_id, UnitNotFound)
+
+    def find_unit(self, call_sign: str) -> Unit:
+        """The unit with this call sign."""
+        try:
+            return self.get_unit(unit_id_for(call_sign))
+        except UnitNotFound:
+            raise UnitNotFound(call_sign) from None
+
+    def get_station(self, station_id: UUID) -> Station:
+        """A station by id."""
+        return self._get(Station, station_id, StationNotFound)
+
+    def get_hospital(self, hospital_id: UUID) -> Hospital:
+        """A hospital by id."""
+        return self._get(Hospital, hospital_id, HospitalNotFound)
+
+    # --- reference data ----------------------------------------------------------------
+
+    def register_station(self, code: str, name: str, location: Position, actor: str) -> UUID:
+        """Add a station; its code is its natural key."""
+        code = require_text("code", code, 40)
+        station = Station(
+            id=station_id_for(code),
+            code=code,
+            name=require_text("name", name, 200),
+            location=location,
+            actor=actor,
+            at=self._now(),
+        )
+        self._store(station, creating=f"station {code}")
+        return station.id
+
+    def register_hospital(
+        self, code: str, name: str, location: Position, services: Iterable[str], actor: str
+    ) -> UUID:
+        """Add a receiving hospital; its code is its natural key."""
+        code = require_text("code", code, 40)
+        hospital = Hospital(
+            id=hospital_id_for(code),
+            code=code,
+            name=require_text("name", name, 200),
+            location=location,
+            services=sorted({s.strip().lower() for s in services if s.strip()}),
+            actor=actor,
+            at=self._now(),
+        )
+        self._store(hospital, creating=f"hospital {code}")
+        return hospital.id
+
+    def register_unit(
+        self,
+        call_sign: str,
+        kind: UnitKind,
+        actor: str,
+        *,
+        capabilities: Iterable[str] = (),
+        station_id: UUID | None = None,
+        home: Position | None = None,
+    ) -> UUID:
+        """Put a response team on the roster, available at its station (or home point)."""
+        call_sign = require_text("call_sign", call_sign, 20).upper()
+        if station_id is not None:
+            station = self.get_station(station_id)
+            home = home or station.location
+        if home is None:
+            raise InvalidValue("home", "a unit needs a station or a home position")
+        unit = Unit(
+            id=unit_id_for(call_sign),
+            call_sign=call_sign,
+            kind=UnitKind(kind),
+            capabilities=sorted({c.strip().lower() for c in capabilities if c.strip()}),
+            station_id=station_id,
+            home=home,
+            actor=actor,
+            at=self._now(),
+        )
+        self._store(unit, creating=f"unit {call_sign}")
+        return unit.id
+
+    # --- incidents --------------------------------------------------------------------
+
+    def report_incident(
+        self,
+        *,
+        location: Position,
+        address: str,
+        nature: str,
+        priority: Priority,
+        actor: str,
+        determinant: str = "",
+        callback: str | None = None,
+        source: IncidentSource = IncidentSource.PHONE,
+        call_received_at: datetime | None = None,
+    ) -> UUID:
+        """Open an incident for a call; returns its id."""
+        now = self._now()
+        received = require_aware("call_received_at", call_received_at or now)
+        if received > now + timedelta(minutes=5):
+            raise InvalidValue("call_received_at", "is in the future")
+        incident = Incident(
+            id=self.new_id(),
+            call_received_at=received,
+            location=location,
+            address=address.strip(),
+            nature=require_text("nature", nature, 200),
+            priority=Priority(priority),
+            determinant=determinant.strip(),
+            callback=(callback or "").strip() or None,
+            source=IncidentSource(source),
+            actor=actor,
+            at=now,
+        )
+        self._store(incident)
+        return incident.id
+
+    def change_priority(
+        self, incident_id: UUID, priority: Priority, actor: str, determinant: str = ""
+    ) -> None:
+        """Re-triage an open incident."""
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            incident.change_priority(Priority(priority), determinant.strip(), actor, self._now())
+            self._store(incident)
+
+        self._retry(command)
+
+    def correct_location(
+        self, incident_id: UUID, location: Position, address: str, actor: str
+    ) -> None:
+        """Move an open incident to its corrected location."""
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            incident.correct_location(location, address.strip(), actor, self._now())
+            self._store(incident)
+
+        self._retry(command)
+
+    def add_note(self, incident_id: UUID, text: str, actor: str) -> None:
+        """Append a note to an incident."""
+        text = require_text("text", text, 4000)
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            incident.add_note(text, actor, self._now())
+            self._store(incident)
+
+        self._retry(command)
+
+    def assign_units(self, incident_id: UUID, choices: Sequence[UnitChoice], actor: str) -> int:
+        """Dispatch units to an incident: the units and the incident are saved in one save.
+
+        Of concurrent assignments of the same unit exactly one wins; the others raise a
+        Conflict (the unit is no longer available, or the race was lost). Returns the
+        notification position of the save.
+        """
+        if not choices:
+            raise InvalidValue("units", "choose at least one unit")
+        if len({c.unit_id for c in choices}) != len(choices):
+            raise InvalidValue("units", "a unit is listed twice")
+        incident = self.get_incident(incident_id)
+        incident.require_open()
+        units = [self.get_unit(c.unit_id) for c in choices]
+        at = self._now()
+        for unit, choice in zip(units, choices, strict=True):
+            unit.dispatch(incident.id, actor, at)
+            incident.assign_unit(
+                unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
+            )
+        return self._store(incident, *units)
+
+    def release_unit(self, incident_id: UUID, unit_id: UUID, reason: str, actor: str) -> None:
+        """Take a unit off an incident (re-assignment, cancellation); it becomes available."""
+        reason = require_text("reason", reason, 500)
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            unit = self.get_unit(unit_id)
+            incident.require_active_unit(unit.id, unit.call_sign)
+            at = self._now()
+            unit.release(incident.id, reason, actor, at)
+            incident.release_unit(unit.id, unit.call_sign, reason, actor, at)
+            self._store(incident, unit)
+
+        self._retry(command)
+
+    def update_unit_status(
+        self, unit_id: UUID, status: UnitStatus, actor: str, reason: str = ""
+    ) -> None:
+        """Move a unit along its lifecycle; finishing a run also clears it from its incident."""
+
+        def command() -> None:
+            unit = self.get_unit(unit_id)
+            at = self._now()
+            incident_id = unit.incident_id
+            unit.change_status(UnitStatus(status), actor, at, reason.strip())
+            if incident_id is not None and not unit.status.is_committed:
+                incident = self.get_incident(incident_id)
+                incident.clear_unit(unit.id, unit.call_sign, actor, at)
+                self._store(unit, incident)
+            else:
+                self._store(unit)
+
+        self._retry(command)
+
+    def report_position(
+        self, unit_id: UUID, position: Position, actor: str, at: datetime | None = None
+    ) -> bool:
+        """Take a position report; record it as an event only when it matters.
+
+        Returns True when an event was recorded (moved beyond the threshold, or the last
+        recorded position is older than the sampling interval).
+        """
+        when = require_aware("at", at or self._now())
+
+        def command() -> bool:
+            unit = self.get_unit(unit_id)
+            if when <= unit.position_at:
+                return False
+            moved = _approx_distance_m(unit.position, position)
+            aged = when - unit.position_at >= self.position_policy.max_age
+            if moved < self.position_policy.min_move_m and not aged:
+                return False
+            unit.report_position(position, actor, when)
+            self._store(unit)
+            return True
+
+        return self._retry(command)
+
+    def close_incident(self, incident_id: UUID, disposition: str, actor: str) -> None:
+        """Close an incident whose units have all cleared."""
+        disposition = require_text("disposition", disposition, 500)
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            incident.close(disposition, actor, self._now())
+            self._store(incident)
+
+        self._retry(command)
+
+    def cancel_incident(self, incident_id: UUID, reason: str, actor: str) -> None:
+        """Cancel an incident and release its active units, all in one save."""
+        reason = require_text("reason", reason, 500)
+
+        def command() -> None:
+            incident = self.get_incident(incident_id)
+            incident.require_open()
+            at = self._now()
+            units = [self.get_unit(u) for u in incident.active_unit_ids]
+            for unit in units:
+                if unit.status not in (
+                    UnitStatus.DISPATCHED,
+                    UnitStatus.EN_ROUTE,
+                    UnitStatus.ON_SCENE,
+                ):
+                    raise InvalidTransition(
+                        f"incident {incident.id}",
+                        incident.status.value,
+                        "cancelled",
+                        f"unit {unit.call_sign} is {unit.status.value}",
+                    )
+                unit.release(incident.id, f"incident cancelled: {reason}", actor, at)
+                incident.release_unit(unit.id, unit.call_sign, "incident cancelled", actor, at)
+            incident.cancel(reason, actor, at)
+            self._store(incident, *units)
+
+        self._retry(command)

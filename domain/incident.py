@@ -1,0 +1,260 @@
+"""The Incident aggregate: one emergency call and everything done about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
+from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
+
+
+@dataclass(frozen=True)
+class Note:
+    """A free-text note on an incident."""
+
+    text: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One unit's assignment to the incident; inactive once released or cleared."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    assigned_at: datetime
+    assigned_by: str
+    distance_m: float | None
+    eta_s: float | None
+    active: bool = True
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+class Incident(Aggregate):
+    """An emergency incident: reported, assigned units, notes, then closed or cancelled."""
+
+    TOPIC = "najda:Incident"
+
+    class Created(Aggregate.Created):
+        """Base of the incident's creation event (never stored itself)."""
+
+        TOPIC = "najda:Incident.Created"
+
+    @event("Reported", topic="najda:Incident.Reported")
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        call_received_at: datetime,
+        location: Position,
+        address: str,
+        nature: str,
+        priority: Priority,
+        determinant: str,
+        callback: str | None,
+        source: IncidentSource,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.call_received_at = call_received_at
+        self.location = location
+        self.address = address
+        self.nature = nature
+        self.priority = Priority(priority)
+        self.determinant = determinant
+        self.callback = callback
+        self.source = IncidentSource(source)
+        self.reported_by = actor
+        self.reported_at = at
+        self.status = IncidentStatus.PENDING
+        self.notes: list[Note] = []
+        self.assignments: dict[UUID, Assignment] = {}
+        self.ended_at: datetime | None = None
+        self.disposition: str | None = None
+        self.last_actor = actor
+        self.last_at = at
+
+    # --- queries -------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True until the incident is closed or cancelled."""
+        return self.status.is_open
+
+    @property
+    def active_unit_ids(self) -> list[UUID]:
+        """Units assigned and not yet released or cleared, in assignment order."""
+        return [a.unit_id for a in self.assignments.values() if a.active]
+
+    def require_open(self) -> None:
+        """Raise IncidentNotOpen unless the incident is pending or dispatched."""
+        if not self.is_open:
+            raise IncidentNotOpen(self.id, self.status.value)
+
+    def require_active_unit(self, unit_id: UUID, call_sign: str) -> None:
+        """Raise UnitNotOnIncident unless the unit is actively assigned here."""
+        assignment = self.assignments.get(unit_id)
+        if assignment is None or not assignment.active:
+            raise UnitNotOnIncident(call_sign, self.id)
+
+    # --- commands (validate, then trigger an event) ---------------------------------------
+
+    def change_priority(
+        self, priority: Priority, determinant: str, actor: str, at: datetime
+    ) -> None:
+        """Re-triage the incident."""
+        self.require_open()
+        self._priority_changed(priority=priority, determinant=determinant, actor=actor, at=at)
+
+    def correct_location(self, location: Position, address: str, actor: str, at: datetime) -> None:
+        """Move the incident to a corrected location."""
+        self.require_open()
+        self._location_corrected(location=location, address=address, actor=actor, at=at)
+
+    def add_note(self, text: str, actor: str, at: datetime) -> None:
+        """Append a note (allowed on closed incidents too, for late information)."""
+        self._note_added(text=text, actor=actor, at=at)
+
+    def assign_unit(
+        self,
+        unit_id: UUID,
+        call_sign: str,
+        kind: UnitKind,
+        distance_m: float | None,
+        eta_s: float | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """Record that a unit was dispatched to this incident."""
+        self.require_open()
+        self._unit_assigned(
+            unit_id=unit_id,
+            call_sign=call_sign,
+            kind=kind,
+            distance_m=distance_m,
+            eta_s=eta_s,
+            actor=actor,
+            at=at,
+        )
+
+    def release_unit(
+        self, unit_id: UUID, call_sign: str, reason: str, actor: str, at: datetime
+    ) -> None:
+        """Record that a unit was taken off this incident before finishing."""
+        self.require_active_unit(unit_id, call_sign)
+        self._unit_released(unit_id=unit_id, reason=reason, actor=actor, at=at)
+
+    def clear_unit(self, unit_id: UUID, call_sign: str, actor: str, at: datetime) -> None:
+        """Record that a unit finished its work on this incident and is back in service."""
+        self.require_active_unit(unit_id, call_sign)
+        self._unit_cleared(unit_id=unit_id, actor=actor, at=at)
+
+    def close(self, disposition: str, actor: str, at: datetime) -> None:
+        """Close the incident once every unit has cleared."""
+        self.require_open()
+        active = [a.call_sign for a in self.assignments.values() if a.active]
+        if active:
+            raise IncidentHasActiveUnits(self.id, active)
+        self._closed(disposition=disposition, actor=actor, at=at)
+
+    def cancel(self, reason: str, actor: str, at: datetime) -> None:
+        """Cancel the incident; the caller releases its active units in the same save."""
+        self.require_open()
+        self._cancelled(reason=reason, actor=actor, at=at)
+
+    # --- events (assign values only; they run again on every replay) ---------------------
+
+    def _touch(self, actor: str, at: datetime) -> None:
+        self.last_actor = actor
+        self.last_at = at
+
+    @event("PriorityChanged", topic="najda:Incident.PriorityChanged")
+    def _priority_changed(
+        self, priority: Priority, determinant: str, actor: str, at: datetime
+    ) -> None:
+        self.priority = Priority(priority)
+        self.determinant = determinant
+        self._touch(actor, at)
+
+    @event("LocationCorrected", topic="najda:Incident.LocationCorrected")
+    def _location_corrected(
+        self, location: Position, address: str, actor: str, at: datetime
+    ) -> None:
+        self.location = location
+        self.address = address
+        self._touch(actor, at)
+
+    @event("NoteAdded", topic="najda:Incident.NoteAdded")
+    def _note_added(self, text: str, actor: str, at: datetime) -> None:
+        self.notes.append(Note(text=text, actor=actor, at=at))
+        self._touch(actor, at)
+
+    @event("UnitAssigned", topic="najda:Incident.UnitAssigned")
+    def _unit_assigned(
+        self,
+        unit_id: UUID,
+        call_sign: str,
+        kind: UnitKind,
+        distance_m: float | None,
+        eta_s: float | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.assignments[unit_id] = Assignment(
+            unit_id=unit_id,
+            call_sign=call_sign,
+            kind=UnitKind(kind),
+            assigned_at=at,
+            assigned_by=actor,
+            distance_m=distance_m,
+            eta_s=eta_s,
+        )
+        self.status = IncidentStatus.DISPATCHED
+        self._touch(actor, at)
+
+    @event("UnitReleased", topic="najda:Incident.UnitReleased")
+    def _unit_released(self, unit_id: UUID, reason: str, actor: str, at: datetime) -> None:
+        self._end_assignment(unit_id, at, reason)
+        self._touch(actor, at)
+
+    @event("UnitCleared", topic="najda:Incident.UnitCleared")
+    def _unit_cleared(self, unit_id: UUID, actor: str, at: datetime) -> None:
+        self._end_assignment(unit_id, at, "cleared")
+        self._touch(actor, at)
+
+    def _end_assignment(self, unit_id: UUID, at: datetime, reason: str) -> None:
+        current = self.assignments[unit_id]
+        self.assignments[unit_id] = replace(current, active=False, ended_at=at, end_reason=reason)
+
+    @event("Closed", topic="najda:Incident.Closed")
+    def _closed(self, disposition: str, actor: str, at: datetime) -> None:
+        self.status = IncidentStatus.CLOSED
+        self.disposition = disposition
+        self.ended_at = at
+        self._touch(actor, at)
+
+    @event("Cancelled", topic="najda:Incident.Cancelled")
+    def _cancelled(self, reason: str, actor: str, at: datetime) -> None:
+        self.status = IncidentStatus.CANCELLED
+        self.disposition = reason
+        self.ended_at = at
+        self._touch(actor, at)
+
+    def summary(self) -> dict[str, Any]:
+        """Plain fields for read models and responses."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "priority": self.priority,
+            "nature": self.nature,
+            "location": self.location,
+            "address": self.address,
+        }

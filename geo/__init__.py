@@ -1,0 +1,1 @@
+"""Pure geometry and travel time: geodesic distance, speed models, spatial index."""

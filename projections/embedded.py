@@ -1,0 +1,225 @@
+"""In-memory read models: unit locator (sphere k-d tree) and incident board."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from domain.values import UnitKind, UnitStatus
+from geo.distance import chord_to_m, unit_vectors
+from geo.speed import SpeedModel
+from projections.base import Tracked
+from projections.changes import (
+    BoardChange,
+    BoardRow,
+    BoardUnitStatus,
+    IncidentEnded,
+    IncidentOpened,
+    IncidentPatched,
+    IncidentUnitAdded,
+    IncidentUnitRemoved,
+    UnitMoved,
+    UnitRow,
+    UnitStatusSet,
+    UnitUpserted,
+    board_change,
+    locator_change,
+    next_incident_id,
+)
+from projections.locator import Candidate, Query, rank
+
+
+class _KindIndex:
+    """A k-d tree over the available units of one kind (rebuilt lazily when dirty)."""
+
+    def __init__(self) -> None:
+        self.ids: list[UUID] = []
+        self.tree: cKDTree | None = None
+        self.dirty = True
+
+    def rebuild(self, rows: Sequence[UnitRow]) -> None:
+        self.ids = [r.unit_id for r in rows]
+        if rows:
+            xyz = unit_vectors(np.array([r.lat for r in rows]), np.array([r.lon for r in rows]))
+            self.tree = cKDTree(xyz)
+        else:
+            self.tree = None
+        self.dirty = False
+
+
+class EmbeddedLocator:
+    """Unit locator held in memory; rebuilt from the log by catch-up at start."""
+
+    name = "unit_locator"
+
+    def __init__(self, speed: SpeedModel | None = None) -> None:
+        self.speed = speed or SpeedModel()
+        self._rows: dict[UUID, UnitRow] = {}
+        self._position = 0
+        self._indexes: dict[UnitKind, _KindIndex] = {k: _KindIndex() for k in UnitKind}
+
+    async def position(self) -> int:
+        return self._position
+
+    async def reset(self) -> None:
+        self._rows.clear()
+        self._position = 0
+        for index in self._indexes.values():
+            index.dirty = True
+
+    async def apply(self, batch: Sequence[Tracked]) -> None:
+        for item in batch:
+            if item.position <= self._position:
+                continue
+            change = locator_change(item)
+            if change is not None:
+                self._apply(change)
+            self._position = item.position
+
+    def _apply(self, change: UnitUpserted | UnitStatusSet | UnitMoved) -> None:
+        if isinstance(change, UnitUpserted):
+            self._rows[change.row.unit_id] = change.row
+            self._indexes[change.row.kind].dirty = True
+            return
+        row = self._rows.get(change.unit_id)
+        if row is None:
+            return
+        if isinstance(change, UnitStatusSet):
+            row = replace(
+                row,
+                status=change.status,
+                incident_id=next_incident_id(row.incident_id, change),
+                status_at=change.at,
+            )
+        elif change.at > row.position_at:
+            row = replace(row, lat=change.lat, lon=change.lon, position_at=change.at)
+        else:
+            return
+        self._rows[row.unit_id] = row
+        self._indexes[row.kind].dirty = True
+
+    async def update_position(self, unit_id: UUID, lat: float, lon: float, at: datetime) -> bool:
+        row = self._rows.get(unit_id)
+        if row is None or at <= row.position_at:
+            return False
+        self._apply(UnitMoved(unit_id, lat, lon, at))
+        return True
+
+    async def get(self, unit_id: UUID) -> UnitRow | None:
+        return self._rows.get(unit_id)
+
+    async def all_units(self) -> list[UnitRow]:
+        return sorted(self._rows.values(), key=lambda r: r.call_sign)
+
+    def _index(self, kind: UnitKind) -> _KindIndex:
+        index = self._indexes[kind]
+        if index.dirty:
+            index.rebuild([r for r in self._rows.values() if r.kind is kind and r.available])
+        return index
+
+    async def nearest(self, query: Query) -> list[Candidate]:
+        kinds = query.kinds if query.kinds is not None else frozenset(UnitKind)
+        point = unit_vectors(np.array([query.lat]), np.array([query.lon]))[0]
+        fetch = max(2 * query.limit, query.limit + 8)
+        while True:
+            rows: list[UnitRow] = []
+            bound: float | None = None
+            for kind in sorted(kinds, key=lambda k: k.value):
+                index = self._index(kind)
+                if index.tree is None:
+                    continue
+                k = min(fetch, len(index.ids))
+                dist, idx = index.tree.query(point, k=k)
+                dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
+                rows.extend(self._rows[index.ids[int(i)]] for i in idx)
+                if k < len(index.ids):
+                    kth = float(chord_to_m(float(dist[-1])))
+                    bound = kth if bound is None else min(bound, kth)
+            ranked = rank(query, rows, self.speed, bound)
+            if ranked is not None:
+                return ranked
+            fetch *= 4
+
+
+class EmbeddedBoard:
+    """Incident board held in memory: open incidents with priority, status and units."""
+
+    name = "incident_board"
+
+    def __init__(self) -> None:
+        self._rows: dict[UUID, BoardRow] = {}
+        self._unit_incident: dict[UUID, UUID] = {}
+        self._position = 0
+
+    async def position(self) -> int:
+        return self._position
+
+    async def reset(self) -> None:
+        self._rows.clear()
+        self._unit_incident.clear()
+        self._position = 0
+
+    async def apply(self, batch: Sequence[Tracked]) -> None:
+        for item in batch:
+            if item.position <= self._position:
+                continue
+            change = board_change(item)
+            if change is not None:
+                self._apply(change)
+            self._position = item.position
+
+    def _apply(self, change: BoardChange) -> None:
+        if isinstance(change, IncidentOpened):
+            self._rows[change.row.incident_id] = change.row
+        elif isinstance(change, IncidentEnded):
+            row = self._rows.pop(change.incident_id, None)
+            for unit in row.units if row else ():
+                self._unit_incident.pop(unit.unit_id, None)
+        elif isinstance(change, BoardUnitStatus):
+            incident_id = self._unit_incident.get(change.unit_id)
+            row = self._rows.get(incident_id) if incident_id else None
+            if row is not None:
+                units = tuple(
+                    replace(u, status=change.status) if u.unit_id == change.unit_id else u
+                    for u in row.units
+                )
+                self._rows[row.incident_id] = replace(row, units=units, updated_at=change.at)
+        else:
+            self._apply_incident(change)
+
+    def _apply_incident(
+        self, change: IncidentPatched | IncidentUnitAdded | IncidentUnitRemoved
+    ) -> None:
+        row = self._rows.get(change.incident_id)
+        if row is None:
+            return
+        if isinstance(change, IncidentPatched):
+            row = replace(row, **change.fields, updated_at=change.at)  # type: ignore[arg-type]
+        elif isinstance(change, IncidentUnitAdded):
+            units = (*row.units, change.unit)
+            row = replace(row, units=units, dispatched=True, updated_at=change.at)
+            self._unit_incident[change.unit.unit_id] = row.incident_id
+        else:
+            units = tuple(u for u in row.units if u.unit_id != change.unit_id)
+            row = replace(row, units=units, updated_at=change.at)
+            self._unit_incident.pop(change.unit_id, None)
+        self._rows[row.incident_id] = row
+
+    async def open_incidents(self) -> list[BoardRow]:
+        """Open incidents, most urgent first, then oldest first."""
+        return sorted(
+            self._rows.values(),
+            key=lambda r: (-r.priority.rank, r.call_received_at, str(r.incident_id)),
+        )
+
+    async def get(self, incident_id: UUID) -> BoardRow | None:
+        """One open incident's row."""
+        return self._rows.get(incident_id)
+
+
+__all__ = ["EmbeddedBoard", "EmbeddedLocator", "UnitStatus"]

@@ -1,0 +1,121 @@
+"""The unit locator interface: nearest available units meeting kinds and capabilities."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.values import UnitKind, UnitStatus
+from geo.distance import SPHERE_ERROR, geodesic_many_m
+from geo.speed import SpeedModel
+from projections.base import Projection
+from projections.changes import UnitRow
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit proposed for an incident, with its distance and ETA."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    capabilities: tuple[str, ...]
+    status: UnitStatus
+    lat: float
+    lon: float
+    position_at: datetime
+    distance_m: float
+    eta_s: float
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to look for: a point, acceptable kinds (None = any), required capabilities."""
+
+    lat: float
+    lon: float
+    kinds: frozenset[UnitKind] | None = None
+    capabilities: frozenset[str] = frozenset()
+    limit: int = 5
+    exclude: frozenset[UUID] = frozenset()
+
+    def accepts(self, row: UnitRow) -> bool:
+        """True when an available row matches kinds, capabilities and exclusions."""
+        return (
+            row.available
+            and (self.kinds is None or row.kind in self.kinds)
+            and self.capabilities.issubset(row.capabilities)
+            and row.unit_id not in self.exclude
+        )
+
+
+class UnitLocator(Projection, Protocol):
+    """A projection of every unit's status and latest position, with a nearest query."""
+
+    speed: SpeedModel
+
+    async def nearest(self, query: Query) -> list[Candidate]:
+        """The `limit` nearest matching available units by geodesic distance (ties by call sign)."""
+        ...
+
+    async def get(self, unit_id: UUID) -> UnitRow | None:
+        """One unit's row."""
+        ...
+
+    async def all_units(self) -> list[UnitRow]:
+        """Every unit, ordered by call sign."""
+        ...
+
+    async def update_position(self, unit_id: UUID, lat: float, lon: float, at: datetime) -> bool:
+        """Set the latest position directly (AVL), if newer than the one held."""
+        ...
+
+
+def rank(
+    query: Query,
+    rows: Sequence[UnitRow],
+    speed: SpeedModel,
+    approx_bound_m: float | None,
+) -> list[Candidate] | None:
+    """Rank candidate rows by geodesic distance; None when the candidate set may be incomplete.
+
+    `approx_bound_m` is the great-circle distance below which every matching unit is known
+    to be among `rows` (None: `rows` holds every matching unit). The answer is exact when the
+    `limit`-th geodesic distance is inside that bound, allowing for the sphere's error.
+    """
+    matching = [r for r in rows if query.accepts(r)]
+    distances = geodesic_many_m(
+        query.lat, query.lon, [r.lat for r in matching], [r.lon for r in matching]
+    )
+    order = sorted(
+        range(len(matching)), key=lambda i: (round(float(distances[i]), 3), matching[i].call_sign)
+    )
+    top = order[: query.limit]
+    if approx_bound_m is not None:
+        if len(top) < query.limit:
+            return None
+        if float(distances[top[-1]]) >= approx_bound_m * (1 - SPHERE_ERROR):
+            return None
+    return [
+        Candidate(
+            unit_id=matching[i].unit_id,
+            call_sign=matching[i].call_sign,
+            kind=matching[i].kind,
+            capabilities=matching[i].capabilities,
+            status=matching[i].status,
+            lat=matching[i].lat,
+            lon=matching[i].lon,
+            position_at=matching[i].position_at,
+            distance_m=round(float(distances[i]), 3),
+            eta_s=round(speed.eta_s(float(distances[i])), 1),
+        )
+        for i in top
+    ]
+
+
+def accepted_kinds(kinds: Collection[UnitKind] | None) -> frozenset[UnitKind] | None:
+    """Normalise a kinds filter (empty or None means any kind)."""
+    return frozenset(kinds) if kinds else None

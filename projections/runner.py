@@ -1,0 +1,119 @@
+"""Follows the notification log after each projection's tracking position (catch-up, then live)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from projections.base import NotificationSource, Projection
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionRunner:
+    """Feeds projections from the log; wake-ups are hints, a poll bounds any missed one."""
+
+    def __init__(
+        self,
+        source: NotificationSource,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self.source = source
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.positions: dict[str, int] = {}
+        self.error: BaseException | None = None
+
+    # --- control ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catch up fully, then follow the log in a background task."""
+        self._loop = asyncio.get_running_loop()
+        await self.catch_up()
+        self._task = asyncio.create_task(self._follow(), name="projection-runner")
+
+    async def stop(self) -> None:
+        """Stop following (the read models keep their positions)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self, _position: int | None = None) -> None:
+        """Hint that new events exist; safe to call from any thread."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # loop closed between check and call
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # --- work ---------------------------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        """Apply everything recorded so far to every projection; returns the lowest position."""
+        while await self._step():
+            pass
+        return min(self.positions.values(), default=0)
+
+    async def _step(self) -> bool:
+        """One batch per group of projections at the same position; True if any work done."""
+        groups: dict[int, list[Projection]] = {}
+        for projection in self.projections:
+            position = await projection.position()
+            self.positions[projection.name] = position
+            groups.setdefault(position, []).append(projection)
+        worked = False
+        for position, members in sorted(groups.items()):
+            batch = await asyncio.to_thread(self.source.read, position, self.batch_size)
+            if not batch:
+                continue
+            worked = True
+            for projection in members:
+                await projection.apply(batch)
+                self.positions[projection.name] = batch[-1].position
+        if worked:
+            async with self._progress:
+                self._progress.notify_all()
+        return worked
+
+    async def _follow(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+            self._wake.clear()
+            try:
+                while await self._step():
+                    pass
+                self.error = None
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be briefly unreachable; retry next tick
+                self.error = exc
+                log.exception("projection runner step failed; retrying")
+
+    async def wait_for(self, position: int, timeout_s: float = 5.0) -> bool:
+        """Wait until every projection has applied `position`; False on timeout."""
+
+        def reached() -> bool:
+            return all(self.positions.get(p.name, 0) >= position for p in self.projections)
+
+        if reached():
+            return True
+        self._wake.set()
+        try:
+            async with self._progress:
+                await asyncio.wait_for(self._progress.wait_for(reached), timeout=timeout_s)
+        except TimeoutError:
+            return reached()
+        return True
