@@ -68,6 +68,10 @@ class ResponsePlan:
         behavioural = dict(default.behavioural)
         behavioural.update(parse(data.get("behavioural", {}), "behavioural"))
         pattern = data.get("behavioural_pattern", default.behavioural_pattern)
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError):
+            raise InvalidValue("behavioural_pattern", "must be a valid regex") from None
         return cls(by_priority=by_priority, behavioural=behavioural, behavioural_pattern=pattern)
 
 
@@ -78,14 +82,19 @@ def _parse_requirement(item: Any, where: str) -> Requirement:
         kinds = frozenset(UnitKind(k) for k in item["kinds"])
     except (KeyError, ValueError, TypeError):
         raise InvalidValue(f"{where}.kinds", "must list known unit kinds") from None
+    if not kinds:
+        raise InvalidValue(f"{where}.kinds", "must list at least one unit kind")
     count = item.get("count", 1)
     if not isinstance(count, int) or count < 1:
         raise InvalidValue(f"{where}.count", "must be a positive integer")
+    capabilities = item.get("capabilities", [])
+    if not isinstance(capabilities, list) or not all(isinstance(c, str) for c in capabilities):
+        raise InvalidValue(f"{where}.capabilities", "must be a list of strings")
     return Requirement(
         label=str(item.get("label", "/".join(sorted(k.value for k in kinds)))),
         kinds=kinds,
         count=count,
-        capabilities=frozenset(item.get("capabilities", ())),
+        capabilities=frozenset(c.strip().lower() for c in capabilities if c.strip()),
     )
 
 

@@ -29,7 +29,7 @@ class Priority(StrEnum):
     def parse(cls, text: str) -> Priority:
         """Accept the level letter, 'Ω', or the word 'OMEGA' (any case)."""
         cleaned = text.strip()
-        if cleaned.upper() == "OMEGA" or cleaned in ("Ω", "ω", "O"):
+        if cleaned.upper() in ("OMEGA", "Ω", "O"):
             return cls.OMEGA
         try:
             return cls(cleaned.upper())

@@ -39,6 +39,17 @@ def event_names(events: Sequence[object]) -> list[str]:
     return [type(e).__name__ for e in events]
 
 
+def declared_events(cls: type[Aggregate]) -> set[str]:
+    """Names of the stored event classes an aggregate class declares (not its bases)."""
+    return {
+        name
+        for name, value in vars(cls).items()
+        if isinstance(value, type)
+        and issubclass(value, Aggregate.Event)
+        and name not in ("Created", "Event")
+    }
+
+
 @dataclass(frozen=True)
 class Expected:
     """An expected new event: its type name and the attributes that matter."""
@@ -63,7 +74,9 @@ class Outcome(Generic[A]):
     def then(self, *expected: Expected) -> list[Event]:
         """Assert the command succeeded and produced exactly these new events, in order."""
         if self.error is not None:
-            raise AssertionError(f"expected events {[x.name for x in expected]}, got {self.error!r}")
+            raise AssertionError(
+                f"expected events {[x.name for x in expected]}, got {self.error!r}"
+            )
         assert event_names(self.new_events) == [x.name for x in expected]
         for event, want in zip(self.new_events, expected, strict=True):
             for attr, value in want.attrs.items():

@@ -1,0 +1,52 @@
+"""Stored event topics are pinned: renaming a module or class must not orphan stored events."""
+
+from __future__ import annotations
+
+from eventsourcing.utils import get_topic, resolve_topic
+
+from domain.incident import Incident
+from domain.reference import Hospital, Station
+from domain.unit import Unit
+
+PINNED = {
+    Incident: [
+        "Reported",
+        "PriorityChanged",
+        "LocationCorrected",
+        "NoteAdded",
+        "UnitAssigned",
+        "UnitReleased",
+        "UnitCleared",
+        "Closed",
+        "Cancelled",
+    ],
+    Unit: ["Registered", "Dispatched", "StatusChanged", "Released", "PositionReported"],
+    Station: ["Registered"],
+    Hospital: ["Registered"],
+}
+
+
+def test_every_event_class_is_stored_under_a_pinned_topic() -> None:
+    for aggregate, names in PINNED.items():
+        assert get_topic(aggregate) == f"najda:{aggregate.__name__}"
+        for name in names:
+            event_class = getattr(aggregate, name)
+            topic = f"najda:{aggregate.__name__}.{name}"
+            assert get_topic(event_class) == topic
+            assert resolve_topic(topic) is event_class
+
+
+def test_no_event_class_is_left_unpinned() -> None:
+    for aggregate, names in PINNED.items():
+        declared = {
+            key
+            for key, value in vars(aggregate).items()
+            if isinstance(value, type) and issubclass(value, aggregate.Event)
+        } - {"Event", "Created"}
+        assert declared == set(names), aggregate.__name__
+
+
+def test_application_name_is_pinned() -> None:
+    from domain.application import Dispatch
+
+    assert Dispatch.name == "Dispatch"
