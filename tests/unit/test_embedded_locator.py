@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from hypothesis import given, settings
@@ -17,7 +17,7 @@ from projections.base import Tracked
 from projections.embedded import EmbeddedLocator
 from projections.locator import Query
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _locator(seed: int, count: int, spread_deg: float) -> EmbeddedLocator:
