@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
+from domain.command_cache import CommandCache
 from domain.errors import (
     AlreadyExists,
     ConcurrentChange,
@@ -86,8 +87,10 @@ class Dispatch(Application[UUID]):
         clock: Clock = utc_now,
         new_id: IdFactory = uuid.uuid4,
         position_policy: PositionPolicy | None = None,
+        command_cache_size: int = 10_000,
     ) -> None:
         super().__init__(env)
+        self._cache = CommandCache(command_cache_size)
         self.clock = clock
         self.new_id = new_id
         self.position_policy = position_policy or PositionPolicy()
@@ -128,11 +131,13 @@ class Dispatch(Application[UUID]):
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
+            self._cache.evict(*(a.id for a in aggregates))
             if creating is not None:
                 raise AlreadyExists(f"{creating} already exists") from None
             raise ConcurrentChange(
                 "another command changed the same record first; reload and retry"
             ) from None
+        self._cache.put(*aggregates)
         return max((r.notification.id for r in recordings), default=0)
 
     @staticmethod
@@ -146,6 +151,7 @@ class Dispatch(Application[UUID]):
         return command()
 
     def _get(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
+        """Read an aggregate fresh from the store."""
         try:
             aggregate: object = self.repository.get(ident)
         except AggregateNotFoundError:
@@ -153,6 +159,21 @@ class Dispatch(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise missing(ident)
         return aggregate
+
+    def _load(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
+        """Load an aggregate for a command: from the command cache, else from the store."""
+        cached = self._cache.get(ident)
+        if isinstance(cached, cls):
+            return cached
+        aggregate = self._get(cls, ident, missing)
+        self._cache.put(aggregate)
+        return self._cache.get(ident) or aggregate
+
+    def _incident(self, incident_id: UUID) -> Incident:
+        return self._load(Incident, incident_id, IncidentNotFound)
+
+    def _unit(self, unit_id: UUID) -> Unit:
+        return self._load(Unit, unit_id, UnitNotFound)
 
     # --- queries ----------------------------------------------------------------------
 
@@ -292,7 +313,7 @@ class Dispatch(Application[UUID]):
         """Re-triage an open incident."""
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
+            incident = self._incident(incident_id)
             incident.change_priority(Priority(priority), determinant.strip(), actor, self._now())
             self._store(incident)
 
@@ -304,7 +325,7 @@ class Dispatch(Application[UUID]):
         """Move an open incident to its corrected location."""
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
+            incident = self._incident(incident_id)
             incident.correct_location(location, address.strip(), actor, self._now())
             self._store(incident)
 
@@ -315,7 +336,7 @@ class Dispatch(Application[UUID]):
         text = require_text("text", text, 4000)
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
+            incident = self._incident(incident_id)
             incident.add_note(text, actor, self._now())
             self._store(incident)
 
@@ -325,31 +346,35 @@ class Dispatch(Application[UUID]):
         """Dispatch units to an incident: the units and the incident are saved in one save.
 
         Of concurrent assignments of the same unit exactly one wins; the others raise a
-        Conflict (the unit is no longer available, or the race was lost). Returns the
-        notification position of the save.
+        Conflict (on retry the unit is no longer available, or the race was lost three
+        times). Returns the notification position of the save.
         """
         if not choices:
             raise InvalidValue("units", "choose at least one unit")
         if len({c.unit_id for c in choices}) != len(choices):
             raise InvalidValue("units", "a unit is listed twice")
-        incident = self.get_incident(incident_id)
-        incident.require_open()
-        units = [self.get_unit(c.unit_id) for c in choices]
-        at = self._now()
-        for unit, choice in zip(units, choices, strict=True):
-            unit.dispatch(incident.id, actor, at)
-            incident.assign_unit(
-                unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
-            )
-        return self._store(incident, *units)
+
+        def command() -> int:
+            incident = self._incident(incident_id)
+            incident.require_open()
+            units = [self._unit(c.unit_id) for c in choices]
+            at = self._now()
+            for unit, choice in zip(units, choices, strict=True):
+                unit.dispatch(incident.id, actor, at)
+                incident.assign_unit(
+                    unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
+                )
+            return self._store(incident, *units)
+
+        return self._retry(command)
 
     def release_unit(self, incident_id: UUID, unit_id: UUID, reason: str, actor: str) -> None:
         """Take a unit off an incident (re-assignment, cancellation); it becomes available."""
         reason = require_text("reason", reason, 500)
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
-            unit = self.get_unit(unit_id)
+            incident = self._incident(incident_id)
+            unit = self._unit(unit_id)
             incident.require_active_unit(unit.id, unit.call_sign)
             at = self._now()
             unit.release(incident.id, reason, actor, at)
@@ -364,12 +389,12 @@ class Dispatch(Application[UUID]):
         """Move a unit along its lifecycle; finishing a run also clears it from its incident."""
 
         def command() -> None:
-            unit = self.get_unit(unit_id)
+            unit = self._unit(unit_id)
             at = self._now()
             incident_id = unit.incident_id
             unit.change_status(UnitStatus(status), actor, at, reason.strip())
             if incident_id is not None and not unit.status.is_committed:
-                incident = self.get_incident(incident_id)
+                incident = self._incident(incident_id)
                 incident.clear_unit(unit.id, unit.call_sign, actor, at)
                 self._store(unit, incident)
             else:
@@ -388,7 +413,7 @@ class Dispatch(Application[UUID]):
         when = require_aware("at", at or self._now())
 
         def command() -> bool:
-            unit = self.get_unit(unit_id)
+            unit = self._unit(unit_id)
             if when <= unit.position_at:
                 return False
             moved = _approx_distance_m(unit.position, position)
@@ -406,7 +431,7 @@ class Dispatch(Application[UUID]):
         disposition = require_text("disposition", disposition, 500)
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
+            incident = self._incident(incident_id)
             incident.close(disposition, actor, self._now())
             self._store(incident)
 
@@ -417,10 +442,10 @@ class Dispatch(Application[UUID]):
         reason = require_text("reason", reason, 500)
 
         def command() -> None:
-            incident = self.get_incident(incident_id)
+            incident = self._incident(incident_id)
             incident.require_open()
             at = self._now()
-            units = [self.get_unit(u) for u in incident.active_unit_ids]
+            units = [self._unit(u) for u in incident.active_unit_ids]
             for unit in units:
                 if unit.status not in (
                     UnitStatus.DISPATCHED,

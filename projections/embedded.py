@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -123,20 +124,21 @@ class EmbeddedLocator:
         return index
 
     async def nearest(self, query: Query) -> list[Candidate]:
-        kinds = query.kinds if query.kinds is not None else frozenset(UnitKind)
-        point = unit_vectors(np.array([query.lat]), np.array([query.lon]))[0]
-        fetch = max(2 * query.limit, query.limit + 8)
+        kinds = sorted(query.kinds if query.kinds is not None else UnitKind, key=str)
+        point = _unit_vector(query.lat, query.lon)
+        fetch = query.limit + 3 + len(query.exclude)
         while True:
             rows: list[UnitRow] = []
             bound: float | None = None
-            for kind in sorted(kinds, key=lambda k: k.value):
+            for kind in kinds:
                 index = self._index(kind)
                 if index.tree is None:
                     continue
                 k = min(fetch, len(index.ids))
                 dist, idx = index.tree.query(point, k=k)
-                dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
-                rows.extend(self._rows[index.ids[int(i)]] for i in idx)
+                if k == 1:
+                    dist, idx = np.array([dist]), np.array([idx])
+                rows.extend(self._rows[index.ids[i]] for i in idx.tolist())
                 if k < len(index.ids):
                     kth = float(chord_to_m(float(dist[-1])))
                     bound = kth if bound is None else min(bound, kth)
@@ -144,6 +146,11 @@ class EmbeddedLocator:
             if ranked is not None:
                 return ranked
             fetch *= 4
+
+
+def _unit_vector(lat: float, lon: float) -> tuple[float, float, float]:
+    phi, lam = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
 
 
 class EmbeddedBoard:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
+
+import numpy as np
 
 from domain.values import UnitKind, UnitStatus
 from geo.distance import SPHERE_ERROR, geodesic_many_m
@@ -15,8 +17,7 @@ from projections.base import Projection
 from projections.changes import UnitRow
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A unit proposed for an incident, with its distance and ETA."""
 
     unit_id: UUID
@@ -44,12 +45,11 @@ class Query:
 
     def accepts(self, row: UnitRow) -> bool:
         """True when an available row matches kinds, capabilities and exclusions."""
-        return (
-            row.available
-            and (self.kinds is None or row.kind in self.kinds)
-            and self.capabilities.issubset(row.capabilities)
-            and row.unit_id not in self.exclude
-        )
+        if not row.available or (self.kinds is not None and row.kind not in self.kinds):
+            return False
+        if self.capabilities and not self.capabilities.issubset(row.capabilities):
+            return False
+        return not (self.exclude and row.unit_id in self.exclude)
 
 
 class UnitLocator(Projection, Protocol):
@@ -87,33 +87,41 @@ def rank(
     `limit`-th geodesic distance is inside that bound, allowing for the sphere's error.
     """
     matching = [r for r in rows if query.accepts(r)]
-    distances = geodesic_many_m(
-        query.lat, query.lon, [r.lat for r in matching], [r.lon for r in matching]
+    distances: list[float] = (
+        np.round(
+            geodesic_many_m(
+                query.lat, query.lon, [r.lat for r in matching], [r.lon for r in matching]
+            ),
+            3,
+        ).tolist()
+        if matching
+        else []
     )
-    order = sorted(
-        range(len(matching)), key=lambda i: (round(float(distances[i]), 3), matching[i].call_sign)
-    )
+    order = sorted(range(len(matching)), key=lambda i: (distances[i], matching[i].call_sign))
     top = order[: query.limit]
     if approx_bound_m is not None:
         if len(top) < query.limit:
             return None
-        if float(distances[top[-1]]) >= approx_bound_m * (1 - SPHERE_ERROR):
+        if distances[top[-1]] >= approx_bound_m * (1 - SPHERE_ERROR):
             return None
-    return [
-        Candidate(
-            unit_id=matching[i].unit_id,
-            call_sign=matching[i].call_sign,
-            kind=matching[i].kind,
-            capabilities=matching[i].capabilities,
-            status=matching[i].status,
-            lat=matching[i].lat,
-            lon=matching[i].lon,
-            position_at=matching[i].position_at,
-            distance_m=round(float(distances[i]), 3),
-            eta_s=round(speed.eta_s(float(distances[i])), 1),
+    out: list[Candidate] = []
+    for i in top:
+        row = matching[i]
+        out.append(
+            Candidate(
+                unit_id=row.unit_id,
+                call_sign=row.call_sign,
+                kind=row.kind,
+                capabilities=row.capabilities,
+                status=row.status,
+                lat=row.lat,
+                lon=row.lon,
+                position_at=row.position_at,
+                distance_m=distances[i],
+                eta_s=round(speed.eta_s(distances[i]), 1),
+            )
         )
-        for i in top
-    ]
+    return out
 
 
 def accepted_kinds(kinds: Collection[UnitKind] | None) -> frozenset[UnitKind] | None:
