@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from gwt import Event, declared_events, ev, event_names, given, history, replay
 
 from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
 from domain.incident import Incident
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
+from tests.unit.gwt import Event, declared_events, ev, event_names, given, history, replay
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)

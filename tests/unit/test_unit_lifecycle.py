@@ -9,11 +9,11 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from gwt import Event, declared_events, ev, event_names, given, history, replay
 
 from domain.errors import InvalidTransition, UnitNotAvailable, UnitNotOnIncident
 from domain.unit import ALLOWED_STATUS_CHANGES, RELEASABLE, Unit, unit_id_for
 from domain.values import Position, UnitKind, UnitStatus
+from tests.unit.gwt import Event, declared_events, ev, event_names, given, history, replay
 
 S = UnitStatus
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
