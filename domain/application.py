@@ -35,6 +35,7 @@ from domain.values import (
     Priority,
     UnitKind,
     UnitStatus,
+    optional_text,
     require_aware,
     require_text,
 )
@@ -295,11 +296,11 @@ class Dispatch(Application[UUID]):
             id=self.new_id(),
             call_received_at=received,
             location=location,
-            address=address.strip(),
+            address=optional_text("address", address, 300),
             nature=require_text("nature", nature, 200),
             priority=Priority(priority),
-            determinant=determinant.strip(),
-            callback=(callback or "").strip() or None,
+            determinant=optional_text("determinant", determinant, 40),
+            callback=optional_text("callback", callback, 40) or None,
             source=IncidentSource(source),
             actor=actor,
             at=now,
@@ -311,10 +312,11 @@ class Dispatch(Application[UUID]):
         self, incident_id: UUID, priority: Priority, actor: str, determinant: str = ""
     ) -> None:
         """Re-triage an open incident."""
+        clean_determinant = optional_text("determinant", determinant, 40)
 
         def command() -> None:
             incident = self._incident(incident_id)
-            incident.change_priority(Priority(priority), determinant.strip(), actor, self._now())
+            incident.change_priority(Priority(priority), clean_determinant, actor, self._now())
             self._store(incident)
 
         self._retry(command)
@@ -323,10 +325,11 @@ class Dispatch(Application[UUID]):
         self, incident_id: UUID, location: Position, address: str, actor: str
     ) -> None:
         """Move an open incident to its corrected location."""
+        clean_address = optional_text("address", address, 300)
 
         def command() -> None:
             incident = self._incident(incident_id)
-            incident.correct_location(location, address.strip(), actor, self._now())
+            incident.correct_location(location, clean_address, actor, self._now())
             self._store(incident)
 
         self._retry(command)
@@ -387,12 +390,13 @@ class Dispatch(Application[UUID]):
         self, unit_id: UUID, status: UnitStatus, actor: str, reason: str = ""
     ) -> None:
         """Move a unit along its lifecycle; finishing a run also clears it from its incident."""
+        clean_reason = optional_text("reason", reason, 500)
 
         def command() -> None:
             unit = self._unit(unit_id)
             at = self._now()
             incident_id = unit.incident_id
-            unit.change_status(UnitStatus(status), actor, at, reason.strip())
+            unit.change_status(UnitStatus(status), actor, at, clean_reason)
             if incident_id is not None and not unit.status.is_committed:
                 incident = self._incident(incident_id)
                 incident.clear_unit(unit.id, unit.call_sign, actor, at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -126,13 +127,28 @@ def check_position(lat: float, lon: float, prefix: str = "") -> None:
         raise InvalidValue(f"{prefix}lon", f"longitude must be within ±180, got {lon!r}")
 
 
-def require_text(field: str, value: str, max_length: int = 500) -> str:
-    """Return the stripped text, or raise InvalidValue when it is empty or too long."""
-    cleaned = value.strip() if isinstance(value, str) else ""
-    if not cleaned:
-        raise InvalidValue(field, "must not be empty")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def optional_text(field: str, value: str | None, max_length: int = 500) -> str:
+    """Return the stripped text ('' when absent); refuse control characters and overlong text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidValue(field, "must be text")
+    cleaned = value.strip()
+    if _CONTROL.search(cleaned):
+        raise InvalidValue(field, "must not contain control characters")
     if len(cleaned) > max_length:
         raise InvalidValue(field, f"must be at most {max_length} characters")
+    return cleaned
+
+
+def require_text(field: str, value: str, max_length: int = 500) -> str:
+    """Return the stripped text, or raise InvalidValue when it is empty, too long or unprintable."""
+    cleaned = optional_text(field, value, max_length)
+    if not cleaned:
+        raise InvalidValue(field, "must not be empty")
     return cleaned
 
 

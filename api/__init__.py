@@ -1,0 +1,1 @@
+"""HTTP API of the dispatch centre: app factory, routes, settings and the `najda` CLI."""

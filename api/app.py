@@ -1,0 +1,82 @@
+"""The FastAPI app factory: lifespan-managed services, routes, error mapping, offline docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.docs import install_docs
+from api.errors import install_error_handlers
+from api.routes import assignments, health, hospitals, incidents, recommendations, stations, units
+from api.services import open_services
+from api.settings import Settings
+
+#: Largest request body accepted; every field has its own, smaller, limit.
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; the store and read models open in the lifespan, not here."""
+    settings = settings or Settings.from_env()
+    plan = settings.load_response_plan()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_services(settings, plan) as services:
+            app.state.services = services
+            yield
+
+    app = FastAPI(
+        title="Najda",
+        summary="Event-sourced emergency dispatch coordination",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_docs(app)
+    for module in (health, incidents, recommendations, assignments, units, stations, hospitals):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+class BodySizeLimit:
+    """Answer 413 to a request whose body is larger than `max_bytes` (declared or streamed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:  # FastAPI passes HTTPException through
+                    raise HTTPException(413, f"request body larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413
+        )
+        await response(scope, receive, send)

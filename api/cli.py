@@ -1,0 +1,189 @@
+"""The `najda` command line: run the server, or seed the demo area into a store."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from api.settings import Settings, SettingsError
+
+DESCRIPTION = """\
+Najda: event-sourced emergency dispatch coordination.
+
+With no configuration, events live in a SQLite file in the data directory and the read
+models in memory; an empty store is seeded with a demo city. Give a PostgreSQL URL
+(--database-url or NAJDA_DATABASE_URL) to keep events and read models in PostgreSQL/PostGIS.
+"""
+
+ENVIRONMENT = """\
+environment variables (the options win over them):
+  NAJDA_DATA_DIR         data directory (default ./data)
+  NAJDA_DATABASE_URL     postgresql://user:password@host:port/database
+  NAJDA_HOST, NAJDA_PORT address to listen on (default 127.0.0.1:8000)
+  NAJDA_RESPONSE_PLAN    JSON response plan file
+  NAJDA_SEED_DEMO        0 to never seed the demo area
+  NAJDA_POLL_INTERVAL_S  longest delay before the read models notice a missed wake-up
+"""
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="directory of the embedded SQLite event store (default ./data or $NAJDA_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL/PostGIS URL (postgresql://...); default: the embedded SQLite store",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands and help texts."""
+    parser = argparse.ArgumentParser(
+        prog="najda",
+        description=DESCRIPTION,
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API (docs at /docs)",
+        description="Run the HTTP API. The URL is printed once the server is listening.",
+        epilog=ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000; 0 = any free)")
+    _store_options(serve)
+    serve.add_argument(
+        "--response-plan",
+        type=Path,
+        metavar="FILE",
+        help="JSON file overriding the default response plan (unit kinds per priority)",
+    )
+    serve.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not seed the demo city into an empty store",
+    )
+    serve.add_argument(
+        "--poll-interval",
+        type=float,
+        metavar="SECONDS",
+        help="longest delay before read models notice events whose wake-up was missed (1.0)",
+    )
+    serve.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default info)",
+    )
+
+    seed = commands.add_parser(
+        "seed-demo",
+        help="seed the demo city into an empty store, then exit",
+        description="Register the demo stations, hospitals and units into an empty store.",
+    )
+    _store_options(seed)
+    return parser
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn server that prints where it listens once the sockets are bound."""
+
+    def __init__(self, config: uvicorn.Config, store: str) -> None:
+        super().__init__(config)
+        self.store = store
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.started:
+            return
+        host, port = self.config.host, self.config.port
+        for server in self.servers:
+            for sock in server.sockets:
+                port = int(sock.getsockname()[1])
+                break
+        shown = f"[{host}]" if ":" in host else host
+        print(f"Najda is running at http://{shown}:{port}/ (store: {self.store})", flush=True)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets)
+        print("Najda stopped.", flush=True)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server until interrupted."""
+    from api.app import create_app
+
+    settings = Settings.from_env(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        response_plan_file=args.response_plan,
+        seed_demo=False if args.no_demo else None,
+        poll_interval_s=args.poll_interval,
+    )
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=args.log_level, lifespan="on"
+    )
+    server = _Server(config, settings.store_description())
+    with contextlib.suppress(KeyboardInterrupt):  # re-raised by uvicorn after a clean stop
+        server.run()
+    return 0 if server.started else 1
+
+
+def seed_demo_command(args: argparse.Namespace) -> int:
+    """Seed the demo area when the store is empty."""
+    from api.demo import seed_demo
+    from domain.application import Dispatch
+    from projections.base import NotificationSource
+    from projections.stores import postgres_env, sqlite_env
+
+    settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    if settings.database_url is not None:
+        env = postgres_env(settings.database_url)
+    else:
+        env = sqlite_env(settings.sqlite_path)
+    dispatch = Dispatch(env)
+    try:
+        if NotificationSource(dispatch).head() != 0:
+            print(f"the store is not empty; nothing seeded ({settings.store_description()})")
+            return 1
+        summary = seed_demo(dispatch)
+    finally:
+        dispatch.close()
+    print(
+        f"seeded {summary.stations} stations, {summary.hospitals} hospitals and "
+        f"{summary.units} units into {settings.store_description()}"
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `najda` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return serve(args)
+        return seed_demo_command(args)
+    except SettingsError as exc:
+        print(f"najda: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

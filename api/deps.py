@@ -1,0 +1,127 @@
+"""Request dependencies as Annotated aliases: services, read models, actor, path references."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+from uuid import UUID
+
+from fastapi import Depends, Header, Path, Request
+from fastapi.exceptions import RequestValidationError
+
+from api.reference import ReferenceDirectory
+from api.services import Services
+from domain.application import Dispatch
+from domain.reference import hospital_id_for, station_id_for
+from domain.response_plan import ResponsePlan
+from domain.unit import unit_id_for
+from projections.board import IncidentBoard
+from projections.locator import UnitLocator
+
+
+def get_services(request: Request) -> Services:
+    """The services opened by the app's lifespan."""
+    return cast(Services, request.app.state.services)
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_dispatch(services: ServicesDep) -> Dispatch:
+    """The Dispatch application (blocking: call it through `Services.command`/`query`)."""
+    return services.dispatch
+
+
+def get_locator(services: ServicesDep) -> UnitLocator:
+    """The unit locator read model."""
+    return services.locator
+
+
+def get_board(services: ServicesDep) -> IncidentBoard:
+    """The incident board read model."""
+    return services.board
+
+
+def get_reference(services: ServicesDep) -> ReferenceDirectory:
+    """The directory of stations and hospitals."""
+    return services.reference
+
+
+def get_plan(services: ServicesDep) -> ResponsePlan:
+    """The response plan in force."""
+    return services.plan
+
+
+DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
+LocatorDep = Annotated[UnitLocator, Depends(get_locator)]
+BoardDep = Annotated[IncidentBoard, Depends(get_board)]
+ReferenceDep = Annotated[ReferenceDirectory, Depends(get_reference)]
+PlanDep = Annotated[ResponsePlan, Depends(get_plan)]
+
+
+def current_actor(
+    x_actor: Annotated[
+        str,
+        Header(
+            min_length=1,
+            max_length=100,
+            description="who is acting (recorded in every event); authentication comes later",
+        ),
+    ] = "dispatcher",
+) -> str:
+    """The person or system on whose behalf the request acts."""
+    return x_actor.strip() or "dispatcher"
+
+
+ActorDep = Annotated[str, Depends(current_actor)]
+
+
+def _bad_path(name: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("path", name), "msg": message, "type": "value_error"}])
+
+
+def _id_or_key(text: str, max_key: int, name: str, what: str) -> UUID | str:
+    cleaned = text.strip()
+    try:
+        return UUID(cleaned)
+    except ValueError:
+        pass
+    if not cleaned or len(cleaned) > max_key:
+        raise _bad_path(name, f"not a {what} id nor a {what} key of 1..{max_key} characters")
+    return cleaned
+
+
+def unit_path(
+    unit: Annotated[str, Path(max_length=36, description="unit id or call sign")],
+) -> UUID:
+    """The unit id named in the path by id or call sign."""
+    ref = _id_or_key(unit, 20, "unit", "unit")
+    return ref if isinstance(ref, UUID) else unit_id_for(ref)
+
+
+def station_path(
+    station: Annotated[str, Path(max_length=40, description="station id or code")],
+) -> UUID:
+    """The station id named in the path by id or code."""
+    ref = _id_or_key(station, 40, "station", "station")
+    return ref if isinstance(ref, UUID) else station_id_for(ref)
+
+
+def hospital_path(
+    hospital: Annotated[str, Path(max_length=40, description="hospital id or code")],
+) -> UUID:
+    """The hospital id named in the path by id or code."""
+    ref = _id_or_key(hospital, 40, "hospital", "hospital")
+    return ref if isinstance(ref, UUID) else hospital_id_for(ref)
+
+
+UnitIdDep = Annotated[UUID, Depends(unit_path)]
+StationIdDep = Annotated[UUID, Depends(station_path)]
+HospitalIdDep = Annotated[UUID, Depends(hospital_path)]
+
+
+def unit_ref_id(ref: str) -> UUID:
+    """The unit id for a body reference (id or call sign, already length-checked)."""
+    try:
+        return UUID(ref)
+    except ValueError:
+        return unit_id_for(ref)

@@ -1,0 +1,109 @@
+"""The one place where errors become HTTP answers: 422, 404, 409, and 503 for store outages."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from asyncpg import PostgresConnectionError
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
+
+
+class ErrorPublic(BaseModel):
+    """The body of a 404, 409 or 503 answer."""
+
+    detail: str
+
+
+#: Error answers shared by the routes, for the OpenAPI description.
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorPublic, "description": "No such incident, unit, station or hospital"}
+}
+CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {
+        "model": ErrorPublic,
+        "description": "Refused by the current state (names current and requested status)",
+    }
+}
+ERRORS = {**NOT_FOUND, **CONFLICT}
+
+#: Store failures that pass: a lost connection, a lock or pool timeout.
+UNAVAILABLE = (OperationalError, InterfaceError, PostgresConnectionError)
+
+
+def invalid_value_response(exc: InvalidValue, location: str = "body") -> JSONResponse:
+    """422 in the shape of FastAPI's validation errors, naming the field."""
+    return JSONResponse(
+        status_code=422,
+        content={
+            "detail": [
+                {
+                    "loc": [location, *exc.field.split(".")],
+                    "msg": exc.message,
+                    "type": "value_error",
+                }
+            ]
+        },
+    )
+
+
+async def _invalid_value(_request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, InvalidValue):  # pragma: no cover - registered for InvalidValue only
+        raise exc
+    return invalid_value_response(exc)
+
+
+def _finite(value: Any) -> Any:
+    """JSON-safe copy: non-finite floats (echoed inputs such as NaN) become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, RequestValidationError):  # pragma: no cover - registered for it only
+        raise exc
+    errors = _finite(jsonable_encoder(exc.errors()))
+    return JSONResponse(status_code=422, content={"detail": errors})
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={"detail": f"the store is unavailable, retry shortly ({type(exc).__name__})"},
+        headers={"Retry-After": "2"},
+    )
+
+
+async def _refused(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=400, content={"detail": str(exc)})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map the domain's error tree to status codes (the most specific class wins)."""
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(InvalidValue, _invalid_value)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(DispatchError, _refused)
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _unavailable)

@@ -1,0 +1,31 @@
+"""Health and the root pointer to the API documentation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+from api.schemas import HealthPublic
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health(services: ServicesDep) -> HealthPublic:
+    """Liveness, the store's head and each read model's position."""
+    head = await services.query(services.source.head)
+    error = services.runner.error
+    return HealthPublic(
+        status="ok" if error is None else "degraded",
+        store=services.store,
+        head=head,
+        positions=dict(services.runner.positions),
+        runner_error=None if error is None else repr(error),
+    )
+
+
+@router.get("/", include_in_schema=False)
+async def root() -> JSONResponse:
+    """A pointer to the documentation (the browser console comes later)."""
+    return JSONResponse({"name": "Najda", "docs": "/docs", "openapi": "/openapi.json"})

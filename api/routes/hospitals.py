@@ -1,0 +1,44 @@
+"""Receiving hospitals (reference data): list, look up by id or code, register."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
+from api.errors import ERRORS
+from api.schemas import HospitalCreate, HospitalPublic
+from api.views import hospital_public
+from domain.errors import HospitalNotFound
+from domain.values import Position
+
+router = APIRouter(prefix="/hospitals", tags=["reference"], responses=ERRORS)
+
+
+@router.get("")
+async def list_hospitals(reference: ReferenceDep) -> list[HospitalPublic]:
+    """Every hospital, by code."""
+    return [hospital_public(p) for p in reference.list_hospitals()]
+
+
+@router.get("/{hospital}")
+async def get_hospital(hospital_id: HospitalIdDep, reference: ReferenceDep) -> HospitalPublic:
+    """One hospital, by id or code."""
+    place = reference.hospitals.get(hospital_id)
+    if place is None:
+        raise HospitalNotFound(hospital_id)
+    return hospital_public(place)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def register_hospital(
+    body: HospitalCreate, services: ServicesDep, actor: ActorDep, response: Response
+) -> HospitalPublic:
+    """Register a receiving hospital; its code is its natural key (409 when taken)."""
+    location = Position(body.lat, body.lon)
+    hospital_id = await services.command(
+        lambda: services.dispatch.register_hospital(
+            body.code, body.name, location, body.services, actor
+        )
+    )
+    response.headers["Location"] = f"/hospitals/{hospital_id}"
+    return await get_hospital(hospital_id, services.reference)

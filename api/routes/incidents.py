@@ -1,0 +1,135 @@
+"""Incidents: report, the board, details, notes, re-triage, location, close and cancel."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import ActorDep, BoardDep, ServicesDep
+from api.errors import ERRORS
+from api.routes.recommendations import recommendation_for
+from api.schemas import (
+    BoardIncidentPublic,
+    IncidentCancel,
+    IncidentClose,
+    IncidentCreate,
+    IncidentPublic,
+    LocationCorrection,
+    NoteCreate,
+    PriorityChange,
+    RecommendationPublic,
+)
+from api.services import Services
+from api.views import board_public, incident_public
+from domain.values import Position
+
+router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
+
+
+async def incident_view(
+    services: Services, incident_id: UUID, recommend: bool = False
+) -> IncidentPublic:
+    """The incident as stored now, with its active units' statuses from the locator."""
+    incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
+    statuses = {}
+    for unit_id in incident.active_unit_ids:
+        row = await services.locator.get(unit_id)
+        if row is not None:
+            statuses[unit_id] = row.status
+    recommendation: RecommendationPublic | None = None
+    if recommend and incident.is_open:
+        recommendation = await recommendation_for(services, incident)
+    return incident_public(incident, services.now(), statuses, recommendation)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def report_incident(
+    body: IncidentCreate, services: ServicesDep, actor: ActorDep, response: Response
+) -> IncidentPublic:
+    """Open an incident for a call; the answer carries its recommended units."""
+    location = Position(body.lat, body.lon)
+    incident_id = await services.command(
+        lambda: services.dispatch.report_incident(
+            location=location,
+            address=body.address,
+            nature=body.nature,
+            priority=body.priority,
+            actor=actor,
+            determinant=body.determinant,
+            callback=body.callback,
+            source=body.source,
+            call_received_at=body.call_received_at,
+        )
+    )
+    response.headers["Location"] = f"/incidents/{incident_id}"
+    return await incident_view(services, incident_id, recommend=True)
+
+
+@router.get("")
+async def list_open_incidents(board: BoardDep, services: ServicesDep) -> list[BoardIncidentPublic]:
+    """The board: open incidents, most urgent first, then oldest first."""
+    now = services.now()
+    return [board_public(row, now) for row in await board.open_incidents()]
+
+
+@router.get("/{incident_id}")
+async def get_incident(incident_id: UUID, services: ServicesDep) -> IncidentPublic:
+    """One incident (open or ended) with its assignments and notes."""
+    return await incident_view(services, incident_id)
+
+
+@router.post("/{incident_id}/notes")
+async def add_note(
+    incident_id: UUID, body: NoteCreate, services: ServicesDep, actor: ActorDep
+) -> IncidentPublic:
+    """Append a note (also allowed once the incident has ended)."""
+    await services.command(lambda: services.dispatch.add_note(incident_id, body.text, actor))
+    return await incident_view(services, incident_id)
+
+
+@router.post("/{incident_id}/priority")
+async def change_priority(
+    incident_id: UUID, body: PriorityChange, services: ServicesDep, actor: ActorDep
+) -> IncidentPublic:
+    """Re-triage an open incident."""
+    await services.command(
+        lambda: services.dispatch.change_priority(
+            incident_id, body.priority, actor, body.determinant
+        )
+    )
+    return await incident_view(services, incident_id)
+
+
+@router.post("/{incident_id}/location")
+async def correct_location(
+    incident_id: UUID, body: LocationCorrection, services: ServicesDep, actor: ActorDep
+) -> IncidentPublic:
+    """Move an open incident to its corrected location."""
+    location = Position(body.lat, body.lon)
+    await services.command(
+        lambda: services.dispatch.correct_location(incident_id, location, body.address, actor)
+    )
+    return await incident_view(services, incident_id)
+
+
+@router.post("/{incident_id}/close")
+async def close_incident(
+    incident_id: UUID, body: IncidentClose, services: ServicesDep, actor: ActorDep
+) -> IncidentPublic:
+    """Close an incident whose units have all cleared (409 while units are still on it)."""
+    await services.command(
+        lambda: services.dispatch.close_incident(incident_id, body.disposition, actor)
+    )
+    return await incident_view(services, incident_id)
+
+
+@router.post("/{incident_id}/cancel")
+async def cancel_incident(
+    incident_id: UUID, body: IncidentCancel, services: ServicesDep, actor: ActorDep
+) -> IncidentPublic:
+    """Cancel an incident, releasing its units in the same save."""
+    await services.command(
+        lambda: services.dispatch.cancel_incident(incident_id, body.reason, actor)
+    )
+    return await incident_view(services, incident_id)

@@ -1,0 +1,42 @@
+"""Stations (reference data): list, look up by id or code, register."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import ActorDep, ReferenceDep, ServicesDep, StationIdDep
+from api.errors import ERRORS
+from api.schemas import StationCreate, StationPublic
+from api.views import station_public
+from domain.errors import StationNotFound
+from domain.values import Position
+
+router = APIRouter(prefix="/stations", tags=["reference"], responses=ERRORS)
+
+
+@router.get("")
+async def list_stations(reference: ReferenceDep) -> list[StationPublic]:
+    """Every station, by code."""
+    return [station_public(p) for p in reference.list_stations()]
+
+
+@router.get("/{station}")
+async def get_station(station_id: StationIdDep, reference: ReferenceDep) -> StationPublic:
+    """One station, by id or code."""
+    place = reference.stations.get(station_id)
+    if place is None:
+        raise StationNotFound(station_id)
+    return station_public(place)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def register_station(
+    body: StationCreate, services: ServicesDep, actor: ActorDep, response: Response
+) -> StationPublic:
+    """Register a station; its code is its natural key (409 when taken)."""
+    location = Position(body.lat, body.lon)
+    station_id = await services.command(
+        lambda: services.dispatch.register_station(body.code, body.name, location, actor)
+    )
+    response.headers["Location"] = f"/stations/{station_id}"
+    return await get_station(station_id, services.reference)

@@ -1,0 +1,360 @@
+"""Request and response bodies of the HTTP API (separate from the domain's events)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from domain.errors import InvalidValue
+from domain.values import IncidentSource, IncidentStatus, Priority, UnitKind, UnitStatus
+
+# --- field types ------------------------------------------------------------------------
+
+Lat = Annotated[
+    float,
+    Field(strict=True, ge=-90, le=90, allow_inf_nan=False, description="WGS84 latitude, degrees"),
+]
+Lon = Annotated[
+    float,
+    Field(
+        strict=True, ge=-180, le=180, allow_inf_nan=False, description="WGS84 longitude, degrees"
+    ),
+]
+
+
+def _text(max_length: int) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+def _optional_text(max_length: int) -> Any:
+    return StringConstraints(strip_whitespace=True, max_length=max_length)
+
+
+def _priority(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return Priority.parse(value)
+        except InvalidValue as exc:
+            raise PydanticCustomError("enum", exc.message) from None
+    return value
+
+
+def _lower_token(value: object) -> object:
+    if isinstance(value, str):
+        return value.strip().lower().replace("-", "_").replace(" ", "_")
+    return value
+
+
+PriorityIn = Annotated[
+    Priority,
+    BeforeValidator(_priority),
+    Field(description="E (most urgent), D, C, B, A or Ω (also 'OMEGA')"),
+]
+KindIn = Annotated[UnitKind, BeforeValidator(_lower_token)]
+StatusIn = Annotated[UnitStatus, BeforeValidator(_lower_token)]
+Capability = Annotated[str, _text(40)]
+UnitRef = Annotated[str, _text(36), Field(description="a unit id or call sign")]
+
+
+#: C0/C1 control characters other than tab, newline and carriage return (NUL included:
+#: PostgreSQL text cannot hold it, so one would stall a PostGIS read model for good).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class _In(BaseModel):
+    """Request bodies reject unknown fields and control characters in any text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        for text in value if isinstance(value, list) else (value,):
+            if isinstance(text, str) and _CONTROL.search(text):
+                raise PydanticCustomError(
+                    "string_control_characters", "must not contain control characters"
+                )
+        return value
+
+
+# --- incidents --------------------------------------------------------------------------
+
+
+class IncidentCreate(_In):
+    """A call to open an incident for."""
+
+    lat: Lat
+    lon: Lon
+    nature: Annotated[str, _text(200), Field(description="chief complaint")]
+    priority: PriorityIn
+    address: Annotated[str, _optional_text(300)] = ""
+    determinant: Annotated[str, _optional_text(40)] = ""
+    callback: Annotated[str, _optional_text(40)] | None = None
+    source: IncidentSource = IncidentSource.PHONE
+    call_received_at: AwareDatetime | None = None
+
+
+class NoteCreate(_In):
+    """A note to append to an incident."""
+
+    text: Annotated[str, _text(4000)]
+
+
+class PriorityChange(_In):
+    """A re-triage."""
+
+    priority: PriorityIn
+    determinant: Annotated[str, _optional_text(40)] = ""
+
+
+class LocationCorrection(_In):
+    """A corrected incident location."""
+
+    lat: Lat
+    lon: Lon
+    address: Annotated[str, _optional_text(300)] = ""
+
+
+class IncidentClose(_In):
+    """How the incident ended."""
+
+    disposition: Annotated[str, _text(500)]
+
+
+class IncidentCancel(_In):
+    """Why the incident is cancelled."""
+
+    reason: Annotated[str, _text(500)]
+
+
+class AssignmentCreate(_In):
+    """Units to dispatch to an incident, by id or call sign."""
+
+    units: Annotated[list[UnitRef], Field(min_length=1, max_length=20)]
+
+
+class UnitRelease(_In):
+    """Why a unit is taken off an incident."""
+
+    reason: Annotated[str, _text(500)]
+
+
+class NotePublic(BaseModel):
+    """A note on an incident."""
+
+    text: str
+    actor: str
+    at: datetime
+
+
+class AssignmentPublic(BaseModel):
+    """A unit's assignment to an incident, with the distance and ETA when assigned."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    active: bool
+    unit_status: UnitStatus | None
+    assigned_at: datetime
+    assigned_by: str
+    distance_m: float | None
+    eta_s: float | None
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class CandidatePublic(BaseModel):
+    """A unit proposed for an incident."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    capabilities: list[str]
+    status: UnitStatus
+    lat: float
+    lon: float
+    distance_m: float
+    eta_s: float
+
+
+class RequirementPublic(BaseModel):
+    """One requirement of the response plan and the units that fill it."""
+
+    label: str
+    kinds: list[UnitKind]
+    count: int
+    capabilities: list[str]
+    filled: bool
+    proposed: list[CandidatePublic]
+    alternatives: list[CandidatePublic]
+
+
+class RecommendationPublic(BaseModel):
+    """The response plan's requirements for an incident, nearest suitable units first."""
+
+    incident_id: UUID
+    requirements: list[RequirementPublic]
+    proposed: list[CandidatePublic]
+
+
+class IncidentPublic(BaseModel):
+    """An incident with its assignments and notes."""
+
+    id: UUID
+    status: IncidentStatus
+    priority: Priority
+    determinant: str
+    nature: str
+    address: str
+    lat: float
+    lon: float
+    source: IncidentSource
+    callback: str | None
+    call_received_at: datetime
+    reported_at: datetime
+    reported_by: str
+    age_s: float
+    ended_at: datetime | None
+    disposition: str | None
+    assignments: list[AssignmentPublic]
+    notes: list[NotePublic]
+    recommendation: RecommendationPublic | None = None
+
+
+class BoardUnitPublic(BaseModel):
+    """A unit working an open incident."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    status: UnitStatus
+
+
+class BoardIncidentPublic(BaseModel):
+    """An open incident on the board."""
+
+    id: UUID
+    priority: Priority
+    determinant: str
+    nature: str
+    address: str
+    lat: float
+    lon: float
+    source: str
+    status: str
+    call_received_at: datetime
+    updated_at: datetime
+    age_s: float
+    units: list[BoardUnitPublic]
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+class UnitCreate(_In):
+    """A unit to put on the roster, based at a station or at a home position."""
+
+    call_sign: Annotated[str, _text(20)]
+    kind: KindIn
+    capabilities: Annotated[list[Capability], Field(max_length=20)] = []
+    station: Annotated[str, _text(40)] | None = Field(
+        default=None, description="station id or code"
+    )
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+
+class UnitStatusChange(_In):
+    """A status reported by a crew or dispatcher."""
+
+    status: StatusIn
+    reason: Annotated[str, _optional_text(500)] = ""
+
+
+class PositionReport(_In):
+    """A vehicle position (AVL)."""
+
+    lat: Lat
+    lon: Lon
+    at: AwareDatetime | None = Field(default=None, description="when measured (default: now)")
+
+
+class UnitPublic(BaseModel):
+    """A unit with its status and latest position."""
+
+    id: UUID
+    call_sign: str
+    kind: UnitKind
+    capabilities: list[str]
+    station_id: UUID | None
+    status: UnitStatus
+    incident_id: UUID | None
+    lat: float
+    lon: float
+    position_at: datetime
+    status_at: datetime
+
+
+class PositionAccepted(BaseModel):
+    """The unit after a position report; `recorded` when it became an event."""
+
+    recorded: bool
+    unit: UnitPublic
+
+
+# --- reference data ---------------------------------------------------------------------
+
+
+class StationCreate(_In):
+    """A station to register."""
+
+    code: Annotated[str, _text(40)]
+    name: Annotated[str, _text(200)]
+    lat: Lat
+    lon: Lon
+
+
+class StationPublic(BaseModel):
+    """A station."""
+
+    id: UUID
+    code: str
+    name: str
+    lat: float
+    lon: float
+    registered_at: datetime
+
+
+class HospitalCreate(StationCreate):
+    """A receiving hospital to register."""
+
+    services: Annotated[list[Capability], Field(max_length=40)] = []
+
+
+class HospitalPublic(StationPublic):
+    """A receiving hospital."""
+
+    services: list[str]
+
+
+class HealthPublic(BaseModel):
+    """Liveness and how far the read models have caught up."""
+
+    status: str
+    store: str
+    head: int
+    positions: dict[str, int]
+    runner_error: str | None

@@ -1,0 +1,124 @@
+"""Server settings from command-line arguments and NAJDA_* environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from domain.errors import InvalidValue
+from domain.response_plan import ResponsePlan, default_response_plan
+from projections.stores import is_postgres_url
+
+_FALSE = {"0", "false", "no", "off"}
+
+
+class SettingsError(ValueError):
+    """Raised when a setting is unusable (bad URL, unreadable plan file, bad number)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the events live, where to listen, and how the server behaves."""
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    response_plan_file: Path | None = None
+    seed_demo: bool = True
+    read_timeout_s: float = 5.0
+    poll_interval_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.database_url is not None and not is_postgres_url(self.database_url):
+            raise SettingsError(
+                f"database URL must start with postgresql:// (got {self.redacted_url()!r})"
+            )
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"port must be within 0..65535, got {self.port}")
+        if self.read_timeout_s <= 0 or self.poll_interval_s <= 0:
+            raise SettingsError("timeouts and intervals must be positive")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from NAJDA_* variables; explicit overrides (not None) win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        if env.get("NAJDA_DATA_DIR"):
+            values["data_dir"] = Path(env["NAJDA_DATA_DIR"])
+        if env.get("NAJDA_DATABASE_URL"):
+            values["database_url"] = env["NAJDA_DATABASE_URL"]
+        if env.get("NAJDA_HOST"):
+            values["host"] = env["NAJDA_HOST"]
+        if env.get("NAJDA_PORT"):
+            values["port"] = _number(int, "NAJDA_PORT", env["NAJDA_PORT"])
+        if env.get("NAJDA_RESPONSE_PLAN"):
+            values["response_plan_file"] = Path(env["NAJDA_RESPONSE_PLAN"])
+        if env.get("NAJDA_SEED_DEMO"):
+            values["seed_demo"] = env["NAJDA_SEED_DEMO"].strip().lower() not in _FALSE
+        if env.get("NAJDA_POLL_INTERVAL_S"):
+            values["poll_interval_s"] = _number(
+                float, "NAJDA_POLL_INTERVAL_S", env["NAJDA_POLL_INTERVAL_S"]
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given (non-None) values replaced."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def uses_postgres(self) -> bool:
+        """True when events (and read models) live in PostgreSQL/PostGIS."""
+        return self.database_url is not None
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded event store file."""
+        return self.data_dir / "najda.sqlite"
+
+    def redacted_url(self) -> str:
+        """The database URL without its password, for logs and messages."""
+        if self.database_url is None:
+            return ""
+        parts = urlparse(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+
+    def store_description(self) -> str:
+        """One line naming the store, e.g. 'sqlite /srv/najda/najda.sqlite'."""
+        if self.uses_postgres:
+            return f"postgresql {self.redacted_url()}"
+        return f"sqlite {self.sqlite_path.resolve()}"
+
+    def load_response_plan(self) -> ResponsePlan:
+        """The response plan from the JSON file, or the default plan."""
+        if self.response_plan_file is None:
+            return default_response_plan()
+        path = self.response_plan_file
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"cannot read response plan {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise SettingsError(f"response plan {path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise SettingsError(f"response plan {path} must hold a JSON object")
+        try:
+            return ResponsePlan.from_mapping(data)
+        except InvalidValue as exc:
+            raise SettingsError(f"response plan {path}: {exc}") from None
+
+
+def _number(kind: type[int] | type[float], name: str, text: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {text!r}") from None

@@ -1,0 +1,195 @@
+"""Conversions from aggregates and read-model rows to the API's response bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
+
+from api.reference import Place
+from api.schemas import (
+    AssignmentPublic,
+    BoardIncidentPublic,
+    BoardUnitPublic,
+    CandidatePublic,
+    HospitalPublic,
+    IncidentPublic,
+    NotePublic,
+    RecommendationPublic,
+    RequirementPublic,
+    StationPublic,
+    UnitPublic,
+)
+from domain.incident import Incident
+from domain.unit import Unit
+from domain.values import UnitStatus
+from projections.changes import BoardRow, UnitRow
+from projections.locator import Candidate
+from projections.recommend import Recommendation
+
+
+def age_s(since: datetime, now: datetime) -> float:
+    """Seconds from `since` to `now`, never negative, to a tenth of a second."""
+    return round(max(0.0, (now - since).total_seconds()), 1)
+
+
+def incident_public(
+    incident: Incident,
+    now: datetime,
+    unit_statuses: Mapping[UUID, UnitStatus] | None = None,
+    recommendation: RecommendationPublic | None = None,
+) -> IncidentPublic:
+    """An incident aggregate as the API shows it."""
+    statuses = unit_statuses or {}
+    return IncidentPublic(
+        id=incident.id,
+        status=incident.status,
+        priority=incident.priority,
+        determinant=incident.determinant,
+        nature=incident.nature,
+        address=incident.address,
+        lat=incident.location.lat,
+        lon=incident.location.lon,
+        source=incident.source,
+        callback=incident.callback,
+        call_received_at=incident.call_received_at,
+        reported_at=incident.reported_at,
+        reported_by=incident.reported_by,
+        age_s=age_s(incident.call_received_at, incident.ended_at or now),
+        ended_at=incident.ended_at,
+        disposition=incident.disposition,
+        assignments=[
+            AssignmentPublic(
+                unit_id=a.unit_id,
+                call_sign=a.call_sign,
+                kind=a.kind,
+                active=a.active,
+                unit_status=statuses.get(a.unit_id) if a.active else None,
+                assigned_at=a.assigned_at,
+                assigned_by=a.assigned_by,
+                distance_m=a.distance_m,
+                eta_s=a.eta_s,
+                ended_at=a.ended_at,
+                end_reason=a.end_reason,
+            )
+            for a in incident.assignments.values()
+        ],
+        notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
+        recommendation=recommendation,
+    )
+
+
+def board_public(row: BoardRow, now: datetime) -> BoardIncidentPublic:
+    """A row of the incident board."""
+    return BoardIncidentPublic(
+        id=row.incident_id,
+        priority=row.priority,
+        determinant=row.determinant,
+        nature=row.nature,
+        address=row.address,
+        lat=row.lat,
+        lon=row.lon,
+        source=row.source,
+        status=row.status,
+        call_received_at=row.call_received_at,
+        updated_at=row.updated_at,
+        age_s=age_s(row.call_received_at, now),
+        units=[
+            BoardUnitPublic(unit_id=u.unit_id, call_sign=u.call_sign, kind=u.kind, status=u.status)
+            for u in row.units
+        ],
+    )
+
+
+def candidate_public(c: Candidate) -> CandidatePublic:
+    """A recommended unit."""
+    return CandidatePublic(
+        unit_id=c.unit_id,
+        call_sign=c.call_sign,
+        kind=c.kind,
+        capabilities=list(c.capabilities),
+        status=c.status,
+        lat=c.lat,
+        lon=c.lon,
+        distance_m=c.distance_m,
+        eta_s=c.eta_s,
+    )
+
+
+def recommendation_public(incident_id: UUID, rec: Recommendation) -> RecommendationPublic:
+    """The recommendation for an incident, requirement by requirement."""
+    return RecommendationPublic(
+        incident_id=incident_id,
+        requirements=[
+            RequirementPublic(
+                label=line.requirement.label,
+                kinds=sorted(line.requirement.kinds, key=lambda k: k.value),
+                count=line.requirement.count,
+                capabilities=sorted(line.requirement.capabilities),
+                filled=line.filled,
+                proposed=[candidate_public(c) for c in line.proposed],
+                alternatives=[candidate_public(c) for c in line.alternatives],
+            )
+            for line in rec.lines
+        ],
+        proposed=[candidate_public(c) for c in rec.proposed],
+    )
+
+
+def unit_row_public(row: UnitRow) -> UnitPublic:
+    """A unit as the locator holds it (latest position included)."""
+    return UnitPublic(
+        id=row.unit_id,
+        call_sign=row.call_sign,
+        kind=row.kind,
+        capabilities=list(row.capabilities),
+        station_id=row.station_id,
+        status=row.status,
+        incident_id=row.incident_id,
+        lat=row.lat,
+        lon=row.lon,
+        position_at=row.position_at,
+        status_at=row.status_at,
+    )
+
+
+def unit_public(unit: Unit) -> UnitPublic:
+    """A unit aggregate (used before the locator has caught up with it)."""
+    return UnitPublic(
+        id=unit.id,
+        call_sign=unit.call_sign,
+        kind=unit.kind,
+        capabilities=list(unit.capabilities),
+        station_id=unit.station_id,
+        status=unit.status,
+        incident_id=unit.incident_id,
+        lat=unit.position.lat,
+        lon=unit.position.lon,
+        position_at=unit.position_at,
+        status_at=unit.status_at,
+    )
+
+
+def station_public(place: Place) -> StationPublic:
+    """A station."""
+    return StationPublic(
+        id=place.id,
+        code=place.code,
+        name=place.name,
+        lat=place.lat,
+        lon=place.lon,
+        registered_at=place.registered_at,
+    )
+
+
+def hospital_public(place: Place) -> HospitalPublic:
+    """A hospital."""
+    return HospitalPublic(
+        id=place.id,
+        code=place.code,
+        name=place.name,
+        lat=place.lat,
+        lon=place.lon,
+        registered_at=place.registered_at,
+        services=list(place.services),
+    )

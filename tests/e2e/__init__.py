@@ -1,0 +1,1 @@
+"""End-to-end tests through a real `najda serve` process."""

@@ -1,0 +1,187 @@
+"""Runs `najda serve` as a real process on a free port and talks to it over HTTP."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 20.0
+
+
+def najda_command() -> list[str]:
+    """The installed console script next to this interpreter, else `python -m api.cli`."""
+    script = Path(sys.executable).parent / "najda"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("najda")
+    return [found] if found else [sys.executable, "-m", "api.cli"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without NAJDA_* settings, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NAJDA_")}
+    env.update(extra)
+    return env
+
+
+class NajdaServer:
+    """One `najda serve` process; `start()` returns once /health answers."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.workdir = workdir
+        self.data_dir = data_dir or workdir / "data"
+        self.args = list(args)
+        self.env = env if env is not None else clean_env()
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "server.log"
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> NajdaServer:
+        """Start the process and wait (bounded) until /health answers 200."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        command = [
+            *najda_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--log-level",
+            "warning",
+            *self.args,
+        ]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"server not healthy within {START_TIMEOUT_S}s:\n{self.log()}")
+
+    def stop(self) -> int | None:
+        """Interrupt the server (graceful shutdown) and return its exit code."""
+        process = self.process
+        if process is None:
+            return None
+        self.process = None
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        return process.returncode
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def client(self) -> httpx.Client:
+        """An HTTP client bound to this server."""
+        return httpx.Client(base_url=self.url, timeout=30.0)
+
+
+# --- geometry and request helpers used by the tests -------------------------------------
+
+CENTRE = (36.75, 3.06)
+
+
+def offset(
+    lat: float, lon: float, north_m: float = 0.0, east_m: float = 0.0
+) -> tuple[float, float]:
+    """A point `north_m` north and `east_m` east of (lat, lon)."""
+    dlat = north_m / 111_320.0
+    dlon = east_m / (111_320.0 * math.cos(math.radians(lat)))
+    return lat + dlat, lon + dlon
+
+
+def ok(response: httpx.Response, status: int = 200) -> Any:
+    """The JSON body, after checking the status (the body is shown when it differs)."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    return response.json()
+
+
+def head(client: httpx.Client) -> int:
+    """The store's notification head, as /health reports it."""
+    return int(ok(client.get("/health"))["head"])
+
+
+#: A small world around CENTRE: call sign, kind, metres north, metres east.
+WORLD_UNITS: tuple[tuple[str, str, float, float], ...] = (
+    ("A-NEAR", "als", 1_000.0, 0.0),
+    ("A-FAR", "als", 0.0, 5_000.0),
+    ("B-MID", "bls", -2_000.0, 0.0),
+    ("R-X", "responder", 0.0, -3_000.0),
+    ("C-1", "crisis", 500.0, 0.0),
+)
+
+
+def build_world(client: httpx.Client) -> dict[str, str]:
+    """Register WORLD_UNITS (with home positions) on an empty server; call sign → unit id."""
+    ids: dict[str, str] = {}
+    for call_sign, kind, north_m, east_m in WORLD_UNITS:
+        lat, lon = offset(*CENTRE, north_m=north_m, east_m=east_m)
+        body = {"call_sign": call_sign, "kind": kind, "lat": lat, "lon": lon}
+        ids[call_sign] = ok(client.post("/units", json=body), 201)["id"]
+    return ids
+
+
+def report(client: httpx.Client, priority: str = "D", **fields: Any) -> Any:
+    """Report an incident at CENTRE (fields override) and return the created incident."""
+    body: dict[str, Any] = {
+        "lat": CENTRE[0],
+        "lon": CENTRE[1],
+        "nature": "chest pain",
+        "priority": priority,
+        "address": "1 Test Street",
+    }
+    body.update(fields)
+    return ok(client.post("/incidents", json=body), 201)
+
+
+def proposed(recommendation: Any) -> list[list[str]]:
+    """Call signs proposed per requirement line."""
+    return [[c["call_sign"] for c in line["proposed"]] for line in recommendation["requirements"]]
