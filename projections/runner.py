@@ -89,8 +89,11 @@ class ProjectionRunner:
 
     async def _follow(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancel (stop()) that
+            # lands just as a wake-up completes the wait, and the follower never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval_s)
+                async with asyncio.timeout(self.poll_interval_s):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 while await self._step():

@@ -235,3 +235,24 @@ def test_read_models_rebuilt_from_the_store_equal_the_live_ones(
         run(follow_live_then_rebuild(app, pg_url))
     finally:
         app.close()
+
+
+def test_stopping_a_live_runner_as_a_wake_up_lands_does_not_hang(tmp_path: Path) -> None:
+    """The follower must honour stop() even when a save's wake-up has just released it."""
+    app = Dispatch(env=sqlite_env(tmp_path / "events.sqlite"), clock=FakeClock())
+
+    async def body() -> None:
+        runner = ProjectionRunner(NotificationSource(app), [EmbeddedLocator()], poll_interval_s=60)
+        await runner.start()
+        for _ in range(20):
+            runner.wake()
+            await asyncio.sleep(0)  # one loop turn: the wake-up is delivered to the follower
+            async with asyncio.timeout(10):
+                await runner.stop()
+            await runner.start()
+        await runner.stop()
+
+    try:
+        run(body())
+    finally:
+        app.close()
