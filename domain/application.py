@@ -18,6 +18,7 @@ from domain.command_cache import CommandCache
 from domain.errors import (
     AlreadyExists,
     ConcurrentChange,
+    Conflict,
     HospitalNotFound,
     IncidentNotFound,
     InvalidTransition,
@@ -37,8 +38,17 @@ from domain.values import (
     UnitStatus,
     optional_text,
     require_aware,
+    require_call_sign,
+    require_recent,
     require_text,
 )
+
+#: How far a reported time may run ahead of our clock (device clocks drift).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: Oldest call time accepted when reporting an incident (late data entry of a past call).
+MAX_CALL_AGE = timedelta(hours=24)
+#: Oldest vehicle position accepted (buffered AVL data sent after a coverage gap).
+MAX_POSITION_AGE = timedelta(hours=1)
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], UUID]
@@ -92,6 +102,7 @@ class Dispatch(Application[UUID]):
     ) -> None:
         super().__init__(env)
         self._cache = CommandCache(command_cache_size)
+        self._local = threading.local()
         self.clock = clock
         self.new_id = new_id
         self.position_policy = position_policy or PositionPolicy()
@@ -141,15 +152,27 @@ class Dispatch(Application[UUID]):
         self._cache.put(*aggregates)
         return max((r.notification.id for r in recordings), default=0)
 
-    @staticmethod
-    def _retry(command: Callable[[], T], attempts: int = 3) -> T:
-        """Re-run a self-validating command that lost an optimistic-concurrency race."""
-        for _ in range(attempts - 1):
+    def _retry(self, command: Callable[[], T], attempts: int = 3) -> T:
+        """Run a self-validating command; re-run it on fresh state when it lost a race,
+        or when it was refused on state served from the command cache (which may be stale
+        if another process changed the aggregate)."""
+        fresh = False
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            self._local.served = []
+            self._local.fresh = fresh
             try:
                 return command()
             except ConcurrentChange:
-                continue
-        return command()
+                if last:
+                    raise
+            except Conflict:
+                served: list[UUID] = self._local.served
+                if last or not served:
+                    raise
+                self._cache.evict(*served)
+                fresh = True
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _get(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
         """Read an aggregate fresh from the store."""
@@ -163,9 +186,12 @@ class Dispatch(Application[UUID]):
 
     def _load(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
         """Load an aggregate for a command: from the command cache, else from the store."""
-        cached = self._cache.get(ident)
-        if isinstance(cached, cls):
-            return cached
+        if not getattr(self._local, "fresh", False):
+            cached = self._cache.get(ident)
+            if isinstance(cached, cls):
+                if hasattr(self._local, "served"):
+                    self._local.served.append(ident)
+                return cached
         aggregate = self._get(cls, ident, missing)
         self._cache.put(aggregate)
         return self._cache.get(ident) or aggregate
@@ -253,7 +279,7 @@ class Dispatch(Application[UUID]):
         home: Position | None = None,
     ) -> UUID:
         """Put a response team on the roster, available at its station (or home point)."""
-        call_sign = require_text("call_sign", call_sign, 20).upper()
+        call_sign = require_call_sign(call_sign)
         if station_id is not None:
             station = self.get_station(station_id)
             home = home or station.location
@@ -289,9 +315,9 @@ class Dispatch(Application[UUID]):
     ) -> UUID:
         """Open an incident for a call; returns its id."""
         now = self._now()
-        received = require_aware("call_received_at", call_received_at or now)
-        if received > now + timedelta(minutes=5):
-            raise InvalidValue("call_received_at", "is in the future")
+        received = require_recent(
+            "call_received_at", call_received_at or now, now, MAX_CALL_AGE, MAX_CLOCK_SKEW
+        )
         incident = Incident(
             id=self.new_id(),
             call_received_at=received,
@@ -414,7 +440,8 @@ class Dispatch(Application[UUID]):
         Returns True when an event was recorded (moved beyond the threshold, or the last
         recorded position is older than the sampling interval).
         """
-        when = require_aware("at", at or self._now())
+        now = self._now()
+        when = require_recent("at", at or now, now, MAX_POSITION_AGE, MAX_CLOCK_SKEW)
 
         def command() -> bool:
             unit = self._unit(unit_id)

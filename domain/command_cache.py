@@ -37,6 +37,9 @@ class CommandCache:
             return
         with self._lock:
             for aggregate in aggregates:
+                held = self._items.get(aggregate.id)
+                if held is not None and held.version > aggregate.version:
+                    continue  # a newer copy was saved meanwhile by another thread
                 self._items[aggregate.id] = aggregate
                 self._items.move_to_end(aggregate.id)
             while len(self._items) > self.maxsize:
