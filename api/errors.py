@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -71,10 +72,24 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _encodable(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return False
+    return True
+
+
 async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # pragma: no cover - registered for it only
         raise exc
     errors = _finite(jsonable_encoder(exc.errors()))
+    for error in errors:
+        # The echoed input may not even be encodable (a lone surrogate); the field name and
+        # the message say what is wrong without it.
+        error.pop("input", None)
+        if not _encodable(error.get("ctx")):
+            error.pop("ctx", None)
     return JSONResponse(status_code=422, content={"detail": errors})
 
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
-from api.reference import Place
 from api.schemas import (
     AssignmentPublic,
     BoardIncidentPublic,
@@ -26,6 +25,7 @@ from domain.values import UnitStatus
 from projections.changes import BoardRow, UnitRow
 from projections.locator import Candidate
 from projections.recommend import Recommendation
+from projections.reference import Place
 
 
 def age_s(since: datetime, now: datetime) -> float:
@@ -72,7 +72,7 @@ def incident_public(
                 ended_at=a.ended_at,
                 end_reason=a.end_reason,
             )
-            for a in incident.assignments.values()
+            for a in incident.assignment_history
         ],
         notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
         recommendation=recommendation,

@@ -77,6 +77,7 @@ class Incident(Aggregate):
         self.status = IncidentStatus.PENDING
         self.notes: list[Note] = []
         self.assignments: dict[UUID, Assignment] = {}
+        self.past_assignments: list[Assignment] = []
         self.ended_at: datetime | None = None
         self.disposition: str | None = None
         self.last_actor = actor
@@ -88,6 +89,13 @@ class Incident(Aggregate):
     def is_open(self) -> bool:
         """True until the incident is closed or cancelled."""
         return self.status.is_open
+
+    @property
+    def assignment_history(self) -> list[Assignment]:
+        """Every assignment ever made here, earlier ones of a re-assigned unit included."""
+        return sorted(
+            [*self.past_assignments, *self.assignments.values()], key=lambda a: a.assigned_at
+        )
 
     @property
     def active_unit_ids(self) -> list[UUID]:
@@ -208,6 +216,9 @@ class Incident(Aggregate):
         actor: str,
         at: datetime,
     ) -> None:
+        previous = self.assignments.get(unit_id)
+        if previous is not None:
+            self.past_assignments.append(previous)
         self.assignments[unit_id] = Assignment(
             unit_id=unit_id,
             call_sign=call_sign,

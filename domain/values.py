@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from domain.errors import InvalidValue
@@ -127,7 +127,7 @@ def check_position(lat: float, lon: float, prefix: str = "") -> None:
         raise InvalidValue(f"{prefix}lon", f"longitude must be within ±180, got {lon!r}")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def optional_text(field: str, value: str | None, max_length: int = 500) -> str:
@@ -138,7 +138,7 @@ def optional_text(field: str, value: str | None, max_length: int = 500) -> str:
         raise InvalidValue(field, "must be text")
     cleaned = value.strip()
     if _CONTROL.search(cleaned):
-        raise InvalidValue(field, "must not contain control characters")
+        raise InvalidValue(field, "must not contain control characters or lone surrogates")
     if len(cleaned) > max_length:
         raise InvalidValue(field, f"must be at most {max_length} characters")
     return cleaned
@@ -153,7 +153,38 @@ def require_text(field: str, value: str, max_length: int = 500) -> str:
 
 
 def require_aware(field: str, at: datetime) -> datetime:
-    """Return the time when it is timezone-aware, else raise InvalidValue."""
-    if at.tzinfo is None or at.utcoffset() is None:
+    """Return the time in UTC when it is timezone-aware, else raise InvalidValue."""
+    if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise InvalidValue(field, "must be a timezone-aware time")
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidValue(field, "is out of range") from None
+
+
+def require_recent(
+    field: str, at: datetime, now: datetime, max_age: timedelta, max_ahead: timedelta
+) -> datetime:
+    """Return the time in UTC when it lies within [now - max_age, now + max_ahead]."""
+    at = require_aware(field, at)
+    if at > now + max_ahead:
+        raise InvalidValue(field, "is in the future")
+    if at < now - max_age:
+        raise InvalidValue(field, f"is more than {_describe(max_age)} in the past")
     return at
+
+
+def _describe(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g} hours" if hours >= 1 else f"{span.total_seconds():g} seconds"
+
+
+_CALL_SIGN = re.compile(r"[A-Z0-9][A-Z0-9 -]{0,19}")
+
+
+def require_call_sign(value: str) -> str:
+    """Upper-case call sign of letters A-Z, digits, spaces and hyphens (1-20 characters)."""
+    cleaned = require_text("call_sign", value, 20).upper()
+    if not _CALL_SIGN.fullmatch(cleaned):
+        raise InvalidValue("call_sign", "use letters A-Z, digits, spaces and hyphens only")
+    return cleaned

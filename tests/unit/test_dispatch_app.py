@@ -725,3 +725,23 @@ def test_plan_from_mapping_rejects_bad_lines_naming_the_field(
         ResponsePlan.from_mapping(data)
 
     assert refused.value.field == field
+
+
+def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -> None:
+    from domain.application import Dispatch, UnitChoice
+    from domain.values import Position, Priority, UnitKind
+
+    app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    unit = app.register_unit("R-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))
+    incident = app.report_incident(
+        location=Position(36.71, 3.01), address="", nature="fall", priority=Priority.C, actor="d"
+    )
+    app.assign_units(incident, [UnitChoice(unit, 900.0, 120.0)], "d")
+    app.release_unit(incident, unit, "diverted", "d")
+    app.assign_units(incident, [UnitChoice(unit, 400.0, 60.0)], "d")
+
+    history = app.get_incident(incident).assignment_history
+    assert [(a.active, a.end_reason, a.distance_m) for a in history] == [
+        (False, "diverted", 900.0),
+        (True, None, 400.0),
+    ]
