@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import Depends, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.reference import ReferenceDirectory
 from api.services import Services
 from domain.application import Dispatch
 from domain.reference import hospital_id_for, station_id_for
@@ -16,6 +15,7 @@ from domain.response_plan import ResponsePlan
 from domain.unit import unit_id_for
 from projections.board import IncidentBoard
 from projections.locator import UnitLocator
+from projections.reference import ReferenceDirectory
 
 
 def get_services(request: Request) -> Services:

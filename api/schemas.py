@@ -358,3 +358,6 @@ class HealthPublic(BaseModel):
     head: int
     positions: dict[str, int]
     runner_error: str | None
+    failures: dict[str, str] = Field(
+        default_factory=dict, description="Read models stuck on an event, with the error"
+    )

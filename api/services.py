@@ -14,7 +14,6 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.demo import seed_demo
-from api.reference import ReferenceDirectory
 from api.settings import Settings
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
@@ -23,6 +22,7 @@ from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
+from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
 

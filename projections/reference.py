@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.reference import Hospital, Station
 from projections.base import Tracked
 
 
@@ -59,6 +60,19 @@ class ReferenceDirectory:
     def list_hospitals(self) -> list[Place]:
         """Every hospital, by code."""
         return sorted(self.hospitals.values(), key=lambda p: p.code)
+
+
+def place_of(aggregate: Station | Hospital) -> Place:
+    """The listing of a station or hospital read straight from its aggregate."""
+    return Place(
+        id=aggregate.id,
+        code=aggregate.code,
+        name=aggregate.name,
+        lat=aggregate.location.lat,
+        lon=aggregate.location.lon,
+        registered_at=aggregate.registered_at,
+        services=tuple(getattr(aggregate, "services", ())),
+    )
 
 
 def _place(item: Tracked, services: tuple[str, ...] = ()) -> Place:

@@ -33,6 +33,7 @@ class ProjectionRunner:
         self._task: asyncio.Task[None] | None = None
         self.positions: dict[str, int] = {}
         self.error: BaseException | None = None
+        self.failures: dict[str, str] = {}
 
     # --- control ------------------------------------------------------------------------
 
@@ -67,25 +68,41 @@ class ProjectionRunner:
         return min(self.positions.values(), default=0)
 
     async def _step(self) -> bool:
-        """One batch per group of projections at the same position; True if any work done."""
+        """One batch per group of projections at the same position; True if any advanced.
+
+        A projection whose apply fails keeps its position (its transaction rolled back) and
+        is retried on the next step; the others go on, and the failure is reported in
+        `failures` (never skipped, never swallowed).
+        """
         groups: dict[int, list[Projection]] = {}
         for projection in self.projections:
             position = await projection.position()
             self.positions[projection.name] = position
             groups.setdefault(position, []).append(projection)
-        worked = False
+        advanced = False
         for position, members in sorted(groups.items()):
             batch = await asyncio.to_thread(self.source.read, position, self.batch_size)
             if not batch:
                 continue
-            worked = True
             for projection in members:
-                await projection.apply(batch)
+                try:
+                    await projection.apply(batch)
+                except Exception as exc:
+                    self._failed(projection.name, batch[0].position, exc)
+                    continue
+                self.failures.pop(projection.name, None)
                 self.positions[projection.name] = batch[-1].position
-        if worked:
+                advanced = True
+        if advanced:
             async with self._progress:
                 self._progress.notify_all()
-        return worked
+        return advanced
+
+    def _failed(self, name: str, position: int, exc: Exception) -> None:
+        text = f"{type(exc).__name__} applying events after position {position - 1}: {exc}"
+        if self.failures.get(name) != text:
+            log.error("projection %s failed: %s", name, text, exc_info=exc)
+        self.failures[name] = text
 
     async def _follow(self) -> None:
         while True:
@@ -115,8 +132,8 @@ class ProjectionRunner:
             return True
         self._wake.set()
         try:
-            async with self._progress:
-                await asyncio.wait_for(self._progress.wait_for(reached), timeout=timeout_s)
+            async with asyncio.timeout(timeout_s), self._progress:
+                await self._progress.wait_for(reached)
         except TimeoutError:
             return reached()
         return True

@@ -16,12 +16,14 @@ async def health(services: ServicesDep) -> HealthPublic:
     """Liveness, the store's head and each read model's position."""
     head = await services.query(services.source.head)
     error = services.runner.error
+    failures = dict(services.runner.failures)
     return HealthPublic(
-        status="ok" if error is None else "degraded",
+        status="ok" if error is None and not failures else "degraded",
         store=services.store,
         head=head,
         positions=dict(services.runner.positions),
         runner_error=None if error is None else repr(error),
+        failures=failures,
     )
 
 
