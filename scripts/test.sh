@@ -2,35 +2,37 @@
 # Install everything the tests need (Debian packages, a virtualenv) and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/_env.sh
 
-PYTHON="${PYTHON:-python3}"
-VENV="${NAJDA_VENV:-.venv}"
-SUDO=""
-if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+PG_VERSION=15
+PG_URL="${NAJDA_TEST_PG:-postgresql://postgres@127.0.0.1:5432/postgres}"
 
-apt_updated=""
-apt_install() {
-    if [ -z "$apt_updated" ]; then $SUDO apt-get update -qq; apt_updated=1; fi
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
-}
-
-# PostgreSQL 15 with PostGIS (the server itself is provided by the machine; start it if stopped).
+# PostgreSQL with PostGIS. The machine normally runs PostgreSQL already; install and start it
+# when it does not, and let the local `postgres` user in over TCP without a password (trust on
+# the loopback only), as the tests connect to 127.0.0.1:5432 as postgres.
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
-    echo "== installing PostgreSQL 15"; apt_install postgresql-15
+    echo "== installing PostgreSQL $PG_VERSION"; apt_install "postgresql-$PG_VERSION"
 fi
-if [ ! -f /usr/share/postgresql/15/extension/postgis.control ]; then
-    echo "== installing PostGIS"; apt_install postgresql-15-postgis-3
+if [ ! -f "/usr/share/postgresql/$PG_VERSION/extension/postgis.control" ]; then
+    echo "== installing PostGIS"; apt_install "postgresql-$PG_VERSION-postgis-3"
 fi
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
     echo "== starting PostgreSQL"
-    $SUDO pg_ctlcluster --skip-systemctl-redirect 15 main start || true
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start || true
     for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
 fi
+as_postgres() {
+    if [ "$(id -u)" = "0" ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi
+}
+if [ -z "${NAJDA_TEST_PG:-}" ] && ! psql "$PG_URL" -Atqc 'select 1' >/dev/null 2>&1; then
+    hba="$(as_postgres "psql -Atqc 'show hba_file'")"
+    echo "== letting the local postgres user in on the loopback ($hba)"
+    as_postgres "{ echo 'host all postgres 127.0.0.1/32 trust'; \
+        echo 'host all postgres ::1/128 trust'; cat '$hba'; } > '$hba.najda' && mv '$hba.najda' '$hba'"
+    as_postgres "psql -Atqc 'select pg_reload_conf()'" >/dev/null
+fi
 
-# Python environment with the project and its test tools.
-if [ ! -x "$VENV/bin/python" ]; then "$PYTHON" -m venv "$VENV"; fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[dev]'
+make_venv "[dev]"
 
 echo "== ruff"; "$VENV/bin/ruff" check .
 echo "== mypy"; "$VENV/bin/mypy"
