@@ -1,0 +1,181 @@
+"""The event-store side of the Dispatch application: atomic saves, loads, retries, reads."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+
+from domain.command_cache import CommandCache
+from domain.commands import Clock, IdFactory, PositionPolicy, utc_now
+from domain.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    Conflict,
+    HospitalNotFound,
+    IncidentNotFound,
+    StationNotFound,
+    UnitNotFound,
+)
+from domain.incident import Incident
+from domain.reference import Hospital, Station
+from domain.transcodings import register_domain_transcodings
+from domain.unit import Unit, unit_id_for
+from domain.values import require_aware
+
+A = TypeVar("A", Incident, Unit, Station, Hospital)
+T = TypeVar("T")
+
+
+class DispatchStore(Application[UUID]):
+    """The event store side of Dispatch: saving, loading, caching, wake-ups and reads."""
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        clock: Clock = utc_now,
+        new_id: IdFactory = uuid.uuid4,
+        position_policy: PositionPolicy | None = None,
+        command_cache_size: int = 10_000,
+    ) -> None:
+        super().__init__(env)
+        self._cache = CommandCache(command_cache_size)
+        self._local = threading.local()
+        self.clock = clock
+        self.new_id = new_id
+        self.position_policy = position_policy or PositionPolicy()
+        self._listeners: list[Callable[[int], None]] = []
+        self._listeners_lock = threading.Lock()
+
+    # --- infrastructure hooks -----------------------------------------------------------
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_domain_transcodings(transcoder)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(max_notification_id)` after each save (a wake-up hint only)."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[int], None]) -> None:
+        """Stop calling a listener added before."""
+        with self._listeners_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if not recordings:
+            return
+        top = max(r.notification.id for r in recordings)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(top)
+
+    def _now(self) -> datetime:
+        return require_aware("clock", self.clock())
+
+    def _store(self, *aggregates: Any, creating: str | None = None) -> int:
+        """Save aggregates atomically; map the store's conflict to a domain error."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            self._cache.evict(*(a.id for a in aggregates))
+            if creating is not None:
+                raise AlreadyExists(f"{creating} already exists") from None
+            raise ConcurrentChange(
+                "another command changed the same record first; reload and retry"
+            ) from None
+        self._cache.put(*aggregates)
+        return max((r.notification.id for r in recordings), default=0)
+
+    def _retry(self, command: Callable[[], T], attempts: int = 3) -> T:
+        """Run a self-validating command; re-run it on fresh state when it lost a race,
+        or when it was refused on state served from the command cache (which may be stale
+        if another process changed the aggregate)."""
+        fresh = False
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            self._local.served = []
+            self._local.fresh = fresh
+            try:
+                return command()
+            except ConcurrentChange:
+                if last:
+                    raise
+            except Conflict:
+                served: list[UUID] = self._local.served
+                if last or not served:
+                    raise
+                self._cache.evict(*served)
+                fresh = True
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
+        """Read an aggregate fresh from the store."""
+        try:
+            aggregate: object = self.repository.get(ident)
+        except AggregateNotFoundError:
+            raise missing(ident) from None
+        if not isinstance(aggregate, cls):
+            raise missing(ident)
+        return aggregate
+
+    def _load(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
+        """Load an aggregate for a command: from the command cache, else from the store."""
+        if not getattr(self._local, "fresh", False):
+            cached = self._cache.get(ident)
+            if isinstance(cached, cls):
+                if hasattr(self._local, "served"):
+                    self._local.served.append(ident)
+                return cached
+        aggregate = self._get(cls, ident, missing)
+        self._cache.put(aggregate)
+        return self._cache.get(ident) or aggregate
+
+    def _incident(self, incident_id: UUID) -> Incident:
+        return self._load(Incident, incident_id, IncidentNotFound)
+
+    def _unit(self, unit_id: UUID) -> Unit:
+        return self._load(Unit, unit_id, UnitNotFound)
+
+    # --- queries ----------------------------------------------------------------------
+
+    def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
+        """The incident as it is now (or at a given version)."""
+        if version is None:
+            return self._get(Incident, incident_id, IncidentNotFound)
+        try:
+            aggregate: object = self.repository.get(incident_id, version=version)
+        except AggregateNotFoundError:
+            raise IncidentNotFound(incident_id) from None
+        if not isinstance(aggregate, Incident):
+            raise IncidentNotFound(incident_id)
+        return aggregate
+
+    def get_unit(self, unit_id: UUID) -> Unit:
+        """The unit as it is now."""
+        return self._get(Unit, unit_id, UnitNotFound)
+
+    def find_unit(self, call_sign: str) -> Unit:
+        """The unit with this call sign."""
+        try:
+            return self.get_unit(unit_id_for(call_sign))
+        except UnitNotFound:
+            raise UnitNotFound(call_sign) from None
+
+    def get_station(self, station_id: UUID) -> Station:
+        """A station by id."""
+        return self._get(Station, station_id, StationNotFound)
+
+    def get_hospital(self, hospital_id: UUID) -> Hospital:
+        """A hospital by id."""
+        return self._get(Hospital, hospital_id, HospitalNotFound)
