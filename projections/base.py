@@ -25,7 +25,8 @@ class Tracked:
     @property
     def originator_id(self) -> UUID:
         """The id of the aggregate the event belongs to."""
-        return UUID(str(self.event.originator_id))
+        ident = self.event.originator_id
+        return ident if isinstance(ident, UUID) else UUID(str(ident))
 
 
 class Projection(Protocol):

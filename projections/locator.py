@@ -32,6 +32,29 @@ class Candidate(NamedTuple):
     eta_s: float
 
 
+class Rankable(Protocol):
+    """What ranking reads of a unit: a UnitRow, or a lighter row a store builds for a query."""
+
+    @property
+    def unit_id(self) -> UUID: ...
+    @property
+    def call_sign(self) -> str: ...
+    @property
+    def kind(self) -> UnitKind: ...
+    @property
+    def capabilities(self) -> tuple[str, ...]: ...
+    @property
+    def status(self) -> UnitStatus: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def position_at(self) -> datetime: ...
+    @property
+    def available(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Query:
     """What to look for: a point, acceptable kinds (None = any), required capabilities."""
@@ -43,7 +66,7 @@ class Query:
     limit: int = 5
     exclude: frozenset[UUID] = frozenset()
 
-    def accepts(self, row: UnitRow) -> bool:
+    def accepts(self, row: Rankable) -> bool:
         """True when an available row matches kinds, capabilities and exclusions."""
         if not row.available or (self.kinds is not None and row.kind not in self.kinds):
             return False
@@ -76,7 +99,7 @@ class UnitLocator(Projection, Protocol):
 
 def rank(
     query: Query,
-    rows: Sequence[UnitRow],
+    rows: Sequence[Rankable],
     speed: SpeedModel,
     approx_bound_m: float | None,
 ) -> list[Candidate] | None:

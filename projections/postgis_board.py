@@ -1,0 +1,272 @@
+"""The PostGIS incident board: one row per open incident, its units in a child table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from domain.values import Priority, UnitKind, UnitStatus
+from projections.base import Tracked
+from projections.changes import (
+    BoardChange,
+    BoardRow,
+    BoardUnit,
+    BoardUnitStatus,
+    IncidentEnded,
+    IncidentOpened,
+    IncidentPatched,
+    IncidentUnitAdded,
+    IncidentUnitRemoved,
+    board_change,
+)
+from projections.postgis import apply_tracked, read_position, reset_tracked
+
+_BOARD_COLUMNS = (
+    "incident_id, priority, determinant, nature, address, lat, lon, source,"
+    " call_received_at, updated_at, dispatched"
+)
+
+_UPSERT_INCIDENTS = f"""
+INSERT INTO najda_incident_board ({_BOARD_COLUMNS}, priority_rank)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+    $6::float8[], $7::float8[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+    $11::boolean[], $12::smallint[])
+ON CONFLICT (incident_id) DO UPDATE SET
+    priority = EXCLUDED.priority, priority_rank = EXCLUDED.priority_rank,
+    determinant = EXCLUDED.determinant, nature = EXCLUDED.nature,
+    address = EXCLUDED.address, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
+    source = EXCLUDED.source, call_received_at = EXCLUDED.call_received_at,
+    updated_at = EXCLUDED.updated_at, dispatched = EXCLUDED.dispatched
+"""
+
+_INSERT_BOARD_UNITS = """
+INSERT INTO najda_incident_board_unit (incident_id, seq, unit_id, call_sign, kind, status)
+SELECT * FROM unnest($1::uuid[], $2::integer[], $3::uuid[], $4::text[], $5::text[], $6::text[])
+"""
+
+_UPSERT_UNIT_INCIDENTS = """
+INSERT INTO najda_board_unit_incident (unit_id, incident_id)
+SELECT * FROM unnest($1::uuid[], $2::uuid[])
+ON CONFLICT (unit_id) DO UPDATE SET incident_id = EXCLUDED.incident_id
+"""
+
+
+def _board_row(r: Mapping[str, Any], units: Sequence[BoardUnit]) -> BoardRow:
+    return BoardRow(
+        incident_id=r["incident_id"],
+        priority=Priority(r["priority"]),
+        determinant=r["determinant"],
+        nature=r["nature"],
+        address=r["address"],
+        lat=r["lat"],
+        lon=r["lon"],
+        source=r["source"],
+        call_received_at=r["call_received_at"],
+        updated_at=r["updated_at"],
+        dispatched=r["dispatched"],
+        units=tuple(units),
+    )
+
+
+def _incident_args(row: BoardRow) -> tuple[object, ...]:
+    return (
+        row.incident_id,
+        row.priority.value,
+        row.determinant,
+        row.nature,
+        row.address,
+        row.lat,
+        row.lon,
+        row.source,
+        row.call_received_at,
+        row.updated_at,
+        row.dispatched,
+        row.priority.rank,
+    )
+
+
+async def _load_board(conn: Any, where: str, *args: object) -> list[BoardRow]:
+    """Board rows matching `where` (on table b), with their units in assignment order."""
+    rows = await conn.fetch(
+        f"SELECT b.* FROM najda_incident_board AS b WHERE {where}"
+        " ORDER BY b.priority_rank DESC, b.call_received_at, b.incident_id",
+        *args,
+    )
+    units = await conn.fetch(
+        "SELECT u.incident_id, u.unit_id, u.call_sign, u.kind, u.status"
+        " FROM najda_incident_board_unit AS u JOIN najda_incident_board AS b USING (incident_id)"
+        f" WHERE {where} ORDER BY u.incident_id, u.seq",
+        *args,
+    )
+    by_incident: dict[UUID, list[BoardUnit]] = {}
+    for u in units:
+        by_incident.setdefault(u["incident_id"], []).append(
+            BoardUnit(u["unit_id"], u["call_sign"], UnitKind(u["kind"]), UnitStatus(u["status"]))
+        )
+    return [_board_row(r, by_incident.get(r["incident_id"], ())) for r in rows]
+
+
+class _BoardBatch:
+    """The board rows a batch touches, loaded, changed in memory as the embedded board does."""
+
+    def __init__(self, rows: Iterable[BoardRow], unit_incident: dict[UUID, UUID]) -> None:
+        self.rows = {r.incident_id: r for r in rows}
+        self.unit_incident = unit_incident
+        self.changed: set[UUID] = set()
+        self.ended: set[UUID] = set()
+        self.links: set[UUID] = set()  # units whose incident link changed
+
+    @classmethod
+    async def load(cls, conn: Any, changes: Sequence[BoardChange]) -> _BoardBatch:
+        incident_ids: set[UUID] = set()
+        unit_ids: set[UUID] = set()
+        for c in changes:
+            if isinstance(c, IncidentOpened):
+                incident_ids.add(c.row.incident_id)
+            elif isinstance(c, BoardUnitStatus):
+                unit_ids.add(c.unit_id)
+            else:
+                incident_ids.add(c.incident_id)
+                if isinstance(c, IncidentUnitAdded):
+                    unit_ids.add(c.unit.unit_id)
+                elif isinstance(c, IncidentUnitRemoved):
+                    unit_ids.add(c.unit_id)
+        links = await conn.fetch(
+            "SELECT unit_id, incident_id FROM najda_board_unit_incident WHERE unit_id = ANY($1)",
+            list(unit_ids),
+        )
+        unit_incident: dict[UUID, UUID] = {r["unit_id"]: r["incident_id"] for r in links}
+        incident_ids.update(unit_incident.values())
+        rows = await _load_board(conn, "b.incident_id = ANY($1)", list(incident_ids))
+        return cls(rows, unit_incident)
+
+    def apply(self, change: BoardChange) -> None:
+        if isinstance(change, IncidentOpened):
+            self._put(change.row)
+        elif isinstance(change, IncidentEnded):
+            row = self.rows.pop(change.incident_id, None)
+            if row is not None:
+                self.changed.discard(row.incident_id)
+                self.ended.add(row.incident_id)
+                for unit in row.units:
+                    self._unlink(unit.unit_id)
+        elif isinstance(change, BoardUnitStatus):
+            incident_id = self.unit_incident.get(change.unit_id)
+            row = self.rows.get(incident_id) if incident_id else None
+            if row is not None:
+                units = tuple(
+                    replace(u, status=change.status) if u.unit_id == change.unit_id else u
+                    for u in row.units
+                )
+                self._put(replace(row, units=units, updated_at=change.at))
+        else:
+            self._apply_incident(change)
+
+    def _apply_incident(
+        self, change: IncidentPatched | IncidentUnitAdded | IncidentUnitRemoved
+    ) -> None:
+        row = self.rows.get(change.incident_id)
+        if row is None:
+            return
+        if isinstance(change, IncidentPatched):
+            row = replace(row, **change.fields, updated_at=change.at)  # type: ignore[arg-type]
+        elif isinstance(change, IncidentUnitAdded):
+            units = (*row.units, change.unit)
+            row = replace(row, units=units, dispatched=True, updated_at=change.at)
+            self.unit_incident[change.unit.unit_id] = row.incident_id
+            self.links.add(change.unit.unit_id)
+        else:
+            units = tuple(u for u in row.units if u.unit_id != change.unit_id)
+            row = replace(row, units=units, updated_at=change.at)
+            self._unlink(change.unit_id)
+        self._put(row)
+
+    def _put(self, row: BoardRow) -> None:
+        self.rows[row.incident_id] = row
+        self.changed.add(row.incident_id)
+
+    def _unlink(self, unit_id: UUID) -> None:
+        self.unit_incident.pop(unit_id, None)
+        self.links.add(unit_id)
+
+    async def save(self, conn: Any) -> None:
+        if self.ended:
+            await conn.execute(
+                "DELETE FROM najda_incident_board WHERE incident_id = ANY($1)", list(self.ended)
+            )
+        if self.changed:
+            rows = [self.rows[k] for k in sorted(self.changed)]
+            await conn.execute(
+                _UPSERT_INCIDENTS,
+                *zip(*(_incident_args(r) for r in rows), strict=True),
+            )
+            await conn.execute(
+                "DELETE FROM najda_incident_board_unit WHERE incident_id = ANY($1)",
+                [r.incident_id for r in rows],
+            )
+            units = [(r.incident_id, i, u) for r in rows for i, u in enumerate(r.units)]
+            if units:
+                await conn.execute(
+                    _INSERT_BOARD_UNITS,
+                    [iid for iid, _, _ in units],
+                    [i for _, i, _ in units],
+                    [u.unit_id for _, _, u in units],
+                    [u.call_sign for _, _, u in units],
+                    [u.kind.value for _, _, u in units],
+                    [u.status.value for _, _, u in units],
+                )
+        if self.links:
+            linked = sorted(k for k in self.links if k in self.unit_incident)
+            unlinked = sorted(k for k in self.links if k not in self.unit_incident)
+            if unlinked:
+                await conn.execute(
+                    "DELETE FROM najda_board_unit_incident WHERE unit_id = ANY($1)", unlinked
+                )
+            if linked:
+                await conn.execute(
+                    _UPSERT_UNIT_INCIDENTS, linked, [self.unit_incident[k] for k in linked]
+                )
+
+
+class PostgisBoard:
+    """Incident board in PostGIS tables: one row per open incident, its units in a child table."""
+
+    name = "incident_board"
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    async def position(self) -> int:
+        return await read_position(self.pool, self.name)
+
+    async def reset(self) -> None:
+        await reset_tracked(
+            self.pool,
+            self.name,
+            "TRUNCATE najda_incident_board_unit, najda_incident_board, najda_board_unit_incident",
+        )
+
+    async def apply(self, batch: Sequence[Tracked]) -> None:
+        await apply_tracked(self.pool, self.name, batch, self._write)
+
+    async def _write(self, conn: Any, fresh: Sequence[Tracked]) -> None:
+        """Load the rows the batch touches, change them in memory, write them back."""
+        changes = [c for item in fresh if (c := board_change(item)) is not None]
+        if changes:
+            state = await _BoardBatch.load(conn, changes)
+            for change in changes:
+                state.apply(change)
+            await state.save(conn)
+
+    async def open_incidents(self) -> list[BoardRow]:
+        """Open incidents, most urgent first, then oldest first."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            return await _load_board(conn, "true")
+
+    async def get(self, incident_id: UUID) -> BoardRow | None:
+        """One open incident's row."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            rows = await _load_board(conn, "b.incident_id = $1", incident_id)
+        return rows[0] if rows else None
