@@ -11,19 +11,13 @@ from uuid import UUID
 import numpy as np
 from scipy.spatial import cKDTree
 
-from domain.values import UnitKind, UnitStatus
+from domain.values import UnitKind
 from geo.distance import chord_to_m, unit_vectors
 from geo.speed import SpeedModel
 from projections.base import Tracked
+from projections.board_rules import BoardRules
 from projections.changes import (
-    BoardChange,
     BoardRow,
-    BoardUnitStatus,
-    IncidentEnded,
-    IncidentOpened,
-    IncidentPatched,
-    IncidentUnitAdded,
-    IncidentUnitRemoved,
     UnitMoved,
     UnitRow,
     UnitStatusSet,
@@ -159,16 +153,14 @@ class EmbeddedBoard:
     name = "incident_board"
 
     def __init__(self) -> None:
-        self._rows: dict[UUID, BoardRow] = {}
-        self._unit_incident: dict[UUID, UUID] = {}
+        self._state = BoardRules()
         self._position = 0
 
     async def position(self) -> int:
         return self._position
 
     async def reset(self) -> None:
-        self._rows.clear()
-        self._unit_incident.clear()
+        self._state = BoardRules()
         self._position = 0
 
     async def apply(self, batch: Sequence[Tracked]) -> None:
@@ -177,56 +169,16 @@ class EmbeddedBoard:
                 continue
             change = board_change(item)
             if change is not None:
-                self._apply(change)
+                self._state.apply(change)
             self._position = item.position
-
-    def _apply(self, change: BoardChange) -> None:
-        if isinstance(change, IncidentOpened):
-            self._rows[change.row.incident_id] = change.row
-        elif isinstance(change, IncidentEnded):
-            row = self._rows.pop(change.incident_id, None)
-            for unit in row.units if row else ():
-                self._unit_incident.pop(unit.unit_id, None)
-        elif isinstance(change, BoardUnitStatus):
-            incident_id = self._unit_incident.get(change.unit_id)
-            row = self._rows.get(incident_id) if incident_id else None
-            if row is not None:
-                units = tuple(
-                    replace(u, status=change.status) if u.unit_id == change.unit_id else u
-                    for u in row.units
-                )
-                self._rows[row.incident_id] = replace(row, units=units, updated_at=change.at)
-        else:
-            self._apply_incident(change)
-
-    def _apply_incident(
-        self, change: IncidentPatched | IncidentUnitAdded | IncidentUnitRemoved
-    ) -> None:
-        row = self._rows.get(change.incident_id)
-        if row is None:
-            return
-        if isinstance(change, IncidentPatched):
-            row = replace(row, **change.fields, updated_at=change.at)  # type: ignore[arg-type]
-        elif isinstance(change, IncidentUnitAdded):
-            units = (*row.units, change.unit)
-            row = replace(row, units=units, dispatched=True, updated_at=change.at)
-            self._unit_incident[change.unit.unit_id] = row.incident_id
-        else:
-            units = tuple(u for u in row.units if u.unit_id != change.unit_id)
-            row = replace(row, units=units, updated_at=change.at)
-            self._unit_incident.pop(change.unit_id, None)
-        self._rows[row.incident_id] = row
 
     async def open_incidents(self) -> list[BoardRow]:
         """Open incidents, most urgent first, then oldest first."""
-        return sorted(
-            self._rows.values(),
-            key=lambda r: (-r.priority.rank, r.call_received_at, str(r.incident_id)),
-        )
+        return self._state.ordered()
 
     async def get(self, incident_id: UUID) -> BoardRow | None:
         """One open incident's row."""
-        return self._rows.get(incident_id)
+        return self._state.rows.get(incident_id)
 
 
-__all__ = ["EmbeddedBoard", "EmbeddedLocator", "UnitStatus"]
+__all__ = ["EmbeddedBoard", "EmbeddedLocator"]

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from domain.values import Priority, UnitKind, UnitStatus
 from projections.base import Tracked
+from projections.board_rules import BoardRules
 from projections.changes import (
     BoardChange,
     BoardRow,
     BoardUnit,
     BoardUnitStatus,
-    IncidentEnded,
     IncidentOpened,
-    IncidentPatched,
     IncidentUnitAdded,
     IncidentUnitRemoved,
     board_change,
@@ -108,12 +106,11 @@ async def _load_board(conn: Any, where: str, *args: object) -> list[BoardRow]:
     return [_board_row(r, by_incident.get(r["incident_id"], ())) for r in rows]
 
 
-class _BoardBatch:
-    """The board rows a batch touches, loaded, changed in memory as the embedded board does."""
+class _BoardBatch(BoardRules):
+    """The board rows a batch touches, loaded, changed by the shared rules, written back."""
 
     def __init__(self, rows: Iterable[BoardRow], unit_incident: dict[UUID, UUID]) -> None:
-        self.rows = {r.incident_id: r for r in rows}
-        self.unit_incident = unit_incident
+        super().__init__(rows, unit_incident)
         self.changed: set[UUID] = set()
         self.ended: set[UUID] = set()
         self.links: set[UUID] = set()  # units whose incident link changed
@@ -142,53 +139,20 @@ class _BoardBatch:
         rows = await _load_board(conn, "b.incident_id = ANY($1)", list(incident_ids))
         return cls(rows, unit_incident)
 
-    def apply(self, change: BoardChange) -> None:
-        if isinstance(change, IncidentOpened):
-            self._put(change.row)
-        elif isinstance(change, IncidentEnded):
-            row = self.rows.pop(change.incident_id, None)
-            if row is not None:
-                self.changed.discard(row.incident_id)
-                self.ended.add(row.incident_id)
-                for unit in row.units:
-                    self._unlink(unit.unit_id)
-        elif isinstance(change, BoardUnitStatus):
-            incident_id = self.unit_incident.get(change.unit_id)
-            row = self.rows.get(incident_id) if incident_id else None
-            if row is not None:
-                units = tuple(
-                    replace(u, status=change.status) if u.unit_id == change.unit_id else u
-                    for u in row.units
-                )
-                self._put(replace(row, units=units, updated_at=change.at))
-        else:
-            self._apply_incident(change)
-
-    def _apply_incident(
-        self, change: IncidentPatched | IncidentUnitAdded | IncidentUnitRemoved
-    ) -> None:
-        row = self.rows.get(change.incident_id)
-        if row is None:
-            return
-        if isinstance(change, IncidentPatched):
-            row = replace(row, **change.fields, updated_at=change.at)  # type: ignore[arg-type]
-        elif isinstance(change, IncidentUnitAdded):
-            units = (*row.units, change.unit)
-            row = replace(row, units=units, dispatched=True, updated_at=change.at)
-            self.unit_incident[change.unit.unit_id] = row.incident_id
-            self.links.add(change.unit.unit_id)
-        else:
-            units = tuple(u for u in row.units if u.unit_id != change.unit_id)
-            row = replace(row, units=units, updated_at=change.at)
-            self._unlink(change.unit_id)
-        self._put(row)
-
     def _put(self, row: BoardRow) -> None:
-        self.rows[row.incident_id] = row
+        super()._put(row)
         self.changed.add(row.incident_id)
 
+    def _ended(self, incident_id: UUID) -> None:
+        self.changed.discard(incident_id)
+        self.ended.add(incident_id)
+
+    def _link(self, unit_id: UUID, incident_id: UUID) -> None:
+        super()._link(unit_id, incident_id)
+        self.links.add(unit_id)
+
     def _unlink(self, unit_id: UUID) -> None:
-        self.unit_incident.pop(unit_id, None)
+        super()._unlink(unit_id)
         self.links.add(unit_id)
 
     async def save(self, conn: Any) -> None:
