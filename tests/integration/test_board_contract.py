@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from projections.embedded import EmbeddedBoard
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
+from tests.integration.support import FakeClock, run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -31,28 +30,6 @@ ACTOR = "dispatcher-1"
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 CITY = Position(36.7538, 3.0588)
 IMPLEMENTATIONS = ["embedded", pytest.param("postgis", marks=pytest.mark.postgres)]
-
-
-def run(coro: Awaitable[T]) -> T:
-    """Run one async test body on a fresh event loop."""
-
-    async def main() -> T:
-        return await coro
-
-    return asyncio.run(main())
-
-
-class FakeClock:
-    """A clock that moves one second forward at every reading (thread-safe)."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(seconds=1)
-            return self.now
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import threading
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from projections.locator import Candidate, Query, UnitLocator
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
+from tests.integration.support import FakeClock, run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -39,33 +39,11 @@ CAPABILITIES = ("bariatric", "cpr", "oxygen", "paediatric", "ventilator")
 IMPLEMENTATIONS = ["embedded", pytest.param("postgis", marks=pytest.mark.postgres)]
 
 
-def run(coro: Awaitable[T]) -> T:
-    """Run one async test body on a fresh event loop."""
-
-    async def main() -> T:
-        return await coro
-
-    return asyncio.run(main())
-
-
 def near(origin: Position, north_m: float, east_m: float) -> Position:
     """A point about `north_m`, `east_m` away from `origin` (exact distances are measured)."""
     lat = origin.lat + north_m / M_PER_DEG_LAT
     lon = origin.lon + east_m / (M_PER_DEG_LAT * math.cos(math.radians(origin.lat)))
     return Position(lat, lon)
-
-
-class FakeClock:
-    """A clock that moves one second forward at every reading (thread-safe)."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(seconds=1)
-            return self.now
 
 
 class SeededIds:

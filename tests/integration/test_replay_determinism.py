@@ -7,8 +7,7 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -24,6 +23,7 @@ from projections.locator import Query, UnitLocator
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
+from tests.integration.support import FakeClock, run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -43,28 +43,6 @@ FORWARD = {
 }
 RELEASABLE = (S.DISPATCHED, S.EN_ROUTE, S.ON_SCENE)
 STORES = ["embedded", pytest.param("postgis", marks=pytest.mark.postgres)]
-
-
-def run(coro: Awaitable[T]) -> T:
-    """Run one async test body on a fresh event loop."""
-
-    async def main() -> T:
-        return await coro
-
-    return asyncio.run(main())
-
-
-class FakeClock:
-    """A clock that moves one second forward at every reading (thread-safe)."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            self.now += timedelta(seconds=1)
-            return self.now
 
 
 def random_point(rng: random.Random) -> Position:
