@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import asyncpg
 
 from geo.speed import SpeedModel
 from projections.base import Tracked
 from projections.stores import asyncpg_dsn
+
+#: An asyncpg pool, and a connection from it; asyncpg ships no type information, so these
+#: aliases only name what is passed around.
+Pool: TypeAlias = Any
+Conn: TypeAlias = Any
 
 if TYPE_CHECKING:
     from projections.postgis_board import PostgisBoard
@@ -81,7 +86,7 @@ BatchWriter = Callable[[Any, Sequence[Tracked]], Awaitable[None]]
 # --- tracking -------------------------------------------------------------------------
 
 
-async def _lock_tracking(conn: Any, name: str) -> int:
+async def _lock_tracking(conn: Conn, name: str) -> int:
     """The projection's position, row-locked until the transaction ends (created at 0)."""
     select = "SELECT position FROM najda_tracking WHERE name = $1 FOR UPDATE"
     position = await conn.fetchval(select, name)
@@ -94,17 +99,19 @@ async def _lock_tracking(conn: Any, name: str) -> int:
     return int(position)
 
 
-async def _write_tracking(conn: Any, name: str, position: int) -> None:
+async def _write_tracking(conn: Conn, name: str, position: int) -> None:
     await conn.execute("UPDATE najda_tracking SET position = $2 WHERE name = $1", name, position)
 
 
-async def read_position(pool: Any, name: str) -> int:
+async def read_position(pool: Pool, name: str) -> int:
     """The projection's committed position (0 when it has none)."""
     position = await pool.fetchval("SELECT position FROM najda_tracking WHERE name = $1", name)
     return int(position or 0)
 
 
-async def apply_tracked(pool: Any, name: str, batch: Sequence[Tracked], write: BatchWriter) -> None:
+async def apply_tracked(
+    pool: Pool, name: str, batch: Sequence[Tracked], write: BatchWriter
+) -> None:
     """Write the items after the projection's position and advance it, in one transaction.
 
     The tracking row is locked first, so a second process applying the same batch waits,
@@ -121,7 +128,7 @@ async def apply_tracked(pool: Any, name: str, batch: Sequence[Tracked], write: B
         await _write_tracking(conn, name, fresh[-1].position)
 
 
-async def reset_tracked(pool: Any, name: str, truncate: str) -> None:
+async def reset_tracked(pool: Pool, name: str, truncate: str) -> None:
     """Empty the projection's tables (`truncate`) and forget its position, in one transaction."""
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(truncate)
@@ -131,14 +138,14 @@ async def reset_tracked(pool: Any, name: str, truncate: str) -> None:
 # --- the pair -------------------------------------------------------------------------
 
 
-async def _keep_session(_conn: Any) -> None:
+async def _keep_session(_conn: Conn) -> None:
     """Release a pool connection as it is (see PostgisProjections.connect)."""
 
 
 class PostgisProjections:
     """The PostGIS locator and board sharing one asyncpg pool."""
 
-    def __init__(self, pool: Any, speed: SpeedModel | None = None) -> None:
+    def __init__(self, pool: Pool, speed: SpeedModel | None = None) -> None:
         # Imported here: both modules import this one for the tracking helpers.
         from projections.postgis_board import PostgisBoard
         from projections.postgis_locator import PostgisLocator

@@ -19,7 +19,7 @@ from projections.changes import (
     IncidentUnitRemoved,
     board_change,
 )
-from projections.postgis import apply_tracked, read_position, reset_tracked
+from projections.postgis import Conn, Pool, apply_tracked, read_position, reset_tracked
 
 _BOARD_COLUMNS = (
     "incident_id, priority, determinant, nature, address, lat, lon, source,"
@@ -85,7 +85,7 @@ def _incident_args(row: BoardRow) -> tuple[object, ...]:
     )
 
 
-async def _load_board(conn: Any, where: str, *args: object) -> list[BoardRow]:
+async def _load_board(conn: Conn, where: str, *args: object) -> list[BoardRow]:
     """Board rows matching `where` (on table b), with their units in assignment order."""
     rows = await conn.fetch(
         f"SELECT b.* FROM najda_incident_board AS b WHERE {where}"
@@ -116,7 +116,7 @@ class _BoardBatch(BoardRules):
         self.links: set[UUID] = set()  # units whose incident link changed
 
     @classmethod
-    async def load(cls, conn: Any, changes: Sequence[BoardChange]) -> _BoardBatch:
+    async def load(cls, conn: Conn, changes: Sequence[BoardChange]) -> _BoardBatch:
         incident_ids: set[UUID] = set()
         unit_ids: set[UUID] = set()
         for c in changes:
@@ -155,7 +155,7 @@ class _BoardBatch(BoardRules):
         super()._unlink(unit_id)
         self.links.add(unit_id)
 
-    async def save(self, conn: Any) -> None:
+    async def save(self, conn: Conn) -> None:
         if self.ended:
             await conn.execute(
                 "DELETE FROM najda_incident_board WHERE incident_id = ANY($1)", list(self.ended)
@@ -199,7 +199,7 @@ class PostgisBoard:
 
     name = "incident_board"
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
     async def position(self) -> int:
@@ -215,7 +215,7 @@ class PostgisBoard:
     async def apply(self, batch: Sequence[Tracked]) -> None:
         await apply_tracked(self.pool, self.name, batch, self._write)
 
-    async def _write(self, conn: Any, fresh: Sequence[Tracked]) -> None:
+    async def _write(self, conn: Conn, fresh: Sequence[Tracked]) -> None:
         """Load the rows the batch touches, change them in memory, write them back."""
         changes = [c for item in fresh if (c := board_change(item)) is not None]
         if changes:

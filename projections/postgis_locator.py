@@ -22,7 +22,7 @@ from projections.changes import (
     next_incident_id,
 )
 from projections.locator import Candidate, Query, rank
-from projections.postgis import apply_tracked, read_position, reset_tracked
+from projections.postgis import Conn, Pool, apply_tracked, read_position, reset_tracked
 
 _UNIT_COLUMNS = (
     "unit_id, call_sign, kind, capabilities, station_id, status, incident_id,"
@@ -183,7 +183,7 @@ class PostgisLocator:
 
     name = "unit_locator"
 
-    def __init__(self, pool: Any, speed: SpeedModel | None = None) -> None:
+    def __init__(self, pool: Pool, speed: SpeedModel | None = None) -> None:
         self.pool = pool
         self.speed = speed or SpeedModel()
 
@@ -196,7 +196,7 @@ class PostgisLocator:
     async def apply(self, batch: Sequence[Tracked]) -> None:
         await apply_tracked(self.pool, self.name, batch, self._write)
 
-    async def _write(self, conn: Any, fresh: Sequence[Tracked]) -> None:
+    async def _write(self, conn: Conn, fresh: Sequence[Tracked]) -> None:
         """Fold a batch's changes per unit, then write them in at most two statements."""
         changes = (locator_change(item) for item in fresh)
         registered: dict[UUID, UnitRow] = {}  # rows created in this batch, folded in memory
@@ -273,7 +273,7 @@ _uuid_int = attrgetter("int")
 
 
 async def _save(
-    conn: Any,
+    conn: Conn,
     registered: Mapping[UUID, UnitRow],
     statuses: Mapping[UUID, _NetStatus],
     moves: Mapping[UUID, UnitMoved],
