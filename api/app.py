@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.docs import install_docs
-from api.errors import install_error_handlers
+from api.errors import COMMON, install_error_handlers
 from api.routes import assignments, health, hospitals, incidents, recommendations, stations, units
 from api.services import open_services
 from api.settings import Settings
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        responses=COMMON,
     )
     app.state.settings = settings
     install_error_handlers(app)

@@ -68,8 +68,21 @@ def current_actor(
         ),
     ] = "dispatcher",
 ) -> str:
-    """The person or system on whose behalf the request acts."""
-    return x_actor.strip() or "dispatcher"
+    """The person or system on whose behalf the request acts (printable ASCII)."""
+    actor = x_actor.strip()
+    if not actor:
+        return "dispatcher"
+    if not all(" " <= ch <= "~" for ch in actor):
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("header", "x-actor"),
+                    "msg": "use printable ASCII characters only",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return actor
 
 
 ActorDep = Annotated[str, Depends(current_actor)]

@@ -34,6 +34,18 @@ CONFLICT: dict[int | str, dict[str, object]] = {
     }
 }
 ERRORS = {**NOT_FOUND, **CONFLICT}
+#: Answers any operation may give, whatever its parameters.
+COMMON: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorPublic, "description": "The body is not valid JSON"},
+    413: {"model": ErrorPublic, "description": "The body is larger than the server accepts"},
+    503: {
+        "model": ErrorPublic,
+        "description": "The event store is unreachable for now; retry after Retry-After",
+    },
+}
+
+#: How many validation errors one 422 answer lists at most.
+MAX_ERRORS_SHOWN = 20
 
 #: Store failures that pass: a lost connection, a lock or pool timeout.
 UNAVAILABLE = (OperationalError, InterfaceError, PostgresConnectionError)
@@ -83,7 +95,9 @@ def _encodable(value: Any) -> bool:
 async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, RequestValidationError):  # pragma: no cover - registered for it only
         raise exc
-    errors = _finite(jsonable_encoder(exc.errors()))
+    # A body with thousands of bad keys would otherwise make thousands of errors, encoded on
+    # the event loop; the first few say what is wrong.
+    errors = _finite(jsonable_encoder(exc.errors()[:MAX_ERRORS_SHOWN]))
     for error in errors:
         # The echoed input may not even be encodable (a lone surrogate); the field name and
         # the message say what is wrong without it.
