@@ -251,10 +251,12 @@ class Dispatch(DispatchStore):
         def command() -> bool:
             unit = self._unit(unit_id)
             if when <= unit.position_at:
+                self._keep(unit)
                 return False
             moved = approx_distance_m(unit.position, position)
             aged = when - unit.position_at >= self.position_policy.max_age
             if moved < self.position_policy.min_move_m and not aged:
+                self._keep(unit)
                 return False
             unit.report_position(position, actor, when)
             self._store(unit)

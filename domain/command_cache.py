@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from copy import deepcopy
 from typing import Any
 from uuid import UUID
 
 
 class CommandCache:
-    """LRU of aggregates as last saved or loaded by this process.
+    """LRU of aggregates as last saved by this process, checked out by one command at a time.
 
-    Safe because every command that decides on a cached aggregate also saves it: if another
-    process changed it meanwhile, the store's version check refuses the save, the entries are
-    evicted and the command is retried on fresh state. Queries never read from here.
+    A command takes an aggregate out (no copy: nobody else holds it), and puts it back only by
+    saving it, or untouched. Safe because a command that decides on a cached aggregate also
+    saves it: if another process changed it meanwhile, the store's version check refuses the
+    save and the command is retried on fresh state. Queries never read from here.
     """
 
     def __init__(self, maxsize: int = 10_000) -> None:
@@ -22,17 +22,13 @@ class CommandCache:
         self._items: OrderedDict[UUID, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, ident: UUID) -> Any | None:
-        """A private copy of the cached aggregate, or None."""
+    def take(self, ident: UUID) -> Any | None:
+        """Check the aggregate out of the cache (the caller owns it now), or None."""
         with self._lock:
-            item = self._items.get(ident)
-            if item is None:
-                return None
-            self._items.move_to_end(ident)
-        return deepcopy(item)
+            return self._items.pop(ident, None)
 
     def put(self, *aggregates: Any) -> None:
-        """Remember aggregates (the caller must not mutate them afterwards)."""
+        """Check aggregates in, as saved or untouched (the caller must not mutate them again)."""
         if self.maxsize <= 0:
             return
         with self._lock:

@@ -130,16 +130,22 @@ class DispatchStore(Application[UUID]):
         return aggregate
 
     def _load(self, cls: type[A], ident: UUID, missing: type[Exception]) -> A:
-        """Load an aggregate for a command: from the command cache, else from the store."""
+        """Load an aggregate for a command: checked out of the command cache, else read.
+
+        The command saves it (which checks it back in) or drops it; `_keep` returns one the
+        command decided not to change.
+        """
         if not getattr(self._local, "fresh", False):
-            cached = self._cache.get(ident)
+            cached = self._cache.take(ident)
             if isinstance(cached, cls):
                 if hasattr(self._local, "served"):
                     self._local.served.append(ident)
                 return cached
-        aggregate = self._get(cls, ident, missing)
-        self._cache.put(aggregate)
-        return self._cache.get(ident) or aggregate
+        return self._get(cls, ident, missing)
+
+    def _keep(self, *aggregates: Any) -> None:
+        """Check untouched aggregates back into the command cache."""
+        self._cache.put(*[a for a in aggregates if not a.pending_events])
 
     def _incident(self, incident_id: UUID) -> Incident:
         return self._load(Incident, incident_id, IncidentNotFound)

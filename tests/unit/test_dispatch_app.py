@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -61,7 +62,10 @@ class SequentialIds:
 
 
 class RecordingDispatch(Dispatch):
-    """Dispatch that keeps the last saved copy of each aggregate, to compare with rebuilds."""
+    """Dispatch that keeps a copy of each aggregate as last saved, to compare with rebuilds.
+
+    A copy, because the command cache hands the saved object itself to the next command.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.saved: dict[UUID, Aggregate] = {}
@@ -71,7 +75,7 @@ class RecordingDispatch(Dispatch):
         recordings = super().save(*objs, **kwargs)
         for obj in objs:
             if isinstance(obj, Aggregate):
-                self.saved[obj.id] = obj
+                self.saved[obj.id] = copy.deepcopy(obj)
         return recordings
 
 
@@ -745,3 +749,29 @@ def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -
         (False, "diverted", 900.0),
         (True, None, 400.0),
     ]
+
+
+def test_a_refused_multi_unit_assignment_leaves_no_half_changed_unit_behind() -> None:
+    from domain.application import Dispatch, UnitChoice
+    from domain.errors import UnitNotAvailable
+    from domain.values import Position, Priority, UnitKind, UnitStatus
+
+    app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    free = app.register_unit("F-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))
+    busy = app.register_unit("B-1", UnitKind.BLS, "admin", home=Position(36.7, 3.0))
+    app.update_unit_status(busy, UnitStatus.OUT_OF_SERVICE, "crew")
+    first, second = (
+        app.report_incident(
+            location=Position(36.71, 3.01), address="", nature="fall", priority=p, actor="d"
+        )
+        for p in (Priority.E, Priority.C)
+    )
+
+    # The free unit is dispatched in memory before the busy one is refused: that copy must
+    # be thrown away, not kept for the next command.
+    with pytest.raises(UnitNotAvailable):
+        app.assign_units(first, [UnitChoice(free), UnitChoice(busy)], "d")
+    app.assign_units(second, [UnitChoice(free)], "d")
+
+    assert app.get_unit(free).incident_id == second
+    assert not app.get_incident(first).assignments
