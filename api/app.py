@@ -11,7 +11,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
-from api.routes import assignments, health, hospitals, incidents, recommendations, stations, units
+from api.live import ws
+from api.routes import (
+    assignments,
+    health,
+    hospitals,
+    incidents,
+    recommendations,
+    stations,
+    units,
+    users,
+)
 from api.services import open_services
 from api.settings import Settings
 
@@ -42,8 +52,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
-    for module in (health, incidents, recommendations, assignments, units, stations, hospitals):
+    for module in (
+        health,
+        incidents,
+        recommendations,
+        assignments,
+        units,
+        stations,
+        hospitals,
+        users,
+        ws,
+    ):
         app.include_router(module.router)
+    app.include_router(units.positions_router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app
 

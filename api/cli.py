@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import socket
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ from pathlib import Path
 import uvicorn
 
 from api.settings import Settings, SettingsError
+from domain.application import Dispatch
+from domain.user import Role
 
 DESCRIPTION = """\
 Najda: event-sourced emergency dispatch coordination.
@@ -29,6 +32,11 @@ environment variables (the options win over them):
   NAJDA_RESPONSE_PLAN    JSON response plan file
   NAJDA_SEED_DEMO        0 to never seed the demo area
   NAJDA_POLL_INTERVAL_S  longest delay before the read models notice a missed wake-up
+  NAJDA_STALE_AFTER_S    flag a unit stale after this many silent seconds (default 180)
+  NAJDA_AUTO_DISPATCH    priorities dispatched at once on report, e.g. "Ω,A" (default none)
+  NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
+  NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
+  NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
 """
 
 
@@ -95,6 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the demo stations, hospitals and units into an empty store.",
     )
     _store_options(seed)
+
+    users = commands.add_parser(
+        "users",
+        help="add, list or revoke users (prints tokens; only their hashes are stored)",
+        description="Manage who may use Najda. Roles: " + ", ".join(r.value for r in Role),
+    )
+    actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add a user and print its token")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--unit", metavar="CALLSIGN", help="the crew's unit (crew only)")
+    _store_options(add)
+    listing = actions.add_parser("list", help="list active users")
+    _store_options(listing)
+    token = actions.add_parser("token", help="give a user a new token and print it")
+    token.add_argument("name")
+    _store_options(token)
+    revoke = actions.add_parser("revoke", help="revoke a user for good")
+    revoke.add_argument("name")
+    _store_options(revoke)
     return parser
 
 
@@ -115,6 +143,10 @@ class _Server(uvicorn.Server):
                 port = int(sock.getsockname()[1])
                 break
         shown = f"[{host}]" if ":" in host else host
+        services = getattr(self.config.app, "state", None)
+        issued = getattr(getattr(services, "services", None), "issued_tokens", [])
+        for token in issued:
+            print(token.line(), flush=True)
         print(f"Najda is running at http://{shown}:{port}/ (store: {self.store})", flush=True)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -172,6 +204,70 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
+    from projections.stores import postgres_env, sqlite_env
+
+    settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    if settings.database_url is not None:
+        env = postgres_env(settings.database_url)
+    else:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        env = sqlite_env(settings.sqlite_path)
+    return Dispatch(env), settings
+
+
+def users_command(args: argparse.Namespace) -> int:
+    """najda users add|list|token|revoke."""
+    from domain.errors import DispatchError
+    from domain.unit import unit_id_for
+
+    dispatch, _settings = _open_store(args)
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name known to the system
+        actor = "cli"
+    try:
+        if args.action == "add":
+            unit_id = None if args.unit is None else unit_id_for(args.unit)
+            token = dispatch.add_user(args.name, args.role, actor, unit_id=unit_id)
+            print(token)
+        elif args.action == "token":
+            print(dispatch.issue_token(args.name, actor))
+        elif args.action == "revoke":
+            dispatch.revoke_user(args.name, actor)
+            print(f"revoked {args.name}")
+        else:
+            for name, role, unit in _list_users(dispatch):
+                print(f"{name}\t{role}\t{unit or ''}")
+    except DispatchError as exc:
+        print(f"najda: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        dispatch.close()
+    return 0
+
+
+def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
+    """Active users from the log (name, role, unit call sign)."""
+    from projections.base import NotificationSource
+
+    users: dict[str, tuple[str, str, str | None]] = {}
+    source = NotificationSource(dispatch)
+    position = 0
+    while batch := source.read(position, 1000):
+        for item in batch:
+            if item.topic == "najda:User.Registered":
+                e = item.event
+                unit = None
+                if e.unit_id is not None:
+                    unit = dispatch.get_unit(e.unit_id).call_sign
+                users[str(item.originator_id)] = (e.name, str(e.role), unit)
+            elif item.topic == "najda:User.Revoked":
+                users.pop(str(item.originator_id), None)
+        position = batch[-1].position
+    return sorted(users.values())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `najda` console script."""
     parser = build_parser()
@@ -179,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "users":
+            return users_command(args)
         return seed_demo_command(args)
     except SettingsError as exc:
         print(f"najda: {exc}", file=sys.stderr)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, cast
 from uuid import UUID
 
-from fastapi import Depends, Header, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
+from api.auth import ActorDep, PrincipalDep
 from api.services import Services
 from domain.application import Dispatch
 from domain.reference import hospital_id_for, station_id_for
@@ -16,6 +17,8 @@ from domain.unit import unit_id_for
 from projections.board import IncidentBoard
 from projections.locator import UnitLocator
 from projections.reference import ReferenceDirectory
+
+__all__ = ["ActorDep", "PrincipalDep"]
 
 
 def get_services(request: Request) -> Services:
@@ -56,36 +59,6 @@ LocatorDep = Annotated[UnitLocator, Depends(get_locator)]
 BoardDep = Annotated[IncidentBoard, Depends(get_board)]
 ReferenceDep = Annotated[ReferenceDirectory, Depends(get_reference)]
 PlanDep = Annotated[ResponsePlan, Depends(get_plan)]
-
-
-def current_actor(
-    x_actor: Annotated[
-        str,
-        Header(
-            min_length=1,
-            max_length=100,
-            description="who is acting (recorded in every event); authentication comes later",
-        ),
-    ] = "dispatcher",
-) -> str:
-    """The person or system on whose behalf the request acts (printable ASCII)."""
-    actor = x_actor.strip()
-    if not actor:
-        return "dispatcher"
-    if not all(" " <= ch <= "~" for ch in actor):
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("header", "x-actor"),
-                    "msg": "use printable ASCII characters only",
-                    "type": "value_error",
-                }
-            ]
-        )
-    return actor
-
-
-ActorDep = Annotated[str, Depends(current_actor)]
 
 
 def _bad_path(name: str, message: str) -> RequestValidationError:

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.auth import Forbidden, Unauthenticated
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 
@@ -37,6 +38,8 @@ ERRORS = {**NOT_FOUND, **CONFLICT}
 #: Answers any operation may give, whatever its parameters.
 COMMON: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorPublic, "description": "The body is not valid JSON"},
+    401: {"model": ErrorPublic, "description": "No bearer token, or an unknown or revoked one"},
+    403: {"model": ErrorPublic, "description": "The token's role may not do this"},
     413: {"model": ErrorPublic, "description": "The body is larger than the server accepts"},
     503: {
         "model": ErrorPublic,
@@ -123,6 +126,16 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def _forbidden(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+
 async def _refused(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": str(exc)})
 
@@ -133,6 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidValue, _invalid_value)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(DispatchError, _refused)
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)

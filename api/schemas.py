@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from domain.errors import InvalidValue
+from domain.user import Role
 from domain.values import IncidentSource, IncidentStatus, Priority, UnitKind, UnitStatus
 
 # --- field types ------------------------------------------------------------------------
@@ -308,6 +309,32 @@ class UnitPublic(BaseModel):
     status_at: datetime
 
 
+class UnitPosition(PositionReport):
+    """One unit's position in a batch."""
+
+    unit: UnitRef
+
+
+class PositionBatch(_In):
+    """Positions of many units (an AVL gateway), up to 1000 per request."""
+
+    positions: Annotated[list[UnitPosition], Field(min_length=1, max_length=1000)]
+
+
+class PositionsAccepted(BaseModel):
+    """How many positions were taken, and how many became events."""
+
+    accepted: int
+    recorded: int
+
+
+class Acknowledged(BaseModel):
+    """The unit after its crew acknowledged; `first` when this was the first time."""
+
+    first: bool
+    unit: UnitPublic
+
+
 class PositionAccepted(BaseModel):
     """The unit after a position report; `recorded` when it became an event."""
 
@@ -361,3 +388,35 @@ class HealthPublic(BaseModel):
     failures: dict[str, str] = Field(
         default_factory=dict, description="Read models stuck on an event, with the error"
     )
+
+
+class AssignmentView(BaseModel):
+    """A unit and the incident it works now (None when it has none)."""
+
+    unit: UnitPublic
+    incident: IncidentPublic | None
+
+
+RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
+
+
+class UserCreate(_In):
+    """A user to add: a name, a role and, for a crew, its unit (id or call sign)."""
+
+    name: Annotated[str, _text(64)]
+    role: RoleIn
+    unit: UnitRef | None = None
+
+
+class UserPublic(BaseModel):
+    """A user (tokens are never shown again)."""
+
+    name: str
+    role: Role
+    unit_id: UUID | None
+
+
+class UserToken(UserPublic):
+    """A user with the token just made for it (shown once)."""
+
+    token: str

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.demo import seed_demo
+from api.live.feed import LiveFeed
+from api.live.positions import POSITIONS_CHANNEL, PositionIngestor
 from api.settings import Settings
+from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
 from domain.response_plan import ResponsePlan
@@ -25,6 +30,7 @@ from projections.locator import UnitLocator
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
+from projections.users import UserDirectory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +52,10 @@ class Services:
     board: IncidentBoard
     reference: ReferenceDirectory
     runner: ProjectionRunner
+    users: UserDirectory
+    feed: LiveFeed
+    positions: PositionIngestor
+    issued_tokens: list[IssuedToken] = field(default_factory=list)
 
     @property
     def store(self) -> str:
@@ -107,8 +117,20 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 log.info("the demo area is being seeded by another process")
         locator, board = await stack.enter_async_context(_read_models(settings))
         reference = ReferenceDirectory()
+        users = UserDirectory()
+        head = await run_in_threadpool(source.head)
+        feed = LiveFeed(
+            locator,
+            plan,
+            reference,
+            buffer_size=settings.resume_buffer,
+            build_after=max(0, head - settings.resume_buffer),
+            stale_after=timedelta(seconds=settings.stale_after_s),
+        )
         runner = ProjectionRunner(
-            source, [locator, board, reference], poll_interval_s=settings.poll_interval_s
+            source,
+            [locator, board, reference, users, feed],
+            poll_interval_s=settings.poll_interval_s,
         )
         await runner.start()
         stack.push_async_callback(runner.stop)
@@ -118,12 +140,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         gc.freeze()
         dispatch.add_listener(runner.wake)
         stack.callback(dispatch.remove_listener, runner.wake)
-        if settings.database_url is not None:
-            channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
-            await stack.enter_async_context(
-                _listen(asyncpg_dsn(settings.database_url), channel, runner.wake)
-            )
-        yield Services(
+        services = Services(
             settings=settings,
             plan=plan,
             dispatch=dispatch,
@@ -132,7 +149,68 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             board=board,
             reference=reference,
             runner=runner,
+            users=users,
+            feed=feed,
+            positions=PositionIngestor(
+                dispatch,
+                locator,
+                feed,
+                _command_list(runner, source, settings),
+                shared=settings.uses_postgres,
+            ),
         )
+        stack.push_async_callback(services.positions.close)
+        if settings.database_url is not None:
+            from projections.postgis_locator import parse_position_payload
+
+            channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
+
+            def on_positions(payload: str) -> None:
+                feed.positions_moved(parse_position_payload(payload))
+
+            listening = asyncio.create_task(
+                _listen(
+                    asyncpg_dsn(settings.database_url),
+                    {channel: lambda _payload: runner.wake(), POSITIONS_CHANNEL: on_positions},
+                    on_connect=runner.wake,
+                ),
+                name="listen",
+            )
+            stack.push_async_callback(_cancel, listening)
+        watching = asyncio.create_task(_watch_stale(services), name="stale-watch")
+        stack.push_async_callback(_cancel, watching)
+        services.issued_tokens = await ensure_users(services)
+        yield services
+
+
+def _command_list(
+    runner: ProjectionRunner, source: NotificationSource, settings: Settings
+) -> Callable[[Callable[[], list[bool]]], Awaitable[list[bool]]]:
+    """Services.command for the position ingestor (built before Services exists)."""
+
+    async def command(write: Callable[[], list[bool]]) -> list[bool]:
+        def run() -> tuple[list[bool], int]:
+            return write(), source.head()
+
+        result, head = await run_in_threadpool(run)
+        await runner.wait_for(head, settings.read_timeout_s)
+        return result
+
+    return command
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _watch_stale(services: Services) -> None:
+    """Flag units silent for too long (checked a few times per threshold)."""
+    interval = min(5.0, max(0.2, services.settings.stale_after_s / 10))
+    while True:
+        await asyncio.sleep(interval)
+        services.feed.check_stale(services.now())
 
 
 @asynccontextmanager
@@ -150,17 +228,42 @@ async def _read_models(settings: Settings) -> AsyncIterator[tuple[UnitLocator, I
         await projections.close()
 
 
-@asynccontextmanager
-async def _listen(dsn: str, channel: str, wake: Callable[[], None]) -> AsyncIterator[None]:
-    """LISTEN on the recorder's channel and wake the runner on each NOTIFY (a hint only)."""
+async def _listen(
+    dsn: str, channels: dict[str, Callable[[str], None]], on_connect: Callable[[], None]
+) -> None:
+    """LISTEN on the channels, reconnecting whenever the connection is lost.
+
+    Notifications are hints: after each (re)connection `on_connect` runs, since some may
+    have been missed while the connection was down, and the runner's poll covers the rest.
+    """
     import asyncpg
 
-    def on_notify(*_args: Any) -> None:
-        wake()
+    delay = 0.2
+    while True:
+        lost = asyncio.Event()
+        connection = None
+        try:
+            connection = await asyncpg.connect(dsn, timeout=5)
+            connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+            for name, handler in channels.items():
 
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.add_listener(channel, on_notify)
-        yield
-    finally:
-        await connection.close()  # closing also ends the LISTEN
+                def listener(*args: Any, handler: Callable[[str], None] = handler) -> None:
+                    handler(str(args[-1]))
+
+                await connection.add_listener(name, listener)
+            delay = 0.2
+            on_connect()
+            while not lost.is_set() and not connection.is_closed():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(2.0):
+                        await lost.wait()
+        except asyncio.CancelledError:
+            if connection is not None:
+                connection.terminate()
+            raise
+        except Exception as exc:  # the database may be restarting: retry with backoff
+            log.warning("LISTEN connection failed (%s); retrying in %.1fs", exc, delay)
+        if connection is not None and not connection.is_closed():
+            connection.terminate()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)

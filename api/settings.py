@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from domain.errors import InvalidValue
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.values import Priority
 from projections.stores import is_postgres_url
 
 _FALSE = {"0", "false", "no", "off"}
@@ -33,6 +34,11 @@ class Settings:
     seed_demo: bool = True
     read_timeout_s: float = 5.0
     poll_interval_s: float = 1.0
+    stale_after_s: float = 180.0
+    auto_dispatch: frozenset[Priority] = frozenset()
+    client_queue: int = 5_000
+    resume_buffer: int = 20_000
+    admin_token: str | None = None
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -41,8 +47,12 @@ class Settings:
             )
         if not 0 <= self.port <= 65535:
             raise SettingsError(f"port must be within 0..65535, got {self.port}")
-        if self.read_timeout_s <= 0 or self.poll_interval_s <= 0:
+        if self.read_timeout_s <= 0 or self.poll_interval_s <= 0 or self.stale_after_s <= 0:
             raise SettingsError("timeouts and intervals must be positive")
+        if self.client_queue < 10 or self.resume_buffer < 100:
+            raise SettingsError("the client queue holds 10 or more, the resume buffer 100 or more")
+        if self.admin_token is not None and len(self.admin_token) < 32:
+            raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -65,6 +75,20 @@ class Settings:
             values["poll_interval_s"] = _number(
                 float, "NAJDA_POLL_INTERVAL_S", env["NAJDA_POLL_INTERVAL_S"]
             )
+        if env.get("NAJDA_STALE_AFTER_S"):
+            values["stale_after_s"] = _number(
+                float, "NAJDA_STALE_AFTER_S", env["NAJDA_STALE_AFTER_S"]
+            )
+        if env.get("NAJDA_AUTO_DISPATCH"):
+            values["auto_dispatch"] = parse_priorities(env["NAJDA_AUTO_DISPATCH"])
+        if env.get("NAJDA_CLIENT_QUEUE"):
+            values["client_queue"] = _number(int, "NAJDA_CLIENT_QUEUE", env["NAJDA_CLIENT_QUEUE"])
+        if env.get("NAJDA_RESUME_BUFFER"):
+            values["resume_buffer"] = _number(
+                int, "NAJDA_RESUME_BUFFER", env["NAJDA_RESUME_BUFFER"]
+            )
+        if env.get("NAJDA_ADMIN_TOKEN"):
+            values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -115,6 +139,14 @@ class Settings:
             return ResponsePlan.from_mapping(data)
         except InvalidValue as exc:
             raise SettingsError(f"response plan {path}: {exc}") from None
+
+
+def parse_priorities(text: str) -> frozenset[Priority]:
+    """Priorities from a comma-separated list such as 'Ω,A' (empty: none)."""
+    try:
+        return frozenset(Priority.parse(p) for p in text.split(",") if p.strip())
+    except InvalidValue as exc:
+        raise SettingsError(f"auto-dispatch priorities: {exc.message}") from None
 
 
 def _number(kind: type[int] | type[float], name: str, text: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
@@ -15,11 +16,12 @@ from domain.commands import (
     approx_distance_m,
     utc_now,
 )
-from domain.errors import InvalidTransition, InvalidValue
+from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
 from domain.incident import Incident
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.store import DispatchStore
 from domain.unit import Unit, unit_id_for
+from domain.user import Role, User, require_user_name, token_hash, user_id_for
 from domain.values import (
     IncidentSource,
     Position,
@@ -237,6 +239,19 @@ class Dispatch(DispatchStore):
 
         self._retry(command)
 
+    def acknowledge_assignment(self, unit_id: UUID, actor: str) -> bool:
+        """The crew confirms its current assignment; True when this was the first time."""
+
+        def command() -> bool:
+            unit = self._unit(unit_id)
+            if not unit.acknowledge(actor, self._now()):
+                self._keep(unit)
+                return False
+            self._store(unit)
+            return True
+
+        return self._retry(command)
+
     def report_position(
         self, unit_id: UUID, position: Position, actor: str, at: datetime | None = None
     ) -> bool:
@@ -302,3 +317,88 @@ class Dispatch(DispatchStore):
             self._store(incident, *units)
 
         self._retry(command)
+
+    # --- users ------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        role: Role | str,
+        actor: str,
+        *,
+        unit_id: UUID | None = None,
+        token: str | None = None,
+    ) -> str:
+        """Register a user and return its bearer token (only its hash is stored).
+
+        A token is made unless one is given (e.g. a deployment's bootstrap secret).
+        """
+        name = require_user_name(name)
+        if token is not None and (len(token) < 32 or not token.isprintable() or " " in token):
+            raise InvalidValue("token", "give at least 32 printable characters without spaces")
+        try:
+            role = Role(str(role).strip().lower())
+        except ValueError:
+            allowed = ", ".join(r.value for r in Role)
+            raise InvalidValue("role", f"must be one of {allowed}") from None
+        if role is Role.CREW and unit_id is None:
+            raise InvalidValue("unit", "a crew user is bound to one unit")
+        if role is not Role.CREW and unit_id is not None:
+            raise InvalidValue("unit", "only a crew user is bound to a unit")
+        if unit_id is not None:
+            try:
+                self.get_unit(unit_id)
+            except UnitNotFound:
+                raise InvalidValue("unit", f"no unit {unit_id}") from None
+        token = token or new_token()
+        user = User(
+            id=user_id_for(name),
+            name=name,
+            role=role,
+            unit_id=unit_id,
+            token_sha256=token_hash(token),
+            actor=actor,
+            at=self._now(),
+        )
+        self._store(user, creating=f"user {name}")
+        return token
+
+    def issue_token(self, name: str, actor: str) -> str:
+        """Give a user a new token (the previous one stops working) and return it."""
+        token = new_token()
+
+        def command() -> None:
+            user = self._user(name)
+            user.issue_token(token_hash(token), actor, self._now())
+            self._store(user)
+
+        self._retry(command)
+        return token
+
+    def revoke_user(self, name: str, actor: str) -> None:
+        """Stop a user's token from working, for good."""
+
+        def command() -> None:
+            user = self._user(name)
+            user.revoke(actor, self._now())
+            self._store(user)
+
+        self._retry(command)
+
+    def get_user(self, name: str) -> User:
+        """A user by name."""
+        try:
+            return self._get(User, user_id_for(require_user_name(name)), UserNotFound)
+        except UserNotFound:
+            raise UserNotFound(name) from None
+
+    def _user(self, name: str) -> User:
+        try:
+            return self._load(User, user_id_for(require_user_name(name)), UserNotFound)
+        except UserNotFound:
+            raise UserNotFound(name) from None
+
+
+def new_token() -> str:
+    """A fresh 256-bit bearer token, recognisable by its prefix."""
+    return "najda_" + secrets.token_urlsafe(32)

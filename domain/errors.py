@@ -52,6 +52,12 @@ class HospitalNotFound(NotFound):
     kind = "hospital"
 
 
+class UserNotFound(NotFound):
+    """Raised when no user has the given name."""
+
+    kind = "user"
+
+
 class Conflict(DispatchError):
     """Raised when a command conflicts with the current state (HTTP 409)."""
 

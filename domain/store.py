@@ -27,9 +27,10 @@ from domain.incident import Incident
 from domain.reference import Hospital, Station
 from domain.transcodings import register_domain_transcodings
 from domain.unit import Unit, unit_id_for
+from domain.user import User
 from domain.values import require_aware
 
-A = TypeVar("A", Incident, Unit, Station, Hospital)
+A = TypeVar("A", Incident, Unit, Station, Hospital, User)
 T = TypeVar("T")
 
 

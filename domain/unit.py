@@ -67,6 +67,7 @@ class Unit(Aggregate):
         self.position_at = at
         self.status = UnitStatus.AVAILABLE
         self.incident_id: UUID | None = None
+        self.acknowledged_incident_id: UUID | None = None
         self.status_at = at
         self.last_actor = actor
 
@@ -105,6 +106,17 @@ class Unit(Aggregate):
             )
         self._released(incident_id=incident_id, reason=reason, actor=actor, at=at)
 
+    def acknowledge(self, actor: str, at: datetime) -> bool:
+        """The crew confirms it received its assignment; False when already acknowledged."""
+        if self.incident_id is None:
+            raise InvalidTransition(
+                f"unit {self.call_sign}", self.status.value, "acknowledged", "it has no assignment"
+            )
+        if self.acknowledged_incident_id == self.incident_id:
+            return False
+        self._acknowledged(incident_id=self.incident_id, actor=actor, at=at)
+        return True
+
     def report_position(self, position: Position, actor: str, at: datetime) -> None:
         """Record a position worth keeping in the audit trail."""
         self._position_reported(position=position, actor=actor, at=at)
@@ -132,6 +144,10 @@ class Unit(Aggregate):
         self.incident_id = None
         self.status_at = at
         self.last_actor = actor
+
+    @event("Acknowledged", topic="najda:Unit.Acknowledged")
+    def _acknowledged(self, incident_id: UUID, actor: str, at: datetime) -> None:
+        self.acknowledged_incident_id = incident_id
 
     @event("PositionReported", topic="najda:Unit.PositionReported")
     def _position_reported(self, position: Position, actor: str, at: datetime) -> None:

@@ -105,6 +105,15 @@ class EmbeddedLocator:
         self._apply(UnitMoved(unit_id, lat, lon, at))
         return True
 
+    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+        moved = 0
+        for move in moves:
+            row = self._rows.get(move.unit_id)
+            if row is not None and move.at > row.position_at:
+                self._apply(move)
+                moved += 1
+        return moved
+
     async def get(self, unit_id: UUID) -> UnitRow | None:
         return self._rows.get(unit_id)
 

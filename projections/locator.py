@@ -14,7 +14,7 @@ from domain.values import UnitKind, UnitStatus
 from geo.distance import SPHERE_ERROR, geodesic_many_m
 from geo.speed import SpeedModel
 from projections.base import Projection
-from projections.changes import UnitRow
+from projections.changes import UnitMoved, UnitRow
 
 
 class Candidate(NamedTuple):
@@ -94,6 +94,13 @@ class UnitLocator(Projection, Protocol):
 
     async def update_position(self, unit_id: UUID, lat: float, lon: float, at: datetime) -> bool:
         """Set the latest position directly (AVL), if newer than the one held."""
+        ...
+
+    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+        """Set many latest positions at once (each only if newer); returns how many moved.
+
+        A shared store also announces them on the `notify` channel, for other processes.
+        """
         ...
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -57,6 +58,47 @@ WHERE u.unit_id = c.unit_id AND (c.status IS NOT NULL OR c.moved_at > u.position
 """
 
 #: What nearest() reads of each unit: what ranking needs, nothing more.
+_MOVE_UNITS = """
+UPDATE najda_unit_locator AS u SET lat = v.lat, lon = v.lon, position_at = v.at
+FROM unnest($1::uuid[], $2::float8[], $3::float8[], $4::timestamptz[]) AS v(unit_id, lat, lon, at)
+WHERE u.unit_id = v.unit_id AND u.position_at < v.at
+"""
+
+#: NOTIFY payloads must stay under 8000 bytes.
+_PAYLOAD_LIMIT = 7_000
+
+
+def position_payloads(moves: Sequence[UnitMoved]) -> list[str]:
+    """Positions as compact JSON arrays [[id, lat, lon, epoch_ms], ...], each under the limit."""
+    payloads: list[str] = []
+    items: list[str] = []
+    size = 2
+    for m in moves:
+        item = f'["{m.unit_id}",{m.lat!r},{m.lon!r},{round(m.at.timestamp() * 1000)}]'
+        if items and size + len(item) + 1 > _PAYLOAD_LIMIT:
+            payloads.append("[" + ",".join(items) + "]")
+            items, size = [], 2
+        items.append(item)
+        size += len(item) + 1
+    if items:
+        payloads.append("[" + ",".join(items) + "]")
+    return payloads
+
+
+def parse_position_payload(payload: str) -> list[UnitMoved]:
+    """The moves in one payload made by `position_payloads` (bad payloads give [])."""
+    try:
+        items = json.loads(payload)
+        return [
+            UnitMoved(
+                UUID(i[0]), float(i[1]), float(i[2]), datetime.fromtimestamp(i[3] / 1000, UTC)
+            )
+            for i in items
+        ]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return []
+
+
 _NEARBY_COLUMNS = "unit_id, call_sign, kind, capabilities, status, lat, lon, position_at"
 
 
@@ -231,6 +273,28 @@ class PostgisLocator:
             at,
         )
         return bool(status == "UPDATE 1")
+
+    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+        latest: dict[UUID, UnitMoved] = {}
+        for move in moves:
+            held = latest.get(move.unit_id)
+            if held is None or move.at > held.at:
+                latest[move.unit_id] = move
+        if not latest:
+            return 0
+        rows = list(latest.values())
+        async with self.pool.acquire() as conn, conn.transaction():
+            status = await conn.execute(
+                _MOVE_UNITS,
+                [m.unit_id for m in rows],
+                [m.lat for m in rows],
+                [m.lon for m in rows],
+                [m.at for m in rows],
+            )
+            if notify is not None:
+                for payload in position_payloads(rows):
+                    await conn.execute("SELECT pg_notify($1, $2)", notify, payload)
+        return int(status.split()[-1])
 
     async def get(self, unit_id: UUID) -> UnitRow | None:
         r = await self.pool.fetchrow(

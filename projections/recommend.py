@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from uuid import UUID
 
 from domain.incident import Incident
 from domain.response_plan import Requirement, ResponsePlan
+from domain.values import Priority
 from projections.locator import Candidate, Query, UnitLocator
 
 
@@ -43,20 +46,44 @@ async def recommend(
     alternatives: int = 4,
 ) -> Recommendation:
     """Fill each requirement in order with the nearest suitable units not already proposed."""
-    taken = set(incident.active_unit_ids)
+    return await recommend_at(
+        incident.location.lat,
+        incident.location.lon,
+        incident.priority,
+        incident.nature,
+        plan,
+        locator,
+        taken=incident.active_unit_ids,
+        alternatives=alternatives,
+    )
+
+
+async def recommend_at(
+    lat: float,
+    lon: float,
+    priority: Priority,
+    nature: str,
+    plan: ResponsePlan,
+    locator: UnitLocator,
+    *,
+    taken: Iterable[UUID] = (),
+    alternatives: int = 4,
+) -> Recommendation:
+    """The recommendation for a call of this priority and nature at (lat, lon)."""
+    excluded = set(taken)
     lines: list[RequirementOptions] = []
-    for requirement in plan.requirements_for(incident.priority, incident.nature):
+    for requirement in plan.requirements_for(priority, nature):
         found = await locator.nearest(
             Query(
-                lat=incident.location.lat,
-                lon=incident.location.lon,
+                lat=lat,
+                lon=lon,
                 kinds=requirement.kinds,
                 capabilities=requirement.capabilities,
                 limit=requirement.count + alternatives,
-                exclude=frozenset(taken),
+                exclude=frozenset(excluded),
             )
         )
         proposed = found[: requirement.count]
-        taken.update(c.unit_id for c in proposed)
+        excluded.update(c.unit_id for c in proposed)
         lines.append(RequirementOptions(requirement, proposed, found[requirement.count :]))
     return Recommendation(lines)

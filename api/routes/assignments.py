@@ -6,6 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from api.auth import OPERATE, allow
 from api.deps import ActorDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
 from api.routes.incidents import incident_view
@@ -18,7 +19,7 @@ router = APIRouter(
 )
 
 
-@router.post("")
+@router.post("", dependencies=[allow(OPERATE, "assign or release units")])
 async def assign_units(
     incident_id: UUID, body: AssignmentCreate, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:
@@ -43,7 +44,7 @@ async def assign_units(
     return await incident_view(services, incident_id)
 
 
-@router.post("/{unit}/release")
+@router.post("/{unit}/release", dependencies=[allow(OPERATE, "assign or release units")])
 async def release_unit(
     incident_id: UUID,
     unit_id: UnitIdDep,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from api.auth import MANAGE, REFERENCE_READ, allow
 from api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
 from api.errors import ERRORS
 from api.schemas import HospitalCreate, HospitalPublic
@@ -15,13 +16,13 @@ from projections.reference import place_of
 router = APIRouter(prefix="/hospitals", tags=["reference"], responses=ERRORS)
 
 
-@router.get("")
+@router.get("", dependencies=[allow(REFERENCE_READ, "read hospitals")])
 async def list_hospitals(reference: ReferenceDep) -> list[HospitalPublic]:
     """Every hospital, by code."""
     return [hospital_public(p) for p in reference.list_hospitals()]
 
 
-@router.get("/{hospital}")
+@router.get("/{hospital}", dependencies=[allow(REFERENCE_READ, "read hospitals")])
 async def get_hospital(hospital_id: HospitalIdDep, reference: ReferenceDep) -> HospitalPublic:
     """One hospital, by id or code."""
     place = reference.hospitals.get(hospital_id)
@@ -30,7 +31,9 @@ async def get_hospital(hospital_id: HospitalIdDep, reference: ReferenceDep) -> H
     return hospital_public(place)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[allow(MANAGE, "register hospitals")]
+)
 async def register_hospital(
     body: HospitalCreate, services: ServicesDep, actor: ActorDep, response: Response
 ) -> HospitalPublic:

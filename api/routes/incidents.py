@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
+from api.auth import OPERATE, READ, allow
 from api.deps import ActorDep, BoardDep, ServicesDep
 from api.errors import ERRORS
 from api.routes.recommendations import recommendation_for
@@ -22,8 +24,14 @@ from api.schemas import (
 )
 from api.services import Services
 from api.views import board_public, incident_public
+from domain.application import UnitChoice
+from domain.errors import Conflict
 from domain.values import Position
 
+log = logging.getLogger(__name__)
+
+WRITE = allow(OPERATE, "change incidents")
+READS = allow(READ, "read incidents")
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
 
 
@@ -43,7 +51,7 @@ async def incident_view(
     return incident_public(incident, services.now(), statuses, recommendation)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[WRITE])
 async def report_incident(
     body: IncidentCreate, services: ServicesDep, actor: ActorDep, response: Response
 ) -> IncidentPublic:
@@ -63,23 +71,49 @@ async def report_incident(
         )
     )
     response.headers["Location"] = f"/incidents/{incident_id}"
-    return await incident_view(services, incident_id, recommend=True)
+    view = await incident_view(services, incident_id, recommend=True)
+    if body.priority in services.settings.auto_dispatch and view.recommendation is not None:
+        view = await _auto_dispatch(services, view, actor)
+    return view
 
 
-@router.get("")
+async def _auto_dispatch(services: Services, view: IncidentPublic, actor: str) -> IncidentPublic:
+    """Assign the recommended units at once (priorities chosen in the settings).
+
+    A unit taken meanwhile by another dispatcher refuses the whole assignment (409 inside);
+    the incident then stays pending for a dispatcher, and the answer says so.
+    """
+    assert view.recommendation is not None
+    choices = [
+        UnitChoice(c.unit_id, round(c.distance_m, 1), round(c.eta_s, 1))
+        for c in view.recommendation.proposed
+    ]
+    if not choices:
+        return view
+    try:
+        await services.command(
+            lambda: services.dispatch.assign_units(view.id, choices, f"{actor} (auto-dispatch)")
+        )
+    except Conflict:
+        log.warning("auto-dispatch of incident %s refused; left for a dispatcher", view.id)
+        return view
+    return await incident_view(services, view.id, recommend=True)
+
+
+@router.get("", dependencies=[READS])
 async def list_open_incidents(board: BoardDep, services: ServicesDep) -> list[BoardIncidentPublic]:
     """The board: open incidents, most urgent first, then oldest first."""
     now = services.now()
     return [board_public(row, now) for row in await board.open_incidents()]
 
 
-@router.get("/{incident_id}")
+@router.get("/{incident_id}", dependencies=[READS])
 async def get_incident(incident_id: UUID, services: ServicesDep) -> IncidentPublic:
     """One incident (open or ended) with its assignments and notes."""
     return await incident_view(services, incident_id)
 
 
-@router.post("/{incident_id}/notes")
+@router.post("/{incident_id}/notes", dependencies=[WRITE])
 async def add_note(
     incident_id: UUID, body: NoteCreate, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:
@@ -88,7 +122,7 @@ async def add_note(
     return await incident_view(services, incident_id)
 
 
-@router.post("/{incident_id}/priority")
+@router.post("/{incident_id}/priority", dependencies=[WRITE])
 async def change_priority(
     incident_id: UUID, body: PriorityChange, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:
@@ -101,7 +135,7 @@ async def change_priority(
     return await incident_view(services, incident_id)
 
 
-@router.post("/{incident_id}/location")
+@router.post("/{incident_id}/location", dependencies=[WRITE])
 async def correct_location(
     incident_id: UUID, body: LocationCorrection, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:
@@ -113,7 +147,7 @@ async def correct_location(
     return await incident_view(services, incident_id)
 
 
-@router.post("/{incident_id}/close")
+@router.post("/{incident_id}/close", dependencies=[WRITE])
 async def close_incident(
     incident_id: UUID, body: IncidentClose, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:
@@ -124,7 +158,7 @@ async def close_incident(
     return await incident_view(services, incident_id)
 
 
-@router.post("/{incident_id}/cancel")
+@router.post("/{incident_id}/cancel", dependencies=[WRITE])
 async def cancel_incident(
     incident_id: UUID, body: IncidentCancel, services: ServicesDep, actor: ActorDep
 ) -> IncidentPublic:

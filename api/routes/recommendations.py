@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from api.auth import OPERATE, allow
 from api.deps import ServicesDep
 from api.errors import ERRORS
 from api.schemas import RecommendationPublic
@@ -26,7 +27,9 @@ async def recommendation_for(
     return recommendation_public(incident.id, rec)
 
 
-@router.get("/incidents/{incident_id}/recommendations")
+@router.get(
+    "/incidents/{incident_id}/recommendations", dependencies=[allow(OPERATE, "see recommendations")]
+)
 async def get_recommendations(
     incident_id: UUID,
     services: ServicesDep,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from api.auth import MANAGE, REFERENCE_READ, allow
 from api.deps import ActorDep, ReferenceDep, ServicesDep, StationIdDep
 from api.errors import ERRORS
 from api.schemas import StationCreate, StationPublic
@@ -15,13 +16,13 @@ from projections.reference import place_of
 router = APIRouter(prefix="/stations", tags=["reference"], responses=ERRORS)
 
 
-@router.get("")
+@router.get("", dependencies=[allow(REFERENCE_READ, "read stations")])
 async def list_stations(reference: ReferenceDep) -> list[StationPublic]:
     """Every station, by code."""
     return [station_public(p) for p in reference.list_stations()]
 
 
-@router.get("/{station}")
+@router.get("/{station}", dependencies=[allow(REFERENCE_READ, "read stations")])
 async def get_station(station_id: StationIdDep, reference: ReferenceDep) -> StationPublic:
     """One station, by id or code."""
     place = reference.stations.get(station_id)
@@ -30,7 +31,9 @@ async def get_station(station_id: StationIdDep, reference: ReferenceDep) -> Stat
     return station_public(place)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[allow(MANAGE, "register stations")]
+)
 async def register_station(
     body: StationCreate, services: ServicesDep, actor: ActorDep, response: Response
 ) -> StationPublic:

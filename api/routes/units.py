@@ -7,12 +7,19 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import ActorDep, LocatorDep, ServicesDep, UnitIdDep
+from api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_unit
+from api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
+from api.live.positions import Report
+from api.routes.incidents import incident_view
 from api.schemas import (
+    Acknowledged,
+    AssignmentView,
     KindIn,
     PositionAccepted,
+    PositionBatch,
     PositionReport,
+    PositionsAccepted,
     StatusIn,
     UnitCreate,
     UnitPublic,
@@ -25,6 +32,8 @@ from domain.reference import station_id_for
 from domain.values import Position
 
 router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
+positions_router = APIRouter(tags=["units"], responses=ERRORS)
+POSITIONS = OPERATE | {AVL}
 
 
 async def unit_view(services: Services, unit_id: UUID) -> UnitPublic:
@@ -36,7 +45,7 @@ async def unit_view(services: Services, unit_id: UUID) -> UnitPublic:
     return unit_public(unit)
 
 
-@router.get("")
+@router.get("", dependencies=[allow(READ, "list units")])
 async def list_units(
     locator: LocatorDep,
     unit_status: Annotated[StatusIn | None, Query(alias="status")] = None,
@@ -52,12 +61,27 @@ async def list_units(
 
 
 @router.get("/{unit}")
-async def get_unit(unit_id: UnitIdDep, services: ServicesDep) -> UnitPublic:
-    """One unit, by id or call sign."""
+async def get_unit(unit_id: UnitIdDep, services: ServicesDep, user: PrincipalDep) -> UnitPublic:
+    """One unit, by id or call sign (a crew sees its own unit only)."""
+    check_unit(user, unit_id, READ, "read")
     return await unit_view(services, unit_id)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.get("/{unit}/assignment")
+async def get_assignment(
+    unit_id: UnitIdDep, services: ServicesDep, user: PrincipalDep
+) -> AssignmentView:
+    """The unit and the incident it works now (location, address, nature, priority, notes)."""
+    check_unit(user, unit_id, OPERATE, "read the assignment of")
+    unit = await unit_view(services, unit_id)
+    if unit.incident_id is None:
+        return AssignmentView(unit=unit, incident=None)
+    return AssignmentView(unit=unit, incident=await incident_view(services, unit.incident_id))
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[allow(MANAGE, "register units")]
+)
 async def register_unit(
     body: UnitCreate, services: ServicesDep, actor: ActorDep, response: Response
 ) -> UnitPublic:
@@ -83,28 +107,50 @@ async def register_unit(
 
 @router.post("/{unit}/status")
 async def change_status(
-    unit_id: UnitIdDep, body: UnitStatusChange, services: ServicesDep, actor: ActorDep
+    unit_id: UnitIdDep, body: UnitStatusChange, services: ServicesDep, user: PrincipalDep
 ) -> UnitPublic:
     """Move the unit along its lifecycle; 409 names the current and requested status."""
+    check_unit(user, unit_id, OPERATE, "change the status of")
     await services.command(
-        lambda: services.dispatch.update_unit_status(unit_id, body.status, actor, body.reason)
+        lambda: services.dispatch.update_unit_status(unit_id, body.status, user.name, body.reason)
     )
     return await unit_view(services, unit_id)
 
 
+@router.post("/{unit}/acknowledge")
+async def acknowledge(
+    unit_id: UnitIdDep, services: ServicesDep, user: PrincipalDep
+) -> Acknowledged:
+    """The crew confirms it received its assignment (recorded once per assignment)."""
+    check_unit(user, unit_id, OPERATE, "acknowledge for")
+    first = await services.command(
+        lambda: services.dispatch.acknowledge_assignment(unit_id, user.name)
+    )
+    return Acknowledged(first=first, unit=await unit_view(services, unit_id))
+
+
 @router.post("/{unit}/position")
 async def report_position(
-    unit_id: UnitIdDep, body: PositionReport, services: ServicesDep, actor: ActorDep
+    unit_id: UnitIdDep, body: PositionReport, services: ServicesDep, user: PrincipalDep
 ) -> PositionAccepted:
     """Take a vehicle position: the locator moves the unit at once; an event is recorded
     only when the move or the time since the last recorded position matters."""
-    at = body.at or services.now()  # the command checks it lies in the accepted window
-    position = Position(body.lat, body.lon)
-    recorded = await services.command(
-        lambda: services.dispatch.report_position(unit_id, position, actor, at)
-    )
-    await services.locator.update_position(unit_id, body.lat, body.lon, at)
-    return PositionAccepted(recorded=recorded, unit=await unit_view(services, unit_id))
+    check_unit(user, unit_id, POSITIONS, "report the position of")
+    moves = services.positions.check([Report(unit_id, body.lat, body.lon, body.at)])
+    recorded = await services.positions.ingest(moves, user.name)
+    return PositionAccepted(recorded=recorded[0], unit=await unit_view(services, unit_id))
+
+
+@positions_router.post("/positions", dependencies=[allow(BULK_POSITIONS, "report positions")])
+async def report_positions(
+    body: PositionBatch, services: ServicesDep, actor: ActorDep
+) -> PositionsAccepted:
+    """Many units' positions at once (an AVL gateway): all are checked before any is taken;
+    422 names the first bad item. Answers once the locator shows them all."""
+    reports = [Report(unit_ref_id(p.unit), p.lat, p.lon, p.at) for p in body.positions]
+    moves = services.positions.check(reports, "positions")
+    recorded = await services.positions.ingest(moves, actor)
+    return PositionsAccepted(accepted=len(moves), recorded=sum(recorded))
 
 
 def _station_id(ref: str) -> UUID:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
@@ -18,6 +20,20 @@ import httpx
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+
+
+#: One administrator token per data directory, stable across restarts of its servers.
+_ADMIN_TOKENS: dict[str, str] = {}
+
+
+def admin_token_for(store: str) -> str:
+    """The bootstrap administrator token the harness gives servers on one store."""
+    return _ADMIN_TOKENS.setdefault(store, "najda_test_" + secrets.token_urlsafe(32))
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 def najda_command() -> list[str]:
@@ -70,6 +86,7 @@ class NajdaServer:
         """Start the process and wait (bounded) until /health answers 200."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.env.setdefault("NAJDA_ADMIN_TOKEN", self.admin_token)
         command = [
             *najda_command(),
             "serve",
@@ -119,9 +136,37 @@ class NajdaServer:
         """Everything the server printed so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def client(self) -> httpx.Client:
-        """An HTTP client bound to this server."""
-        return httpx.Client(base_url=self.url, timeout=30.0)
+    @property
+    def admin_token(self) -> str:
+        """The administrator's token (admin may do everything a dispatcher does)."""
+        shared = self.env.get("NAJDA_ADMIN_TOKEN")
+        if shared:
+            return shared
+        if "--database-url" in self.args:  # one token per database, whichever process
+            return admin_token_for(self.args[self.args.index("--database-url") + 1])
+        return admin_token_for(str(self.data_dir.resolve()))
+
+    def printed_tokens(self) -> dict[str, str]:
+        """Tokens the server printed at start (demo users), by user name."""
+        found = re.findall(r"token for (\S+) \([^)]*\): (\S+)", self.log())
+        return dict(found)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        """An HTTP client bound to this server, with a token (default: the administrator)."""
+        headers = bearer(token or self.admin_token)
+        return httpx.Client(base_url=self.url, timeout=30.0, headers=headers)
+
+    def add_user(self, name: str, role: str, unit: str | None = None) -> str:
+        """Add a user through the API (as administrator) and return its token."""
+        body: dict[str, Any] = {"name": name, "role": role}
+        if unit is not None:
+            body["unit"] = unit
+        with self.client() as client:
+            return str(ok(client.post("/users", json=body), 201)["token"])
+
+    def ws_url(self, path: str) -> str:
+        """The websocket URL of a path on this server."""
+        return f"ws://127.0.0.1:{self.port}{path}"
 
 
 # --- geometry and request helpers used by the tests -------------------------------------

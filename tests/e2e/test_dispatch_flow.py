@@ -124,18 +124,17 @@ def test_a_corrected_location_changes_the_recommendation(empty: httpx.Client) ->
     assert rec["requirements"][0]["proposed"][0]["distance_m"] == pytest.approx(100, abs=5)
 
 
-def test_notes_are_kept_in_order_with_their_actor(empty: httpx.Client) -> None:
-    incident_id = report(empty, "A", nature="minor cut")["id"]
-    ok(empty.post(f"/incidents/{incident_id}/notes", json={"text": "caller is\nthe patient"}))
-    noted = ok(
-        empty.post(
-            f"/incidents/{incident_id}/notes",
-            json={"text": "bleeding stopped"},
-            headers={"X-Actor": "dispatcher-7"},
+def test_notes_are_kept_in_order_with_their_author(start_server: StartServer) -> None:
+    server = start_server("--no-demo")
+    token = server.add_user("dispatcher-7", "dispatcher")
+    with server.client() as admin, server.client(token) as dispatcher:
+        incident_id = report(admin, "A", nature="minor cut")["id"]
+        ok(admin.post(f"/incidents/{incident_id}/notes", json={"text": "caller is\nthe patient"}))
+        noted = ok(
+            dispatcher.post(f"/incidents/{incident_id}/notes", json={"text": "bleeding stopped"})
         )
-    )
     assert [(n["text"], n["actor"]) for n in noted["notes"]] == [
-        ("caller is\nthe patient", "dispatcher"),
+        ("caller is\nthe patient", "admin"),
         ("bleeding stopped", "dispatcher-7"),
     ]
 

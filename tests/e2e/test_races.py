@@ -25,11 +25,13 @@ def client(request: pytest.FixtureRequest, start_server: StartServer) -> Iterato
         yield client
 
 
-def _race(base_url: str, paths: list[str], body: dict[str, object]) -> list[httpx.Response]:
+def _race(
+    base_url: str, paths: list[str], body: dict[str, object], headers: dict[str, str]
+) -> list[httpx.Response]:
     barrier = threading.Barrier(len(paths))
 
     def post(path: str) -> httpx.Response:
-        with httpx.Client(base_url=base_url, timeout=30.0) as own:
+        with httpx.Client(base_url=base_url, timeout=30.0, headers=headers) as own:
             barrier.wait(timeout=10)
             return own.post(path, json=body)
 
@@ -41,7 +43,7 @@ def test_of_concurrent_assignments_of_one_unit_exactly_one_wins(client: httpx.Cl
     build_world(client)
     incidents = [report(client, "C", nature=f"call {i}")["id"] for i in range(DISPATCHERS)]
     paths = [f"/incidents/{i}/assignments" for i in incidents]
-    responses = _race(str(client.base_url), paths, {"units": ["A-NEAR"]})
+    responses = _race(str(client.base_url), paths, {"units": ["A-NEAR"]}, dict(client.headers))
 
     codes = [r.status_code for r in responses]
     assert sorted(codes) == [200] + [409] * (DISPATCHERS - 1), [r.text for r in responses]
@@ -64,7 +66,10 @@ def test_concurrent_status_reports_leave_a_consistent_unit(client: httpx.Client)
     incident_id = report(client, "C")["id"]
     ok(client.post(f"/incidents/{incident_id}/assignments", json={"units": ["A-NEAR"]}))
     responses = _race(
-        str(client.base_url), ["/units/A-NEAR/status"] * DISPATCHERS, {"status": "en_route"}
+        str(client.base_url),
+        ["/units/A-NEAR/status"] * DISPATCHERS,
+        {"status": "en_route"},
+        dict(client.headers),
     )
     assert sorted(r.status_code for r in responses) == [200] + [409] * (DISPATCHERS - 1)
     assert ok(client.get("/units/A-NEAR"))["status"] == "en_route"

@@ -88,7 +88,8 @@ def test_no_demo_starts_with_an_empty_roster(empty: httpx.Client) -> None:
     assert ok(empty.get("/units")) == []
     assert ok(empty.get("/stations")) == []
     health = ok(empty.get("/health"))
-    assert (health["status"], health["store"], health["head"]) == ("ok", "sqlite", 0)
+    # The only event is the bootstrap administrator's registration.
+    assert (health["status"], health["store"], health["head"]) == ("ok", "sqlite", 1)
 
 
 def test_serve_prints_the_url_and_the_store(start_server: StartServer) -> None:

@@ -7,6 +7,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from domain.incident import Incident
 from domain.reference import Hospital, Station
 from domain.unit import Unit
+from domain.user import User
 
 PINNED = {
     Incident: [
@@ -20,7 +21,15 @@ PINNED = {
         "Closed",
         "Cancelled",
     ],
-    Unit: ["Registered", "Dispatched", "StatusChanged", "Released", "PositionReported"],
+    Unit: [
+        "Registered",
+        "Dispatched",
+        "StatusChanged",
+        "Released",
+        "Acknowledged",
+        "PositionReported",
+    ],
+    User: ["Registered", "TokenIssued", "Revoked"],
     Station: ["Registered"],
     Hospital: ["Registered"],
 }

@@ -295,10 +295,27 @@ def test_records_a_reported_position_without_changing_status() -> None:
     assert outcome.aggregate.status is S.EN_ROUTE
 
 
+def test_a_crew_acknowledges_its_assignment_once() -> None:
+    outcome = given(unit_in(S.DISPATCHED), Unit).when(lambda unit: unit.acknowledge("crew", NOW))
+
+    outcome.then(ev("Acknowledged", incident_id=INCIDENT, actor="crew", at=NOW))
+    unit = outcome.aggregate
+    before = len(unit.pending_events)
+    assert unit.acknowledge("crew", NOW) is False  # again: nothing new
+    assert len(unit.pending_events) == before
+
+
+def test_an_available_unit_has_nothing_to_acknowledge() -> None:
+    given(unit_in(S.AVAILABLE), Unit).when(
+        lambda unit: unit.acknowledge("crew", NOW)
+    ).then_raises(InvalidTransition)
+
+
 def test_every_unit_event_carries_actor_and_at() -> None:
     events = history(
         register,
         *PATH_TO[S.ON_SCENE],
+        lambda u: u.acknowledge("crew", T0),
         lambda u: u.report_position(Position(50.0, 30.0), "avl", T0),
         lambda u: u.release(INCIDENT, "stand down", "dispatcher", T0),
     )

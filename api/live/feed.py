@@ -1,0 +1,384 @@
+"""The live feed: every change as a compact message with its position, a resume buffer,
+and fan-out to subscribers. It is a projection fed by the runner after the read models."""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from api.live.messages import (
+    encode,
+    incident_json,
+    iso,
+    place_json,
+    recommendation_json,
+    unit_json,
+)
+from api.live.subscribers import Interest, Message, Subscriber
+from domain.response_plan import ResponsePlan
+from domain.values import Priority, UnitStatus
+from projections.base import Tracked
+from projections.board_rules import BoardRules
+from projections.changes import (
+    BoardRow,
+    UnitMoved,
+    UnitRow,
+    UnitStatusSet,
+    UnitUpserted,
+    board_change,
+    locator_change,
+    next_incident_id,
+)
+from projections.locator import UnitLocator
+from projections.recommend import recommend_at
+from projections.reference import ReferenceDirectory
+
+#: Units in these statuses are off the air: never flagged stale.
+OFF_AIR = frozenset({UnitStatus.OUT_OF_SERVICE})
+
+
+class LiveFeed:
+    """Turns events into messages (one per event), keeps the last ones for resume, fans out."""
+
+    name = "live_feed"
+
+    def __init__(
+        self,
+        locator: UnitLocator,
+        plan: ResponsePlan,
+        reference: ReferenceDirectory,
+        *,
+        buffer_size: int = 20_000,
+        build_after: int = 0,
+        stale_after: timedelta = timedelta(seconds=180),
+    ) -> None:
+        self.locator = locator
+        self.plan = plan
+        self.reference = reference
+        self.stale_after = stale_after
+        self._buffer: deque[Message] = deque(maxlen=buffer_size)
+        self._build_after = build_after
+        self._subscribers: set[Subscriber] = set()
+        self._clear()
+
+    def _clear(self) -> None:
+        self._position = 0
+        self._units: dict[UUID, UnitRow] = {}
+        self._heard: dict[UUID, datetime] = {}
+        self._stale: set[UUID] = set()
+        self._recorded: dict[UUID, tuple[float, float, datetime]] = {}
+        self._board = BoardRules()
+        self._notes: dict[UUID, list[dict[str, Any]]] = {}
+        self._buffer.clear()
+        self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
+        self._covered_after = self._build_after
+
+    # --- projection -----------------------------------------------------------------------
+
+    async def position(self) -> int:
+        return self._position
+
+    async def reset(self) -> None:
+        self._build_after = 0
+        self._clear()
+
+    async def apply(self, batch: Sequence[Tracked]) -> None:
+        """Build every message first (recommendations need the locator), then publish all
+        at once, so a subscriber registering between two awaits sees a consistent cut."""
+        fresh = [item for item in batch if item.position > self._position]
+        recommendations: dict[int, list[dict[str, Any]]] = {}
+        for item in fresh:
+            if item.topic == "najda:Incident.Reported" and item.position > self._build_after:
+                e = item.event
+                rec = await recommend_at(
+                    e.location.lat,
+                    e.location.lon,
+                    Priority(e.priority),
+                    e.nature,
+                    self.plan,
+                    self.locator,
+                    alternatives=0,
+                )
+                recommendations[item.position] = recommendation_json(rec)
+        for item in fresh:
+            message = self._apply_one(item, recommendations.get(item.position))
+            self._position = item.position
+            if message is not None:
+                self._publish(message)
+
+    def _apply_one(self, item: Tracked, rec: list[dict[str, Any]] | None) -> Message | None:
+        topic = item.topic
+        build = item.position > self._build_after
+        base = {"pos": item.position, "event": topic.removeprefix("najda:")}
+        e = item.event
+        base["actor"] = getattr(e, "actor", None)
+        base["at"] = iso(e.at) if hasattr(e, "at") else None
+        if topic.startswith("najda:Unit."):
+            return self._unit_event(item, base, build)
+        if topic.startswith("najda:Incident."):
+            return self._incident_event(item, base, build, rec)
+        if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
+            kind = "station" if topic.startswith("najda:Station") else "hospital"
+            places = self.reference.stations if kind == "station" else self.reference.hospitals
+            place = places.get(item.originator_id)
+            if place is None:
+                return None
+            base["type"] = kind
+            base[kind] = place_json(place)
+            return Message(item.position, encode(base), ((place.lat, place.lon),))
+        return None  # users and anything else never reach consoles
+
+    def _unit_event(self, item: Tracked, base: dict[str, Any], build: bool) -> Message | None:
+        uid = item.originator_id
+        before = self._units.get(uid)
+        change = locator_change(item)
+        if isinstance(change, UnitUpserted):
+            row: UnitRow | None = change.row
+            self._recorded[uid] = (change.row.lat, change.row.lon, change.row.position_at)
+        elif isinstance(change, UnitStatusSet) and before is not None:
+            row = replace(
+                before,
+                status=change.status,
+                incident_id=next_incident_id(before.incident_id, change),
+                status_at=change.at,
+            )
+        elif isinstance(change, UnitMoved) and before is not None:
+            self._recorded[uid] = (change.lat, change.lon, change.at)
+            row = before
+            if change.at > before.position_at:
+                row = replace(before, lat=change.lat, lon=change.lon, position_at=change.at)
+        else:
+            row = before
+        if row is None:
+            return None
+        self._units[uid] = row
+        self._heard_from(uid, item.event.at)
+        board_change_ = board_change(item)  # a unit's status shows on its incident too
+        if board_change_ is not None:
+            self._board.apply(board_change_)
+        if not build:
+            return None
+        base["type"] = "unit"
+        base["unit"] = unit_json(row, uid in self._stale)
+        points = [(row.lat, row.lon)]
+        if before is not None:
+            points.append((before.lat, before.lon))
+        return Message(item.position, encode(base), tuple(points), frozenset({uid}))
+
+    def _incident_event(
+        self,
+        item: Tracked,
+        base: dict[str, Any],
+        build: bool,
+        rec: list[dict[str, Any]] | None,
+    ) -> Message | None:
+        iid = item.originator_id
+        before = self._board.rows.get(iid)
+        change = board_change(item)
+        if change is not None:
+            self._board.apply(change)
+        if item.topic == "najda:Incident.NoteAdded":
+            e = item.event
+            self._notes.setdefault(iid, []).append(
+                {"text": e.text, "actor": e.actor, "at": iso(e.at)}
+            )
+        after = self._board.rows.get(iid)
+        row = after or before
+        is_open = after is not None
+        notes = self._notes.get(iid, [])
+        if not is_open:
+            self._notes.pop(iid, None)
+        if row is None or not build:
+            return None
+        base["type"] = "incident"
+        base["incident"] = incident_json(row, notes, is_open)
+        if rec is not None:
+            base["recommendation"] = rec
+        units = {u.unit_id for u in row.units}
+        if before is not None:
+            units.update(u.unit_id for u in before.units)
+        if item.topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
+            units.add(item.event.unit_id)
+        points = [(row.lat, row.lon)]
+        if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
+            points.append((before.lat, before.lon))
+        return Message(item.position, encode(base), tuple(points), frozenset(units))
+
+    def _heard_from(self, unit_id: UUID, at: datetime) -> None:
+        previous = self._heard.get(unit_id)
+        if previous is None or at > previous:
+            self._heard[unit_id] = at
+
+    # --- publishing and resume -----------------------------------------------------------
+
+    def _publish(self, message: Message) -> None:
+        if len(self._buffer) == self._buffer.maxlen:
+            self._covered_after = self._buffer[0].pos
+            self._positions = []
+        self._buffer.append(message)
+        if self._positions:
+            self._positions.append(message.pos)
+        for subscriber in list(self._subscribers):
+            subscriber.offer(message)
+
+    def subscribe(
+        self, interest: Interest, since: int | None, limit: int
+    ) -> tuple[Subscriber, list[str] | None]:
+        """Register a client. Returns it and the missed messages after `since`, in order;
+        None instead when `since` is absent or older than the buffer (send a snapshot).
+        Registration and the backlog are one cut: nothing is missed or repeated."""
+        if since is None or since < self._covered_after:
+            subscriber = Subscriber(interest, after=self._position, limit=limit)
+            self._subscribers.add(subscriber)
+            return subscriber, None
+        subscriber = Subscriber(interest, after=max(since, self._position), limit=limit)
+        if not self._positions and self._buffer:
+            self._positions = [m.pos for m in self._buffer]
+        start = bisect.bisect_right(self._positions, since) if self._buffer else 0
+        backlog = [
+            m.text
+            for i in range(start, len(self._buffer))
+            if interest.accepts(m := self._buffer[i])
+        ]
+        self._subscribers.add(subscriber)
+        return subscriber, backlog
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Forget a client."""
+        self._subscribers.discard(subscriber)
+
+    @property
+    def subscriber_count(self) -> int:
+        """How many clients are connected to this process."""
+        return len(self._subscribers)
+
+    def snapshot(self, interest: Interest) -> str:
+        """The full state at the feed's position, as the client's interest sees it."""
+        if interest.unit_id is not None:
+            return self._crew_snapshot(interest.unit_id)
+        box = interest.bbox
+        units = [
+            unit_json(row, uid in self._stale)
+            for uid, row in self._units.items()
+            if box is None or box.contains(row.lat, row.lon)
+        ]
+        incidents = [
+            incident_json(row, self._notes.get(row.incident_id, []), True)
+            for row in self._board.ordered()
+            if box is None or box.contains(row.lat, row.lon)
+        ]
+        stations = [place_json(p) for p in self.reference.list_stations()]
+        hospitals = [place_json(p) for p in self.reference.list_hospitals()]
+        return encode(
+            {
+                "type": "snapshot",
+                "pos": self._position,
+                "units": sorted(units, key=lambda u: u["call_sign"]),
+                "incidents": incidents,
+                "stations": stations,
+                "hospitals": hospitals,
+            }
+        )
+
+    def _crew_snapshot(self, unit_id: UUID) -> str:
+        row = self._units.get(unit_id)
+        incident = None
+        if row is not None and row.incident_id is not None:
+            board_row = self._board.rows.get(row.incident_id)
+            if board_row is not None:
+                notes = self._notes.get(board_row.incident_id, [])
+                incident = incident_json(board_row, notes, True)
+        return encode(
+            {
+                "type": "snapshot",
+                "pos": self._position,
+                "unit": None if row is None else unit_json(row, unit_id in self._stale),
+                "incident": incident,
+            }
+        )
+
+    # --- what the AVL path and the stale watch need --------------------------------------
+
+    def unit(self, unit_id: UUID) -> UnitRow | None:
+        """The unit as the feed holds it (latest position included)."""
+        return self._units.get(unit_id)
+
+    def last_recorded(self, unit_id: UUID) -> tuple[float, float, datetime] | None:
+        """The unit's last position recorded as an event: (lat, lon, at)."""
+        return self._recorded.get(unit_id)
+
+    def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
+        """Publish positions that are not events (AVL between recorded samples)."""
+        shown: list[dict[str, Any]] = []
+        points: list[tuple[float, float]] = []
+        for move in moves:
+            row = self._units.get(move.unit_id)
+            if row is None:
+                continue
+            self._heard_from(move.unit_id, move.at)
+            if move.at <= row.position_at:
+                continue
+            self._units[move.unit_id] = replace(
+                row, lat=move.lat, lon=move.lon, position_at=move.at
+            )
+            shown.append(
+                {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
+            )
+            points.append((move.lat, move.lon))
+        if not shown:
+            return
+        body = {"type": "positions", "pos": self._position, "units": shown}
+        shared = encode(body)
+        for subscriber in list(self._subscribers):
+            interest = subscriber.interest
+            if interest.unit_id is not None:
+                continue
+            if interest.bbox is None:
+                subscriber.push(shared)
+                continue
+            mine = [
+                u
+                for u, (lat, lon) in zip(shown, points, strict=True)
+                if interest.bbox.contains(lat, lon)
+            ]
+            if mine:
+                subscriber.push(encode({**body, "units": mine}))
+
+    def check_stale(self, now: datetime) -> list[UUID]:
+        """Flag units silent for longer than `stale_after` (and clear the flag of those heard
+        again); tells consoles about each change. Returns the units whose flag changed."""
+        stale = {
+            uid
+            for uid, row in self._units.items()
+            if row.status not in OFF_AIR and now - self._heard.get(uid, now) > self.stale_after
+        }
+        changed = sorted(stale ^ self._stale)
+        self._stale = stale
+        if changed:
+            body = {
+                "type": "stale",
+                "pos": self._position,
+                "units": [
+                    {
+                        "id": str(uid),
+                        "call_sign": self._units[uid].call_sign,
+                        "stale": uid in stale,
+                        "last_heard": iso(self._heard[uid]),
+                    }
+                    for uid in changed
+                ],
+            }
+            text = encode(body)
+            for subscriber in list(self._subscribers):
+                if subscriber.interest.unit_id is None or subscriber.interest.unit_id in stale:
+                    subscriber.push(text)
+        return changed
+
+    def open_incident(self, incident_id: UUID) -> BoardRow | None:
+        """An open incident as the feed holds it."""
+        return self._board.rows.get(incident_id)

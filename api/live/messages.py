@@ -1,0 +1,110 @@
+"""Compact JSON shapes of units, incidents and recommendations for live messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from projections.changes import BoardRow, UnitRow
+from projections.recommend import Recommendation
+from projections.reference import Place
+
+
+def iso(at: datetime) -> str:
+    """UTC time in ISO 8601 with milliseconds."""
+    return at.isoformat(timespec="milliseconds")
+
+
+def encode(message: dict[str, Any]) -> str:
+    """Compact JSON text of one message."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def unit_json(row: UnitRow, stale: bool) -> dict[str, Any]:
+    """A unit with status, incident, latest position and the stale flag."""
+    return {
+        "id": str(row.unit_id),
+        "call_sign": row.call_sign,
+        "kind": row.kind.value,
+        "capabilities": list(row.capabilities),
+        "station_id": None if row.station_id is None else str(row.station_id),
+        "status": row.status.value,
+        "incident_id": None if row.incident_id is None else str(row.incident_id),
+        "lat": row.lat,
+        "lon": row.lon,
+        "position_at": iso(row.position_at),
+        "status_at": iso(row.status_at),
+        "stale": stale,
+    }
+
+
+def incident_json(row: BoardRow, notes: list[dict[str, Any]], open_: bool) -> dict[str, Any]:
+    """An incident with location, nature, priority, status, units and notes."""
+    return {
+        "id": str(row.incident_id),
+        "open": open_,
+        "priority": row.priority.value,
+        "determinant": row.determinant,
+        "nature": row.nature,
+        "address": row.address,
+        "lat": row.lat,
+        "lon": row.lon,
+        "source": row.source,
+        "status": row.status,
+        "call_received_at": iso(row.call_received_at),
+        "updated_at": iso(row.updated_at),
+        "units": [
+            {
+                "unit_id": str(u.unit_id),
+                "call_sign": u.call_sign,
+                "kind": u.kind.value,
+                "status": u.status.value,
+            }
+            for u in row.units
+        ],
+        "notes": notes,
+    }
+
+
+def place_json(place: Place) -> dict[str, Any]:
+    """A station or hospital."""
+    return {
+        "id": str(place.id),
+        "code": place.code,
+        "name": place.name,
+        "lat": place.lat,
+        "lon": place.lon,
+        "services": list(place.services),
+    }
+
+
+def recommendation_json(rec: Recommendation) -> list[dict[str, Any]]:
+    """Requirement by requirement: the proposed units with distance and ETA."""
+    return [
+        {
+            "label": line.requirement.label,
+            "count": line.requirement.count,
+            "filled": line.filled,
+            "proposed": [
+                {
+                    "unit_id": str(c.unit_id),
+                    "call_sign": c.call_sign,
+                    "kind": c.kind.value,
+                    "distance_m": round(c.distance_m, 1),
+                    "eta_s": round(c.eta_s, 1),
+                }
+                for c in line.proposed
+            ],
+        }
+        for line in rec.lines
+    ]

@@ -1,0 +1,215 @@
+"""Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew.
+
+Protocol: the server accepts, then authenticates from the Authorization header or a first
+message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
+missed messages after `?since=` or a snapshot, then live messages. Every change message
+carries the notification position (`pos`) it reflects. Close codes: 4400 bad parameters,
+4401 no valid token, 4403 wrong role, 4429 too far behind (resume with since).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketState
+
+from api.auth import CONSOLE, Forbidden, Unauthenticated, check_role, principal_for
+from api.live.messages import encode
+from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
+from api.services import Services
+from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
+from domain.user import Role
+from projections.users import Principal
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+AUTH_TIMEOUT_S = 10.0
+BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, TOO_SLOW = 4400, 4401, 4403, 4429
+
+
+class Refused(Exception):
+    """Ends a websocket with a close code and a reason."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@router.websocket("/ws/console")
+async def console(websocket: WebSocket) -> None:
+    """Every incident, unit and assignment change; optional `bbox`, resume with `since`."""
+    await _serve(websocket, crew=False)
+
+
+@router.websocket("/ws/crew")
+async def crew(websocket: WebSocket) -> None:
+    """The crew's own unit and its assignment; the crew acknowledges and reports here."""
+    await _serve(websocket, crew=True)
+
+
+async def _serve(websocket: WebSocket, crew: bool) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    try:
+        since, bbox = _parameters(websocket)
+        user = await _authenticate(websocket, services)
+        interest = _interest(user, crew, bbox)
+    except Refused as refused:
+        await _close(websocket, refused.code, refused.reason)
+        return
+    feed = services.feed
+    subscriber, backlog = feed.subscribe(interest, since, services.settings.client_queue)
+    snapshot = feed.snapshot(interest) if backlog is None else None
+    try:
+        hello = {
+            "type": "hello",
+            "pos": subscriber.after if backlog is None else since,
+            "user": user.name,
+            "role": user.role.value,
+            "resumed": backlog is not None,
+        }
+        await websocket.send_text(encode(hello))
+        for text in [snapshot] if snapshot is not None else backlog or []:
+            await websocket.send_text(text)
+        await _pump(websocket, services, subscriber, user)
+    except TooFarBehind:
+        await _close(
+            websocket, TOO_SLOW, "too far behind: reconnect with ?since=<last pos received>"
+        )
+    except WebSocketDisconnect:
+        pass
+    finally:
+        feed.unsubscribe(subscriber)
+
+
+def _parameters(websocket: WebSocket) -> tuple[int | None, BBox | None]:
+    query = websocket.query_params
+    since: int | None = None
+    if "since" in query:
+        text = query["since"]
+        if not text.isdigit() or len(text) > 18:
+            raise Refused(BAD_REQUEST, "since: give a notification position (0 or more)")
+        since = int(text)
+    bbox = None
+    if "bbox" in query:
+        try:
+            bbox = BBox.parse(query["bbox"])
+        except ValueError as exc:
+            raise Refused(BAD_REQUEST, str(exc)) from None
+    unknown = set(query) - {"since", "bbox", "token"}
+    if unknown:
+        raise Refused(BAD_REQUEST, f"unknown parameter {sorted(unknown)[0]!r}")
+    return since, bbox
+
+
+async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
+    header = websocket.headers.get("authorization", "")
+    token: str | None = None
+    if header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    else:
+        try:
+            async with asyncio.timeout(AUTH_TIMEOUT_S):
+                first = await websocket.receive_text()
+        except (TimeoutError, WebSocketDisconnect, KeyError):
+            raise Refused(UNAUTHORIZED, "send {'type': 'auth', 'token': ...} first") from None
+        try:
+            data = json.loads(first)
+            token = str(data["token"]) if data.get("type") == "auth" else None
+        except (ValueError, TypeError, KeyError, AttributeError):
+            token = None
+    try:
+        return principal_for(services.users, token)
+    except Unauthenticated as exc:
+        raise Refused(UNAUTHORIZED, str(exc)) from None
+
+
+def _interest(user: Principal, crew: bool, bbox: BBox | None) -> Interest:
+    try:
+        if crew:
+            if user.role is not Role.CREW or user.unit_id is None:
+                raise Forbidden("only a crew token opens /ws/crew")
+            return Interest(unit_id=user.unit_id)
+        check_role(user, CONSOLE, "open the console feed")
+    except Forbidden as exc:
+        raise Refused(FORBIDDEN, str(exc)) from None
+    return Interest(bbox=bbox)
+
+
+async def _pump(
+    websocket: WebSocket, services: Services, subscriber: Subscriber, user: Principal
+) -> None:
+    """Send queued messages and read the client's, until either side ends."""
+
+    async def send() -> None:
+        while True:
+            for text in await subscriber.next():
+                await websocket.send_text(text)
+
+    async def receive() -> None:
+        while True:
+            text = await websocket.receive_text()
+            subscriber.push(encode(await _handle(services, user, text)))
+
+    sending = asyncio.create_task(send())
+    receiving = asyncio.create_task(receive())
+    try:
+        done, _ = await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # re-raise TooFarBehind or a disconnect
+    finally:
+        for task in (sending, receiving):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+async def _handle(services: Services, user: Principal, text: str) -> dict[str, Any]:
+    """One client request: {"type": "ack" | "status" | "position", "id": ..., ...}."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"type": "error", "status": 400, "detail": "not JSON"}
+    if not isinstance(data, dict):
+        return {"type": "error", "status": 400, "detail": "send a JSON object"}
+    ref = data.get("id")
+    ref = ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) else None
+    try:
+        result = await _crew_request(services, user, data)
+    except InvalidValue as exc:
+        return {"type": "error", "id": ref, "status": 422, "field": exc.field, "detail": str(exc)}
+    except Forbidden as exc:
+        return {"type": "error", "id": ref, "status": 403, "detail": str(exc)}
+    except NotFound as exc:
+        return {"type": "error", "id": ref, "status": 404, "detail": str(exc)}
+    except Conflict as exc:
+        return {"type": "error", "id": ref, "status": 409, "detail": str(exc)}
+    except DispatchError as exc:
+        return {"type": "error", "id": ref, "status": 400, "detail": str(exc)}
+    return {"type": "result", "id": ref, **result}
+
+
+async def _crew_request(
+    services: Services, user: Principal, data: dict[str, Any]
+) -> dict[str, Any]:
+    from api.live.requests import crew_request  # shared with the REST routes
+
+    if user.role is not Role.CREW or user.unit_id is None:
+        raise Forbidden("only a crew sends requests on its socket")
+    unit_id: UUID = user.unit_id
+    return await crew_request(services, unit_id, user.name, data)
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    if websocket.client_state is WebSocketState.CONNECTED:
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2.0):
+                await websocket.close(code, reason[:120])
