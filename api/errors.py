@@ -54,6 +54,19 @@ MAX_ERRORS_SHOWN = 20
 UNAVAILABLE = (OperationalError, InterfaceError, PostgresConnectionError)
 
 
+def field_path(field: str) -> list[str | int]:
+    """'positions[1].unit' → ['positions', 1, 'unit'] (FastAPI's location shape)."""
+    path: list[str | int] = []
+    for part in field.split("."):
+        name, _, rest = part.partition("[")
+        if name:
+            path.append(name)
+        for index in rest.rstrip("]").split("]["):
+            if index.isdigit():
+                path.append(int(index))
+    return path
+
+
 def invalid_value_response(exc: InvalidValue, location: str = "body") -> JSONResponse:
     """422 in the shape of FastAPI's validation errors, naming the field."""
     return JSONResponse(
@@ -61,7 +74,7 @@ def invalid_value_response(exc: InvalidValue, location: str = "body") -> JSONRes
         content={
             "detail": [
                 {
-                    "loc": [location, *exc.field.split(".")],
+                    "loc": [location, *field_path(exc.field)],
                     "msg": exc.message,
                     "type": "value_error",
                 }

@@ -86,9 +86,15 @@ class DispatchStore(Application[UUID]):
 
     def _store(self, *aggregates: Any, creating: str | None = None) -> int:
         """Save aggregates atomically; map the store's conflict to a domain error."""
+        pending = [e for a in aggregates for e in a.pending_events]
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
+            if self._saved_already(pending):
+                # The store's driver retried a commit whose answer was lost (a dropped
+                # connection): the first attempt went through, so this save did too.
+                self._cache.put(*aggregates)
+                return int(self.recorder.max_notification_id() or 0)
             self._cache.evict(*(a.id for a in aggregates))
             if creating is not None:
                 raise AlreadyExists(f"{creating} already exists") from None
@@ -97,6 +103,21 @@ class DispatchStore(Application[UUID]):
             ) from None
         self._cache.put(*aggregates)
         return max((r.notification.id for r in recordings), default=0)
+
+    def _saved_already(self, pending: list[Any]) -> bool:
+        """True when every one of these events is stored, byte for byte."""
+        if not pending:
+            return False
+        for event in pending:
+            mine = self.mapper.to_stored_event(event)
+            stored = self.recorder.select_events(
+                mine.originator_id,
+                gt=mine.originator_version - 1,
+                lte=mine.originator_version,
+            )
+            if len(stored) != 1 or (stored[0].topic, stored[0].state) != (mine.topic, mine.state):
+                return False
+        return True
 
     def _retry(self, command: Callable[[], T], attempts: int = 3) -> T:
         """Run a self-validating command; re-run it on fresh state when it lost a race,
