@@ -1,0 +1,119 @@
+"""Users and tokens end to end: the CLI, demo tokens, revocation across processes,
+auto-dispatch by priority."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import StartServer
+from tests.e2e.harness import bearer, build_world, clean_env, najda_command, report
+
+
+def najda(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*najda_command(), *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_cli_adds_users_whose_tokens_work_and_are_stored_only_as_hashes(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    added = najda("users", "add", "d.cli", "--role", "dispatcher", data_dir=data)
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.strip()
+    assert token.startswith("najda_") and len(token) > 40
+    no_unit = najda("users", "add", "crew.x", "--role", "crew", data_dir=data)
+    assert no_unit.returncode == 1 and "unit" in no_unit.stderr
+    listed = najda("users", "list", data_dir=data)
+    assert listed.stdout.splitlines() == ["d.cli\tdispatcher\t"]
+    stored = (data / "najda.sqlite").read_bytes()
+    assert token.encode() not in stored
+    assert hashlib.sha256(token.encode()).hexdigest().encode() in stored
+
+    server = start_server("--no-demo", data_dir=data)
+    with server.client(token) as client:
+        assert client.get("/incidents").status_code == 200
+        assert client.post("/stations", json={}).status_code == 403
+        created = report(client, "C")
+    assert created["reported_by"] == "d.cli"
+    server.stop()
+    assert najda("users", "revoke", "d.cli", data_dir=data).returncode == 0
+    server = start_server("--no-demo", data_dir=data, name="again")
+    with server.client(token) as client:
+        assert client.get("/incidents").status_code == 401
+
+
+def test_the_demo_prints_a_token_for_each_role_and_renews_them_at_each_start(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "demo"
+    first = start_server(data_dir=data, name="first")
+    tokens = first.printed_tokens()
+    assert set(tokens) == {
+        "demo-dispatcher",
+        "demo-crew-a10",
+        "demo-auditor",
+        "demo-admin",
+        "demo-avl",
+    }
+    with first.client(tokens["demo-auditor"]) as auditor:
+        assert auditor.get("/incidents").status_code == 200
+        assert auditor.post("/incidents", json={}).status_code == 403
+    with first.client(tokens["demo-crew-a10"]) as crew:
+        assert crew.get("/units/A10").status_code == 200
+        assert crew.get("/units/A13").status_code == 403
+    first.stop()
+    second = start_server(data_dir=data, name="second")
+    renewed = second.printed_tokens()
+    assert renewed["demo-dispatcher"] != tokens["demo-dispatcher"]
+    with (
+        second.client(tokens["demo-dispatcher"]) as old,
+        second.client(renewed["demo-dispatcher"]) as new,
+    ):
+        assert old.get("/incidents").status_code == 401
+        assert new.get("/incidents").status_code == 200
+
+
+def test_a_user_revoked_through_one_process_is_refused_by_the_other(
+    start_server: StartServer, pg_url: str
+) -> None:
+    a = start_server("--database-url", pg_url, "--no-demo", name="a")
+    b = start_server("--database-url", pg_url, "--no-demo", name="b")
+    token = a.add_user("d.gone", "dispatcher")
+    with b.client(token) as on_b:
+        assert _eventually(lambda: on_b.get("/incidents").status_code == 200, 5)
+        with a.client() as admin:
+            assert admin.delete("/users/d.gone").status_code == 204
+            assert admin.get("/incidents", headers=bearer(token)).status_code == 401
+        assert _eventually(lambda: on_b.get("/incidents").status_code == 401, 5)
+
+
+def test_auto_dispatch_sends_the_recommended_units_for_chosen_priorities_only(
+    start_server: StartServer,
+) -> None:
+    server = start_server("--no-demo", NAJDA_AUTO_DISPATCH="Ω,A")
+    with server.client() as client:
+        build_world(client)
+        urgent = report(client, "A", nature="cardiac arrest")
+        routine = report(client, "C", nature="fall")
+    assert [a["call_sign"] for a in urgent["assignments"]] == ["A-NEAR"]
+    assert urgent["assignments"][0]["assigned_by"].endswith("(auto-dispatch)")
+    assert routine["assignments"] == []
+
+
+def _eventually(check: object, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if callable(check) and check():
+            return True
+        time.sleep(0.05)
+    return False
