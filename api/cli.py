@@ -169,7 +169,14 @@ def serve(args: argparse.Namespace) -> int:
     )
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=args.log_level, lifespan="on"
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+        lifespan="on",
+        # Live messages are small and go to hundreds of consoles: compressing each one
+        # per connection cost more CPU than the fan-out itself.
+        ws_per_message_deflate=False,
     )
     server = _Server(config, settings.store_description())
     with contextlib.suppress(KeyboardInterrupt):  # re-raised by uvicorn after a clean stop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -16,6 +17,7 @@ from domain.user import Role
 if TYPE_CHECKING:
     from api.services import Services
 
+log = logging.getLogger(__name__)
 SYSTEM = "najda"
 #: The demo's users: name, role, call sign of the crew's unit.
 DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
@@ -66,7 +68,9 @@ async def ensure_users(services: Services) -> list[IssuedToken]:
 def _bootstrap_admin(dispatch: Dispatch, token: str | None) -> str | None:
     try:
         return dispatch.add_user("admin", Role.ADMIN, SYSTEM, token=token)
-    except AlreadyExists:  # another process made it first
+    except AlreadyExists:  # another process made it first, or it was revoked
+        if dispatch.get_user("admin").revoked:
+            log.warning("user admin is revoked; NAJDA_ADMIN_TOKEN is not used")
         return None
 
 

@@ -53,7 +53,7 @@ async def handler(ws):
         clients.discard(ws)
 
 async def main():
-    async with serve(handler, "127.0.0.1", int(sys.argv[1]), max_size=None):
+    async with serve(handler, "127.0.0.1", int(sys.argv[1]), max_size=None, compression=None):
         print("ready", flush=True)
         await asyncio.Future()
 
@@ -73,7 +73,9 @@ class Consoles:
 
     async def open(self, url: str, headers: dict[str, str], count: int) -> None:
         for _ in range(count):
-            ws = await websockets.connect(url, additional_headers=headers, max_size=None)
+            ws = await websockets.connect(
+                url, additional_headers=headers, max_size=None, compression=None
+            )
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self._read(ws)))
 
@@ -82,12 +84,13 @@ class Consoles:
         async for text in ws:
             assert isinstance(text, str)
             at = clock()
+            if text.startswith('{"type":"snapshot"'):
+                self.ready += 1
+                continue
+            if '"event":"Incident.Reported"' not in text:
+                continue
             start = text.find(MARK)
             if start < 0:
-                if '"type":"snapshot"' in text[:40] or '"type": "ready"' in text:
-                    self.ready += 1
-                continue
-            if '"event":"Incident.Reported"' not in text and "publish" not in text[:20]:
                 continue
             end = text.find('"', start)
             number = int(text[start + len(MARK) : end])
@@ -120,7 +123,9 @@ async def measure_najda(
     await consoles.open(ws_url, headers, CONSOLES)
     await _until(lambda: consoles.ready >= CONSOLES, 60)
     texts: list[str] = []
-    capture = await websockets.connect(ws_url, additional_headers=headers, max_size=None)
+    capture = await websockets.connect(
+        ws_url, additional_headers=headers, max_size=None, compression=None
+    )
     sent: dict[int, float] = {}
     base = int(time.time() * 1000) % 10_000_000 * 1000
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
@@ -163,7 +168,9 @@ async def measure_baseline(port: int, texts: Sequence[str]) -> list[float]:
     consoles = Consoles()
     await consoles.open(f"ws://127.0.0.1:{port}/listen", {}, CONSOLES)
     await asyncio.sleep(0.2)  # let the server register the last client (no ready message)
-    publisher = await websockets.connect(f"ws://127.0.0.1:{port}/publish", max_size=None)
+    publisher = await websockets.connect(
+        f"ws://127.0.0.1:{port}/publish", max_size=None, compression=None
+    )
     sent: dict[int, float] = {}
     start = time.perf_counter()
     for i, text in enumerate(texts):

@@ -265,12 +265,7 @@ class Dispatch(DispatchStore):
 
         def command() -> bool:
             unit = self._unit(unit_id)
-            if when <= unit.position_at:
-                self._keep(unit)
-                return False
-            moved = approx_distance_m(unit.position, position)
-            aged = when - unit.position_at >= self.position_policy.max_age
-            if moved < self.position_policy.min_move_m and not aged:
+            if not self._worth_recording(unit, position, when):
                 self._keep(unit)
                 return False
             unit.report_position(position, actor, when)
@@ -278,6 +273,43 @@ class Dispatch(DispatchStore):
             return True
 
         return self._retry(command)
+
+    def report_positions(
+        self, reports: Sequence[tuple[UUID, Position, datetime]], actor: str
+    ) -> list[bool]:
+        """Take many units' position reports in one atomic save (an AVL batch); each is
+        recorded only when it matters, as in `report_position`. Returns, per report,
+        whether it was recorded."""
+        now = self._now()
+        checked = [
+            (unit_id, position, require_recent("at", at, now, MAX_POSITION_AGE, MAX_CLOCK_SKEW))
+            for unit_id, position, at in reports
+        ]
+
+        def command() -> list[bool]:
+            units: dict[UUID, Unit] = {}
+            recorded: list[bool] = []
+            for unit_id, position, when in checked:
+                unit = units.get(unit_id) or self._unit(unit_id)
+                units[unit_id] = unit
+                recorded.append(self._worth_recording(unit, position, when))
+                if recorded[-1]:
+                    unit.report_position(position, actor, when)
+            changed = [u for u in units.values() if u.pending_events]
+            self._keep(*[u for u in units.values() if not u.pending_events])
+            if changed:
+                self._store(*changed)
+            return recorded
+
+        return self._retry(command)
+
+    def _worth_recording(self, unit: Unit, position: Position, when: datetime) -> bool:
+        """Moved far enough, or the last recorded position is old enough."""
+        if when <= unit.position_at:
+            return False
+        moved = approx_distance_m(unit.position, position)
+        aged = when - unit.position_at >= self.position_policy.max_age
+        return moved >= self.position_policy.min_move_m or aged
 
     def close_incident(self, incident_id: UUID, disposition: str, actor: str) -> None:
         """Close an incident whose units have all cleared."""

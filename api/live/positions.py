@@ -100,10 +100,9 @@ class PositionIngestor:
             dispatch = self.dispatch
 
             def record() -> list[bool]:
-                return [
-                    dispatch.report_position(m.unit_id, Position(m.lat, m.lon), actor, m.at)
-                    for m in chosen
-                ]
+                return dispatch.report_positions(
+                    [(m.unit_id, Position(m.lat, m.lon), m.at) for m in chosen], actor
+                )
 
             results = await self.command(record)
             recorded = {id(m): r for m, r in zip(chosen, results, strict=True)}

@@ -65,6 +65,11 @@ async def _serve(websocket: WebSocket, crew: bool) -> None:
     except Refused as refused:
         await _close(websocket, refused.code, refused.reason)
         return
+    if since is not None:
+        head = await services.query(services.source.head)
+        if since > head:
+            await _close(websocket, BAD_REQUEST, f"since: beyond the newest change ({head})")
+            return
     feed = services.feed
     subscriber, backlog = feed.subscribe(interest, since, services.settings.client_queue)
     snapshot = feed.snapshot(interest) if backlog is None else None
@@ -104,7 +109,7 @@ def _parameters(websocket: WebSocket) -> tuple[int | None, BBox | None]:
             bbox = BBox.parse(query["bbox"])
         except ValueError as exc:
             raise Refused(BAD_REQUEST, str(exc)) from None
-    unknown = set(query) - {"since", "bbox", "token"}
+    unknown = set(query) - {"since", "bbox"}  # never a token in a URL: logs keep URLs
     if unknown:
         raise Refused(BAD_REQUEST, f"unknown parameter {sorted(unknown)[0]!r}")
     return since, bbox

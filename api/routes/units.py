@@ -72,7 +72,7 @@ async def get_assignment(
     unit_id: UnitIdDep, services: ServicesDep, user: PrincipalDep
 ) -> AssignmentView:
     """The unit and the incident it works now (location, address, nature, priority, notes)."""
-    check_unit(user, unit_id, OPERATE, "read the assignment of")
+    check_unit(user, unit_id, READ, "read the assignment of")
     unit = await unit_view(services, unit_id)
     if unit.incident_id is None:
         return AssignmentView(unit=unit, incident=None)

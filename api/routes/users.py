@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Depends, Path, status
+from fastapi.exceptions import RequestValidationError
 
 from api.auth import MANAGE, allow
 from api.deps import ActorDep, ServicesDep, unit_ref_id
 from api.errors import ERRORS
 from api.schemas import UserCreate, UserPublic, UserToken
+from domain.errors import Conflict, InvalidValue
+from domain.user import Role, require_user_name
+
+
+class LastAdministrator(Conflict):
+    """Raised when revoking the only administrator left."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is the last administrator; add another one first")
 
 router = APIRouter(
     prefix="/users",
@@ -18,7 +28,19 @@ router = APIRouter(
     dependencies=[allow(MANAGE, "manage users")],
 )
 
-UserName = Annotated[str, Path(min_length=1, max_length=64, description="user name")]
+def user_name(
+    name: Annotated[str, Path(min_length=1, max_length=64, description="user name")],
+) -> str:
+    """The user name in the path, checked like a new one (422 names the path)."""
+    try:
+        return require_user_name(name)
+    except InvalidValue as exc:
+        raise RequestValidationError(
+            [{"loc": ("path", "name"), "msg": exc.message, "type": "value_error"}]
+        ) from None
+
+
+UserName = Annotated[str, Depends(user_name)]
 
 
 @router.get("")
@@ -49,5 +71,9 @@ async def new_token(name: UserName, services: ServicesDep, actor: ActorDep) -> U
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
 async def revoke_user(name: UserName, services: ServicesDep, actor: ActorDep) -> None:
-    """Revoke the user for good: its token stops working in every process."""
+    """Revoke the user for good: its token stops working in every process. The last
+    administrator cannot be revoked (409): nobody could manage users afterwards."""
+    admins = [u.name for u in services.users.list_users() if u.role is Role.ADMIN]
+    if admins == [name]:
+        raise LastAdministrator(name)
     await services.command(lambda: services.dispatch.revoke_user(name, actor))

@@ -243,9 +243,15 @@ def test_bad_parameters_and_tokens_close_the_socket_with_a_reason(
         assert bad_box.wait_closed()
     with Listener(server.ws_url("/ws/console"), "najda_not-a-token") as stranger:
         assert stranger.wait_closed()
+    with Listener(server.ws_url("/ws/console?since=999999"), token) as future:
+        assert future.wait_closed()
+    with Listener(server.ws_url(f"/ws/console?token={token}"), None) as in_url:
+        assert in_url.wait_closed()
     assert (bad_since.close_code, "since" in bad_since.close_reason) == (4400, True)
     assert (bad_box.close_code, "bbox" in bad_box.close_reason) == (4400, True)
     assert stranger.close_code == 4401
+    assert (future.close_code, "beyond the newest" in future.close_reason) == (4400, True)
+    assert (in_url.close_code, "token" in in_url.close_reason) == (4400, True)
     assert not stranger.messages
 
 

@@ -117,3 +117,16 @@ def _eventually(check: object, timeout_s: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_the_last_administrator_cannot_be_revoked(start_server: StartServer) -> None:
+    server = start_server("--no-demo")
+    with server.client() as admin:
+        refused = admin.delete("/users/admin")
+        bad_name = admin.delete("/users/Bad%20Name")
+        second = server.add_user("ops.two", "admin")
+        with server.client(second) as other:
+            assert other.delete("/users/admin").status_code == 204
+    assert refused.status_code == 409 and "last administrator" in refused.text
+    assert bad_name.status_code == 422
+    assert bad_name.json()["detail"][0]["loc"] == ["path", "name"]

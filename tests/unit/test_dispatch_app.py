@@ -775,3 +775,26 @@ def test_a_refused_multi_unit_assignment_leaves_no_half_changed_unit_behind() ->
 
     assert app.get_unit(free).incident_id == second
     assert not app.get_incident(first).assignments
+
+
+def test_an_avl_batch_records_what_matters_in_one_atomic_save(
+    app: Dispatch, saves: list[int], a1: UUID
+) -> None:
+    b1 = add_unit(app, "B1", UnitKind.BLS)
+    before = written(app)
+    far = north_of(STATION, 300)
+    reports = [
+        (a1, far, T0 + timedelta(seconds=5)),  # 300 m: recorded
+        (a1, north_of(STATION, 350), T0 + timedelta(seconds=6)),  # 50 m on from there: not
+        (b1, north_of(STATION, 20), T0 + timedelta(seconds=5)),  # 20 m: not
+    ]
+    del saves[:]
+
+    assert app.report_positions(reports, "avl") == [True, False, False]
+
+    assert topics_after(app, before) == ["najda:Unit.PositionReported"]
+    assert len(saves) == 1
+    assert app.get_unit(a1).position == far
+    assert app.report_positions(
+        [(b1, north_of(STATION, 20), T0 + timedelta(seconds=61))], "avl"
+    ) == [True]  # a minute since its last recorded position

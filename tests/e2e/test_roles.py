@@ -1,0 +1,389 @@
+"""Every operation and websocket × every role: allowed, 401 or 403 as api/auth.py's table says."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
+
+#: The crew's own unit, and a unit of somebody else's.
+OWN_UNIT, OTHER_UNIT = "A-NEAR", "A-FAR"
+
+Y, U, F = "allowed", "401", "403"
+COLUMNS = ("dispatcher", "crew", "auditor", "admin", "avl", "no token", "bad token", "revoked")
+REFUSED_EVERYWHERE = (U, U, U)  # no token, an unknown token, a revoked user's token
+
+# The table in api/auth.py's docstring, spelled out per operation (not computed from the code).
+# Columns: dispatcher, crew (its own unit), auditor, admin, avl; then no / bad / revoked token.
+R_INCIDENTS = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # read incidents, board
+R_RECOMMEND = (Y, F, F, Y, F, *REFUSED_EVERYWHERE)  # recommendations (* not auditors)
+W_INCIDENTS = (Y, F, F, Y, F, *REFUSED_EVERYWHERE)  # report / change / assign / close
+R_UNIT = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # read units (crew: own unit)
+R_ROSTER = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # read units: the whole roster is not a crew's
+W_UNIT = (Y, Y, F, Y, F, *REFUSED_EVERYWHERE)  # unit status, acknowledge (crew: own unit)
+W_POSITION = (Y, Y, F, Y, Y, *REFUSED_EVERYWHERE)  # unit position, one (crew: own unit)
+W_BULK = (F, F, F, Y, Y, *REFUSED_EVERYWHERE)  # positions in bulk (AVL gateway)
+MANAGE = (F, F, F, Y, F, *REFUSED_EVERYWHERE)  # register units, stations, hospitals; users
+R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals (read)
+PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
+
+MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/incidents"): R_INCIDENTS,
+    ("GET", "/incidents/{incident_id}"): R_INCIDENTS,
+    ("GET", "/incidents/{incident_id}/recommendations"): R_RECOMMEND,
+    ("POST", "/incidents"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/notes"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/priority"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/location"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/close"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/cancel"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/assignments"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): W_INCIDENTS,
+    ("GET", "/units"): R_ROSTER,
+    ("GET", "/units/{unit}"): R_UNIT,
+    ("GET", "/units/{unit}/assignment"): R_UNIT,
+    ("POST", "/units/{unit}/status"): W_UNIT,
+    ("POST", "/units/{unit}/acknowledge"): W_UNIT,
+    ("POST", "/units/{unit}/position"): W_POSITION,
+    ("POST", "/positions"): W_BULK,
+    ("POST", "/units"): MANAGE,
+    ("POST", "/stations"): MANAGE,
+    ("POST", "/hospitals"): MANAGE,
+    ("GET", "/users"): MANAGE,
+    ("POST", "/users"): MANAGE,
+    ("POST", "/users/{name}/token"): MANAGE,
+    ("DELETE", "/users/{name}"): MANAGE,
+    ("GET", "/stations"): R_REFERENCE,
+    ("GET", "/stations/{station}"): R_REFERENCE,
+    ("GET", "/hospitals"): R_REFERENCE,
+    ("GET", "/hospitals/{hospital}"): R_REFERENCE,
+}
+
+#: Cells where the server answers otherwise than the table says; which of the two changes is
+#: for the maintainers to decide. Each is checked by a strict xfail test (so a fix shows up as
+#: XPASS: then drop the cell from here); the matrix test leaves them out.
+#: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only.
+WEBSOCKETS: dict[str, tuple[str, ...]] = {
+    "/ws/console": (Y, F, F, Y, F, *REFUSED_EVERYWHERE),
+    "/ws/crew": (F, Y, F, F, F, *REFUSED_EVERYWHERE),
+}
+
+#: The API documentation needs no token either (not operations of the OpenAPI description).
+DOCUMENTATION = ("/docs", "/openapi.json")
+
+#: Operations on one unit: a crew may do them for its own unit only (403 on another's).
+CREW_OWN_UNIT_ONLY = (
+    ("GET", "/units/{unit}"),
+    ("GET", "/units/{unit}/assignment"),
+    ("POST", "/units/{unit}/status"),
+    ("POST", "/units/{unit}/acknowledge"),
+    ("POST", "/units/{unit}/position"),
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, and the status it gets when the caller may make it."""
+
+    method: str
+    path: str
+    body: Any = None
+    ok: int = 200
+
+
+class World:
+    """Fresh objects for each cell (made by the administrator), so no write spoils another."""
+
+    def __init__(self, admin: httpx.Client) -> None:
+        self.admin = admin
+        self._serial = itertools.count(1)
+        self.station = self.code("ST")
+        self.hospital = self.code("HO")
+        ok(self.admin.post("/stations", json=self.place(self.station)), 201)
+        ok(self.admin.post("/hospitals", json=self.place(self.hospital)), 201)
+
+    def code(self, prefix: str) -> str:
+        """A call sign, code or user name nobody has used yet."""
+        return f"{prefix}-{next(self._serial)}"
+
+    def place(self, code: str) -> dict[str, Any]:
+        """A station or hospital body."""
+        lat, lon = offset(*CENTRE, north_m=300.0)
+        return {"code": code, "name": f"Place {code}", "lat": lat, "lon": lon}
+
+    def incident(self) -> str:
+        """A fresh open incident with no unit on it."""
+        return str(report(self.admin, priority="C")["id"])
+
+    def free(self, unit: str) -> None:
+        """Make the unit available and off any incident."""
+        row = ok(self.admin.get(f"/units/{unit}"))
+        if row["incident_id"] is not None:
+            body = {"reason": "reset between cells"}
+            ok(self.admin.post(f"/incidents/{row['incident_id']}/cancel", json=body))
+        if row["status"] == "out_of_service":
+            ok(self.admin.post(f"/units/{unit}/status", json={"status": "available"}))
+        assert ok(self.admin.get(f"/units/{unit}"))["status"] == "available"
+
+    def assigned(self, unit: str) -> str:
+        """Dispatch the (freed) unit to a fresh incident; the incident's id."""
+        self.free(unit)
+        incident = self.incident()
+        ok(self.admin.post(f"/incidents/{incident}/assignments", json={"units": [unit]}))
+        return incident
+
+    def user(self) -> str:
+        """A fresh auditor's name."""
+        name = self.code("user").lower()
+        ok(self.admin.post("/users", json={"name": name, "role": "auditor"}), 201)
+        return name
+
+
+def _position() -> dict[str, float]:
+    lat, lon = offset(*CENTRE, north_m=150.0, east_m=150.0)
+    return {"lat": lat, "lon": lon}
+
+
+#: How to make each operation's request so that an allowed caller gets `Call.ok`; `unit` is the
+#: unit the request is about (the crew's own one unless said otherwise).
+REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
+    ("GET", "/health"): lambda w, u: Call("GET", "/health"),
+    ("GET", "/incidents"): lambda w, u: Call("GET", "/incidents"),
+    ("GET", "/incidents/{incident_id}"): lambda w, u: Call("GET", f"/incidents/{w.incident()}"),
+    ("GET", "/incidents/{incident_id}/recommendations"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/recommendations"
+    ),
+    ("POST", "/incidents"): lambda w, u: Call(
+        "POST",
+        "/incidents",
+        {"lat": CENTRE[0], "lon": CENTRE[1], "nature": "fall", "priority": "C"},
+        201,
+    ),
+    ("POST", "/incidents/{incident_id}/notes"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/notes", {"text": "caller calmer"}
+    ),
+    ("POST", "/incidents/{incident_id}/priority"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/priority", {"priority": "E"}
+    ),
+    ("POST", "/incidents/{incident_id}/location"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/location", {**_position(), "address": "2 Test St"}
+    ),
+    ("POST", "/incidents/{incident_id}/close"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/close", {"disposition": "treated on scene"}
+    ),
+    ("POST", "/incidents/{incident_id}/cancel"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/cancel", {"reason": "duplicate call"}
+    ),
+    ("POST", "/incidents/{incident_id}/assignments"): lambda w, u: _assign(w, "B-MID"),
+    ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): lambda w, u: Call(
+        "POST", f"/incidents/{w.assigned('B-MID')}/assignments/B-MID/release", {"reason": "re-plan"}
+    ),
+    ("GET", "/units"): lambda w, u: Call("GET", "/units"),
+    ("GET", "/units/{unit}"): lambda w, u: Call("GET", f"/units/{u}"),
+    ("GET", "/units/{unit}/assignment"): lambda w, u: _on_incident(w, u, "GET", "assignment"),
+    ("POST", "/units/{unit}/status"): lambda w, u: _out_of_service(w, u),
+    ("POST", "/units/{unit}/acknowledge"): lambda w, u: _on_incident(w, u, "POST", "acknowledge"),
+    ("POST", "/units/{unit}/position"): lambda w, u: Call(
+        "POST", f"/units/{u}/position", _position()
+    ),
+    ("POST", "/positions"): lambda w, u: Call(
+        "POST", "/positions", {"positions": [{"unit": "R-X", **_position()}]}
+    ),
+    ("POST", "/units"): lambda w, u: Call(
+        "POST", "/units", {"call_sign": w.code("M"), "kind": "bls", **_position()}, 201
+    ),
+    ("POST", "/stations"): lambda w, u: Call("POST", "/stations", w.place(w.code("ST")), 201),
+    ("POST", "/hospitals"): lambda w, u: Call("POST", "/hospitals", w.place(w.code("HO")), 201),
+    ("GET", "/users"): lambda w, u: Call("GET", "/users"),
+    ("POST", "/users"): lambda w, u: Call(
+        "POST", "/users", {"name": w.code("user").lower(), "role": "dispatcher"}, 201
+    ),
+    ("POST", "/users/{name}/token"): lambda w, u: Call("POST", f"/users/{w.user()}/token"),
+    ("DELETE", "/users/{name}"): lambda w, u: Call("DELETE", f"/users/{w.user()}", ok=204),
+    ("GET", "/stations"): lambda w, u: Call("GET", "/stations"),
+    ("GET", "/stations/{station}"): lambda w, u: Call("GET", f"/stations/{w.station}"),
+    ("GET", "/hospitals"): lambda w, u: Call("GET", "/hospitals"),
+    ("GET", "/hospitals/{hospital}"): lambda w, u: Call("GET", f"/hospitals/{w.hospital}"),
+}
+
+
+def _on_incident(world: World, unit: str, method: str, what: str) -> Call:
+    """A request about the unit's assignment, once it has one."""
+    world.assigned(unit)
+    return Call(method, f"/units/{unit}/{what}")
+
+
+def _out_of_service(world: World, unit: str) -> Call:
+    """Take the (freed) unit out of service."""
+    world.free(unit)
+    return Call("POST", f"/units/{unit}/status", {"status": "out_of_service", "reason": "fuel"})
+
+
+def _assign(world: World, unit: str) -> Call:
+    world.free(unit)
+    return Call("POST", f"/incidents/{world.incident()}/assignments", {"units": [unit]})
+
+
+@dataclass
+class Roles:
+    """The server, its world, and one HTTP client per column."""
+
+    server: NajdaServer
+    world: World
+    tokens: dict[str, str | None]
+    clients: dict[str, httpx.Client]
+
+
+@pytest.fixture(scope="module")
+def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
+    """One server with a user of every role (the crew on OWN_UNIT) and a revoked user."""
+    server = NajdaServer(tmp_path_factory.mktemp("roles"), ["--no-demo"]).start()
+    try:
+        with server.client() as admin:
+            build_world(admin)
+            world = World(admin)
+            tokens: dict[str, str | None] = {
+                "dispatcher": server.add_user("role-dispatcher", "dispatcher"),
+                "crew": server.add_user("role-crew", "crew", unit=OWN_UNIT),
+                "auditor": server.add_user("role-auditor", "auditor"),
+                "admin": server.admin_token,
+                "avl": server.add_user("role-avl", "avl"),
+                "no token": None,
+                "bad token": "najda_this_token_was_never_issued",
+                "revoked": server.add_user("role-revoked", "dispatcher"),
+            }
+            assert admin.delete("/users/role-revoked").status_code == 204
+            clients = {
+                column: httpx.Client(
+                    base_url=server.url,
+                    timeout=30.0,
+                    headers={} if token is None else bearer(token),
+                )
+                for column, token in tokens.items()
+            }
+            try:
+                yield Roles(server, world, tokens, clients)
+            finally:
+                for client in clients.values():
+                    client.close()
+    finally:
+        server.stop()
+
+
+def _outcome(response: httpx.Response, call: Call) -> str:
+    """'401', '403', 'allowed' (the handler answered `call.ok`), or what happened instead."""
+    if response.status_code == 401 and response.headers.get("www-authenticate") != "Bearer":
+        return "401 without WWW-Authenticate: Bearer"
+    if response.status_code in (401, 403):
+        return str(response.status_code)
+    if response.status_code == call.ok:
+        return Y
+    return f"{response.status_code} {response.text[:300]}"
+
+
+def _check(roles: Roles, key: tuple[str, str], column: str, unit: str, expected: str) -> str | None:
+    """Make the cell's request; a line describing the mismatch, or None."""
+    call = REQUESTS[key](roles.world, unit)
+    response = roles.clients[column].request(call.method, call.path, json=call.body)
+    got = _outcome(response, call)
+    if got == expected:
+        return None
+    return f"{call.method} {call.path} as {column}: expected {expected}, got {got}"
+
+
+def _failures(roles: Roles, mismatches: list[str]) -> str:
+    text = "\n".join(mismatches)
+    if any(" got 5" in line for line in mismatches):
+        text += "\n--- server log ---\n" + roles.server.log()[-6000:]
+    return text
+
+
+def test_the_matrix_covers_every_operation_of_the_api(roles: Roles) -> None:
+    schema = ok(roles.clients["no token"].get("/openapi.json"))
+    operations = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "put", "post", "patch", "delete"}
+    }
+    assert operations == set(MATRIX), "a route without a row in MATRIX, or a row without route"
+    assert set(REQUESTS) == set(MATRIX)
+    assert all(len(row) == len(COLUMNS) for row in (*MATRIX.values(), *WEBSOCKETS.values()))
+
+
+def test_every_operation_answers_every_role_as_the_table_says(roles: Roles) -> None:
+    mismatches = [
+        line
+        for key, row in MATRIX.items()
+        for column, expected in zip(COLUMNS, row, strict=True)
+        if (line := _check(roles, key, column, OWN_UNIT, expected)) is not None
+    ]
+    assert not mismatches, _failures(roles, mismatches)
+
+
+def test_a_crew_works_on_its_own_unit_only(roles: Roles) -> None:
+    mismatches = [
+        line
+        for key in CREW_OWN_UNIT_ONLY
+        for unit, expected in ((OTHER_UNIT, F), (OWN_UNIT, Y))
+        if (line := _check(roles, key, "crew", unit, expected)) is not None
+    ]
+    # ... while a dispatcher may act on the other unit (the 403 above is about the crew).
+    mismatches += [
+        line
+        for key in CREW_OWN_UNIT_ONLY
+        if (line := _check(roles, key, "dispatcher", OTHER_UNIT, Y)) is not None
+    ]
+    assert not mismatches, _failures(roles, mismatches)
+
+
+def test_the_documentation_needs_no_token(roles: Roles) -> None:
+    for column in ("no token", "bad token"):
+        for path in DOCUMENTATION:
+            response = roles.clients[column].get(path)
+            assert response.status_code == 200, f"{path} as {column}: {response.status_code}"
+
+
+def _open_socket(url: str, role: str, token: str | None, by_message: bool) -> str:
+    """'allowed' after a hello to `role`, or the close code's outcome ('401', '403', or else)."""
+    headers = {} if token is None or by_message else bearer(token)
+    with connect(url, additional_headers=headers, open_timeout=10, close_timeout=5) as socket:
+        if by_message or token is None:
+            first: dict[str, Any] = (
+                {"type": "auth"} if token is None else {"type": "auth", "token": token}
+            )
+            socket.send(json.dumps(first))
+        try:
+            message = json.loads(socket.recv(timeout=10))
+        except ConnectionClosed as closed:
+            code = None if closed.rcvd is None else closed.rcvd.code
+            return {4401: U, 4403: F}.get(code or 0, f"closed with {code}")
+        hello = message.get("type") == "hello" and message.get("role") == role
+        return Y if hello else f"first message {message}"
+
+
+@pytest.mark.parametrize("by_message", [False, True], ids=["header", "first-message"])
+def test_every_websocket_answers_every_role_as_the_table_says(
+    roles: Roles, by_message: bool
+) -> None:
+    mismatches = [
+        f"{path} as {column} ({'message' if by_message else 'header'}): "
+        f"expected {expected}, got {got}"
+        for path, row in WEBSOCKETS.items()
+        for column, expected in zip(COLUMNS, row, strict=True)
+        if (
+            got := _open_socket(roles.server.ws_url(path), column, roles.tokens[column], by_message)
+        )
+        != expected
+    ]
+    assert not mismatches, _failures(roles, mismatches)
