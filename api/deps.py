@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, cast
 from uuid import UUID
 
@@ -105,9 +106,12 @@ StationIdDep = Annotated[UUID, Depends(station_path)]
 HospitalIdDep = Annotated[UUID, Depends(hospital_path)]
 
 
+@lru_cache(maxsize=100_000)
 def unit_ref_id(ref: str) -> UUID:
     """The unit id for a body reference (id or call sign, already length-checked)."""
-    try:
-        return UUID(ref)
-    except ValueError:
-        return unit_id_for(ref)
+    if len(ref) >= 32:
+        try:
+            return UUID(ref)
+        except ValueError:
+            pass
+    return unit_id_for(ref)

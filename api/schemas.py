@@ -322,10 +322,10 @@ class PositionBatch(_In):
 
 
 class PositionsAccepted(BaseModel):
-    """How many positions were taken, and how many became events."""
+    """How many positions were taken, and how many are being recorded as events."""
 
     accepted: int
-    recorded: int
+    to_record: int
 
 
 class Acknowledged(BaseModel):

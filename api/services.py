@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.demo import seed_demo
 from api.live.feed import LiveFeed
-from api.live.positions import POSITIONS_CHANNEL, PositionIngestor
+from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
 from api.settings import Settings
 from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
@@ -166,7 +166,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
 
             def on_positions(payload: str) -> None:
-                feed.positions_moved(parse_position_payload(payload))
+                feed.positions_moved(parse_position_payload(payload, skip_origin=ORIGIN))
 
             listening = asyncio.create_task(
                 _listen(

@@ -45,7 +45,12 @@ class PositionPolicy:
 
 def approx_distance_m(a: Position, b: Position) -> float:
     """Haversine distance on a sphere; good enough for a recording threshold."""
-    rlat1, rlat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat, dlon = rlat2 - rlat1, math.radians(b.lon - a.lon)
+    return haversine_m(a.lat, a.lon, b.lat, b.lon)
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on a sphere between two points given in degrees."""
+    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
     h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
     return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))

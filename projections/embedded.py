@@ -105,7 +105,9 @@ class EmbeddedLocator:
         self._apply(UnitMoved(unit_id, lat, lon, at))
         return True
 
-    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+    async def update_positions(
+        self, moves: Sequence[UnitMoved], notify: str | None = None, origin: str = ""
+    ) -> int:
         moved = 0
         for move in moves:
             row = self._rows.get(move.unit_id)

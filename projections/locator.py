@@ -96,10 +96,13 @@ class UnitLocator(Projection, Protocol):
         """Set the latest position directly (AVL), if newer than the one held."""
         ...
 
-    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+    async def update_positions(
+        self, moves: Sequence[UnitMoved], notify: str | None = None, origin: str = ""
+    ) -> int:
         """Set many latest positions at once (each only if newer); returns how many moved.
 
-        A shared store also announces them on the `notify` channel, for other processes.
+        A shared store also announces them on the `notify` channel, marked with `origin`,
+        for other processes.
         """
         ...
 

@@ -68,27 +68,33 @@ WHERE u.unit_id = v.unit_id AND u.position_at < v.at
 _PAYLOAD_LIMIT = 7_000
 
 
-def position_payloads(moves: Sequence[UnitMoved]) -> list[str]:
-    """Positions as compact JSON arrays [[id, lat, lon, epoch_ms], ...], each under the limit."""
+def position_payloads(moves: Sequence[UnitMoved], origin: str = "") -> list[str]:
+    """'origin|' then positions as compact JSON arrays [[id, lat, lon, epoch_ms], ...],
+    each payload under the limit."""
     payloads: list[str] = []
     items: list[str] = []
-    size = 2
+    head = f"{origin}|"
+    size = 2 + len(head)
     for m in moves:
         item = f'["{m.unit_id}",{m.lat!r},{m.lon!r},{round(m.at.timestamp() * 1000)}]'
         if items and size + len(item) + 1 > _PAYLOAD_LIMIT:
-            payloads.append("[" + ",".join(items) + "]")
-            items, size = [], 2
+            payloads.append(head + "[" + ",".join(items) + "]")
+            items, size = [], 2 + len(head)
         items.append(item)
         size += len(item) + 1
     if items:
-        payloads.append("[" + ",".join(items) + "]")
+        payloads.append(head + "[" + ",".join(items) + "]")
     return payloads
 
 
-def parse_position_payload(payload: str) -> list[UnitMoved]:
-    """The moves in one payload made by `position_payloads` (bad payloads give [])."""
+def parse_position_payload(payload: str, skip_origin: str = "") -> list[UnitMoved]:
+    """The moves in one payload made by `position_payloads` (bad payloads give []),
+    unless it came from `skip_origin`."""
+    origin, _, body = payload.partition("|")
+    if skip_origin and origin == skip_origin:
+        return []
     try:
-        items = json.loads(payload)
+        items = json.loads(body)
         return [
             UnitMoved(
                 UUID(i[0]), float(i[1]), float(i[2]), datetime.fromtimestamp(i[3] / 1000, UTC)
@@ -274,7 +280,9 @@ class PostgisLocator:
         )
         return bool(status == "UPDATE 1")
 
-    async def update_positions(self, moves: Sequence[UnitMoved], notify: str | None = None) -> int:
+    async def update_positions(
+        self, moves: Sequence[UnitMoved], notify: str | None = None, origin: str = ""
+    ) -> int:
         latest: dict[UUID, UnitMoved] = {}
         for move in moves:
             held = latest.get(move.unit_id)
@@ -292,7 +300,7 @@ class PostgisLocator:
                 [m.at for m in rows],
             )
             if notify is not None:
-                for payload in position_payloads(rows):
+                for payload in position_payloads(rows, origin):
                     await conn.execute("SELECT pg_notify($1, $2)", notify, payload)
         return int(status.split()[-1])
 

@@ -314,6 +314,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
+        consoles = [s for s in self._subscribers if s.interest.unit_id is None]
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -326,25 +327,22 @@ class LiveFeed:
             self._units[move.unit_id] = replace(
                 row, lat=move.lat, lon=move.lon, position_at=move.at
             )
-            shown.append(
-                {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
-            )
-            points.append((move.lat, move.lon))
+            if consoles:
+                shown.append(
+                    {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
+                )
+                points.append((move.lat, move.lon))
         if not shown:
             return
         body = {"type": "positions", "pos": self._position, "units": shown}
         shared = encode(body)
-        for subscriber in list(self._subscribers):
-            interest = subscriber.interest
-            if interest.unit_id is not None:
-                continue
-            if interest.bbox is None:
+        for subscriber in consoles:
+            box = subscriber.interest.bbox
+            if box is None:
                 subscriber.push(shared)
                 continue
             mine = [
-                u
-                for u, (lat, lon) in zip(shown, points, strict=True)
-                if interest.bbox.contains(lat, lon)
+                u for u, (lat, lon) in zip(shown, points, strict=True) if box.contains(lat, lon)
             ]
             if mine:
                 subscriber.push(encode({**body, "units": mine}))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,14 +14,18 @@ from uuid import UUID
 
 from api.live.feed import LiveFeed
 from domain.application import Dispatch
-from domain.commands import MAX_CLOCK_SKEW, MAX_POSITION_AGE, approx_distance_m
+from domain.commands import MAX_CLOCK_SKEW, MAX_POSITION_AGE, haversine_m
 from domain.errors import InvalidValue, UnitNotFound
 from domain.values import Position, check_position, require_recent
 from projections.changes import UnitMoved
 from projections.locator import UnitLocator
 
+log = logging.getLogger(__name__)
+
 #: The channel other processes hear positions on (PostgreSQL only).
 POSITIONS_CHANNEL = "najda_positions"
+#: This process's mark on the positions it announces, so it skips its own.
+ORIGIN = uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class PositionIngestor:
         self._pending: list[UnitMoved] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._to_record: list[tuple[UnitMoved, str]] = []
+        self._recorder: asyncio.Task[None] | None = None
         self.accepted = 0
         self.recorded = 0
 
@@ -85,31 +93,58 @@ class PositionIngestor:
         if move.at <= at:
             return False
         policy = self.dispatch.position_policy
-        moved = approx_distance_m(Position(lat, lon), Position(move.lat, move.lon))
+        moved = haversine_m(lat, lon, move.lat, move.lon)
         return moved >= policy.min_move_m or move.at - at >= policy.max_age
 
-    async def ingest(self, moves: Sequence[UnitMoved], actor: str) -> list[bool]:
-        """Record what matters, move the units in the locator, and tell consoles.
+    async def ingest(
+        self, moves: Sequence[UnitMoved], actor: str, *, wait: bool = True
+    ) -> list[bool]:
+        """Move the units in the locator, tell consoles, and record what matters.
 
-        Returns, per report, whether it became an event. When this returns, the locator
-        shows every position (or a newer one).
+        Returns, per report, whether it becomes an event. With `wait`, those events are
+        stored before this returns; without (an AVL gateway's batches), they are stored
+        in the background, many batches to a transaction, and a report lost with the
+        process is made up by the next one (its last recorded position stays older).
+        When this returns, the locator shows every position (or a newer one).
         """
         chosen = [m for m in moves if self._worth_recording(m)]
-        recorded: dict[int, bool] = {}
-        if chosen:
-            dispatch = self.dispatch
-
-            def record() -> list[bool]:
-                return dispatch.report_positions(
-                    [(m.unit_id, Position(m.lat, m.lon), m.at) for m in chosen], actor
-                )
-
-            results = await self.command(record)
-            recorded = {id(m): r for m, r in zip(chosen, results, strict=True)}
-            self.recorded += sum(results)
+        picked = {id(m) for m in chosen}
+        if chosen and wait:
+            results = await self.command(self._recording(chosen, actor))
+            picked = {id(m) for m, r in zip(chosen, results, strict=True) if r}
+            self.recorded += len(picked)
+        elif chosen:
+            self._to_record.extend((m, actor) for m in chosen)
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.create_task(self._record_behind(), name="avl-recorder")
         await self._write(moves)
         self.accepted += len(moves)
-        return [recorded.get(id(m), False) for m in moves]
+        return [id(m) in picked for m in moves]
+
+    def _recording(self, moves: Sequence[UnitMoved], actor: str) -> Callable[[], list[bool]]:
+        dispatch = self.dispatch
+
+        def record() -> list[bool]:
+            return dispatch.report_positions(
+                [(m.unit_id, Position(m.lat, m.lon), m.at) for m in moves], actor
+            )
+
+        return record
+
+    async def _record_behind(self) -> None:
+        """Store the positions worth an event, all queued ones per transaction and actor."""
+        while self._to_record:
+            queued, self._to_record = self._to_record, []
+            by_actor: dict[str, list[UnitMoved]] = {}
+            for move, actor in queued:
+                by_actor.setdefault(actor, []).append(move)
+            for actor, moves in by_actor.items():
+                try:
+                    results = await self.command(self._recording(moves, actor))
+                except Exception:  # the next report of each unit will be worth it again
+                    log.exception("recording %d positions failed", len(moves))
+                    continue
+                self.recorded += sum(results)
 
     async def _write(self, moves: Sequence[UnitMoved]) -> None:
         """Join the next group commit and wait for it."""
@@ -126,21 +161,21 @@ class PositionIngestor:
             self._pending, self._waiters = [], []
             try:
                 await self.locator.update_positions(
-                    moves, POSITIONS_CHANNEL if self.shared else None
+                    moves, POSITIONS_CHANNEL if self.shared else None, ORIGIN
                 )
             except Exception as exc:
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)
                 continue
-            if not self.shared:
-                self.feed.positions_moved(moves)
+            self.feed.positions_moved(moves)  # other processes hear them by NOTIFY
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_result(None)
 
     async def close(self) -> None:
-        """Finish the group commit in flight."""
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._writer
+        """Finish the group commit and the recording in flight."""
+        for task in (self._writer, self._recorder):
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await task

@@ -146,11 +146,12 @@ async def report_positions(
     body: PositionBatch, services: ServicesDep, actor: ActorDep
 ) -> PositionsAccepted:
     """Many units' positions at once (an AVL gateway): all are checked before any is taken;
-    422 names the first bad item. Answers once the locator shows them all."""
+    422 names the first bad item. Answers once the locator shows them all; the reports
+    worth an event (`to_record`) are stored just after, in the background."""
     reports = [Report(unit_ref_id(p.unit), p.lat, p.lon, p.at) for p in body.positions]
     moves = services.positions.check(reports, "positions")
-    recorded = await services.positions.ingest(moves, actor)
-    return PositionsAccepted(accepted=len(moves), recorded=sum(recorded))
+    to_record = await services.positions.ingest(moves, actor, wait=False)
+    return PositionsAccepted(accepted=len(moves), to_record=sum(to_record))
 
 
 def _station_id(ref: str) -> UUID:

@@ -21,12 +21,14 @@ class LastAdministrator(Conflict):
     def __init__(self, name: str) -> None:
         super().__init__(f"{name} is the last administrator; add another one first")
 
+
 router = APIRouter(
     prefix="/users",
     tags=["users"],
     responses=ERRORS,
     dependencies=[allow(MANAGE, "manage users")],
 )
+
 
 def user_name(
     name: Annotated[str, Path(min_length=1, max_length=64, description="user name")],

@@ -223,7 +223,7 @@ def test_positions_in_bulk_move_units_on_consoles_and_name_bad_items(
             assert (
                 gateway.post("/units/A-NEAR/status", json={"status": "en_route"}).status_code == 403
             )
-    assert accepted == {"accepted": 1, "recorded": 0}
+    assert accepted == {"accepted": 1, "to_record": 0}
     moved = console.first("positions")
     assert moved is not None
     assert [(u["lat"], u["lon"]) for u in moved["units"]] == [near]

@@ -147,3 +147,45 @@ def _wait(check: object, timeout_s: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_positions_reach_consoles_on_every_process_once(
+    start_server: StartServer, pg_url: str
+) -> None:
+    a = start_server("--database-url", pg_url, "--no-demo", name="a")
+    b = start_server("--database-url", pg_url, "--no-demo", name="b")
+    token = a.add_user("d.one", "dispatcher")
+    avl = a.add_user("gateway", "avl")
+    with a.client() as admin:
+        build_world(admin)
+    with (
+        Listener(a.ws_url("/ws/console"), token) as on_a,
+        Listener(b.ws_url("/ws/console"), token) as on_b,
+        a.client(avl) as gateway,
+    ):
+        for console in (on_a, on_b):
+            assert console.wait_for(lambda ms: any(m["type"] == "snapshot" for m in ms))
+        for step in range(1, 4):
+            body = {"positions": [{"unit": "A-FAR", "lat": 36.75 + step * 1e-4, "lon": 3.1}]}
+            ok(gateway.post("/positions", json=body))
+
+        def three_moves(ms: list[dict[str, object]]) -> bool:
+            return sum(1 for m in ms if m["type"] == "positions") >= 3
+
+        assert on_a.wait_for(three_moves, 5) and on_b.wait_for(three_moves, 5)
+        ok(
+            gateway.post(
+                "/positions", json={"positions": [{"unit": "A-FAR", "lat": 36.76, "lon": 3.1}]}
+            )
+        )
+        assert on_b.wait_for(lambda ms: sum(1 for m in ms if m["type"] == "positions") >= 4, 5)
+        with b.client(token) as reader:
+            far = ok(reader.get("/units/A-FAR"))
+
+    def seen(console: Listener) -> list[float]:
+        return [u["lat"] for m in console.messages if m["type"] == "positions" for u in m["units"]]
+
+    expected = [36.75 + step * 1e-4 for step in range(1, 4)] + [36.76]
+    assert seen(on_b) == expected
+    assert seen(on_a)[:3] == expected[:3]  # the origin process tells its consoles once
+    assert (far["lat"], far["lon"]) == (36.76, 3.1)  # the shared locator table
