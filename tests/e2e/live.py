@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -17,11 +18,32 @@ Message = dict[str, Any]
 class Listener:
     """One websocket connection whose messages are collected by a background thread."""
 
-    def __init__(self, url: str, token: str | None, *, auth_by_message: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        auth_by_message: bool = False,
+        paused: bool = False,
+    ) -> None:
         headers = {} if token is None or auth_by_message else {"Authorization": f"Bearer {token}"}
+        sock = None
+        if paused:  # a client that stops reading: tiny kernel buffer, one frame queued
+            host, port = url.split("/")[2].split(":")
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect((host, int(port)))
         self.connection: ClientConnection = connect(
-            url, additional_headers=headers, open_timeout=10, legacy=True
+            url,
+            additional_headers=headers,
+            open_timeout=10,
+            legacy=True,
+            sock=sock,
+            max_queue=1 if paused else 16,
         )
+        self._reading = threading.Event()
+        if not paused:
+            self._reading.set()
         if auth_by_message:
             self.connection.send(json.dumps({"type": "auth", "token": token}))
         self.messages: list[Message] = []
@@ -31,7 +53,12 @@ class Listener:
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
+    def resume(self) -> None:
+        """Start reading (a paused client)."""
+        self._reading.set()
+
     def _read(self) -> None:
+        self._reading.wait()
         try:
             for text in self.connection:
                 with self._changed:

@@ -274,3 +274,39 @@ def test_a_bounding_box_keeps_far_incidents_off_a_console(start_server: StartSer
         "inside",
         "far away",
     }
+
+
+def test_a_client_that_stops_reading_is_dropped_without_holding_others_back(
+    start_server: StartServer,
+) -> None:
+    server = start_server("--no-demo", NAJDA_CLIENT_QUEUE="10")
+    token = server.add_user("d.one", "dispatcher")
+    # About 7 MB of messages: more than the kernel's socket buffers and the transport's
+    # can hold for a client that reads nothing, so the server's queue for it must fill.
+    signs = [f"Q{i:04d}" for i in range(1000)]
+    with server.client() as client:
+        for i, sign in enumerate(signs):
+            lat, lon = offset(*CENTRE, north_m=float(i))
+            body = {"call_sign": sign, "kind": "bls", "lat": lat, "lon": lon}
+            ok(client.post("/units", json=body), 201)
+        with (
+            Listener(server.ws_url("/ws/console"), token, paused=True) as stalled,
+            _console(server, token) as healthy,
+        ):
+            assert healthy.wait_for(lambda ms: any(m["type"] == "snapshot" for m in ms))
+            for step in range(1, 91):  # 90 messages of 1,000 positions (about 80 KB each)
+                moves = [
+                    {"unit": sign, "lat": offset(*CENTRE, north_m=i + step)[0], "lon": 3.06}
+                    for i, sign in enumerate(signs)
+                ]
+                ok(client.post("/positions", json={"positions": moves}))
+            incident = report(client, "C", nature="after the flood")
+            assert healthy.wait_for(has_event("Incident.Reported", id=incident["id"]), 5)
+            stalled.resume()
+            assert stalled.wait_closed(15)
+            last = max((m["pos"] for m in stalled.messages if "pos" in m), default=0)
+            with _console(server, token, since=last) as back:
+                assert back.wait_for(has_event("Incident.Reported", id=incident["id"]), 5)
+    assert sum(1 for m in healthy.messages if m["type"] == "positions") == 90
+    assert stalled.close_code == 4429 and "since" in stalled.close_reason
+    assert back.first("snapshot") is None  # resumed by position

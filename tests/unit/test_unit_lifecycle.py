@@ -306,9 +306,9 @@ def test_a_crew_acknowledges_its_assignment_once() -> None:
 
 
 def test_an_available_unit_has_nothing_to_acknowledge() -> None:
-    given(unit_in(S.AVAILABLE), Unit).when(
-        lambda unit: unit.acknowledge("crew", NOW)
-    ).then_raises(InvalidTransition)
+    given(unit_in(S.AVAILABLE), Unit).when(lambda unit: unit.acknowledge("crew", NOW)).then_raises(
+        InvalidTransition
+    )
 
 
 def test_every_unit_event_carries_actor_and_at() -> None:
