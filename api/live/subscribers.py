@@ -77,7 +77,6 @@ class Subscriber:
     queue: deque[str] = field(default_factory=deque)
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     overflowed: bool = False
-    last_pos: int = 0
 
     def offer(self, message: Message) -> None:
         """Queue the message if it is new to this client and concerns it."""
@@ -90,8 +89,6 @@ class Subscriber:
             self.queue.clear()
         else:
             self.queue.append(message.text)
-            if not message.ephemeral:
-                self.last_pos = message.pos
         self.wakeup.set()
 
     def push(self, text: str) -> None:

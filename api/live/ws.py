@@ -21,6 +21,7 @@ from starlette.websockets import WebSocketState
 
 from api.auth import CONSOLE, Forbidden, Unauthenticated, check_role, principal_for
 from api.live.messages import encode
+from api.live.requests import crew_request
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
 from api.services import Services
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
@@ -205,8 +206,6 @@ async def _handle(services: Services, user: Principal, text: str) -> dict[str, A
 async def _crew_request(
     services: Services, user: Principal, data: dict[str, Any]
 ) -> dict[str, Any]:
-    from api.live.requests import crew_request  # shared with the REST routes
-
     if user.role is not Role.CREW or user.unit_id is None:
         raise Forbidden("only a crew sends requests on its socket")
     unit_id: UUID = user.unit_id
