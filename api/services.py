@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError
@@ -71,19 +72,8 @@ class Services:
         return await run_in_threadpool(read)
 
     async def command(self, write: Callable[[], T]) -> T:
-        """Run a command in a worker thread, then wait until every read model includes it.
-
-        The store's head after the command is at or beyond the command's own events, so a
-        request that follows the answer sees the change (read-your-writes).
-        """
-
-        def run() -> tuple[T, int]:
-            result = write()
-            return result, self.source.head()
-
-        result, head = await run_in_threadpool(run)
-        await self.caught_up(head)
-        return result
+        """Run a command in a worker thread, then wait until every read model includes it."""
+        return await run_command(self.dispatch, self.runner, self.settings.read_timeout_s, write)
 
     async def caught_up(self, position: int) -> bool:
         """Wait (bounded by the read timeout) until the read models reach `position`."""
@@ -129,7 +119,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users, feed],
+            [locator, board, reference, users],
+            followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
         await runner.start()
@@ -155,7 +146,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 dispatch,
                 locator,
                 feed,
-                _command_list(runner, source, settings),
+                partial(run_command, dispatch, runner, settings.read_timeout_s),
                 shared=settings.uses_postgres,
             ),
         )
@@ -183,20 +174,21 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         yield services
 
 
-def _command_list(
-    runner: ProjectionRunner, source: NotificationSource, settings: Settings
-) -> Callable[[Callable[[], list[bool]]], Awaitable[list[bool]]]:
-    """Services.command for the position ingestor (built before Services exists)."""
+async def run_command(
+    dispatch: Dispatch, runner: ProjectionRunner, timeout_s: float, write: Callable[[], T]
+) -> T:
+    """Run `write` in a worker thread, then wait (bounded) until the read models reach the
+    position of its own last event (read-your-writes); nothing saved, nothing to wait for."""
 
-    async def command(write: Callable[[], list[bool]]) -> list[bool]:
-        def run() -> tuple[list[bool], int]:
-            return write(), source.head()
+    def run() -> tuple[T, int]:
+        dispatch.take_saved_position()  # forget a previous command's, in this thread
+        result = write()
+        return result, dispatch.take_saved_position()
 
-        result, head = await run_in_threadpool(run)
-        await runner.wait_for(head, settings.read_timeout_s)
-        return result
-
-    return command
+    result, saved = await run_in_threadpool(run)
+    if saved and not await runner.wait_for(saved, timeout_s):
+        log.warning("read models did not reach position %d in time", saved)
+    return result
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

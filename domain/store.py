@@ -76,10 +76,17 @@ class DispatchStore(Application[UUID]):
         if not recordings:
             return
         top = max(r.notification.id for r in recordings)
+        self._local.saved = max(top, getattr(self._local, "saved", 0))
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener(top)
+
+    def take_saved_position(self) -> int:
+        """The newest position this thread saved since the last call (0: nothing saved)."""
+        saved = int(getattr(self._local, "saved", 0))
+        self._local.saved = 0
+        return saved
 
     def _now(self) -> datetime:
         return require_aware("clock", self.clock())
@@ -94,7 +101,9 @@ class DispatchStore(Application[UUID]):
                 # The store's driver retried a commit whose answer was lost (a dropped
                 # connection): the first attempt went through, so this save did too.
                 self._cache.put(*aggregates)
-                return int(self.recorder.max_notification_id() or 0)
+                head = int(self.recorder.max_notification_id() or 0)
+                self._local.saved = head  # wait for it like for any save
+                return head
             self._cache.evict(*(a.id for a in aggregates))
             if creating is not None:
                 raise AlreadyExists(f"{creating} already exists") from None

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from projections.base import NotificationSource, Projection
+from projections.base import NotificationSource, Projection, Tracked
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +20,13 @@ class ProjectionRunner:
         source: NotificationSource,
         projections: Sequence[Projection],
         *,
+        followers: Sequence[Projection] = (),
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
     ) -> None:
         self.source = source
-        self.projections = list(projections)
+        self.projections = [*projections, *followers]
+        self.followers = list(followers)
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
@@ -34,6 +36,7 @@ class ProjectionRunner:
         self.positions: dict[str, int] = {}
         self.error: BaseException | None = None
         self.failures: dict[str, str] = {}
+        self._known: dict[str, int] = {}  # positions this runner wrote, to skip a read
 
     # --- control ------------------------------------------------------------------------
 
@@ -63,6 +66,7 @@ class ProjectionRunner:
 
     async def catch_up(self) -> int:
         """Apply everything recorded so far to every projection; returns the lowest position."""
+        self._known.clear()
         while await self._step():
             pass
         return min(self.positions.values(), default=0)
@@ -70,13 +74,17 @@ class ProjectionRunner:
     async def _step(self) -> bool:
         """One batch per group of projections at the same position; True if any advanced.
 
-        A projection whose apply fails keeps its position (its transaction rolled back) and
+        Within a group the projections apply concurrently (each in its own transaction),
+        then the followers (e.g. the live feed, which reads the others) in order. A
+        projection whose apply fails keeps its position (its transaction rolled back) and
         is retried on the next step; the others go on, and the failure is reported in
         `failures` (never skipped, never swallowed).
         """
         groups: dict[int, list[Projection]] = {}
         for projection in self.projections:
-            position = await projection.position()
+            position = self._known.get(projection.name)
+            if position is None:  # another process may share it: read, don't assume
+                position = await projection.position()
             self.positions[projection.name] = position
             groups.setdefault(position, []).append(projection)
         advanced = False
@@ -84,19 +92,28 @@ class ProjectionRunner:
             batch = await asyncio.to_thread(self.source.read, position, self.batch_size)
             if not batch:
                 continue
+            leaders = [p for p in members if p not in self.followers]
+            results = await asyncio.gather(*(self._apply(p, batch) for p in leaders))
             for projection in members:
-                try:
-                    await projection.apply(batch)
-                except Exception as exc:
-                    self._failed(projection.name, batch[0].position, exc)
-                    continue
-                self.failures.pop(projection.name, None)
-                self.positions[projection.name] = batch[-1].position
-                advanced = True
+                if projection in self.followers:
+                    results.append(await self._apply(projection, batch))
+            advanced = advanced or any(results)
         if advanced:
             async with self._progress:
                 self._progress.notify_all()
         return advanced
+
+    async def _apply(self, projection: Projection, batch: Sequence[Tracked]) -> bool:
+        try:
+            await projection.apply(batch)
+        except Exception as exc:
+            self._known.pop(projection.name, None)
+            self._failed(projection.name, batch[0].position, exc)
+            return False
+        self.failures.pop(projection.name, None)
+        self.positions[projection.name] = batch[-1].position
+        self._known[projection.name] = batch[-1].position
+        return True
 
     def _failed(self, name: str, position: int, exc: Exception) -> None:
         text = f"{type(exc).__name__} applying events after position {position - 1}: {exc}"
