@@ -1,0 +1,155 @@
+"""Dispatch policies: which idle unit goes to a call, and where a freed unit waits next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from projections.locator import Candidate
+from simulations.scenario import Call, Scenario
+from simulations.travel import Travel
+
+if TYPE_CHECKING:
+    from simulations.engine import SimUnit
+
+
+class SimView(Protocol):
+    """What a policy may read of the running simulation."""
+
+    scenario: Scenario
+    travel: Travel
+
+    @property
+    def now_s(self) -> float:
+        """Simulated seconds since the start."""
+        ...
+
+    def idle_units(self) -> list[SimUnit]:
+        """Units not working a call."""
+        ...
+
+
+class Policy(Protocol):
+    """A dispatch policy; `ranking` names the locator its candidates come from."""
+
+    name: str
+    ranking: str
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        """The unit to send (candidates are idle ambulances, best ETA first), or None to wait."""
+        ...
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        """The station a unit that has just become free goes to."""
+        ...
+
+
+@dataclass
+class ClosestIdle:
+    """Send the idle unit the locator ranks first; freed units return to their home station."""
+
+    name: str
+    ranking: str
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        return candidates[0] if candidates else None
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        return sim.scenario.units[unit.index].station
+
+
+class Coverage:
+    """DMEXCLP-style: keep the expected coverage of demand high (Jagtenberg et al.).
+
+    Expected coverage of a demand point covered by k idle units is 1 - q^k (q: busy
+    fraction). Dispatch: among idle units that still reach the call within its target, send
+    the one whose absence loses the least expected coverage (if none can, the fastest).
+    Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
+    Coverage is judged by road (or straight-line) time from each unit's station to each
+    demand point within the most urgent priority's coverage time.
+    """
+
+    def __init__(
+        self,
+        name: str = "coverage",
+        ranking: str = "road",
+        *,
+        dispatch: bool = True,
+        move_up: bool = True,
+        busy_fraction: float | None = None,
+    ) -> None:
+        self.name = name
+        self.ranking = ranking
+        self.dispatch = dispatch
+        self.move_up = move_up
+        self.busy_fraction = busy_fraction
+
+    def _q(self, sim: SimView) -> float:
+        return self.busy_fraction if self.busy_fraction is not None else sim.scenario.busy_fraction
+
+    def _cover(self, sim: SimView, station: int) -> np.ndarray:
+        top = sim.scenario.priorities[sim.scenario.priority_order()[0]]
+        return sim.travel.station_cover(station, top.travel_mode, top.coverage_s)
+
+    def _counts(self, sim: SimView, units: Sequence[SimUnit]) -> np.ndarray:
+        counts = np.zeros(sim.scenario.demand.weights.size)
+        for unit in units:
+            counts += self._cover(sim, unit.station)
+        return counts
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        if not candidates:
+            return None
+        if not self.dispatch:
+            return candidates[0]
+        pclass = sim.scenario.priorities[call.priority]
+        elapsed_s = sim.now_s - call.at_s
+        in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
+        if len(in_time) <= 1:
+            return candidates[0]
+        idle = sim.idle_units()
+        by_id = {u.unit_id: u for u in idle}
+        q = self._q(sim)
+        counts = self._counts(sim, idle)
+        weights = sim.scenario.demand.weights
+        # Marginal value of the last unit covering a point with k covering units: (1-q)q^(k-1).
+        marginal = weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
+
+        def loss(c: Candidate) -> float:
+            return float(marginal[self._cover(sim, by_id[c.unit_id].station)].sum())
+
+        return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        home = sim.scenario.units[unit.index].station
+        if not self.move_up:
+            return home
+        others = [u for u in sim.idle_units() if u.unit_id != unit.unit_id]
+        q = self._q(sim)
+        counts = self._counts(sim, others)
+        weights = sim.scenario.demand.weights
+        gain_per_point = weights * (1 - q) * np.power(q, counts)
+        load = [0] * len(sim.scenario.stations)
+        for other in others:
+            load[other.station] += 1
+        best, best_key = home, (-1.0, 0.0)
+        for s, site in enumerate(sim.scenario.stations):
+            if site.capacity and load[s] >= site.capacity:
+                continue
+            gain = float(gain_per_point[self._cover(sim, s)].sum())
+            key = (round(gain, 12), -float(s != home))
+            if key > best_key:
+                best, best_key = s, key
+        return best
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "closest-straight": lambda: ClosestIdle("closest-straight", "straight"),
+    "closest-road": lambda: ClosestIdle("closest-road", "road"),
+    "coverage": lambda: Coverage("coverage", "road"),
+    "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
+    "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
+}
