@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the demo stations, hospitals and units into an empty store.",
     )
     _store_options(seed)
+
+    from simulations.cli import add_parser as add_simulate
+
+    add_simulate(commands)
     return parser
 
 
@@ -179,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
+        if args.command == "simulate":
+            from simulations.cli import simulate_command
+
+            return simulate_command(args)
         return seed_demo_command(args)
     except SettingsError as exc:
         print(f"najda: {exc}", file=sys.stderr)

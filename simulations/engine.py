@@ -25,6 +25,8 @@ from simulations.travel import Point, Travel, travel_for
 ACTOR = "simulator"
 START = datetime(2026, 1, 5, tzinfo=UTC)
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
+#: How soon a policy that held a call with units idle is asked again.
+RETRY_S = 60.0
 
 
 class SimClock:
@@ -126,6 +128,7 @@ class Simulator(SimView):
         self.queue: list[CallRecord] = []
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
+        self._retry_pending = False
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -169,6 +172,7 @@ class Simulator(SimView):
             "hospital": self._at_hospital,
             "handover": self._handover,
             "station": self._at_station,
+            "retry": self._retry,
         }
         steps = 0
         while self._heap:
@@ -213,9 +217,16 @@ class Simulator(SimView):
             candidates = await self.candidates(record.call)
             chosen = self.policy.choose(record.call, candidates, self)
             if chosen is None:
+                if candidates and not self._retry_pending:
+                    self._retry_pending = True  # held with units idle: look again soon
+                    self._at(self.clock.now_s + RETRY_S, "retry", None)
                 return
             self.queue.pop(0)
             self._send(record, chosen)
+
+    async def _retry(self, _payload: None) -> None:
+        self._retry_pending = False
+        await self._dispatch_queued()
 
     async def candidates(self, call: Call) -> list[Candidate]:
         """Idle ambulances ranked by the policy's locator, after moving units report in."""
@@ -320,6 +331,10 @@ class Simulator(SimView):
     def idle_units(self) -> list[SimUnit]:
         """Units not working a call, in roster order."""
         return [u for u in self.units if not u.busy]
+
+    def all_units(self) -> list[SimUnit]:
+        """Every unit, in roster order."""
+        return list(self.units)
 
 
 def _unit(record: CallRecord) -> int:

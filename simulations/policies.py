@@ -31,6 +31,10 @@ class SimView(Protocol):
         """Units not working a call."""
         ...
 
+    def all_units(self) -> list[SimUnit]:
+        """Every unit (for the whole fleet's coverage, each unit at its current station)."""
+        ...
+
 
 class Policy(Protocol):
     """A dispatch policy; `ranking` names the locator its candidates come from."""
@@ -65,8 +69,13 @@ class Coverage:
     """DMEXCLP-style: keep the expected coverage of demand high (Jagtenberg et al.).
 
     Expected coverage of a demand point covered by k idle units is 1 - q^k (q: busy
-    fraction). Dispatch: among idle units that still reach the call within its target, send
-    the one whose absence loses the least expected coverage (if none can, the fastest).
+    fraction). Dispatch to a call of the most urgent priority: among idle units that still
+    reach it within its target, send the one whose absence loses the least expected coverage
+    (if none can, the fastest). Calls of lower priorities take the unit whose absence loses
+    the least coverage among those arriving within `lower_slack` × their target (all idle
+    units when None), so the closest unit stays free for urgent calls. With `hold_below`,
+    a lower-priority call waits (up to `max_hold_s` from the call) while sending any unit
+    would leave the expected coverage under that fraction of the whole fleet's.
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
     Coverage is judged by road (or straight-line) time from each unit's station to each
     demand point within the most urgent priority's coverage time.
@@ -80,12 +89,19 @@ class Coverage:
         dispatch: bool = True,
         move_up: bool = True,
         busy_fraction: float | None = None,
+        lower_slack: float | None = 1.0,
+        hold_below: float | None = None,
+        max_hold_s: float = 600.0,
     ) -> None:
         self.name = name
         self.ranking = ranking
         self.dispatch = dispatch
         self.move_up = move_up
         self.busy_fraction = busy_fraction
+        self.lower_slack = lower_slack
+        self.hold_below = hold_below
+        self.max_hold_s = max_hold_s
+        self._full: float | None = None
 
     def _q(self, sim: SimView) -> float:
         return self.busy_fraction if self.busy_fraction is not None else sim.scenario.busy_fraction
@@ -107,7 +123,16 @@ class Coverage:
             return candidates[0]
         pclass = sim.scenario.priorities[call.priority]
         elapsed_s = sim.now_s - call.at_s
-        in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
+        urgent = call.priority == sim.scenario.priority_order()[0]
+        if not urgent and self._hold(call, candidates, sim):
+            return None
+        if urgent:
+            in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
+        elif self.lower_slack is None:
+            in_time = list(candidates)
+        else:
+            limit_s = pclass.target_s * self.lower_slack
+            in_time = [c for c in candidates if elapsed_s + c.eta_s <= limit_s]
         if len(in_time) <= 1:
             return candidates[0]
         idle = sim.idle_units()
@@ -122,6 +147,27 @@ class Coverage:
             return float(marginal[self._cover(sim, by_id[c.unit_id].station)].sum())
 
         return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
+
+    def expected_coverage(self, sim: SimView, units: Sequence[SimUnit]) -> float:
+        """Sum over demand of weight × (1 - q^k), k = idle units covering the point."""
+        counts = self._counts(sim, units)
+        return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
+
+    def _hold(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> bool:
+        if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
+            return False
+        if self._full is None:
+            self._full = self.expected_coverage(sim, list(sim.all_units()))
+        by_id = {u.unit_id: u for u in sim.idle_units()}
+        counts = self._counts(sim, list(by_id.values()))
+        weights, q = sim.scenario.demand.weights, self._q(sim)
+
+        def after(c: Candidate) -> float:
+            left = counts - self._cover(sim, by_id[c.unit_id].station)
+            return float((weights * (1 - np.power(q, left))).sum())
+
+        best = max(after(c) for c in candidates)
+        return best < self.hold_below * self._full
 
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
         home = sim.scenario.units[unit.index].station
@@ -149,7 +195,9 @@ class Coverage:
 POLICIES: dict[str, Callable[[], Policy]] = {
     "closest-straight": lambda: ClosestIdle("closest-straight", "straight"),
     "closest-road": lambda: ClosestIdle("closest-road", "road"),
-    "coverage": lambda: Coverage("coverage", "road"),
+    "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
+    "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
     "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
     "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
+    "coverage-straight": lambda: Coverage("coverage-straight", "straight", hold_below=0.5),
 }
