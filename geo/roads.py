@@ -172,6 +172,12 @@ class RoadNetwork:
             cache.put(key, tree)
         return tree
 
+    def forget_trees(self) -> None:
+        """Drop every cached tree that is not pinned (benchmarks start cold with it)."""
+        for cache in (self._from, self._to):
+            for key in [k for k in cache.items if k not in cache.pinned]:
+                del cache.items[key]
+
     def path_s(self, start: int, end: int, mode: int) -> float:
         """Seconds along the shortest path between two nodes (inf when unreachable)."""
         if self.has_tree_from(start, mode):

@@ -129,15 +129,15 @@ def comparison(reports: list[PolicyReport], baseline: str, priority: str) -> str
         return next((s.over_target for s in report.by_priority if s.priority == priority), None)
 
     base_over = over(base)
-    if not base_over:
+    if base_over is None:
         return None
     parts = []
     for report in reports:
         value = over(report)
         if report is base or value is None:
             continue
-        change = (value - base_over) / base_over
-        parts.append(f"{report.policy}: {value:.3f} ({change:+.1%})")
+        change = f"{(value - base_over) / base_over:+.1%}" if base_over else "n/a"
+        parts.append(f"{report.policy}: {value:.3f} ({change})")
     return f"{priority} over target vs {baseline} ({base_over:.3f}): " + "; ".join(parts)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from domain.application import Dispatch
+from projections.base import NotificationSource
 from projections.stores import sqlite_env
 from simulations.engine import RunResult, SimClock, Simulator, seeded_ids
 from simulations.policies import POLICIES
@@ -49,6 +50,7 @@ def run_policy(
         try:
             sim = Simulator(scenario, POLICIES[policy](), app, clock, seed=seed)
             result = asyncio.run(sim.run(days * SECONDS_PER_DAY, progress))
+            result.extra["stored_events"] = NotificationSource(app).head()
         finally:
             app.close()
         if store is not None:
