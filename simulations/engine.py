@@ -129,6 +129,7 @@ class Simulator(SimView):
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
         self._retry_pending = False
+        self.relocated = 0
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -185,7 +186,13 @@ class Simulator(SimView):
         if progress is not None:
             progress(duration_s)
         return RunResult(
-            self.policy.name, self.seed, duration_s, self.records, self.units, steps
+            self.policy.name,
+            self.seed,
+            duration_s,
+            self.records,
+            self.units,
+            steps,
+            extra={"relocations": self.relocated},
         )
 
     # --- steps --------------------------------------------------------------------------
@@ -223,6 +230,8 @@ class Simulator(SimView):
                 return
             self.queue.pop(0)
             self._send(record, chosen)
+            for unit, station in self.policy.relocations(self):
+                self._relocate(unit, station)
 
     async def _retry(self, _payload: None) -> None:
         self._retry_pending = False
@@ -262,6 +271,16 @@ class Simulator(SimView):
         mode = self.scenario.priorities[record.call.priority].travel_mode
         drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
         self._at(now + drive_s, "scene", record)
+
+    def _relocate(self, unit: SimUnit, station: int) -> None:
+        """Move an idle unit to another station (it stays available on the way)."""
+        here = self.position(unit)
+        now = self.clock.now_s
+        unit.origin, unit.left_at_s, unit.station = here, now, station
+        unit.trip += 1
+        self.relocated += 1
+        back_s = self.travel.to_station_s(here, station, self.scenario.return_mode)
+        self._at(now + back_s, "station", (unit.index, unit.trip))
 
     async def _on_scene(self, record: CallRecord) -> None:
         unit = self.units[_unit(record)]

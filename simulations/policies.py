@@ -50,6 +50,10 @@ class Policy(Protocol):
         """The station a unit that has just become free goes to."""
         ...
 
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        """Idle units to move to another station after a dispatch (move-up), if any."""
+        ...
+
 
 @dataclass
 class ClosestIdle:
@@ -64,6 +68,9 @@ class ClosestIdle:
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
         return sim.scenario.units[unit.index].station
 
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        return []
+
 
 class Coverage:
     """DMEXCLP-style: keep the expected coverage of demand high (Jagtenberg et al.).
@@ -75,7 +82,9 @@ class Coverage:
     the least coverage among those arriving within `lower_slack` × their target (all idle
     units when None), so the closest unit stays free for urgent calls. With `hold_below`,
     a lower-priority call waits (up to `max_hold_s` from the call) while sending any unit
-    would leave the expected coverage under that fraction of the whole fleet's.
+    would leave the expected coverage under that fraction of the whole fleet's. With
+    `rebalance`, after each dispatch the one idle unit whose move to another station adds
+    the most expected coverage (at least that much) is moved there.
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
     Coverage is judged by road (or straight-line) time from each unit's station to each
     demand point within the most urgent priority's coverage time.
@@ -92,6 +101,7 @@ class Coverage:
         lower_slack: float | None = 1.0,
         hold_below: float | None = None,
         max_hold_s: float = 600.0,
+        rebalance: float | None = None,
     ) -> None:
         self.name = name
         self.ranking = ranking
@@ -101,6 +111,7 @@ class Coverage:
         self.lower_slack = lower_slack
         self.hold_below = hold_below
         self.max_hold_s = max_hold_s
+        self.rebalance = rebalance
         self._full: float | None = None
 
     def _q(self, sim: SimView) -> float:
@@ -173,6 +184,22 @@ class Coverage:
         home = sim.scenario.units[unit.index].station
         if not self.move_up:
             return home
+        return self._best_station(unit, sim, home)[0]
+
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        """With `rebalance`, the one idle unit whose move adds most coverage (if enough)."""
+        if self.rebalance is None:
+            return []
+        best: tuple[float, int, SimUnit | None, int] = (self.rebalance, 0, None, 0)
+        for unit in sim.idle_units():
+            station, gain, current = self._best_station(unit, sim, unit.station)
+            if station != unit.station and (gain - current, -unit.index) > best[:2]:
+                best = (gain - current, -unit.index, unit, station)
+        return [] if best[2] is None else [(best[2], best[3])]
+
+    def _best_station(self, unit: SimUnit, sim: SimView, prefer: int) -> tuple[int, float, float]:
+        """The station adding most expected coverage for this unit given the other idle
+        units (ties to `prefer`), its gain, and the gain where the unit is heading now."""
         others = [u for u in sim.idle_units() if u.unit_id != unit.unit_id]
         q = self._q(sim)
         counts = self._counts(sim, others)
@@ -181,15 +208,16 @@ class Coverage:
         load = [0] * len(sim.scenario.stations)
         for other in others:
             load[other.station] += 1
-        best, best_key = home, (-1.0, 0.0)
+        best, best_key = prefer, (-1.0, 0.0)
         for s, site in enumerate(sim.scenario.stations):
             if site.capacity and load[s] >= site.capacity:
                 continue
             gain = float(gain_per_point[self._cover(sim, s)].sum())
-            key = (round(gain, 12), -float(s != home))
+            key = (round(gain, 12), -float(s != prefer))
             if key > best_key:
                 best, best_key = s, key
-        return best
+        current = float(gain_per_point[self._cover(sim, unit.station)].sum())
+        return best, best_key[0], current
 
 
 POLICIES: dict[str, Callable[[], Policy]] = {
@@ -197,6 +225,7 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "closest-road": lambda: ClosestIdle("closest-road", "road"),
     "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
     "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
+    "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
     "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
     "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
     "coverage-straight": lambda: Coverage("coverage-straight", "straight", hold_below=0.5),

@@ -104,3 +104,17 @@ def test_a_low_priority_call_waits_while_any_dispatch_would_strip_coverage() -> 
     assert holding.choose(call("high"), ranked, FakeSim(scenario(), units)) == ranked[0]
     late = FakeSim(scenario(), units, now_s=600)  # held long enough: it goes
     assert holding.choose(call("low"), ranked, late) == ranked[0]
+
+
+def test_rebalance_moves_the_one_idle_unit_whose_move_adds_most_coverage() -> None:
+    # U0 and U1 both idle at S1; point 2 (weight 0.2) uncovered. With q = 0.1 a second
+    # cover of points 0 and 1 is worth (0.5 + 0.3)·0.9·0.1 = 0.072, covering point 2
+    # 0.2·0.9 = 0.18: one of them (the first on the roster) moves to S2.
+    units = [unit(0, 1), unit(1, 1), unit(2, 2, busy=True)]
+    sim = FakeSim(scenario(), units)
+    assert Coverage(busy_fraction=0.1, rebalance=0.1).relocations(sim) == [(units[0], 2)]
+    assert Coverage(busy_fraction=0.1, rebalance=0.2).relocations(sim) == []  # gain 0.108
+    # With q = 0.5 the second cover (0.2) is worth more than point 2 (0.1): nobody moves.
+    assert Coverage(rebalance=0.001).relocations(sim) == []
+    assert Coverage(busy_fraction=0.1).relocations(sim) == []  # rebalancing off
+    assert ClosestIdle("closest", "road").relocations(sim) == []
