@@ -221,10 +221,11 @@ class Simulator(SimView):
         while self.queue and any(not u.busy for u in self.units):
             self.queue.sort(key=lambda r: (-order[r.call.priority].priority.rank, r.call.at_s))
             record = self.queue[0]
-            candidates = await self.candidates(record.call)
-            chosen = self.policy.choose(record.call, candidates, self)
+            held = self.policy.holds(record.call, self)
+            candidates = [] if held else await self.candidates(record.call)
+            chosen = None if held else self.policy.choose(record.call, candidates, self)
             if chosen is None:
-                if candidates and not self._retry_pending:
+                if (held or candidates) and not self._retry_pending:
                     self._retry_pending = True  # held with units idle: look again soon
                     self._at(self.clock.now_s + RETRY_S, "retry", None)
                 return

@@ -42,6 +42,10 @@ class Policy(Protocol):
     name: str
     ranking: str
 
+    def holds(self, call: Call, sim: SimView) -> bool:
+        """True to keep the call waiting although units are idle (asked before ranking)."""
+        ...
+
     def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
         """The unit to send (candidates are idle ambulances, best ETA first), or None to wait."""
         ...
@@ -61,6 +65,9 @@ class ClosestIdle:
 
     name: str
     ranking: str
+
+    def holds(self, call: Call, sim: SimView) -> bool:
+        return False
 
     def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
         return candidates[0] if candidates else None
@@ -134,10 +141,7 @@ class Coverage:
             return candidates[0]
         pclass = sim.scenario.priorities[call.priority]
         elapsed_s = sim.now_s - call.at_s
-        urgent = call.priority == sim.scenario.priority_order()[0]
-        if not urgent and self._hold(call, candidates, sim):
-            return None
-        if urgent:
+        if call.priority == sim.scenario.priority_order()[0]:
             in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
         elif self.lower_slack is None:
             in_time = list(candidates)
@@ -164,20 +168,25 @@ class Coverage:
         counts = self._counts(sim, units)
         return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
 
-    def _hold(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> bool:
+    def holds(self, call: Call, sim: SimView) -> bool:
+        """A lower-priority call waits while sending any idle unit would leave the expected
+        coverage under `hold_below` of the whole fleet's (at most `max_hold_s`)."""
         if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
+            return False
+        if call.priority == sim.scenario.priority_order()[0]:
+            return False
+        idle = sim.idle_units()
+        if not idle:
             return False
         if self._full is None:
             self._full = self.expected_coverage(sim, list(sim.all_units()))
-        by_id = {u.unit_id: u for u in sim.idle_units()}
-        counts = self._counts(sim, list(by_id.values()))
+        counts = self._counts(sim, idle)
         weights, q = sim.scenario.demand.weights, self._q(sim)
-
-        def after(c: Candidate) -> float:
-            left = counts - self._cover(sim, by_id[c.unit_id].station)
-            return float((weights * (1 - np.power(q, left))).sum())
-
-        best = max(after(c) for c in candidates)
+        stations = sorted({u.station for u in idle})
+        best = max(
+            float((weights * (1 - np.power(q, counts - self._cover(sim, s)))).sum())
+            for s in stations
+        )
         return best < self.hold_below * self._full
 
     def station_for(self, unit: SimUnit, sim: SimView) -> int:

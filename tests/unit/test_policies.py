@@ -100,10 +100,14 @@ def test_a_low_priority_call_waits_while_any_dispatch_would_strip_coverage() -> 
     units = [unit(0, 0), unit(1, 1, busy=True), unit(2, 2, busy=True)]
     ranked = [candidate(units[0], 100)]
     holding = Coverage(hold_below=0.5, max_hold_s=600)
-    assert holding.choose(call("low"), ranked, FakeSim(scenario(), units)) is None
+    # Whole fleet: 0.5(1-q^2) + 0.3(1-q) + 0.2(1-q) = 0.875; without U0 nothing is covered.
+    assert holding.holds(call("low"), FakeSim(scenario(), units))
+    assert not holding.holds(call("high"), FakeSim(scenario(), units))
     assert holding.choose(call("high"), ranked, FakeSim(scenario(), units)) == ranked[0]
     late = FakeSim(scenario(), units, now_s=600)  # held long enough: it goes
+    assert not holding.holds(call("low"), late)
     assert holding.choose(call("low"), ranked, late) == ranked[0]
+    assert not Coverage().holds(call("low"), FakeSim(scenario(), units))
 
 
 def test_rebalance_moves_the_one_idle_unit_whose_move_adds_most_coverage() -> None:
