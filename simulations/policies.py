@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -178,8 +178,10 @@ class Coverage:
         idle = sim.idle_units()
         if not idle:
             return False
-        if self._full is None:
-            self._full = self.expected_coverage(sim, list(sim.all_units()))
+        if self._full is None:  # every unit idle at its home station
+            homes = [replace(u, station=sim.scenario.units[u.index].station)
+                     for u in sim.all_units()]
+            self._full = self.expected_coverage(sim, homes)
         counts = self._counts(sim, idle)
         weights, q = sim.scenario.demand.weights, self._q(sim)
         stations = sorted({u.station for u in idle})
