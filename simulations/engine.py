@@ -286,7 +286,7 @@ class Simulator(SimView):
     async def _on_scene(self, record: CallRecord) -> None:
         unit = self.units[_unit(record)]
         self.app.update_unit_status(unit.unit_id, UnitStatus.ON_SCENE, ACTOR)
-        self._report_at(unit, (record.call.lat, record.call.lon))
+        await self._report_at(unit, (record.call.lat, record.call.lon))
         record.arrived_s = self.clock.now_s
         self._at(self.clock.now_s + record.call.on_scene_s, "scene_done", record)
 
@@ -307,7 +307,7 @@ class Simulator(SimView):
         unit = self.units[_unit(record)]
         site = self.scenario.hospitals[hospital]
         self.app.update_unit_status(unit.unit_id, UnitStatus.AT_HOSPITAL, ACTOR)
-        self._report_at(unit, (site.lat, site.lon))
+        await self._report_at(unit, (site.lat, site.lon))
         self._at(self.clock.now_s + record.call.handover_s, "handover", (record, hospital))
 
     async def _handover(self, payload: tuple[CallRecord, int]) -> None:
@@ -336,10 +336,13 @@ class Simulator(SimView):
             return
         site = self.scenario.stations[unit.station]
         unit.origin, unit.left_at_s = (site.lat, site.lon), None
-        self._report_at(unit, unit.origin)
+        await self._report_at(unit, unit.origin)
 
-    def _report_at(self, unit: SimUnit, where: Point) -> None:
+    async def _report_at(self, unit: SimUnit, where: Point) -> None:
+        """A position report: to the application (an event when it matters) and, as AVL
+        does, straight to the locator."""
         self.app.report_position(unit.unit_id, Position(*where), ACTOR)
+        await self.straight.update_position(unit.unit_id, where[0], where[1], self.clock())
 
     # --- what policies may read ---------------------------------------------------------
 
