@@ -12,7 +12,7 @@ from geo.distance import geodesic_many_m
 from geo.roads import RoadNetwork
 from geo.speed import SpeedModel
 from projections.base import Tracked
-from projections.changes import UnitRow
+from projections.changes import UnitMoved, UnitRow
 from projections.locator import Candidate, Query, UnitLocator
 
 
@@ -50,6 +50,18 @@ class RoadLocator:
 
     async def update_position(self, unit_id: UUID, lat: float, lon: float, at: datetime) -> bool:
         return await self.inner.update_position(unit_id, lat, lon, at)
+
+    async def update_positions(
+        self, moves: Sequence[UnitMoved], notify: str | None = None, origin: str = ""
+    ) -> int:
+        """Many AVL positions at once: the wrapped locator's batch update where it has one."""
+        batch = getattr(self.inner, "update_positions", None)
+        if batch is not None:
+            return int(await batch(moves, notify, origin))
+        moved = 0
+        for m in moves:
+            moved += await self.inner.update_position(m.unit_id, m.lat, m.lon, m.at)
+        return moved
 
     async def nearest(self, query: Query) -> list[Candidate]:
         """The `limit` matching available units with the shortest road ETA."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from domain.application import Dispatch
 from domain.values import Position, UnitKind, UnitStatus
 from geo.roads import load_jemss_roads
 from projections.base import NotificationSource
+from projections.changes import UnitMoved
 from projections.embedded import EmbeddedLocator
 from projections.locator import Query
 from projections.road_locator import RoadLocator
@@ -42,6 +44,11 @@ def test_a_unit_nearer_in_a_straight_line_but_farther_by_road_ranks_second(
         return straight, [c.call_sign for c in ranked], [c.eta_s for c in ranked]
 
     straight, by_road, etas = asyncio.run(run())
+    moved_at = app.get_unit(busy).position_at + timedelta(seconds=5)
+    moves = [UnitMoved(app.find_unit("A1").id, 40.700, -74.000, moved_at)]
+    assert asyncio.run(RoadLocator(inner, network, mode=1).update_positions(moves)) == 1
+    row = asyncio.run(inner.get(app.find_unit("A1").id))
+    assert row is not None and (row.lat, row.lon) == (40.700, -74.000)
     assert straight == ["A1", "B1"]
     assert by_road == ["B1", "A1"]  # B1: 1→2 is 60 s; A1 snaps to node 3, and 3→2 takes 160 s
     off_road_s = 6_371_008.8 * math.radians(0.0002) / SPEEDS[1]
