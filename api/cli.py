@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a user for good")
     revoke.add_argument("name")
     _store_options(revoke)
+
+    from simulations.cli import add_parser as add_simulate
+
+    add_simulate(commands)
     return parser
 
 
@@ -284,6 +288,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "users":
             return users_command(args)
+        if args.command == "simulate":
+            from simulations.cli import simulate_command
+
+            return simulate_command(args)
         return seed_demo_command(args)
     except SettingsError as exc:
         print(f"najda: {exc}", file=sys.stderr)

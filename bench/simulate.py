@@ -1,0 +1,94 @@
+"""Simulated days per wall-clock minute on JEMSS Manhattan through the real Dispatch application.
+
+    python -m bench.simulate [--quick | --full] [--repeats N] [--policy P]
+
+Figure: a run of the simulator (calls generated from the scenario's distributions, the real
+Dispatch commands on a SQLite event store, the locator fed from the notification log, road
+travel over the 16,811-node network), in simulated days per wall-clock minute. Baseline, in
+the same run: the same number of events written as single-row SQLite transactions (raw
+sqlite3, WAL, the same scratch file system), expressed as the days per minute the run would
+reach if storing its events were all it did. The ratio says what share of that floor the
+whole simulation keeps. Goal: >= 10 simulated days per minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._stats import banner, log, median, ratio, spread
+from simulations.jemss import load_jemss
+from simulations.run import SCRATCH, run_policy
+
+SCENARIO = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "jemss-manhattan"
+SIZES = {"quick": (0.25, 1), "default": (1.0, 3), "full": (7.0, 3)}
+TABLE = """CREATE TABLE raw_events (originator_id TEXT NOT NULL, originator_version INTEGER
+NOT NULL, topic TEXT, state BLOB, notification_id INTEGER PRIMARY KEY AUTOINCREMENT,
+UNIQUE (originator_id, originator_version))"""
+PAYLOAD = b'{"status":"en_route","reason":"","actor":"simulator","at":"2026-01-05T00:00"}' * 3
+
+
+def raw_inserts_s(count: int) -> float:
+    """Seconds to write `count` single-row transactions with raw sqlite3 (WAL)."""
+    root = SCRATCH if SCRATCH.is_dir() else None
+    with tempfile.TemporaryDirectory(dir=root) as scratch:
+        conn = sqlite3.connect(os.path.join(scratch, "raw.sqlite"), isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(TABLE)
+        ident = str(uuid.uuid4())
+        start = time.perf_counter()
+        for i in range(count):
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO raw_events (originator_id, originator_version, topic, state)"
+                         " VALUES (?, ?, ?, ?)", (ident, i, "najda:Unit.StatusChanged", PAYLOAD))
+            conn.execute("COMMIT")
+        elapsed = time.perf_counter() - start
+        conn.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true")
+    group.add_argument("--full", action="store_true")
+    parser.add_argument("--repeats", type=int)
+    parser.add_argument("--policy", default="closest-road")
+    args = parser.parse_args()
+    days, repeats = SIZES["quick" if args.quick else "full" if args.full else "default"]
+    repeats = args.repeats or repeats
+    if not SCENARIO.is_dir():
+        print(f"skipped: {SCENARIO} is absent")
+        return 0
+    scenario = load_jemss(SCENARIO)
+    figures: list[float] = []
+    baselines: list[float] = []
+    for run in range(repeats):
+        start = time.perf_counter()
+        result = run_policy(scenario, args.policy, days=days, seed=run + 1)
+        elapsed = time.perf_counter() - start
+        events = int(result.extra["stored_events"])
+        floor = raw_inserts_s(events)
+        figures.append(days / (elapsed / 60))
+        baselines.append(days / (floor / 60))
+        log(f"run {run + 1}: {len(result.calls)} calls, {events} events, {elapsed:.1f}s "
+            f"-> {figures[-1]:.1f} days/min (raw inserts alone {floor:.2f}s)")
+    banner(f"simulate jemss-manhattan, policy {args.policy}, {days:g} days x {repeats} runs")
+    f, b = median(figures), median(baselines)
+    print(f"simulated days per wall-clock minute: {f:.1f} {spread(figures)}")
+    print(f"baseline (raw SQLite inserts of the same events): {b:.1f} days/min {spread(baselines)}")
+    print(f"ratio: {ratio(f, b):.3f}   goal >= 10 days/min: {'met' if f >= 10 else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Road network travel times: shortest paths over directed arcs, off-road legs to snapped nodes."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from geo.distance import chord_to_m, unit_vectors
+from geo.jemss_tables import TableError, number, read_rows, table
+
+SECONDS_PER_DAY = 86_400.0
+#: Smallest arc time kept: scipy's graph routines read a stored zero as "no arc".
+MIN_ARC_S = 1e-6
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A point joined to the network: its nearest node with off-road access and the leg to it."""
+
+    node: int
+    off_road_m: float
+
+
+class _Trees:
+    """LRU of shortest-path trees (travel seconds to or from one node, per mode)."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.items: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
+        self.pinned: set[tuple[int, int]] = set()
+
+    def get(self, key: tuple[int, int]) -> np.ndarray | None:
+        tree = self.items.get(key)
+        if tree is not None:
+            self.items.move_to_end(key)
+        return tree
+
+    def put(self, key: tuple[int, int], tree: np.ndarray) -> None:
+        self.items[key] = tree
+        self.items.move_to_end(key)
+        while len(self.items) > self.maxsize + len(self.pinned):
+            oldest = next((k for k in self.items if k not in self.pinned), None)
+            if oldest is None:
+                break
+            del self.items[oldest]
+
+
+class RoadNetwork:
+    """Directed road graph with one arc time per travel mode; nodes in WGS84 degrees.
+
+    Travel from a point to a point = off-road leg to the start's snapped node + shortest path
+    + off-road leg from the end's snapped node; off-road legs use the mode's off-road speed.
+    Only nodes with off-road access are snap targets (as in JEMSS).
+    """
+
+    def __init__(
+        self,
+        lats: Sequence[float] | np.ndarray,
+        lons: Sequence[float] | np.ndarray,
+        arcs_from: Sequence[int] | np.ndarray,
+        arcs_to: Sequence[int] | np.ndarray,
+        arc_s: Mapping[int, Sequence[float] | np.ndarray],
+        off_road_speed_mps: Mapping[int, float],
+        off_road_access: Sequence[bool] | np.ndarray | None = None,
+        *,
+        cache_size: int = 512,
+    ) -> None:
+        self.lats = np.asarray(lats, dtype=float)
+        self.lons = np.asarray(lons, dtype=float)
+        n = self.lats.size
+        src = np.asarray(arcs_from, dtype=np.int64)
+        dst = np.asarray(arcs_to, dtype=np.int64)
+        if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+            raise ValueError("an arc names a node that does not exist")
+        self.modes = tuple(sorted(arc_s))
+        self.graphs: dict[int, csr_matrix] = {}
+        self.reverse: dict[int, csr_matrix] = {}
+        for mode in self.modes:
+            times = np.maximum(np.asarray(arc_s[mode], dtype=float), MIN_ARC_S)
+            if np.any(~np.isfinite(times)):
+                raise ValueError(f"mode {mode}: arc times must be finite")
+            graph = _min_arcs(src, dst, times, n)
+            self.graphs[mode] = graph
+            self.reverse[mode] = graph.T.tocsr()
+        self.off_road_speed_mps = {m: float(off_road_speed_mps[m]) for m in self.modes}
+        access = (
+            np.ones(n, dtype=bool)
+            if off_road_access is None
+            else np.asarray(off_road_access, dtype=bool)
+        )
+        self.snap_nodes = np.flatnonzero(access)
+        if self.snap_nodes.size == 0:
+            raise ValueError("no node has off-road access")
+        self._snap_tree = cKDTree(
+            unit_vectors(self.lats[self.snap_nodes], self.lons[self.snap_nodes])
+        )
+        self._from = _Trees(cache_size)
+        self._to = _Trees(cache_size)
+        self._snaps: dict[tuple[float, float], Snap] = {}
+
+    @property
+    def node_count(self) -> int:
+        """Number of nodes."""
+        return int(self.lats.size)
+
+    # --- snapping -----------------------------------------------------------------------
+
+    def snap(self, lat: float, lon: float) -> Snap:
+        """The nearest node with off-road access and the distance (remembered per point)."""
+        snap = self._snaps.get((lat, lon))
+        if snap is None:
+            chord, i = self._snap_tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
+            snap = Snap(int(self.snap_nodes[int(i)]), float(chord_to_m(float(chord))))
+            if len(self._snaps) >= 100_000:
+                self._snaps.clear()
+            self._snaps[(lat, lon)] = snap
+        return snap
+
+    def snap_many(self, lats: np.ndarray, lons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Snapped node and off-road metres of many points."""
+        chords, idx = self._snap_tree.query(unit_vectors(lats, lons))
+        return self.snap_nodes[idx], np.asarray(chord_to_m(chords), dtype=float)
+
+    def off_road_s(self, distance_m: float | np.ndarray, mode: int) -> float | np.ndarray:
+        """Seconds to cover an off-road leg in this mode."""
+        return distance_m / self.off_road_speed_mps[mode]
+
+    # --- shortest-path trees ------------------------------------------------------------
+
+    def tree_from(self, node: int, mode: int) -> np.ndarray:
+        """Seconds from `node` to every node (cached)."""
+        return self._tree(self._from, self.graphs[mode], node, mode)
+
+    def tree_to(self, node: int, mode: int) -> np.ndarray:
+        """Seconds from every node to `node` (a reverse Dijkstra; cached)."""
+        return self._tree(self._to, self.reverse[mode], node, mode)
+
+    def has_tree_from(self, node: int, mode: int) -> bool:
+        """True when the tree from `node` is cached."""
+        return (node, mode) in self._from.items
+
+    def pin_trees_from(self, nodes: Sequence[int], mode: int) -> None:
+        """Compute and keep the trees from these nodes (stations, hospitals) for good."""
+        self._pin(self._from, self.graphs[mode], nodes, mode)
+
+    def pin_trees_to(self, nodes: Sequence[int], mode: int) -> None:
+        """Compute and keep the trees towards these nodes (hospitals) for good."""
+        self._pin(self._to, self.reverse[mode], nodes, mode)
+
+    @staticmethod
+    def _pin(cache: _Trees, graph: csr_matrix, nodes: Sequence[int], mode: int) -> None:
+        keys = sorted({(int(n), mode) for n in nodes})
+        cache.pinned.update(keys)
+        todo = [node for node, _ in keys if (node, mode) not in cache.items]
+        if todo:
+            trees = dijkstra(graph, indices=todo)
+            for node, tree in zip(todo, trees, strict=True):
+                cache.put((node, mode), tree)
+
+    def _tree(self, cache: _Trees, graph: csr_matrix, node: int, mode: int) -> np.ndarray:
+        key = (int(node), mode)
+        tree = cache.get(key)
+        if tree is None:
+            tree = dijkstra(graph, indices=int(node))
+            cache.put(key, tree)
+        return tree
+
+    def forget_trees(self) -> None:
+        """Drop every cached tree that is not pinned (benchmarks start cold with it)."""
+        for cache in (self._from, self._to):
+            for key in [k for k in cache.items if k not in cache.pinned]:
+                del cache.items[key]
+
+    def path_s(self, start: int, end: int, mode: int) -> float:
+        """Seconds along the shortest path between two nodes (inf when unreachable)."""
+        if self.has_tree_from(start, mode):
+            return float(self.tree_from(start, mode)[end])
+        return float(self.tree_to(end, mode)[start])
+
+    def route(self, start: int, end: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes of the shortest path and the seconds at which each is reached."""
+        times, pred = dijkstra(self.graphs[mode], indices=int(start), return_predecessors=True)
+        if not np.isfinite(times[end]):
+            raise ValueError(f"node {end} cannot be reached from node {start}")
+        nodes = [int(end)]
+        while nodes[-1] != start:
+            nodes.append(int(pred[nodes[-1]]))
+        path = np.array(nodes[::-1], dtype=np.int64)
+        return path, times[path]
+
+    # --- point to point -----------------------------------------------------------------
+
+    def travel_s(self, a: tuple[float, float], b: tuple[float, float], mode: int) -> float:
+        """Seconds from point a to point b (lat, lon): off-road, shortest path, off-road."""
+        sa, sb = self.snap(*a), self.snap(*b)
+        return float(
+            self.off_road_s(sa.off_road_m, mode)
+            + self.path_s(sa.node, sb.node, mode)
+            + self.off_road_s(sb.off_road_m, mode)
+        )
+
+    def etas_to(self, target: Snap, sources: Sequence[Snap], mode: int) -> np.ndarray:
+        """Seconds from each source to the target: cached trees from the sources where held,
+        else one reverse Dijkstra from the target."""
+        out = np.empty(len(sources))
+        reverse: np.ndarray | None = None
+        for i, source in enumerate(sources):
+            if self.has_tree_from(source.node, mode):
+                path = self.tree_from(source.node, mode)[target.node]
+            else:
+                if reverse is None:
+                    reverse = self.tree_to(target.node, mode)
+                path = reverse[source.node]
+            out[i] = path + source.off_road_m / self.off_road_speed_mps[mode]
+        return out + target.off_road_m / self.off_road_speed_mps[mode]
+
+
+def _min_arcs(src: np.ndarray, dst: np.ndarray, times: np.ndarray, n: int) -> csr_matrix:
+    """A CSR graph keeping the quickest of parallel arcs (a plain CSR build would sum them)."""
+    order = np.lexsort((times, dst, src))
+    src, dst, times = src[order], dst[order], times[order]
+    first = np.ones(src.size, dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    return csr_matrix((times[first], (src[first], dst[first])), shape=(n, n))
+
+
+def load_jemss_roads(
+    roads: Path, off_road_speed_mps: Mapping[int, float], *, cache_size: int = 512
+) -> RoadNetwork:
+    """Read JEMSS nodes.csv and arcs.csv (in a folder, or in roads.zip); arc times in days."""
+    if roads.is_dir():
+        node_rows, arc_rows = read_rows(roads / "nodes.csv"), read_rows(roads / "arcs.csv")
+    else:
+        node_rows, arc_rows = read_rows(roads, "nodes.csv"), read_rows(roads, "arcs.csv")
+    nodes = table(node_rows, "nodes")
+    index = {int(number(r, "index", "nodes")): i for i, r in enumerate(nodes)}
+    lats = [number(r, "y", "nodes") for r in nodes]
+    lons = [number(r, "x", "nodes") for r in nodes]
+    access = None
+    if nodes and "offRoadAccess" in nodes[0]:
+        access = [number(r, "offRoadAccess", "nodes") != 0 for r in nodes]
+    arcs = table(arc_rows, "arcs")
+    columns = arcs[0] if arcs else {}
+    modes = sorted(int(c.split("_", 1)[1]) for c in columns if c.startswith("mode_"))
+    if not modes:
+        raise TableError("arcs: no mode_N travel-time columns")
+    try:
+        src = [index[int(number(r, "fromNode", "arcs"))] for r in arcs]
+        dst = [index[int(number(r, "toNode", "arcs"))] for r in arcs]
+    except KeyError as exc:
+        raise TableError(f"arcs: unknown node {exc.args[0]}") from None
+    arc_s = {m: [number(r, f"mode_{m}", "arcs") * SECONDS_PER_DAY for r in arcs] for m in modes}
+    return RoadNetwork(
+        lats, lons, src, dst, arc_s, off_road_speed_mps, access, cache_size=cache_size
+    )

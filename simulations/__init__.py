@@ -1,0 +1,1 @@
+"""Simulation: scenario sources, a discrete-event simulator over the real application, policies."""

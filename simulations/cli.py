@@ -1,0 +1,160 @@
+"""`najda simulate`: run policies on a scenario through the real application; print and plot."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
+from simulations.jemss import load_jemss
+from simulations.policies import POLICIES
+from simulations.report import (
+    PolicyReport,
+    comparison,
+    markdown_table,
+    plot,
+    summarise,
+    write_csv,
+)
+from simulations.run import SECONDS_PER_DAY, run_policy
+from simulations.scenario import Scenario
+from simulations.synthetic import synthetic_city
+
+HELP = """\
+SCENARIO is a JEMSS scenario directory (e.g. ../shared/scenarios/jemss-manhattan) or
+'synthetic' (a seeded synthetic city, straight-line travel). Give --policy several times,
+or --compare, to run several policies on the same calls and print them side by side.
+Policies: """ + ", ".join(POLICIES)
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register the `simulate` sub-command."""
+    sim = commands.add_parser(
+        "simulate",
+        help="simulate days of calls under dispatch policies and compare response times",
+        description="Simulate calls through the real dispatch application (SQLite store, "
+        "simulated clock) and report response times per policy.",
+        epilog=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sim.add_argument("scenario", metavar="SCENARIO", help="JEMSS directory or 'synthetic'")
+    sim.add_argument(
+        "--policy",
+        action="append",
+        choices=sorted(POLICIES),
+        help="dispatch policy (repeat to compare several; default closest-road)",
+    )
+    sim.add_argument(
+        "--compare",
+        action="store_true",
+        help="run closest-straight, closest-road and coverage side by side",
+    )
+    sim.add_argument("--days", type=float, default=1.0, help="simulated days of calls (1)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    sim.add_argument("--warm-up-hours", type=float, default=0.0,
+                     help="leave calls of the first hours out of the figures (0)")
+    sim.add_argument("--calls", type=Path, metavar="CSV",
+                     help="replay a recorded call list instead of generating calls")
+    sim.add_argument("--out", type=Path, metavar="DIR",
+                     help="write the table (md, csv), plots (png), calls and event stores here")
+    sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def load_scenario(name: str, seed: int) -> Scenario:
+    """The scenario named on the command line."""
+    if name == "synthetic":
+        return synthetic_city(seed)
+    path = Path(name)
+    if not path.is_dir():
+        raise ValueError(f"SCENARIO: {name} is neither 'synthetic' nor a JEMSS directory")
+    return load_jemss(path)
+
+
+def simulate_command(args: argparse.Namespace) -> int:
+    """Run the policies, print the table, write the outputs."""
+    try:
+        scenario = load_scenario(args.scenario, args.seed)
+    except (ValueError, OSError) as exc:
+        print(f"najda simulate: {exc}", file=sys.stderr)
+        return 2
+    if args.days <= 0:
+        print("najda simulate: --days must be positive", file=sys.stderr)
+        return 2
+    policies = list(dict.fromkeys(
+        (["closest-straight", "closest-road", "coverage"] if args.compare else [])
+        + (args.policy or [])
+    )) or ["closest-road"]
+    if scenario.network is None:
+        needing = [p for p in policies if POLICIES[p]().ranking == "road"]
+        if needing:
+            print(f"najda simulate: {', '.join(needing)} need a road network; "
+                  f"{scenario.name} has none", file=sys.stderr)
+            return 2
+    duration_s = args.days * SECONDS_PER_DAY
+    if args.calls is not None:
+        try:
+            recorded = read_calls(args.calls, list(scenario.priorities))
+        except (CallListError, OSError) as exc:
+            print(f"najda simulate: {exc}", file=sys.stderr)
+            return 2
+        scenario = _with_calls(scenario, RecordedCalls(tuple(recorded)))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        generated = scenario.calls.calls(duration_s, np.random.default_rng(args.seed))
+        write_calls(generated, args.out / "calls.csv")
+    reports: list[PolicyReport] = []
+    for policy in policies:
+        store = None
+        if args.out is not None:
+            store = args.out / f"events-{policy}.sqlite"
+            store.unlink(missing_ok=True)
+        with _progress(policy, duration_s, disabled=args.no_progress) as progress:
+            result = run_policy(
+                scenario, policy, days=args.days, seed=args.seed, store=store, progress=progress
+            )
+        reports.append(summarise(scenario, result, args.warm_up_hours * 3600))
+    print(f"scenario {scenario.name}, {args.days:g} simulated days, seed {args.seed}, "
+          f"{reports[0].calls} calls")
+    print(markdown_table(reports))
+    top = scenario.priority_order()[0]
+    line = comparison(reports, "closest-road" if "closest-road" in policies else policies[0], top)
+    if line:
+        print(line)
+    if args.out is not None:
+        (args.out / "report.md").write_text(markdown_table(reports) + "\n" + (line or "") + "\n")
+        write_csv(reports, args.out / "report.csv")
+        for path in plot(reports, scenario, args.out):
+            print(f"wrote {path}")
+    return 0
+
+
+def _with_calls(scenario: Scenario, calls: RecordedCalls) -> Scenario:
+    from dataclasses import replace
+
+    return replace(scenario, calls=calls)
+
+
+class _progress:
+    """A tqdm bar over simulated hours (stderr), or nothing."""
+
+    def __init__(self, policy: str, duration_s: float, *, disabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=math.ceil(duration_s / 3600), desc=policy, unit="sim h",
+                        disable=disabled, file=sys.stderr, leave=True)
+
+    def __enter__(self) -> Callable[[float], None]:
+        def update(t_s: float) -> None:
+            hours = int(t_s // 3600)
+            if hours > self.bar.n:
+                self.bar.update(hours - self.bar.n)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()

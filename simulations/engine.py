@@ -1,0 +1,366 @@
+"""Discrete-event simulator: calls and crews driven through the real Dispatch application."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+
+from domain.application import Dispatch, UnitChoice
+from domain.values import Position, UnitKind, UnitStatus
+from projections.base import NotificationSource
+from projections.embedded import EmbeddedLocator
+from projections.locator import Candidate, Query, UnitLocator
+from projections.road_locator import RoadLocator
+from projections.runner import ProjectionRunner
+from simulations.policies import Policy, SimView
+from simulations.scenario import Call, Scenario
+from simulations.travel import Point, Travel, travel_for
+
+ACTOR = "simulator"
+START = datetime(2026, 1, 5, tzinfo=UTC)
+AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
+#: How soon a policy that held a call with units idle is asked again.
+RETRY_S = 60.0
+
+
+class SimClock:
+    """The simulated clock the application reads: a start instant plus simulated seconds."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.start = start
+        self.now_s = 0.0
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=self.now_s)
+
+
+def seeded_ids(rng: np.random.Generator) -> Callable[[], UUID]:
+    """Version-4 style UUIDs drawn from a seeded generator (same seed, same ids)."""
+    return lambda: UUID(bytes=rng.bytes(16), version=4)
+
+
+@dataclass
+class SimUnit:
+    """The simulator's side of a unit: where it is heading and how long it has been busy."""
+
+    index: int
+    unit_id: UUID
+    call_sign: str
+    station: int
+    origin: Point
+    left_at_s: float | None = None
+    busy: bool = False
+    trip: int = 0
+    busy_since_s: float = 0.0
+    busy_s: float = 0.0
+
+
+@dataclass
+class CallRecord:
+    """What happened to one call (times in simulated seconds from the start)."""
+
+    number: int
+    call: Call
+    incident_id: UUID
+    unit: int | None = None
+    dispatched_s: float | None = None
+    arrived_s: float | None = None
+    closed_s: float | None = None
+    eta_s: float | None = None
+
+    @property
+    def response_s(self) -> float | None:
+        """Call to first unit on scene."""
+        return None if self.arrived_s is None else self.arrived_s - self.call.at_s
+
+
+@dataclass
+class RunResult:
+    """Records of every call and unit of one run."""
+
+    policy: str
+    seed: int
+    duration_s: float
+    calls: list[CallRecord]
+    units: list[SimUnit]
+    events: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Simulator(SimView):
+    """Runs a scenario under a policy; every step is a command on the Dispatch application."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy: Policy,
+        app: Dispatch,
+        clock: SimClock,
+        *,
+        seed: int,
+        travel: Travel | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.policy = policy
+        self.app = app
+        self.clock = clock
+        self.seed = seed
+        self.travel = travel or travel_for(scenario)
+        self.straight = EmbeddedLocator()
+        self.locators: dict[int, UnitLocator] = {}
+        modes = {p.travel_mode for p in scenario.priorities.values()}
+        for mode in sorted(modes):
+            if policy.ranking == "straight":
+                self.locators[mode] = self.straight
+            elif scenario.network is None:
+                raise ValueError(f"policy {policy.name} needs a road network; scenario has none")
+            else:
+                self.locators[mode] = RoadLocator(self.straight, scenario.network, mode)
+        self.runner = ProjectionRunner(NotificationSource(app), [self.straight])
+        self.units: list[SimUnit] = []
+        self.records: list[CallRecord] = []
+        self.queue: list[CallRecord] = []
+        self._heap: list[tuple[float, int, str, Any]] = []
+        self._seq = 0
+        self._retry_pending = False
+        self.relocated = 0
+
+    # --- set-up -------------------------------------------------------------------------
+
+    def register(self) -> None:
+        """Register the scenario's stations, hospitals and units."""
+        station_ids = [
+            self.app.register_station(s.code, s.name, Position(s.lat, s.lon), ACTOR)
+            for s in self.scenario.stations
+        ]
+        for h in self.scenario.hospitals:
+            self.app.register_hospital(h.code, h.name, Position(h.lat, h.lon), ["emergency"], ACTOR)
+        for i, spec in enumerate(self.scenario.units):
+            site = self.scenario.stations[spec.station]
+            unit_id = self.app.register_unit(
+                spec.call_sign, spec.kind, ACTOR, station_id=station_ids[spec.station]
+            )
+            home = (site.lat, site.lon)
+            self.units.append(SimUnit(i, unit_id, spec.call_sign, spec.station, home))
+
+    # --- the event loop -----------------------------------------------------------------
+
+    def _at(self, t: float, kind: str, payload: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, kind, payload))
+
+    async def run(
+        self, duration_s: float, progress: Callable[[float], None] | None = None
+    ) -> RunResult:
+        """Simulate calls arriving in [0, duration_s), then serve them all to the end."""
+        if not self.units:
+            self.register()
+        rng = np.random.default_rng(self.seed)
+        for n, call in enumerate(self.scenario.calls.calls(duration_s, rng)):
+            self._at(call.at_s, "call", (n, call))
+        await self.runner.catch_up()
+        handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
+            "call": self._call,
+            "dispatch": self._dispatch_due,
+            "scene": self._on_scene,
+            "scene_done": self._scene_done,
+            "hospital": self._at_hospital,
+            "handover": self._handover,
+            "station": self._at_station,
+            "retry": self._retry,
+        }
+        steps = 0
+        while self._heap:
+            t, _, kind, payload = heapq.heappop(self._heap)
+            self.clock.now_s = t
+            await handlers[kind](payload)
+            steps += 1
+            if progress is not None and steps % 200 == 0:
+                progress(min(t, duration_s))
+        if progress is not None:
+            progress(duration_s)
+        return RunResult(
+            self.policy.name,
+            self.seed,
+            duration_s,
+            self.records,
+            self.units,
+            steps,
+            extra={"relocations": self.relocated},
+        )
+
+    # --- steps --------------------------------------------------------------------------
+
+    async def _call(self, payload: tuple[int, Call]) -> None:
+        n, call = payload
+        pclass = self.scenario.priorities[call.priority]
+        incident_id = self.app.report_incident(
+            location=Position(call.lat, call.lon),
+            address=f"{call.lat:.5f}, {call.lon:.5f}",
+            nature=f"{call.priority} call",
+            priority=pclass.priority,
+            actor=ACTOR,
+            determinant=f"SIM-{n}",
+        )
+        record = CallRecord(n, call, incident_id)
+        self.records.append(record)
+        self._at(call.at_s + call.dispatch_delay_s, "dispatch", record)
+
+    async def _dispatch_due(self, record: CallRecord) -> None:
+        self.queue.append(record)
+        await self._dispatch_queued()
+
+    async def _dispatch_queued(self) -> None:
+        order = self.scenario.priorities
+        while self.queue and any(not u.busy for u in self.units):
+            self.queue.sort(key=lambda r: (-order[r.call.priority].priority.rank, r.call.at_s))
+            record = self.queue[0]
+            held = self.policy.holds(record.call, self)
+            candidates = [] if held else await self.candidates(record.call)
+            chosen = None if held else self.policy.choose(record.call, candidates, self)
+            if chosen is None:
+                if (held or candidates) and not self._retry_pending:
+                    self._retry_pending = True  # held with units idle: look again soon
+                    self._at(self.clock.now_s + RETRY_S, "retry", None)
+                return
+            self.queue.pop(0)
+            self._send(record, chosen)
+            for unit, station in self.policy.relocations(self):
+                self._relocate(unit, station)
+
+    async def _retry(self, _payload: None) -> None:
+        self._retry_pending = False
+        await self._dispatch_queued()
+
+    async def candidates(self, call: Call) -> list[Candidate]:
+        """Idle ambulances ranked by the policy's locator, after moving units report in."""
+        now = self.clock()
+        for unit in self.units:
+            if not unit.busy and unit.left_at_s is not None:
+                lat, lon = self.position(unit)
+                self.app.report_position(unit.unit_id, Position(lat, lon), ACTOR, now)
+                await self.straight.update_position(unit.unit_id, lat, lon, now)
+        await self.runner.catch_up()
+        query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
+        mode = self.scenario.priorities[call.priority].travel_mode
+        return await self.locators[mode].nearest(query)
+
+    def position(self, unit: SimUnit) -> Point:
+        """Where an idle unit is now (parked, or on its way back to its station)."""
+        if unit.left_at_s is None:
+            return unit.origin
+        return self.travel.returning_at(
+            unit.origin, unit.station, self.scenario.return_mode, self.clock.now_s - unit.left_at_s
+        )
+
+    def _send(self, record: CallRecord, chosen: Candidate) -> None:
+        unit = next(u for u in self.units if u.unit_id == chosen.unit_id)
+        here = self.position(unit)
+        choice = UnitChoice(chosen.unit_id, chosen.distance_m, chosen.eta_s)
+        self.app.assign_units(record.incident_id, [choice], ACTOR)
+        self.app.update_unit_status(unit.unit_id, UnitStatus.EN_ROUTE, ACTOR)
+        now = self.clock.now_s
+        unit.busy, unit.busy_since_s, unit.left_at_s = True, now, None
+        unit.trip += 1
+        record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
+        mode = self.scenario.priorities[record.call.priority].travel_mode
+        drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
+        self._at(now + drive_s, "scene", record)
+
+    def _relocate(self, unit: SimUnit, station: int) -> None:
+        """Move an idle unit to another station (it stays available on the way)."""
+        here = self.position(unit)
+        now = self.clock.now_s
+        unit.origin, unit.left_at_s, unit.station = here, now, station
+        unit.trip += 1
+        self.relocated += 1
+        back_s = self.travel.to_station_s(here, station, self.scenario.return_mode)
+        self._at(now + back_s, "station", (unit.index, unit.trip))
+
+    async def _on_scene(self, record: CallRecord) -> None:
+        unit = self.units[_unit(record)]
+        self.app.update_unit_status(unit.unit_id, UnitStatus.ON_SCENE, ACTOR)
+        await self._report_at(unit, (record.call.lat, record.call.lon))
+        record.arrived_s = self.clock.now_s
+        self._at(self.clock.now_s + record.call.on_scene_s, "scene_done", record)
+
+    async def _scene_done(self, record: CallRecord) -> None:
+        unit = self.units[_unit(record)]
+        scene = (record.call.lat, record.call.lon)
+        if not record.call.transport:
+            await self._free(record, unit, scene)
+            return
+        mode = self.scenario.return_mode
+        times = [self.travel.time_s(scene, (h.lat, h.lon), mode) for h in self.scenario.hospitals]
+        best = int(np.argmin(times))
+        self.app.update_unit_status(unit.unit_id, UnitStatus.TRANSPORTING, ACTOR)
+        self._at(self.clock.now_s + times[best], "hospital", (record, best))
+
+    async def _at_hospital(self, payload: tuple[CallRecord, int]) -> None:
+        record, hospital = payload
+        unit = self.units[_unit(record)]
+        site = self.scenario.hospitals[hospital]
+        self.app.update_unit_status(unit.unit_id, UnitStatus.AT_HOSPITAL, ACTOR)
+        await self._report_at(unit, (site.lat, site.lon))
+        self._at(self.clock.now_s + record.call.handover_s, "handover", (record, hospital))
+
+    async def _handover(self, payload: tuple[CallRecord, int]) -> None:
+        record, hospital = payload
+        site = self.scenario.hospitals[hospital]
+        await self._free(record, self.units[_unit(record)], (site.lat, site.lon))
+
+    async def _free(self, record: CallRecord, unit: SimUnit, here: Point) -> None:
+        self.app.update_unit_status(unit.unit_id, UnitStatus.AVAILABLE, ACTOR)
+        self.app.close_incident(record.incident_id, "simulated call served", ACTOR)
+        now = self.clock.now_s
+        record.closed_s = now
+        unit.busy = False
+        unit.busy_s += now - unit.busy_since_s
+        unit.origin, unit.left_at_s = here, now
+        unit.station = self.policy.station_for(unit, self)
+        unit.trip += 1
+        back_s = self.travel.to_station_s(here, unit.station, self.scenario.return_mode)
+        self._at(now + back_s, "station", (unit.index, unit.trip))
+        await self._dispatch_queued()
+
+    async def _at_station(self, payload: tuple[int, int]) -> None:
+        index, trip = payload
+        unit = self.units[index]
+        if unit.busy or unit.trip != trip:
+            return
+        site = self.scenario.stations[unit.station]
+        unit.origin, unit.left_at_s = (site.lat, site.lon), None
+        await self._report_at(unit, unit.origin)
+
+    async def _report_at(self, unit: SimUnit, where: Point) -> None:
+        """A position report: to the application (an event when it matters) and, as AVL
+        does, straight to the locator."""
+        self.app.report_position(unit.unit_id, Position(*where), ACTOR)
+        await self.straight.update_position(unit.unit_id, where[0], where[1], self.clock())
+
+    # --- what policies may read ---------------------------------------------------------
+
+    @property
+    def now_s(self) -> float:
+        """Simulated seconds since the start."""
+        return self.clock.now_s
+
+    def idle_units(self) -> list[SimUnit]:
+        """Units not working a call, in roster order."""
+        return [u for u in self.units if not u.busy]
+
+    def all_units(self) -> list[SimUnit]:
+        """Every unit, in roster order."""
+        return list(self.units)
+
+
+def _unit(record: CallRecord) -> int:
+    if record.unit is None:
+        raise RuntimeError(f"call {record.number} has no unit")  # pragma: no cover
+    return record.unit

@@ -1,0 +1,243 @@
+"""Dispatch policies: which idle unit goes to a call, and where a freed unit waits next."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from projections.locator import Candidate
+from simulations.scenario import Call, Scenario
+from simulations.travel import Travel
+
+if TYPE_CHECKING:
+    from simulations.engine import SimUnit
+
+
+class SimView(Protocol):
+    """What a policy may read of the running simulation."""
+
+    scenario: Scenario
+    travel: Travel
+
+    @property
+    def now_s(self) -> float:
+        """Simulated seconds since the start."""
+        ...
+
+    def idle_units(self) -> list[SimUnit]:
+        """Units not working a call."""
+        ...
+
+    def all_units(self) -> list[SimUnit]:
+        """Every unit (for the whole fleet's coverage, each unit at its current station)."""
+        ...
+
+
+class Policy(Protocol):
+    """A dispatch policy; `ranking` names the locator its candidates come from."""
+
+    name: str
+    ranking: str
+
+    def holds(self, call: Call, sim: SimView) -> bool:
+        """True to keep the call waiting although units are idle (asked before ranking)."""
+        ...
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        """The unit to send (candidates are idle ambulances, best ETA first), or None to wait."""
+        ...
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        """The station a unit that has just become free goes to."""
+        ...
+
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        """Idle units to move to another station after a dispatch (move-up), if any."""
+        ...
+
+
+@dataclass
+class ClosestIdle:
+    """Send the idle unit the locator ranks first; freed units return to their home station."""
+
+    name: str
+    ranking: str
+
+    def holds(self, call: Call, sim: SimView) -> bool:
+        return False
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        return candidates[0] if candidates else None
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        return sim.scenario.units[unit.index].station
+
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        return []
+
+
+class Coverage:
+    """DMEXCLP-style: keep the expected coverage of demand high (Jagtenberg et al.).
+
+    Expected coverage of a demand point covered by k idle units is 1 - q^k (q: busy
+    fraction). Dispatch to a call of the most urgent priority: among idle units that still
+    reach it within its target, send the one whose absence loses the least expected coverage
+    (if none can, the fastest). Calls of lower priorities take the unit whose absence loses
+    the least coverage among those arriving within `lower_slack` × their target (all idle
+    units when None), so the closest unit stays free for urgent calls. With `hold_below`,
+    a lower-priority call waits (up to `max_hold_s` from the call) while sending any unit
+    would leave the expected coverage under that fraction of the whole fleet's. With
+    `rebalance`, after each dispatch the one idle unit whose move to another station adds
+    the most expected coverage (at least that much) is moved there.
+    Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
+    Coverage is judged by road (or straight-line) time from each unit's station to each
+    demand point within the most urgent priority's coverage time.
+    """
+
+    def __init__(
+        self,
+        name: str = "coverage",
+        ranking: str = "road",
+        *,
+        dispatch: bool = True,
+        move_up: bool = True,
+        busy_fraction: float | None = None,
+        lower_slack: float | None = 1.0,
+        hold_below: float | None = None,
+        max_hold_s: float = 600.0,
+        rebalance: float | None = None,
+    ) -> None:
+        self.name = name
+        self.ranking = ranking
+        self.dispatch = dispatch
+        self.move_up = move_up
+        self.busy_fraction = busy_fraction
+        self.lower_slack = lower_slack
+        self.hold_below = hold_below
+        self.max_hold_s = max_hold_s
+        self.rebalance = rebalance
+        self._full: float | None = None
+
+    def _q(self, sim: SimView) -> float:
+        return self.busy_fraction if self.busy_fraction is not None else sim.scenario.busy_fraction
+
+    def _cover(self, sim: SimView, station: int) -> np.ndarray:
+        top = sim.scenario.priorities[sim.scenario.priority_order()[0]]
+        return sim.travel.station_cover(station, top.travel_mode, top.coverage_s)
+
+    def _counts(self, sim: SimView, units: Sequence[SimUnit]) -> np.ndarray:
+        counts = np.zeros(sim.scenario.demand.weights.size)
+        for unit in units:
+            counts += self._cover(sim, unit.station)
+        return counts
+
+    def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
+        if not candidates:
+            return None
+        if not self.dispatch:
+            return candidates[0]
+        pclass = sim.scenario.priorities[call.priority]
+        elapsed_s = sim.now_s - call.at_s
+        if call.priority == sim.scenario.priority_order()[0]:
+            in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
+        elif self.lower_slack is None:
+            in_time = list(candidates)
+        else:
+            limit_s = pclass.target_s * self.lower_slack
+            in_time = [c for c in candidates if elapsed_s + c.eta_s <= limit_s]
+        if len(in_time) <= 1:
+            return candidates[0]
+        idle = sim.idle_units()
+        by_id = {u.unit_id: u for u in idle}
+        q = self._q(sim)
+        counts = self._counts(sim, idle)
+        weights = sim.scenario.demand.weights
+        # Marginal value of the last unit covering a point with k covering units: (1-q)q^(k-1).
+        marginal = weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
+
+        def loss(c: Candidate) -> float:
+            return float(marginal[self._cover(sim, by_id[c.unit_id].station)].sum())
+
+        return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
+
+    def expected_coverage(self, sim: SimView, units: Sequence[SimUnit]) -> float:
+        """Sum over demand of weight × (1 - q^k), k = idle units covering the point."""
+        counts = self._counts(sim, units)
+        return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
+
+    def holds(self, call: Call, sim: SimView) -> bool:
+        """A lower-priority call waits while sending any idle unit would leave the expected
+        coverage under `hold_below` of the whole fleet's (at most `max_hold_s`)."""
+        if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
+            return False
+        if call.priority == sim.scenario.priority_order()[0]:
+            return False
+        idle = sim.idle_units()
+        if not idle:
+            return False
+        if self._full is None:  # every unit idle at its home station
+            homes = [replace(u, station=sim.scenario.units[u.index].station)
+                     for u in sim.all_units()]
+            self._full = self.expected_coverage(sim, homes)
+        counts = self._counts(sim, idle)
+        weights, q = sim.scenario.demand.weights, self._q(sim)
+        stations = sorted({u.station for u in idle})
+        best = max(
+            float((weights * (1 - np.power(q, counts - self._cover(sim, s)))).sum())
+            for s in stations
+        )
+        return best < self.hold_below * self._full
+
+    def station_for(self, unit: SimUnit, sim: SimView) -> int:
+        home = sim.scenario.units[unit.index].station
+        if not self.move_up:
+            return home
+        return self._best_station(unit, sim, home)[0]
+
+    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+        """With `rebalance`, the one idle unit whose move adds most coverage (if enough)."""
+        if self.rebalance is None:
+            return []
+        best: tuple[float, int, SimUnit | None, int] = (self.rebalance, 0, None, 0)
+        for unit in sim.idle_units():
+            station, gain, current = self._best_station(unit, sim, unit.station)
+            if station != unit.station and (gain - current, -unit.index) > best[:2]:
+                best = (gain - current, -unit.index, unit, station)
+        return [] if best[2] is None else [(best[2], best[3])]
+
+    def _best_station(self, unit: SimUnit, sim: SimView, prefer: int) -> tuple[int, float, float]:
+        """The station adding most expected coverage for this unit given the other idle
+        units (ties to `prefer`), its gain, and the gain where the unit is heading now."""
+        others = [u for u in sim.idle_units() if u.unit_id != unit.unit_id]
+        q = self._q(sim)
+        counts = self._counts(sim, others)
+        weights = sim.scenario.demand.weights
+        gain_per_point = weights * (1 - q) * np.power(q, counts)
+        load = [0] * len(sim.scenario.stations)
+        for other in others:
+            load[other.station] += 1
+        best, best_key = prefer, (-1.0, 0.0)
+        for s, site in enumerate(sim.scenario.stations):
+            if site.capacity and load[s] >= site.capacity:
+                continue
+            gain = float(gain_per_point[self._cover(sim, s)].sum())
+            key = (round(gain, 12), -float(s != prefer))
+            if key > best_key:
+                best, best_key = s, key
+        current = float(gain_per_point[self._cover(sim, unit.station)].sum())
+        return best, best_key[0], current
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "closest-straight": lambda: ClosestIdle("closest-straight", "straight"),
+    "closest-road": lambda: ClosestIdle("closest-road", "road"),
+    "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
+    "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
+    "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
+    "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
+    "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
+    "coverage-straight": lambda: Coverage("coverage-straight", "straight", hold_below=0.5),
+}

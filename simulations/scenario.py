@@ -1,0 +1,100 @@
+"""What a simulation runs on: sites, units, priority classes, calls and how units travel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from domain.values import Priority, UnitKind
+from geo.roads import RoadNetwork
+
+
+@dataclass(frozen=True)
+class Site:
+    """A station or a hospital."""
+
+    code: str
+    name: str
+    lat: float
+    lon: float
+    capacity: int = 0
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """An ambulance and its home station (index into the scenario's stations)."""
+
+    call_sign: str
+    station: int
+    kind: UnitKind = UnitKind.ALS
+
+
+@dataclass(frozen=True)
+class PriorityClass:
+    """A call priority: the Najda priority it is reported as, its target and travel mode."""
+
+    name: str
+    priority: Priority
+    target_s: float
+    travel_mode: int
+    coverage_s: float
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call: when (seconds from the start), where, and how its service will go."""
+
+    at_s: float
+    lat: float
+    lon: float
+    priority: str
+    dispatch_delay_s: float
+    on_scene_s: float
+    transport: bool
+    handover_s: float
+
+
+class CallSource(Protocol):
+    """Makes the calls of a run (seeded: the same generator state gives the same calls)."""
+
+    def calls(self, duration_s: float, rng: np.random.Generator) -> list[Call]:
+        """Calls arriving in [0, duration_s), in time order."""
+        ...
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Where calls come from: points with weights (for coverage-preserving policies)."""
+
+    lats: np.ndarray
+    lons: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a run needs except the policy, the seed and the duration."""
+
+    name: str
+    stations: Sequence[Site]
+    hospitals: Sequence[Site]
+    units: Sequence[UnitSpec]
+    priorities: dict[str, PriorityClass]
+    calls: CallSource
+    demand: Demand
+    network: RoadNetwork | None = None
+    #: Travel mode for transport to hospital and the return to station.
+    return_mode: int = 2
+    #: Off-network speeds per mode (m/s) used when there is no road network.
+    straight_speed_mps: dict[int, float] = field(default_factory=lambda: {1: 11.0, 2: 8.3})
+    #: Straight-line to road distance factor when there is no road network.
+    detour_factor: float = 1.3
+    #: Expected fraction of time a unit is busy (for coverage models).
+    busy_fraction: float = 0.5
+
+    def priority_order(self) -> list[str]:
+        """Priority names, most urgent first."""
+        return sorted(self.priorities, key=lambda n: -self.priorities[n].priority.rank)

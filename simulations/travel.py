@@ -1,0 +1,148 @@
+"""How simulated units move: by road over a network, or in straight lines without one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from scipy.sparse.csgraph import dijkstra
+
+from geo.distance import geodesic_many_m, great_circle_m
+from geo.roads import RoadNetwork
+from simulations.scenario import Scenario, Site
+
+Point = tuple[float, float]
+
+
+class Travel(Protocol):
+    """Travel times between points, positions of units returning to a station, coverage."""
+
+    def time_s(self, a: Point, b: Point, mode: int) -> float:
+        """Seconds from a to b in this mode."""
+        ...
+
+    def to_station_s(self, a: Point, station: int, mode: int) -> float:
+        """Seconds from a to a station."""
+        ...
+
+    def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
+        """Where a unit that left `a` for a station `elapsed_s` ago is now."""
+        ...
+
+    def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
+        """Which demand points a unit idle at the station reaches within `limit_s`."""
+        ...
+
+
+class StraightTravel:
+    """Straight lines at a fixed speed per mode, stretched by a detour factor."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.stations = list(scenario.stations)
+        self.speed = scenario.straight_speed_mps
+        self.detour = scenario.detour_factor
+        self.demand = scenario.demand
+        self._cover: dict[tuple[int, int, float], np.ndarray] = {}
+
+    def time_s(self, a: Point, b: Point, mode: int) -> float:
+        return great_circle_m(a[0], a[1], b[0], b[1]) * self.detour / self.speed[mode]
+
+    def to_station_s(self, a: Point, station: int, mode: int) -> float:
+        s = self.stations[station]
+        return self.time_s(a, (s.lat, s.lon), mode)
+
+    def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
+        s = self.stations[station]
+        total = self.to_station_s(a, station, mode)
+        f = 1.0 if total <= 0 else min(1.0, max(0.0, elapsed_s / total))
+        return (a[0] + (s.lat - a[0]) * f, a[1] + (s.lon - a[1]) * f)
+
+    def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
+        key = (station, mode, limit_s)
+        if key not in self._cover:
+            s = self.stations[station]
+            d = geodesic_many_m(s.lat, s.lon, self.demand.lats, self.demand.lons)
+            self._cover[key] = d * self.detour / self.speed[mode] <= limit_s
+        return self._cover[key]
+
+
+class RoadTravel:
+    """Shortest paths over the scenario's road network; trees at stations are precomputed."""
+
+    def __init__(self, scenario: Scenario, network: RoadNetwork) -> None:
+        self.net = network
+        self.stations: list[Site] = list(scenario.stations)
+        self.station_nodes = [network.snap(s.lat, s.lon) for s in self.stations]
+        hospital_nodes = [network.snap(h.lat, h.lon).node for h in scenario.hospitals]
+        self._returns: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        for mode in network.modes:
+            network.pin_trees_from([s.node for s in self.station_nodes] + hospital_nodes, mode)
+            network.pin_trees_to(hospital_nodes, mode)
+        self.demand_nodes, demand_off_m = network.snap_many(
+            scenario.demand.lats, scenario.demand.lons
+        )
+        self._demand_off_m = demand_off_m
+        self._cover: dict[tuple[int, int, float], np.ndarray] = {}
+
+    def time_s(self, a: Point, b: Point, mode: int) -> float:
+        return self.net.travel_s(a, b, mode)
+
+    def _return_tree(self, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to the station, and each node's next hop towards it."""
+        key = (station, mode)
+        if key not in self._returns:
+            times, nxt = dijkstra(
+                self.net.reverse[mode],
+                indices=self.station_nodes[station].node,
+                return_predecessors=True,
+            )
+            self._returns[key] = (times, nxt)
+        return self._returns[key]
+
+    def to_station_s(self, a: Point, station: int, mode: int) -> float:
+        snap = self.net.snap(*a)
+        times, _ = self._return_tree(station, mode)
+        end = self.station_nodes[station]
+        return float(
+            self.net.off_road_s(snap.off_road_m, mode)
+            + times[snap.node]
+            + self.net.off_road_s(end.off_road_m, mode)
+        )
+
+    def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
+        snap = self.net.snap(*a)
+        left = elapsed_s - float(self.net.off_road_s(snap.off_road_m, mode))
+        if left <= 0:
+            return a
+        times, nxt = self._return_tree(station, mode)
+        node = snap.node
+        start = times[node]
+        while nxt[node] >= 0 and start - times[nxt[node]] <= left:
+            node = int(nxt[node])
+        if nxt[node] < 0 and start - times[node] <= left:
+            s = self.stations[station]
+            total = self.to_station_s(a, station, mode)
+            if elapsed_s >= total:
+                return (s.lat, s.lon)
+        return (float(self.net.lats[node]), float(self.net.lons[node]))
+
+    def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
+        key = (station, mode, limit_s)
+        if key not in self._cover:
+            start = self.station_nodes[station]
+            tree = self.net.tree_from(start.node, mode)
+            total = (
+                self.net.off_road_s(start.off_road_m, mode)
+                + tree[self.demand_nodes]
+                + self.net.off_road_s(self._demand_off_m, mode)
+            )
+            self._cover[key] = np.asarray(total <= limit_s)
+        return self._cover[key]
+
+
+def travel_for(scenario: Scenario) -> Travel:
+    """Road travel when the scenario has a network, else straight lines."""
+    if scenario.network is not None:
+        return RoadTravel(scenario, scenario.network)
+    return StraightTravel(scenario)
+

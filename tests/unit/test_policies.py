@@ -1,0 +1,124 @@
+"""Dispatch policies on a hand-made coverage picture (a small fake of the running simulation)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from domain.values import Priority, UnitKind, UnitStatus
+from projections.locator import Candidate
+from simulations.engine import START, SimUnit
+from simulations.policies import ClosestIdle, Coverage
+from simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
+
+#: Which of the three demand points (weights 0.5, 0.3, 0.2) each station covers.
+COVER = {0: [True, False, False], 1: [True, True, False], 2: [False, False, True]}
+
+
+class FakeTravel:
+    """Only the coverage picture; nothing in these tests travels."""
+
+    def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
+        return np.array(COVER[station])
+
+
+@dataclass
+class FakeSim:
+    """What a policy reads: the scenario, travel, the time, the units."""
+
+    scenario: Scenario
+    units: list[SimUnit]
+    now_s: float = 0.0
+    travel: FakeTravel = field(default_factory=FakeTravel)
+
+    def idle_units(self) -> list[SimUnit]:
+        return [u for u in self.units if not u.busy]
+
+    def all_units(self) -> list[SimUnit]:
+        return list(self.units)
+
+
+def scenario(capacity: int = 2) -> Scenario:
+    return Scenario(
+        name="hand-made",
+        stations=[Site(f"S{i}", f"S{i}", 0.0, float(i), capacity) for i in range(3)],
+        hospitals=[],
+        units=[UnitSpec(f"U{i}", i) for i in range(3)],
+        priorities={
+            "high": PriorityClass("high", Priority.D, 480, 1, 330),
+            "low": PriorityClass("low", Priority.A, 630, 2, 480),
+        },
+        calls=None,  # type: ignore[arg-type]  # no calls are generated here
+        demand=Demand(np.zeros(3), np.zeros(3), np.array([0.5, 0.3, 0.2])),
+        busy_fraction=0.5,
+    )
+
+
+def unit(i: int, station: int, busy: bool = False) -> SimUnit:
+    return SimUnit(i, uuid.UUID(int=i + 1), f"U{i}", station, (0.0, 0.0), busy=busy)
+
+
+def candidate(u: SimUnit, eta_s: float) -> Candidate:
+    return Candidate(u.unit_id, u.call_sign, UnitKind.ALS, (), UnitStatus.AVAILABLE, 0.0, 0.0,
+                     START, 0.0, eta_s)
+
+
+def call(priority: str) -> Call:
+    return Call(0.0, 0.0, 0.0, priority, 0.0, 0.0, False, 0.0)
+
+
+def test_coverage_sends_the_in_time_unit_whose_absence_loses_least_coverage() -> None:
+    units = [unit(0, 0), unit(1, 1), unit(2, 2)]
+    sim = FakeSim(scenario(), units)
+    ranked = [candidate(units[1], 100), candidate(units[0], 200), candidate(units[2], 600)]
+    # Marginal coverage (1-q)q^(k-1)·w: point 0 (k=2) 0.125, point 1 (k=1) 0.15, point 2 0.1.
+    # U1 would lose 0.275, U0 only 0.125; U2 is too far for the 480 s target.
+    assert Coverage().choose(call("high"), ranked, sim) == ranked[1]
+    assert ClosestIdle("closest", "road").choose(call("high"), ranked, sim) == ranked[0]
+
+
+def test_coverage_sends_the_fastest_when_no_unit_arrives_in_time() -> None:
+    units = [unit(0, 0), unit(1, 1)]
+    sim = FakeSim(scenario(), units, now_s=400)
+    ranked = [candidate(units[1], 100), candidate(units[0], 200)]
+    assert Coverage().choose(call("high"), ranked, sim) == ranked[0]
+
+
+def test_move_up_sends_a_freed_unit_to_the_station_adding_most_coverage() -> None:
+    freed = unit(0, 0)
+    units = [freed, unit(1, 1), unit(2, 2, busy=True)]
+    # With U1 idle at S1: gains w(1-q)q^k are S0 0.125, S1 0.125 + 0.075, S2 0.1.
+    assert Coverage().station_for(freed, FakeSim(scenario(), units)) == 1
+    # S1 full (capacity 1): the next best is the home station S0.
+    assert Coverage().station_for(freed, FakeSim(scenario(capacity=1), units)) == 0
+    assert Coverage(move_up=False).station_for(freed, FakeSim(scenario(), units)) == 0
+
+
+def test_a_low_priority_call_waits_while_any_dispatch_would_strip_coverage() -> None:
+    units = [unit(0, 0), unit(1, 1, busy=True), unit(2, 2, busy=True)]
+    ranked = [candidate(units[0], 100)]
+    holding = Coverage(hold_below=0.5, max_hold_s=600)
+    # Whole fleet: 0.5(1-q^2) + 0.3(1-q) + 0.2(1-q) = 0.875; without U0 nothing is covered.
+    assert holding.holds(call("low"), FakeSim(scenario(), units))
+    assert not holding.holds(call("high"), FakeSim(scenario(), units))
+    assert holding.choose(call("high"), ranked, FakeSim(scenario(), units)) == ranked[0]
+    late = FakeSim(scenario(), units, now_s=600)  # held long enough: it goes
+    assert not holding.holds(call("low"), late)
+    assert holding.choose(call("low"), ranked, late) == ranked[0]
+    assert not Coverage().holds(call("low"), FakeSim(scenario(), units))
+
+
+def test_rebalance_moves_the_one_idle_unit_whose_move_adds_most_coverage() -> None:
+    # U0 and U1 both idle at S1; point 2 (weight 0.2) uncovered. With q = 0.1 a second
+    # cover of points 0 and 1 is worth (0.5 + 0.3)·0.9·0.1 = 0.072, covering point 2
+    # 0.2·0.9 = 0.18: one of them (the first on the roster) moves to S2.
+    units = [unit(0, 1), unit(1, 1), unit(2, 2, busy=True)]
+    sim = FakeSim(scenario(), units)
+    assert Coverage(busy_fraction=0.1, rebalance=0.1).relocations(sim) == [(units[0], 2)]
+    assert Coverage(busy_fraction=0.1, rebalance=0.2).relocations(sim) == []  # gain 0.108
+    # With q = 0.5 the second cover (0.2) is worth more than point 2 (0.1): nobody moves.
+    assert Coverage(rebalance=0.001).relocations(sim) == []
+    assert Coverage(busy_fraction=0.1).relocations(sim) == []  # rebalancing off
+    assert ClosestIdle("closest", "road").relocations(sim) == []

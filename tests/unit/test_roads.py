@@ -1,0 +1,97 @@
+"""Road travel times on a tiny hand-made network equal hand-computed values."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from geo.jemss_tables import TableError
+from geo.roads import RoadNetwork, load_jemss_roads
+from tests.unit.jemss_fixture import NODES, OFF_ROAD_KM_PER_DAY, write_roads
+
+SPEEDS = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}
+EARTH_RADIUS_M = 6_371_008.8
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> RoadNetwork:
+    write_roads(tmp_path / "roads")
+    return load_jemss_roads(tmp_path / "roads", SPEEDS)
+
+
+def node(i: int) -> tuple[float, float]:
+    lat, lon, _ = NODES[i]
+    return (lat, lon)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "mode", "expected_s"),
+    [
+        (1, 3, 1, 60 + 60),  # via node 2 beats the direct 200 s arc
+        (3, 2, 1, 100 + 60),  # no 3→2 arc: back to 1, then on to 2
+        (1, 2, 1, 60),  # the quicker of two parallel arcs
+        (5, 2, 1, 40 + 100 + 60),
+        (1, 3, 2, 90 + 90),  # regular mode has its own times
+        (3, 2, 2, 150 + 90),
+        (2, 2, 1, 0),
+    ],
+)
+def test_node_to_node_travel_equals_the_hand_computed_shortest_path(
+    network: RoadNetwork, start: int, end: int, mode: int, expected_s: float
+) -> None:
+    assert network.travel_s(node(start), node(end), mode) == pytest.approx(expected_s, abs=1e-6)
+
+
+def test_an_off_network_point_adds_its_off_road_leg_at_the_modes_off_road_speed(
+    network: RoadNetwork,
+) -> None:
+    # 0.0005 degrees of latitude north of node 3 (nearer to it than to node 5).
+    off_m = EARTH_RADIUS_M * math.radians(0.0005)
+    expected = 120 + off_m / (352_000 / 86_400)
+    assert network.travel_s(node(1), (40.7025, -74.000), 1) == pytest.approx(expected, abs=1e-3)
+    expected_2 = 180 + off_m / (264_000 / 86_400)
+    assert network.travel_s(node(1), (40.7025, -74.000), 2) == pytest.approx(expected_2, abs=1e-3)
+
+
+def test_points_never_snap_to_a_node_without_off_road_access(network: RoadNetwork) -> None:
+    snap = network.snap(*node(4))
+    assert snap.node == 0  # node 1 (index 0), not node 4 on the motorway
+    assert snap.off_road_m == pytest.approx(
+        EARTH_RADIUS_M * math.radians(0.002) * math.cos(math.radians(40.7)), rel=1e-4
+    )
+
+
+def test_route_lists_the_nodes_of_the_shortest_path_with_arrival_times(
+    network: RoadNetwork,
+) -> None:
+    nodes, times = network.route(0, 2, 1)  # node 1 to node 3
+    assert nodes.tolist() == [0, 1, 2]
+    assert times.tolist() == pytest.approx([0, 60, 120])
+
+
+def test_reverse_trees_and_trees_from_agree(network: RoadNetwork) -> None:
+    for mode in (1, 2):
+        for a in range(5):
+            for b in range(5):
+                assert network.tree_from(a, mode)[b] == pytest.approx(
+                    network.tree_to(b, mode)[a]
+                )
+
+
+def test_etas_to_uses_pinned_trees_and_reverse_search_alike(network: RoadNetwork) -> None:
+    target = network.snap(*node(2))
+    sources = [network.snap(*node(i)) for i in (1, 3, 5)]
+    before = network.etas_to(target, sources, 1).tolist()
+    network.pin_trees_from([s.node for s in sources], 1)
+    after = network.etas_to(target, sources, 1).tolist()
+    assert before == pytest.approx([60, 160, 200])
+    assert after == pytest.approx(before)
+
+
+def test_a_missing_arcs_table_is_named(tmp_path: Path) -> None:
+    write_roads(tmp_path / "roads")
+    (tmp_path / "roads" / "arcs.csv").write_text("nothing,here\n")
+    with pytest.raises(TableError, match="arcs"):
+        load_jemss_roads(tmp_path / "roads", SPEEDS)
