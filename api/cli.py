@@ -36,6 +36,7 @@ environment variables (the options win over them):
   NAJDA_AUTO_DISPATCH    priorities dispatched at once on report, e.g. "Ω,A" (default none)
   NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
+  NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
 """
 
@@ -78,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="JSON file overriding the default response plan (unit kinds per priority)",
+    )
+    serve.add_argument(
+        "--road-network",
+        type=Path,
+        metavar="DIR",
+        help="a JEMSS scenario directory: rank units by road ETA over its roads",
     )
     serve.add_argument(
         "--no-demo",
@@ -170,6 +177,7 @@ def serve(args: argparse.Namespace) -> int:
         response_plan_file=args.response_plan,
         seed_demo=False if args.no_demo else None,
         poll_interval_s=args.poll_interval,
+        road_network=args.road_network,
     )
     app = create_app(settings)
     config = uvicorn.Config(

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from api.demo import seed_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
@@ -106,11 +106,12 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             except AlreadyExists:  # another process, starting at the same time, seeds it
                 log.info("the demo area is being seeded by another process")
         locator, board = await stack.enter_async_context(_read_models(settings))
+        ranking = await run_in_threadpool(_road_ranking, settings, locator)
         reference = ReferenceDirectory()
         users = UserDirectory()
         head = await run_in_threadpool(source.head)
         feed = LiveFeed(
-            locator,
+            ranking,
             plan,
             reference,
             buffer_size=settings.resume_buffer,
@@ -136,7 +137,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             plan=plan,
             dispatch=dispatch,
             source=source,
-            locator=locator,
+            locator=ranking,
             board=board,
             reference=reference,
             runner=runner,
@@ -189,6 +190,22 @@ async def run_command(
     if saved and not await runner.wait_for(saved, timeout_s):
         log.warning("read models did not reach position %d in time", saved)
     return result
+
+
+def _road_ranking(settings: Settings, locator: UnitLocator) -> UnitLocator:
+    """The locator, ranking by road ETA when a JEMSS road network is configured."""
+    if settings.road_network is None:
+        return locator
+    from geo.jemss_tables import TableError
+    from projections.road_locator import RoadLocator
+    from simulations.network import load_network
+
+    try:
+        network, mode = load_network(settings.road_network)
+    except (OSError, TableError) as exc:
+        raise SettingsError(f"road network {settings.road_network}: {exc}") from None
+    log.info("ranking units by road ETA (%d nodes, mode %d)", network.node_count, mode)
+    return RoadLocator(locator, network, mode)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -39,6 +39,7 @@ class Settings:
     client_queue: int = 5_000
     resume_buffer: int = 20_000
     admin_token: str | None = None
+    road_network: Path | None = None
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -51,6 +52,8 @@ class Settings:
             raise SettingsError("timeouts and intervals must be positive")
         if self.client_queue < 10 or self.resume_buffer < 100:
             raise SettingsError("the client queue holds 10 or more, the resume buffer 100 or more")
+        if self.road_network is not None and not self.road_network.is_dir():
+            raise SettingsError(f"road network {self.road_network}: not a directory")
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -87,6 +90,8 @@ class Settings:
             values["resume_buffer"] = _number(
                 int, "NAJDA_RESUME_BUFFER", env["NAJDA_RESUME_BUFFER"]
             )
+        if env.get("NAJDA_ROAD_NETWORK"):
+            values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         values.update({k: v for k, v in overrides.items() if v is not None})
