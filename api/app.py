@@ -12,6 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.routes import assignments, health, hospitals, incidents, recommendations, stations, units
+from api.routes import audit as audit_routes
+from api.routes import reports as report_routes
 from api.services import open_services
 from api.settings import Settings
 
@@ -43,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     for module in (health, incidents, recommendations, assignments, units, stations, hospitals):
+        app.include_router(module.router)
+    for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app

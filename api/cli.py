@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Register the demo stations, hospitals and units into an empty store.",
     )
     _store_options(seed)
+    from api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
+
+    add_commands(commands)
     return parser
 
 
@@ -179,7 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return serve(args)
-        return seed_demo_command(args)
+        if args.command == "seed-demo":
+            return seed_demo_command(args)
+        from api.cli_audit import run
+
+        return run(args)
     except SettingsError as exc:
         print(f"najda: {exc}", file=sys.stderr)
         return 2

@@ -24,6 +24,7 @@ from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
+from projections.seal import sealing
 from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         gc.collect()
         gc.freeze()
         dispatch.add_listener(runner.wake)
+        await stack.enter_async_context(sealing(dispatch, settings.poll_interval_s))  # audit
         stack.callback(dispatch.remove_listener, runner.wake)
         if settings.database_url is not None:
             channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
