@@ -29,7 +29,7 @@ _CREATE = {
 
 def digest_of(raw: RawEvent) -> str:
     """The digest of a stored row as the chain covers it."""
-    return row_digest(raw.position, raw.originator_id, raw.version, raw.topic, raw.state)
+    return row_digest(raw.originator_id, raw.version, raw.topic, raw.state)
 
 
 class Sealer:
@@ -78,7 +78,7 @@ class Sealer:
             seals: list[tuple[int, str, str]] = []
             for raw in rows:
                 digest = digest_of(raw)
-                chain = link(chain, digest)
+                chain = link(chain, raw.position, digest)
                 seals.append((raw.position, digest, chain))
             if seals:
                 runner.executemany(

@@ -1,5 +1,4 @@
-"""Walks the stored events against their seals and names the first altered, removed,
-inserted or reordered one."""
+"""Walks the stored events against their seals; names the first altered, removed or moved one."""
 
 from __future__ import annotations
 
@@ -10,6 +9,9 @@ from uuid import UUID
 from domain.hashchain import GENESIS, link
 from projections.eventlog import EventLog, RawEvent
 from projections.seal import SEAL_TABLE, Sealer, digest_of
+
+#: At one position, what the seal proves comes before what the stream sequence suggests.
+_RANK = {"seal-altered": 1, "out-of-sequence": 2}
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class _Walk:
             self.result.findings.append(finding)
 
     def seal(self, s: Seal) -> None:
-        expected = link(self.chain, s.digest)
+        expected = link(self.chain, s.position, s.digest)
         if expected != s.chain:
             self.add(Finding("seal-altered", s.position, "the seal row does not chain"))
         self.chain = s.chain
@@ -177,5 +179,5 @@ def verify(
             walk.unsealed(r)
         r = next(rows, None)
     walk.result.chain_head = walk.chain
-    walk.result.findings.sort(key=lambda f: f.position)
+    walk.result.findings.sort(key=lambda f: (f.position, _RANK.get(f.kind, 0)))
     return walk.result
