@@ -228,21 +228,24 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
 
 async def _rebuild(url: str, batch_size: int) -> int:
-    from projections.base import NotificationSource
+    from projections.fast_log import FastLogReader
     from projections.postgis import PostgisProjections
     from projections.rebuild import rebuild
     from projections.stores import asyncpg_dsn, postgres_env
 
     dispatch = Dispatch(postgres_env(url, pool_size=2))
     try:
-        source = NotificationSource(dispatch)
         async with await PostgisProjections.connect(asyncpg_dsn(url)) as read_models:
-            with _bar(source.head(), "rebuilding") as progress:
+            reader = FastLogReader(dispatch, read_models.pool)
+            head = await reader.head()
+            ended = await reader.ended_incidents(head)
+            with _bar(head, "rebuilding") as progress:
                 total = await rebuild(
-                    source,
+                    reader.read,
                     [read_models.locator, read_models.board],
                     batch_size=batch_size,
                     progress=progress,
+                    ended=ended,
                 )
     finally:
         dispatch.close()

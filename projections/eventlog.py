@@ -33,6 +33,32 @@ def _uuid(value: object) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+_ASSIGNED = "najda:Incident.UnitAssigned"
+_ENDS = ("najda:Incident.Closed", "najda:Incident.Cancelled")
+#: A position beyond any the log will reach (PostgreSQL bigint's maximum).
+_END_OF_LOG = 2**63 - 1
+
+
+def _span(own: Sequence[RawEvent], unit_ids: Sequence[UUID]) -> tuple[list[UUID], int, int] | None:
+    """The units assigned to an incident and the positions their relevant rows lie within."""
+    first = next((r.position for r in own if r.topic == _ASSIGNED), None)
+    if first is None:
+        return None
+    ended = any(r.topic in _ENDS for r in own)
+    last = own[-1].position if ended else _END_OF_LOG
+    return sorted(set(unit_ids), key=str), first, last
+
+
+def _raw(r: Any) -> RawEvent:
+    return RawEvent(
+        int(r["position"]),
+        _uuid(r["originator_id"]),
+        int(r["originator_version"]),
+        r["topic"],
+        _bytes(r["state"]),
+    )
+
+
 def _bytes(value: object) -> bytes:
     """The state column as bytes (a hand-edited SQLite row may hold text instead)."""
     if isinstance(value, str):
@@ -121,20 +147,59 @@ class EventLog:
             f"SELECT {self._position} AS position, {_COLUMNS} FROM {self._table}"
             f" WHERE {where} ORDER BY {self._position}{tail}"
         )
-        return [
-            RawEvent(
-                int(r["position"]),
-                _uuid(r["originator_id"]),
-                int(r["originator_version"]),
-                r["topic"],
-                _bytes(r["state"]),
-            )
-            for r in runner.fetch(sql, params)
-        ]
+        return [_raw(r) for r in runner.fetch(sql, params)]
 
     def _fetch(self, where: str, params: Sequence[object], tail: str = "") -> list[RawEvent]:
+        if self.postgres:  # pool connections autocommit: one statement, one round trip
+            with self._datastore.get_connection() as conn, conn.cursor() as cursor:
+                return self.rows(SqlRunner(cursor, True), where, params, tail)
         with self.transaction() as runner:
             return self.rows(runner, where, params, tail)
+
+    def incident_rows(self, incident_id: UUID) -> list[RawEvent]:
+        """The incident's rows, then its units' rows from its first assignment to its end
+        (to the head of the log while it is open), all in log order.
+
+        Units join an incident in the same save as its UnitAssigned event and have all left
+        it when it is closed or cancelled, so no row of theirs that belongs to the incident
+        lies outside that span. On PostgreSQL this is one statement (one round trip).
+        """
+        if not self.postgres:
+            own = self.stream(incident_id)
+            span = _span(own, [self.decode(r).unit_id for r in own if r.topic == _ASSIGNED])
+            if span is None:
+                return own
+            unit_ids, first, last = span
+            return sorted(
+                [*own, *self.streams_between(unit_ids, first, last)], key=lambda r: r.position
+            )
+        with self._datastore.get_connection() as conn, conn.cursor() as cursor:
+            cursor.execute(self._incident_sql, [incident_id], prepare=True)
+            return [_raw(r) for r in cursor.fetchall()]
+
+    @property
+    def _incident_sql(self) -> str:
+        # The unit ids are read from the UnitAssigned events' JSON: the transcoder stores a
+        # UUID as {"_type_": "uuid_hex", "_data_": "<hex>"} (the timeline tests cover it).
+        t, p = self._table, self._position
+        return f"""
+WITH own AS (
+    SELECT {p} AS position, {_COLUMNS} FROM {t} WHERE originator_id = %s
+), span AS (
+    SELECT min(position) FILTER (WHERE topic = '{_ASSIGNED}') AS first,
+        CASE WHEN bool_or(topic IN ({", ".join(f"'{e}'" for e in _ENDS)}))
+            THEN max(position) ELSE {_END_OF_LOG} END AS last
+    FROM own
+), units AS (
+    SELECT DISTINCT (convert_from(state, 'UTF8')::jsonb #>> '{{unit_id,_data_}}')::uuid AS id
+    FROM own WHERE topic = '{_ASSIGNED}'
+)
+SELECT * FROM own
+UNION ALL
+SELECT e.{p}, e.originator_id, e.originator_version, e.topic, e.state
+FROM {t} AS e, span
+WHERE e.originator_id IN (SELECT id FROM units) AND e.{p} BETWEEN span.first AND span.last
+ORDER BY position"""
 
     def stream(self, originator_id: UUID) -> list[RawEvent]:
         """Every row of one aggregate, in log order."""

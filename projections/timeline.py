@@ -19,14 +19,6 @@ UNIT_STATUS_TOPICS = frozenset(
 )
 
 
-_ASSIGNED = "najda:Incident.UnitAssigned"
-_JOINS_OR_LEAVES = frozenset(
-    {_ASSIGNED, "najda:Incident.UnitReleased", "najda:Incident.UnitCleared"}
-)
-#: A position beyond any the log will reach (PostgreSQL bigint's maximum).
-_END_OF_LOG = 2**63 - 1
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     """One event on an incident's timeline, with where it is in the log and who did it."""
@@ -110,30 +102,8 @@ def attribute(log: EventLog, rows: Iterable[RawEvent]) -> Iterator[tuple[UUID, T
 
 
 def incident_timeline(log: EventLog, incident_id: UUID) -> list[TimelineEntry]:
-    """Every event of the incident and its units' status events while they worked it.
-
-    Each unit joins an incident in the same save as the incident's UnitAssigned event and
-    leaves it in the same save as its UnitReleased or UnitCleared event, so the units'
-    relevant rows lie from the first assignment to the incident's last event, or to the
-    head of the log while some unit is still on the incident.
-    """
-    own = log.stream(incident_id)
-    if not own:
+    """Every event of the incident and its units' status events while they worked it."""
+    rows = log.incident_rows(incident_id)
+    if not rows or all(r.originator_id != incident_id for r in rows):
         raise IncidentNotFound(incident_id)
-    unit_rows: list[RawEvent] = []
-    active: set[UUID] = set()
-    first: int | None = None
-    for raw in own:
-        if raw.topic in _JOINS_OR_LEAVES:
-            unit_id = log.decode(raw).unit_id
-            if raw.topic == "najda:Incident.UnitAssigned":
-                active.add(unit_id)
-                first = raw.position if first is None else first
-            else:
-                active.discard(unit_id)
-    if first is not None:
-        unit_ids = sorted({log.decode(r).unit_id for r in own if r.topic == _ASSIGNED}, key=str)
-        last = _END_OF_LOG if active else own[-1].position
-        unit_rows = log.streams_between(unit_ids, first, last)
-    rows = sorted([*own, *unit_rows], key=lambda r: r.position)
     return [entry for iid, entry in attribute(log, rows) if iid == incident_id]
