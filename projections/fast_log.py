@@ -59,11 +59,18 @@ _CLASSES: dict[str, type[LightEvent]] = {}
 
 
 def _event_class(topic: str) -> type[LightEvent]:
+    """A LightEvent subclass per topic, so that `type(event).TOPIC` names it as usual."""
     cls = _CLASSES.get(topic)
     if cls is None:
         cls = type(f"Light[{topic}]", (LightEvent,), {"TOPIC": topic})
         _CLASSES[topic] = cls
     return cls
+
+
+_READ_SQL = """
+SELECT notification_id, originator_id, originator_version, topic, state FROM {table}
+WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
+"""
 
 
 class FastLogReader:
@@ -82,11 +89,8 @@ class FastLogReader:
         LightEvent._fallback = staticmethod(
             lambda value: transcoder.decode(json.dumps(value).encode())
         )
-        table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
-        self._sql = (
-            "SELECT notification_id, originator_id, originator_version, topic, state"
-            f" FROM {table} WHERE notification_id > $1 ORDER BY notification_id LIMIT $2"
-        )
+        self._table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
+        self._sql = _READ_SQL.format(table=self._table)
 
     async def read(self, after: int, limit: int) -> list[Tracked]:
         """Up to `limit` events after position `after`, in log order."""
@@ -101,7 +105,7 @@ class FastLogReader:
 
     async def ended_incidents(self, until: int) -> set[UUID]:
         """Incidents closed or cancelled at or before position `until`."""
-        table = self._sql.split(" FROM ", 1)[1].split(" WHERE ", 1)[0]
+        table = self._table
         rows = await self.pool.fetch(
             f"SELECT originator_id FROM {table} WHERE notification_id <= $1"
             " AND topic = ANY($2::text[])",
@@ -112,7 +116,7 @@ class FastLogReader:
 
     async def head(self) -> int:
         """The highest position in the log (0 when empty)."""
-        table = self._sql.split(" FROM ", 1)[1].split(" WHERE ", 1)[0]
+        table = self._table
         return int(
             await self.pool.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {table}")
         )
