@@ -28,18 +28,26 @@ def _for_board(batch: list[Tracked], ended: Collection[UUID]) -> list[Tracked]:
     """The batch without the events of incidents known to end later in the log.
 
     An incident that ends leaves the board with everything it held, so its events change
-    nothing the rebuilt board ends with. The batch's last event stays (it carries the
-    position the board records).
+    nothing the rebuilt board ends with. A skipped last event is replaced by a marker that
+    changes nothing, so that the board still records the batch's position.
     """
     if not ended:
         return batch
     kept = [
         item
-        for item in batch[:-1]
+        for item in batch
         if not (item.topic.startswith("najda:Incident.") and item.originator_id in ended)
     ]
-    kept.append(batch[-1])
+    if not kept or kept[-1] is not batch[-1]:
+        kept.append(Tracked(batch[-1].position, _Skipped()))
     return kept
+
+
+class _Skipped:
+    """Stands for an event left out of a batch; no read model reacts to its topic."""
+
+    TOPIC = "najda:Rebuild.Skipped"
+    originator_id = UUID(int=0)
 
 
 async def rebuild(

@@ -28,6 +28,22 @@ def _history(app: Dispatch) -> str:
     app.report_incident(
         location=Position(36.70, 3.00), address="", nature="burn", priority=Priority.B, actor="d"
     )
+    # Two incidents that end: their events change nothing the rebuilt board ends with.
+    third = app.register_unit("C-1", UnitKind.ALS, "admin", home=Position(36.74, 3.05))
+    fourth = app.register_unit("D-1", UnitKind.BLS, "admin", home=Position(36.74, 3.05))
+    for unit, ending in ((third, "close"), (fourth, "cancel")):
+        other = app.report_incident(
+            location=Position(36.72, 3.02), address="", nature="fall", priority=Priority.C,
+            actor="d",
+        )  # fmt: skip
+        app.assign_units(other, [UnitChoice(unit)], "d.ali")
+        app.update_unit_status(unit, UnitStatus.EN_ROUTE, "crew")
+        if ending == "close":
+            app.update_unit_status(unit, UnitStatus.ON_SCENE, "crew")
+            app.update_unit_status(unit, UnitStatus.AVAILABLE, "crew")
+            app.close_incident(other, "treated", "d.ali")
+        else:
+            app.cancel_incident(other, "duplicate call", "d.ali")
     return str(incident)
 
 
@@ -62,13 +78,13 @@ def test_report_and_eido_export_write_their_formats(
 
     assert main(["report", "--format", "csv", *options]) == 0
     rows = capsys.readouterr().out.splitlines()
-    assert len(rows) == 3 and rows[1].startswith(incident)  # A-1 and B-1 on the first call
+    assert len(rows) == 5 and rows[1].startswith(incident)  # A-1 and B-1, then C-1 and D-1
     png = tmp_path / "report.png"
     assert main(["report", "--format", "png", "--output", str(png), *options]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
     assert main(["report", *options]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["incidents"] == 1 and "responses" not in summary
+    assert summary["incidents"] == 3 and "responses" not in summary
     assert main(["eido", "export", incident, *options]) == 0
     eido = json.loads(capsys.readouterr().out)
     assert eido["incidentComponent"]["internalIncidentId"] == incident
@@ -104,6 +120,8 @@ def test_rebuild_gives_the_read_models_the_catch_up_built(
                 )
 
         units, board, position = run(read())
-        assert (units, board) == before and position == head
+        assert units == before[0]
+        assert board == before[1]
+        assert position == head
     finally:
         app.close()

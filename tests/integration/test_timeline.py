@@ -172,3 +172,25 @@ def test_the_incident_did_not_exist_before_its_call(store_app: Dispatch) -> None
         incident_as_of(store_app, first, T0)
     with pytest.raises(IncidentNotFound):
         incident_as_of(store_app, first, reported_head - 1)
+
+
+def test_an_open_incident_shows_its_units_status_events_up_to_now(store_app: Dispatch) -> None:
+    clock, a1, _b2 = _setup(store_app)
+    incident = store_app.report_incident(
+        location=SCENE, address="", nature="fall", priority=Priority.C, actor="d.ali"
+    )
+    store_app.assign_units(incident, [UnitChoice(a1)], "d.ali")
+    for status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
+        clock.tick(30)
+        store_app.update_unit_status(a1, status, "crew.a")
+
+    timeline = incident_timeline(EventLog(store_app), incident)
+
+    assert [e.kind for e in timeline] == [
+        "Incident.Reported",
+        "Incident.UnitAssigned",
+        "Unit.Dispatched",
+        "Unit.StatusChanged",
+        "Unit.StatusChanged",
+    ]
+    assert timeline[-1].text == "crew.a reported A-1 on scene"
