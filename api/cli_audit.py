@@ -71,7 +71,7 @@ def _incident_id(text: str) -> UUID:
 
 def replay(args: argparse.Namespace) -> int:
     """Print the incident's timeline, one event a line."""
-    from projections.as_of import parse_as_of
+    from projections.as_of import happened_by, parse_as_of
     from projections.eventlog import EventLog
     from projections.timeline import incident_timeline
 
@@ -79,11 +79,7 @@ def replay(args: argparse.Namespace) -> int:
         entries = incident_timeline(EventLog(dispatch), args.incident_id)
     if args.as_of is not None:
         as_of = parse_as_of(args.as_of)
-        entries = [
-            e
-            for e in entries
-            if (e.position if isinstance(as_of, int) else e.at) <= as_of  # type: ignore[operator]
-        ]
+        entries = [e for e in entries if happened_by(e, as_of)]
     if args.json:
         rows = [
             {

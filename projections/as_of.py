@@ -30,7 +30,8 @@ def parse_as_of(text: str) -> AsOf:
     return require_aware("as_of", at)
 
 
-def _until(entry: TimelineEntry, as_of: AsOf) -> bool:
+def happened_by(entry: TimelineEntry, as_of: AsOf) -> bool:
+    """True when the entry was recorded at or before the instant."""
     if isinstance(as_of, int):
         return entry.position <= as_of
     return entry.at <= as_of
@@ -48,7 +49,7 @@ class PastIncident:
 
 def incident_as_of(app: DispatchStore, incident_id: UUID, as_of: AsOf) -> PastIncident:
     """Rebuild the incident from its events up to the instant (404 before it existed)."""
-    entries = [e for e in incident_timeline(EventLog(app), incident_id) if _until(e, as_of)]
+    entries = [e for e in incident_timeline(EventLog(app), incident_id) if happened_by(e, as_of)]
     own = [e for e in entries if e.originator_id == incident_id]
     if not own:
         raise IncidentNotFound(f"{incident_id} as of {as_of}")

@@ -69,6 +69,11 @@ def test_replay_prints_the_timeline(
     assert lines[2].endswith("d.ali assigned A-1 (ALS): 1.2 km, ETA 3 min")
     assert lines[-1].endswith("crew.a reported A-1 on scene")
     assert main(["replay", "00000000-0000-0000-0000-000000000009", *options]) == 2
+    capsys.readouterr()
+    assigned_at = lines[2].split()[0]  # the assignment's position
+    assert main(["replay", incident, "--as-of", assigned_at, *options]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"incident {incident} (2 events, times UTC)"
+    assert main(["replay", incident, "--as-of", "someday", *options]) == 2
 
 
 def test_report_and_eido_export_write_their_formats(
