@@ -235,6 +235,7 @@ async def _rebuild(url: str, batch_size: int) -> int:
             reader = FastLogReader(dispatch, read_models.pool)
             head = await reader.head()
             ended = await reader.ended_incidents(head)
+            reader.skip = ended  # their events are not even decoded
             with _bar(head, "rebuilding") as progress:
                 total = await rebuild(
                     reader.read,

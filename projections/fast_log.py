@@ -11,7 +11,7 @@ back to the mapper.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -55,6 +55,15 @@ class LightEvent:
         return value
 
 
+class Skipped:
+    """Stands for an event a read model need not see; no read model reacts to its topic."""
+
+    TOPIC = "najda:Rebuild.Skipped"
+    originator_id = UUID(int=0)
+
+
+SKIPPED = Skipped()
+
 _CLASSES: dict[str, type[LightEvent]] = {}
 
 
@@ -76,12 +85,15 @@ WHERE notification_id > $1 ORDER BY notification_id LIMIT $2
 class FastLogReader:
     """Reads the notification log of a PostgreSQL Dispatch store through an asyncpg pool."""
 
-    def __init__(self, app: Application[Any], pool: Pool) -> None:
+    def __init__(self, app: Application[Any], pool: Pool, *, skip: Collection[UUID] = ()) -> None:
         recorder: Any = app.recorder
         if not type(recorder).__module__.startswith("eventsourcing.postgres"):
             raise ValueError("the fast log reader reads PostgreSQL stores only")
         self.pool = pool
         self.mapper = app.mapper
+        #: Incidents whose events are not decoded (a rebuild's ended incidents): each of
+        #: their events is read as SKIPPED, keeping its position.
+        self.skip = skip
         self.plain = getattr(app.mapper, "cipher", None) is None and (
             getattr(app.mapper, "compressor", None) is None
         )
@@ -101,7 +113,15 @@ class FastLogReader:
             to_event = self.mapper.to_domain_event
             return [Tracked(r[0], to_event(StoredEvent(r[1], r[2], r[3], r[4]))) for r in rows]
         loads = json.loads
-        return [Tracked(r[0], _event_class(r[3])(r[1], r[2], loads(r[4]))) for r in rows]
+        skip = self.skip
+        if not skip:
+            return [Tracked(r[0], _event_class(r[3])(r[1], r[2], loads(r[4]))) for r in rows]
+        return [
+            Tracked(r[0], SKIPPED)
+            if r[1] in skip and r[3].startswith("najda:Incident.")
+            else Tracked(r[0], _event_class(r[3])(r[1], r[2], loads(r[4])))
+            for r in rows
+        ]
 
     async def ended_incidents(self, until: int) -> set[UUID]:
         """Incidents closed or cancelled at or before position `until`."""

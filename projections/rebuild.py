@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from uuid import UUID
 
 from projections.base import NotificationSource, Projection, Tracked
+from projections.fast_log import SKIPPED
 
 #: Reads up to `limit` events after a position.
 Reader = Callable[[int, int], Awaitable[list[Tracked]]]
-
-#: The read model that only shows open incidents.
-BOARD = "incident_board"
 
 
 def threaded(source: NotificationSource) -> Reader:
@@ -24,30 +22,39 @@ def threaded(source: NotificationSource) -> Reader:
     return read
 
 
-def _for_board(batch: list[Tracked], ended: Collection[UUID]) -> list[Tracked]:
-    """The batch without the events of incidents known to end later in the log.
+def _board_wants(item: Tracked, ended: Collection[UUID]) -> bool:
+    topic = item.topic
+    if topic.startswith("najda:Incident."):
+        return item.originator_id not in ended
+    return topic == "najda:Unit.StatusChanged"
 
-    An incident that ends leaves the board with everything it held, so its events change
-    nothing the rebuilt board ends with. A skipped last event is replaced by a marker that
-    changes nothing, so that the board still records the batch's position.
+
+def _locator_wants(item: Tracked, _ended: Collection[UUID]) -> bool:
+    return item.topic.startswith("najda:Unit.")
+
+
+#: Which events each read model reacts to (the others would be read and ignored).
+WANTS: dict[str, Callable[[Tracked, Collection[UUID]], bool]] = {
+    "incident_board": _board_wants,
+    "unit_locator": _locator_wants,
+}
+
+
+def _for(name: str, batch: list[Tracked], ended: Collection[UUID]) -> list[Tracked]:
+    """The batch as one read model needs it: the events it reacts to, then its position.
+
+    The board leaves out the events of incidents known to end later in the log: an incident
+    that ends leaves the board with everything it held, so they change nothing the rebuilt
+    board ends with. A left-out last event is replaced by a marker that changes nothing, so
+    that the read model still records the batch's position.
     """
-    if not ended:
+    wants = WANTS.get(name)
+    if wants is None:
         return batch
-    kept = [
-        item
-        for item in batch
-        if not (item.topic.startswith("najda:Incident.") and item.originator_id in ended)
-    ]
+    kept = [item for item in batch if wants(item, ended)]
     if not kept or kept[-1] is not batch[-1]:
-        kept.append(Tracked(batch[-1].position, _Skipped()))
+        kept.append(Tracked(batch[-1].position, SKIPPED))
     return kept
-
-
-class _Skipped:
-    """Stands for an event left out of a batch; no read model reacts to its topic."""
-
-    TOPIC = "najda:Rebuild.Skipped"
-    originator_id = UUID(int=0)
 
 
 async def rebuild(
@@ -72,10 +79,7 @@ async def rebuild(
     try:
         while batch := await pending:
             pending = asyncio.ensure_future(read(batch[-1].position, batch_size))
-            board_batch = _for_board(batch, ended)
-            await asyncio.gather(
-                *(p.apply(board_batch if p.name == BOARD else batch) for p in projections)
-            )
+            await asyncio.gather(*(p.apply(_for(p.name, batch, ended)) for p in projections))
             total += len(batch)
             if progress is not None:
                 progress(len(batch))
