@@ -109,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             start = time.perf_counter()
             history = write_history(app, events, seed=SEED)
             log(f"wrote {history.events:,} events in {time.perf_counter() - start:.0f} s")
+            EventLog(app).ensure_stream_index()  # as a server's sealer creates it
             with app.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
                 conn.execute("VACUUM ANALYZE dispatch_events")
             raw_rates, rebuild_rates = [], []

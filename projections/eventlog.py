@@ -33,6 +33,10 @@ def _uuid(value: object) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
+#: The index of rows by stream and position that timelines use, and its DDL lock key.
+STREAM_INDEX = "najda_events_stream_position"
+STREAM_INDEX_LOCK_KEY = 0x4E534950  # "NSIP"
+
 _ASSIGNED = "najda:Incident.UnitAssigned"
 _ENDS = ("najda:Incident.Closed", "najda:Incident.Cancelled")
 #: A position beyond any the log will reach (PostgreSQL bigint's maximum).
@@ -174,8 +178,24 @@ class EventLog:
                 [*own, *self.streams_between(unit_ids, first, last)], key=lambda r: r.position
             )
         with self._datastore.get_connection() as conn, conn.cursor() as cursor:
-            cursor.execute(self._incident_sql, [incident_id], prepare=True)
+            # Not prepared: a generic plan cannot see how few rows the incident has.
+            cursor.execute(self._incident_sql, [incident_id], prepare=False)
             return [_raw(r) for r in cursor.fetchall()]
+
+    def ensure_stream_index(self) -> None:
+        """Index the rows by stream and position (PostgreSQL), for timelines' unit ranges.
+
+        Created once, at the first start after an upgrade; on a large table the build
+        holds up writes for a few seconds.
+        """
+        if not self.postgres:
+            return  # SQLite's primary key index already carries the rowid
+        with self.transaction(commit=True) as runner:
+            runner.execute("SELECT pg_advisory_xact_lock(?)", [STREAM_INDEX_LOCK_KEY])
+            runner.execute(
+                f"CREATE INDEX IF NOT EXISTS {STREAM_INDEX} ON {self._table}"
+                f" (originator_id, {self._position})"
+            )
 
     @property
     def _incident_sql(self) -> str:

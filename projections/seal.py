@@ -44,10 +44,11 @@ class Sealer:
         self._created = False
 
     def ensure_table(self) -> None:
-        """Create the seal table if it does not exist."""
+        """Create the seal table (and the timelines' stream index) if they do not exist."""
         if not self._created:
             with self.log.transaction(commit=True) as runner:
                 runner.execute(_CREATE[self.log.postgres])
+            self.log.ensure_stream_index()  # for timelines; every server seals
             self._created = True
 
     def head(self, runner: SqlRunner) -> tuple[int, str]:
