@@ -22,6 +22,8 @@ from api.routes import (
     units,
     users,
 )
+from api.routes import audit as audit_routes
+from api.routes import reports as report_routes
 from api.services import open_services
 from api.settings import Settings
 
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(units.positions_router)
+    for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
+        app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app
 

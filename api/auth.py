@@ -11,6 +11,9 @@
 | register units, stations, hospitals    | no         | no        | no      | yes   | no  |
 | users                                  | no         | no        | no      | yes   | no  |
 | stations, hospitals (read)             | yes        | yes       | yes     | yes   | no  |
+| timelines, EIDO export, reports        | yes        | no        | yes     | yes   | no  |
+| import an EIDO (creates an incident)   | yes        | no        | no      | yes   | no  |
+| verify the store's hash chain          | no         | no        | yes     | yes   | no  |
 | /ws/console                            | yes        | no        | no      | yes   | no  |
 | /ws/crew                               | no         | own unit  | no      | no    | no  |
 
@@ -43,6 +46,7 @@ REFERENCE_READ = frozenset({DISPATCHER, ADMIN, AUDITOR, CREW})
 MANAGE = frozenset({ADMIN})
 BULK_POSITIONS = frozenset({ADMIN, AVL})
 CONSOLE = frozenset({DISPATCHER, ADMIN})
+AUDIT = frozenset({AUDITOR, ADMIN})
 
 
 class Unauthenticated(DispatchError):

@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     from simulations.cli import add_parser as add_simulate
 
     add_simulate(commands)
+
+    from api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
+
+    add_commands(commands)
     return parser
 
 
@@ -300,7 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from simulations.cli import simulate_command
 
             return simulate_command(args)
-        return seed_demo_command(args)
+        if args.command == "seed-demo":
+            return seed_demo_command(args)
+        from api.cli_audit import run
+
+        return run(args)
     except SettingsError as exc:
         print(f"najda: {exc}", file=sys.stderr)
         return 2

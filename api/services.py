@@ -30,6 +30,7 @@ from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
+from projections.seal import sealing
 from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
 from projections.users import UserDirectory
 
@@ -131,6 +132,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         gc.collect()
         gc.freeze()
         dispatch.add_listener(runner.wake)
+        await stack.enter_async_context(sealing(dispatch, settings.poll_interval_s))  # audit
         stack.callback(dispatch.remove_listener, runner.wake)
         services = Services(
             settings=settings,

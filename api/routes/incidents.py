@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response, status
 from api.auth import OPERATE, READ, allow
 from api.deps import ActorDep, BoardDep, ServicesDep
 from api.errors import ERRORS
+from api.routes.audit import AsOfQuery, incident_as_of_view
 from api.routes.recommendations import recommendation_for
 from api.schemas import (
     BoardIncidentPublic,
@@ -108,8 +109,12 @@ async def list_open_incidents(board: BoardDep, services: ServicesDep) -> list[Bo
 
 
 @router.get("/{incident_id}", dependencies=[READS])
-async def get_incident(incident_id: UUID, services: ServicesDep) -> IncidentPublic:
-    """One incident (open or ended) with its assignments and notes."""
+async def get_incident(
+    incident_id: UUID, services: ServicesDep, as_of: AsOfQuery = None
+) -> IncidentPublic:
+    """One incident (open or ended) with its assignments and notes; `as_of`: as it was then."""
+    if as_of is not None:
+        return await incident_as_of_view(services, incident_id, as_of)
     return await incident_view(services, incident_id)
 
 

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
+from tests.eido_schema import require_eido_dir
 
 #: The crew's own unit, and a unit of somebody else's.
 OWN_UNIT, OTHER_UNIT = "A-NEAR", "A-FAR"
@@ -35,6 +36,8 @@ W_BULK = (F, F, F, Y, Y, *REFUSED_EVERYWHERE)  # positions in bulk (AVL gateway)
 MANAGE = (F, F, F, Y, F, *REFUSED_EVERYWHERE)  # register units, stations, hospitals; users
 R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals (read)
 PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
+R_AUDIT = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # timelines, EIDO export, reports
+VERIFY = (F, F, Y, Y, F, *REFUSED_EVERYWHERE)  # verify the store's hash chain
 
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health"): PUBLIC,
@@ -67,11 +70,13 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/stations/{station}"): R_REFERENCE,
     ("GET", "/hospitals"): R_REFERENCE,
     ("GET", "/hospitals/{hospital}"): R_REFERENCE,
+    ("GET", "/incidents/{incident_id}/timeline"): R_AUDIT,
+    ("GET", "/incidents/{incident_id}/eido"): R_AUDIT,
+    ("GET", "/reports/response-times"): R_AUDIT,
+    ("POST", "/incidents/eido"): W_INCIDENTS,
+    ("GET", "/audit/verify"): VERIFY,
 }
 
-#: Cells where the server answers otherwise than the table says; which of the two changes is
-#: for the maintainers to decide. Each is checked by a strict xfail test (so a fix shows up as
-#: XPASS: then drop the cell from here); the matrix test leaves them out.
 #: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only.
 WEBSOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/console": (Y, F, F, Y, F, *REFUSED_EVERYWHERE),
@@ -214,7 +219,27 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("GET", "/stations/{station}"): lambda w, u: Call("GET", f"/stations/{w.station}"),
     ("GET", "/hospitals"): lambda w, u: Call("GET", "/hospitals"),
     ("GET", "/hospitals/{hospital}"): lambda w, u: Call("GET", f"/hospitals/{w.hospital}"),
+    ("GET", "/incidents/{incident_id}/timeline"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/timeline"
+    ),
+    ("GET", "/incidents/{incident_id}/eido"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/eido"
+    ),
+    ("GET", "/reports/response-times"): lambda w, u: Call("GET", "/reports/response-times"),
+    ("POST", "/incidents/eido"): lambda w, u: Call(
+        "POST",
+        f"/incidents/eido?lat={CENTRE[0]}&lon={CENTRE[1]}&priority=C",
+        _sample_eido(),
+        201,
+    ),
+    ("GET", "/audit/verify"): lambda w, u: Call("GET", "/audit/verify"),
 }
+
+
+def _sample_eido() -> Any:
+    """NENA's sample EIDO (a call transfer)."""
+    path = require_eido_dir() / "Samples" / "Sample call transfer EIDO.json"
+    return json.loads(path.read_text())
 
 
 def _on_incident(world: World, unit: str, method: str, what: str) -> Call:

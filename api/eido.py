@@ -1,0 +1,377 @@
+"""NENA EIDO (NENA-STA-021) JSON: export an incident, read an EIDO into a new incident's fields."""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.application import Dispatch
+from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
+from domain.errors import InvalidValue
+from domain.incident import Incident
+from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind, UnitStatus
+
+#: The agency Najda speaks for in the EIDOs it issues (a domain name, as EIDO ids use).
+DEFAULT_AGENCY = "najda.example"
+
+_RESOURCE_TYPES = {
+    UnitKind.ALS: "Ambulance",
+    UnitKind.BLS: "Ambulance",
+    UnitKind.CRISIS: "Mental Health",
+    UnitKind.RESPONDER: "EMS",
+    UnitKind.SUPERVISOR: "Supervisor",
+}
+
+#: Najda unit statuses in the words of the EIDO Primary Unit Status registry.
+_PRIMARY_STATUS = {
+    UnitStatus.DISPATCHED: "Dispatched",
+    UnitStatus.EN_ROUTE: "Enroute",
+    UnitStatus.ON_SCENE: "OnScene",
+    UnitStatus.TRANSPORTING: "Transporting",
+    UnitStatus.AT_HOSPITAL: "AtDestination",
+    UnitStatus.AVAILABLE: "Available",
+    UnitStatus.OUT_OF_SERVICE: "OutOfService",
+}
+
+_INCIDENT_STATUS = {
+    IncidentStatus.PENDING: "Pending",
+    IncidentStatus.DISPATCHED: "Dispatched",
+    IncidentStatus.CLOSED: "Closed",
+    IncidentStatus.CANCELLED: "Cancelled",
+}
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+def _pidf(position: Position, address: str) -> str:
+    """A minimal PIDF-LO presence document with a GML point (and the address as a note)."""
+    note = f"<gp:note-well>{html.escape(address)}</gp:note-well>" if address else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf"'
+        ' xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"'
+        ' xmlns:gml="http://www.opengis.net/gml" entity="pres:incident@najda">'
+        '<tuple id="incident"><status><gp:geopriv><gp:location-info>'
+        '<gml:Point srsName="urn:ogc:def:crs:EPSG::4326">'
+        f"<gml:pos>{position.lat!r} {position.lon!r}</gml:pos></gml:Point>"
+        f"</gp:location-info>{note}</gp:geopriv></status></tuple></presence>"
+    )
+
+
+def incident_eido(
+    incident: Incident,
+    unit_statuses: Mapping[UUID, UnitStatus],
+    agency: str = DEFAULT_AGENCY,
+) -> dict[str, Any]:
+    """The incident as an EIDO: incident, location, agency, agents, resources and notes."""
+    agency_ref = {"$ref": agency}
+    incident_uri = f"urn:emergency:uid:incidentid:{incident.id.hex}:{agency}"
+    location_id = f"urn:emergency:uid:locationid:{incident.id.hex}:{agency}"
+    actors = {incident.reported_by, incident.last_actor}
+    actors |= {a.assigned_by for a in incident.assignment_history}
+    actors |= {n.actor for n in incident.notes}
+
+    def agent(actor: str) -> dict[str, str]:
+        return {"$ref": f"{actor}@{agency}"}
+
+    def prologue(ident: str, at: datetime, actor: str | None = None) -> dict[str, Any]:
+        part: dict[str, Any] = {
+            "$id": ident,
+            "lastUpdateTimeStamp": _iso(at),
+            "updatedByAgencyReference": agency_ref,
+        }
+        if actor is not None:
+            part["updatedByAgentReference"] = agent(actor)
+        return part
+
+    notes = [
+        {
+            **prologue(f"urn:emergency:uid:noteid:{incident.id.hex}-{i}:{agency}", n.at, n.actor),
+            "notesActionComments": html.escape(n.text),
+            "agentReference": agent(n.actor),
+        }
+        for i, n in enumerate(incident.notes, start=1)
+    ]
+    resources = []
+    dispatches = []
+    for i, a in enumerate(incident.assignment_history, start=1):
+        resource_id = f"urn:emergency:uid:unitid:{a.call_sign.replace(' ', '_')}-{i}:{agency}"
+        status = unit_statuses.get(a.unit_id, UnitStatus.AVAILABLE) if a.active else None
+        resource: dict[str, Any] = {
+            **prologue(resource_id, a.ended_at or a.assigned_at, a.assigned_by),
+            "emergencyResourceTypeCommonRegistryText": _RESOURCE_TYPES[a.kind],
+            "emergencyResourceTypeInternalText": a.kind.value,
+            "resourceAttributeRegistryText": [a.kind.value.upper()],
+            "emergencyResourceName": a.call_sign,
+            "primaryUnitStatusRegistryText": _PRIMARY_STATUS[status]
+            if status is not None
+            else "Cleared",
+            "secondaryUnitStatusRegistryText": [],
+            "unitStatusInternal": [status.value if status else a.end_reason or "ended"],
+            "agentReference": [agent(a.assigned_by)],
+        }
+        if a.active:
+            resource["activeOnIncidentId"] = incident_uri
+        if a.eta_s is not None:
+            resource["eta"] = _iso(a.assigned_at + timedelta(seconds=a.eta_s))
+        resources.append(resource)
+        dispatches.append(
+            {
+                **prologue(
+                    f"urn:emergency:uid:dispatchid:{incident.id.hex}-{i}:{agency}",
+                    a.assigned_at,
+                    a.assigned_by,
+                ),
+                "agencyReference": agency_ref,
+                "agentReference": agent(a.assigned_by),
+                "emergencyResourceReference": [{"$ref": resource_id}],
+            }
+        )
+    incident_part: dict[str, Any] = {
+        **prologue(incident_uri, incident.last_at, incident.last_actor),
+        "incidentTypeCommonRegistryText": "Medical",
+        "incidentTypeInternalText": incident.nature,
+        "incidentStatusCommonRegistryText": [_INCIDENT_STATUS[incident.status]],
+        "incidentStatusInternalText": [incident.status.value],
+        "internalIncidentId": str(incident.id),
+        "incidentPriorityInternalText": incident.priority.value,
+        "locationReference": [{"$ref": location_id}],
+        "agentReference": [agent(incident.reported_by)],
+        "notesReference": [{"$ref": n["$id"]} for n in notes],
+    }
+    if incident.determinant:
+        incident_part["incidentTypeInternalCode"] = incident.determinant
+    document: dict[str, Any] = {
+        **prologue(incident_uri, incident.last_at, incident.last_actor),
+        "eidoVersion": "1.0",
+        "issuingElementIdentification": f"cad.{agency}",
+        "incidentComponent": incident_part,
+        "agencyComponent": [
+            {
+                **prologue(agency, incident.reported_at),
+                "agencyRoleDescriptionRegistryText": ["Dispatching"],
+                "agencyType": ["ems"],
+                "incidentOwningAgencyIndicator": True,
+            }
+        ],
+        "agentComponent": [
+            {
+                **prologue(f"{actor}@{agency}", incident.last_at),
+                "agentRoleRegistryText": ["Dispatcher"],
+                "agencyReference": agency_ref,
+            }
+            for actor in sorted(actors)
+        ],
+        "locationComponent": [
+            {
+                **prologue(location_id, incident.last_at),
+                "locationTypeDescriptionRegistryText": "Incident",
+                "locationByValue": _pidf(incident.location, incident.address),
+                "locationDescriptionText": incident.address,
+            }
+        ],
+        "emergencyResourceComponent": resources,
+        "dispatchComponent": dispatches,
+        "notesComponent": notes,
+    }
+    if incident.callback:
+        document["callbackComponent"] = [
+            {
+                **prologue(
+                    f"urn:emergency:uid:callbackid:{incident.id.hex}:{agency}", incident.reported_at
+                ),
+                "callBackInformationUri": [f"tel:{incident.callback}"],
+            }
+        ]
+    return document
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EidoCall:
+    """What an EIDO says about a call, in the terms of `Dispatch.report_incident`."""
+
+    eido_id: str
+    location: Position | None
+    address: str
+    nature: str
+    priority: Priority | None
+    callback: str | None
+    call_started_at: datetime | None
+    notes: tuple[str, ...]
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _clean(text: str, max_length: int) -> str:
+    """Text from outside with control characters blanked, trimmed to the field's length."""
+    return _CONTROL.sub(" ", text).strip()[:max_length].strip()
+
+
+_POS = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*$")
+_CIVIC_ORDER = ("HNO", "HNS", "PRD", "RD", "STS", "POD", "A3", "A1", "PC", "country")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _read_pidf(text: str) -> tuple[Position | None, str]:
+    """The first GML point and civic address in a PIDF-LO document (either may be absent)."""
+    try:
+        root = ET.fromstring(text.strip())
+    except ET.ParseError:
+        return None, ""
+    position: Position | None = None
+    address = ""
+    for element in root.iter():
+        name = _local(element.tag)
+        if name == "pos" and position is None and element.text:
+            match = _POS.match(element.text)
+            if match:
+                try:
+                    position = Position(float(match[1]), float(match[2]))
+                except InvalidValue:
+                    position = None
+        elif name == "civicAddress" and not address:
+            parts = {_local(child.tag): (child.text or "").strip() for child in element}
+            street = " ".join(parts[k] for k in ("HNO", "HNS", "PRD", "RD", "STS") if parts.get(k))
+            rest = [parts[k] for k in ("A3", "A1", "PC", "country") if parts.get(k)]
+            address = ", ".join([p for p in (street, *rest) if p])
+    return position, address
+
+
+def _list(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = document.get(key, [])
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list):
+        raise InvalidValue(key, "must be a list of components")
+    return [v for v in value if isinstance(v, Mapping)]
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def read_eido(document: object) -> EidoCall:
+    """The call an EIDO describes; refuses a document that is not an EIDO 1.0 (naming the field)."""
+    if not isinstance(document, Mapping):
+        raise InvalidValue("eido", "must be a JSON object")
+    if document.get("eidoVersion") != "1.0":
+        raise InvalidValue("eidoVersion", "must be '1.0' (NENA-STA-021 EIDO)")
+    eido_id = document.get("$id")
+    if not isinstance(eido_id, str) or not eido_id.strip():
+        raise InvalidValue("$id", "the EIDO needs an identifier")
+    location: Position | None = None
+    address = ""
+    for part in _list(document, "locationComponent"):
+        by_value = part.get("locationByValue")
+        if isinstance(by_value, str):
+            found, civic = _read_pidf(by_value)
+            location = location or found
+            address = address or civic
+        if not address and isinstance(part.get("locationDescriptionText"), str):
+            address = part["locationDescriptionText"]
+    incident = document.get("incidentComponent")
+    incident = incident if isinstance(incident, Mapping) else {}
+    calls = _list(document, "callComponent")
+    nature = next(
+        (
+            str(v)
+            for v in (
+                incident.get("incidentTypeInternalText"),
+                incident.get("incidentTypeCommonRegistryText"),
+                *(c.get("standardPrimaryCallType") for c in calls),
+            )
+            if isinstance(v, str) and v.strip()
+        ),
+        "EIDO call",
+    )
+    priority: Priority | None = None
+    if isinstance(incident.get("incidentPriorityInternalText"), str):
+        try:
+            priority = Priority.parse(incident["incidentPriorityInternalText"])
+        except InvalidValue:
+            priority = None
+    callback = None
+    for part in _list(document, "callbackComponent"):
+        for uri in part.get("callBackInformationUri", []) or []:
+            if isinstance(uri, str) and uri.startswith("tel:"):
+                callback = uri.removeprefix("tel:")[:40]
+                break
+        if callback:
+            break
+    started = next((t for c in calls if (t := _time(c.get("callStartTimestamp")))), None)
+    issuer = document.get("issuingElementIdentification", "")
+    notes = [f"Imported from EIDO {eido_id} issued by {issuer}".strip()]
+    for part in _list(document, "notesComponent"):
+        if isinstance(part.get("notesActionComments"), str):
+            notes.append(html.unescape(part["notesActionComments"])[:4000])
+    return EidoCall(
+        eido_id=eido_id,
+        location=location,
+        address=_clean(address, 300),
+        nature=_clean(nature, 200) or "EIDO call",
+        priority=priority,
+        callback=_clean(callback, 40) or None if callback else None,
+        call_started_at=started,
+        notes=tuple(c for n in notes if (c := _clean(n, 4000))),
+    )
+
+
+def import_eido(
+    dispatch: Dispatch,
+    call: EidoCall,
+    actor: str,
+    *,
+    location: Position | None = None,
+    priority: Priority | None = None,
+) -> UUID:
+    """Open an incident for the EIDO's call (blocking; run it in a worker thread).
+
+    The location and priority given here win over the EIDO's; without either, the EIDO must
+    carry it. A call start older than the store accepts is kept in a note instead.
+    """
+    where = location or call.location
+    if where is None:
+        raise InvalidValue("lat", "the EIDO carries no coordinates; give lat and lon")
+    level = priority or call.priority
+    if level is None:
+        raise InvalidValue("priority", "the EIDO carries no priority; give one")
+    now = dispatch.clock()
+    started = call.call_started_at
+    notes = list(call.notes)
+    if started is not None and not (now - MAX_CALL_AGE <= started <= now + MAX_CLOCK_SKEW):
+        notes.append(f"EIDO call start {started.isoformat()} is outside the accepted window")
+        started = None
+    incident_id = dispatch.report_incident(
+        location=where,
+        address=call.address,
+        nature=call.nature,
+        priority=level,
+        actor=actor,
+        callback=call.callback,
+        source=IncidentSource.OTHER,
+        call_received_at=started,
+    )
+    for text in notes:
+        dispatch.add_note(incident_id, text, actor)
+    return incident_id

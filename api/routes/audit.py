@@ -1,0 +1,157 @@
+"""Audit routes: an incident's timeline, its state at a past instant, EIDO, store verification."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+
+from api.auth import AUDIT, OPERATE, READ, allow
+from api.deps import ActorDep, ServicesDep
+from api.eido import import_eido, incident_eido, read_eido
+from api.errors import ERRORS
+from api.schemas import IncidentPublic, PriorityIn
+from api.schemas_audit import (
+    FindingPublic,
+    TimelineEntryPublic,
+    TimelinePublic,
+    VerificationPublic,
+)
+from api.services import Services
+from api.views import incident_public
+from domain.errors import InvalidValue
+from domain.values import Position
+from projections.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
+from projections.eventlog import EventLog
+from projections.timeline import incident_timeline
+from projections.verify import Verification, verify
+
+router = APIRouter(tags=["audit"], responses=ERRORS)
+
+AsOfQuery = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="a log position (integer) or an ISO 8601 time with offset: the incident"
+        " exactly as it was then",
+    ),
+]
+
+
+def query_error(name: str, exc: InvalidValue) -> RequestValidationError:
+    """A 422 naming the query parameter."""
+    return RequestValidationError(
+        [{"loc": ("query", name), "msg": exc.message, "type": "value_error"}]
+    )
+
+
+def as_of_value(text: str) -> AsOf:
+    """The parsed `as_of` query parameter (422 naming it when malformed)."""
+    try:
+        return parse_as_of(text)
+    except InvalidValue as exc:
+        raise query_error("as_of", exc) from None
+
+
+async def incident_as_of_view(services: Services, incident_id: UUID, text: str) -> IncidentPublic:
+    """The incident as it was at `as_of`, its units' statuses as they were then."""
+    as_of = as_of_value(text)
+    past: PastIncident = await services.query(
+        lambda: incident_as_of(services.dispatch, incident_id, as_of)
+    )
+    return incident_public(past.incident, past.at, past.unit_statuses)
+
+
+@router.get("/incidents/{incident_id}/timeline", dependencies=[allow(READ, "read timelines")])
+async def timeline(incident_id: UUID, services: ServicesDep) -> TimelinePublic:
+    """Every event of the incident and its units' status events while they worked it."""
+    entries = await services.query(
+        lambda: incident_timeline(EventLog(services.dispatch), incident_id)
+    )
+    return TimelinePublic(
+        incident_id=incident_id,
+        entries=[
+            TimelineEntryPublic(
+                position=e.position,
+                at=e.at,
+                actor=e.actor,
+                subject=e.subject,
+                event=e.kind,
+                stream_id=e.originator_id,
+                version=e.version,
+                text=e.text,
+                line=e.line(),
+            )
+            for e in entries
+        ],
+    )
+
+
+@router.get("/incidents/{incident_id}/eido", dependencies=[allow(READ, "export incidents")])
+async def eido(incident_id: UUID, services: ServicesDep) -> dict[str, Any]:
+    """The incident as a NENA-STA-021 EIDO (JSON), with a resource per assigned unit."""
+
+    def build() -> dict[str, Any]:
+        past = incident_as_of(services.dispatch, incident_id, EventLog(services.dispatch).head())
+        return incident_eido(past.incident, past.unit_statuses)
+
+    return await services.query(build)
+
+
+@router.post(
+    "/incidents/eido",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[allow(OPERATE, "import incidents")],
+)
+async def import_eido_route(
+    document: Annotated[dict[str, Any], Body(description="an EIDO 1.0 JSON document")],
+    services: ServicesDep,
+    actor: ActorDep,
+    response: Response,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False)] = None,
+    priority: Annotated[PriorityIn | None, Query()] = None,
+) -> IncidentPublic:
+    """Open an incident from an EIDO; lat/lon and priority fill in what the EIDO lacks."""
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise query_error(missing, InvalidValue(missing, "give both lat and lon"))
+    location = Position(lat, lon) if lat is not None and lon is not None else None
+    call = read_eido(document)
+    incident_id = await services.command(
+        lambda: import_eido(services.dispatch, call, actor, location=location, priority=priority)
+    )
+    response.headers["Location"] = f"/incidents/{incident_id}"
+    created = await services.query(lambda: services.dispatch.get_incident(incident_id))
+    return incident_public(created, services.now())
+
+
+def verification_public(result: Verification) -> VerificationPublic:
+    """The API body of a verification."""
+    return VerificationPublic(
+        ok=result.ok,
+        rows=result.rows,
+        sealed=result.sealed,
+        unsealed=result.unsealed,
+        chain_head=result.chain_head,
+        findings=[
+            FindingPublic(
+                kind=f.kind,
+                position=f.position,
+                stream_id=f.originator_id,
+                version=f.version,
+                detail=f.detail,
+                text=f.text(),
+            )
+            for f in result.findings
+        ],
+    )
+
+
+@router.get("/audit/verify", dependencies=[allow(AUDIT, "verify the store")])
+async def verify_store(services: ServicesDep) -> VerificationPublic:
+    """Walk the whole store against its hash chain (slow on a large store)."""
+    result = await services.query(lambda: verify(EventLog(services.dispatch)))
+    return verification_public(result)

@@ -1,0 +1,79 @@
+"""Human sentences for timeline events, e.g. `d.ali assigned M-12 (ALS): 1.8 km, ETA 4 min`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from domain.values import UnitStatus
+
+_STATUS_WORDS = {
+    UnitStatus.AVAILABLE: "back in service",
+    UnitStatus.DISPATCHED: "dispatched",
+    UnitStatus.EN_ROUTE: "en route",
+    UnitStatus.ON_SCENE: "on scene",
+    UnitStatus.TRANSPORTING: "transporting",
+    UnitStatus.AT_HOSPITAL: "at hospital",
+    UnitStatus.OUT_OF_SERVICE: "out of service",
+}
+
+
+def distance_text(distance_m: float | None) -> str:
+    """`850 m` or `1.8 km`."""
+    if distance_m is None:
+        return "distance unknown"
+    return f"{distance_m:.0f} m" if distance_m < 1000 else f"{distance_m / 1000:.1f} km"
+
+
+def eta_text(eta_s: float | None) -> str:
+    """`ETA 4 min` (rounded to the minute; `ETA <1 min` below half a minute)."""
+    if eta_s is None:
+        return "ETA unknown"
+    minutes = round(eta_s / 60)
+    return "ETA <1 min" if minutes == 0 else f"ETA {minutes} min"
+
+
+def _with(reason: str) -> str:
+    return f": {reason}" if reason else ""
+
+
+def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -> str:
+    """What the event says happened, naming the actor and the unit."""
+    who = e.actor
+    kind = topic.removeprefix("najda:")
+    if kind == "Incident.Reported":
+        level = f"{e.priority}{' ' + e.determinant if e.determinant else ''}"
+        where = f" at {e.address}" if e.address else ""
+        return (
+            f"{who} reported {e.nature} (priority {level}){where};"
+            f" call received {e.call_received_at:%H:%M:%S}"
+        )
+    if kind == "Incident.PriorityChanged":
+        det = f" ({e.determinant})" if e.determinant else ""
+        return f"{who} changed the priority to {e.priority}{det}"
+    if kind == "Incident.LocationCorrected":
+        place = e.address or f"{e.location.lat:.5f}, {e.location.lon:.5f}"
+        return f"{who} corrected the location to {place}"
+    if kind == "Incident.NoteAdded":
+        return f"{who} noted: {e.text}"
+    if kind == "Incident.UnitAssigned":
+        return (
+            f"{who} assigned {e.call_sign} ({str(e.kind).upper()}):"
+            f" {distance_text(e.distance_m)}, {eta_text(e.eta_s)}"
+        )
+    if kind == "Incident.UnitReleased":
+        return f"{who} released {call_signs.get(e.unit_id, 'a unit')}{_with(e.reason)}"
+    if kind == "Incident.UnitCleared":
+        return f"{call_signs.get(e.unit_id, 'a unit')} cleared the incident ({who})"
+    if kind == "Incident.Closed":
+        return f"{who} closed the incident{_with(e.disposition)}"
+    if kind == "Incident.Cancelled":
+        return f"{who} cancelled the incident{_with(e.reason)}"
+    if kind == "Unit.Dispatched":
+        return f"{subject} notified of the dispatch ({who})"
+    if kind == "Unit.StatusChanged":
+        return f"{who} reported {subject} {_STATUS_WORDS[UnitStatus(e.status)]}{_with(e.reason)}"
+    if kind == "Unit.Released":
+        return f"{subject} released by {who}, available again{_with(e.reason)}"
+    return f"{who}: {kind}"
