@@ -53,6 +53,18 @@ def _priority(value: object) -> object:
     return value
 
 
+def _iso_text(value: object) -> object:
+    """Times are ISO 8601 text with an offset; numbers (Unix times) are refused."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise PydanticCustomError("iso_time", "give an ISO 8601 time with a UTC offset")
+    if not isinstance(value, (str, datetime)):
+        raise PydanticCustomError("iso_time", "give an ISO 8601 time with a UTC offset")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+
 def _lower_token(value: object) -> object:
     if isinstance(value, str):
         return value.strip().lower().replace("-", "_").replace(" ", "_")
@@ -105,7 +117,7 @@ class IncidentCreate(_In):
     determinant: Annotated[str, _optional_text(40)] = ""
     callback: Annotated[str, _optional_text(40)] | None = None
     source: IncidentSource = IncidentSource.PHONE
-    call_received_at: AwareDatetime | None = None
+    call_received_at: IsoTime | None = None
 
 
 class NoteCreate(_In):
@@ -290,7 +302,7 @@ class PositionReport(_In):
 
     lat: Lat
     lon: Lon
-    at: AwareDatetime | None = Field(default=None, description="when measured (default: now)")
+    at: IsoTime | None = Field(default=None, description="when measured (default: now)")
 
 
 class UnitPublic(BaseModel):

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 
 from api.auth import READ, allow
 from api.deps import ServicesDep
 from api.report_plot import response_time_png
 from api.routes.audit import query_error
+from api.schemas import IsoTime
 from domain.errors import InvalidValue
 from projections.eventlog import EventLog
 from projections.response_report import (
@@ -59,8 +59,8 @@ def parse_targets(texts: list[str] | None) -> list[Target]:
 )
 async def response_times(
     services: ServicesDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[IsoTime | None, Query(alias="from")] = None,
+    end: Annotated[IsoTime | None, Query(alias="to")] = None,
     format: ReportFormat = ReportFormat.JSON,
     target: Annotated[
         list[str] | None,
