@@ -306,6 +306,9 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
     "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
     "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
+    "coverage-hold-rebalance": lambda: Coverage(
+        "coverage-hold-rebalance", "road", hold_below=0.4, rebalance=0.01
+    ),
     "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
     "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
     "coverage-straight": lambda: Coverage("coverage-straight", "straight", hold_below=0.5),
