@@ -14,6 +14,7 @@ import numpy as np
 from domain.application import Dispatch, UnitChoice
 from domain.values import Position, UnitKind, UnitStatus
 from projections.base import NotificationSource
+from projections.changes import UnitMoved
 from projections.embedded import EmbeddedLocator
 from projections.locator import Candidate, Query, UnitLocator
 from projections.road_locator import RoadLocator
@@ -241,11 +242,16 @@ class Simulator(SimView):
     async def candidates(self, call: Call) -> list[Candidate]:
         """Idle ambulances ranked by the policy's locator, after moving units report in."""
         now = self.clock()
-        for unit in self.units:
-            if not unit.busy and unit.left_at_s is not None:
-                lat, lon = self.position(unit)
-                self.app.report_position(unit.unit_id, Position(lat, lon), ACTOR, now)
-                await self.straight.update_position(unit.unit_id, lat, lon, now)
+        moves = [
+            UnitMoved(unit.unit_id, *self.position(unit), now)
+            for unit in self.units
+            if not unit.busy and unit.left_at_s is not None
+        ]
+        if moves:  # one AVL batch: one save for all of them, as a feed delivers them
+            self.app.report_positions(
+                [(m.unit_id, Position(m.lat, m.lon), m.at) for m in moves], ACTOR
+            )
+            await self.straight.update_positions(moves)
         await self.runner.catch_up()
         query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
         mode = self.scenario.priorities[call.priority].travel_mode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from simulations.travel import Travel
 
 if TYPE_CHECKING:
     from simulations.engine import SimUnit
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class SimView(Protocol):
@@ -95,6 +98,10 @@ class Coverage:
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
     Coverage is judged by road (or straight-line) time from each unit's station to each
     demand point within the most urgent priority's coverage time.
+
+    Everything the policy weighs depends only on how many idle units each station holds
+    (the "load"), and the same few loads recur all day: each figure is computed once per
+    load and remembered (`_Memo`), which leaves the decisions exactly as computed afresh.
     """
 
     def __init__(
@@ -120,6 +127,7 @@ class Coverage:
         self.max_hold_s = max_hold_s
         self.rebalance = rebalance
         self._full: float | None = None
+        self._memo: _Memo | None = None
 
     def _q(self, sim: SimView) -> float:
         return self.busy_fraction if self.busy_fraction is not None else sim.scenario.busy_fraction
@@ -128,11 +136,21 @@ class Coverage:
         top = sim.scenario.priorities[sim.scenario.priority_order()[0]]
         return sim.travel.station_cover(station, top.travel_mode, top.coverage_s)
 
-    def _counts(self, sim: SimView, units: Sequence[SimUnit]) -> np.ndarray:
-        counts = np.zeros(sim.scenario.demand.weights.size)
+    def _picture(self, sim: SimView) -> _Memo:
+        """The memo for this simulation's scenario, travel and q (a new one if they changed)."""
+        memo = self._memo
+        if memo is None or not memo.serves(sim, self._q(sim)):
+            stations = range(len(sim.scenario.stations))
+            memo = _Memo(sim, self._q(sim), [self._cover(sim, s) for s in stations])
+            self._memo = memo
+        return memo
+
+    def _load(self, sim: SimView, units: Sequence[SimUnit]) -> tuple[int, ...]:
+        """How many of these units each station holds."""
+        load = [0] * len(sim.scenario.stations)
         for unit in units:
-            counts += self._cover(sim, unit.station)
-        return counts
+            load[unit.station] += 1
+        return tuple(load)
 
     def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
         if not candidates:
@@ -151,21 +169,17 @@ class Coverage:
         if len(in_time) <= 1:
             return candidates[0]
         idle = sim.idle_units()
-        by_id = {u.unit_id: u for u in idle}
-        q = self._q(sim)
-        counts = self._counts(sim, idle)
-        weights = sim.scenario.demand.weights
-        # Marginal value of the last unit covering a point with k covering units: (1-q)q^(k-1).
-        marginal = weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
+        station = {u.unit_id: u.station for u in idle}
+        memo, load = self._picture(sim), self._load(sim, idle)
 
         def loss(c: Candidate) -> float:
-            return float(marginal[self._cover(sim, by_id[c.unit_id].station)].sum())
+            return memo.loss(load, station[c.unit_id])
 
         return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
 
     def expected_coverage(self, sim: SimView, units: Sequence[SimUnit]) -> float:
         """Sum over demand of weight × (1 - q^k), k = idle units covering the point."""
-        counts = self._counts(sim, units)
+        counts = self._picture(sim).counts(self._load(sim, units))
         return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
 
     def holds(self, call: Call, sim: SimView) -> bool:
@@ -182,13 +196,7 @@ class Coverage:
             homes = [replace(u, station=sim.scenario.units[u.index].station)
                      for u in sim.all_units()]
             self._full = self.expected_coverage(sim, homes)
-        counts = self._counts(sim, idle)
-        weights, q = sim.scenario.demand.weights, self._q(sim)
-        stations = sorted({u.station for u in idle})
-        best = max(
-            float((weights * (1 - np.power(q, counts - self._cover(sim, s)))).sum())
-            for s in stations
-        )
+        best = self._picture(sim).best_kept(self._load(sim, idle))
         return best < self.hold_below * self._full
 
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
@@ -211,24 +219,85 @@ class Coverage:
     def _best_station(self, unit: SimUnit, sim: SimView, prefer: int) -> tuple[int, float, float]:
         """The station adding most expected coverage for this unit given the other idle
         units (ties to `prefer`), its gain, and the gain where the unit is heading now."""
-        others = [u for u in sim.idle_units() if u.unit_id != unit.unit_id]
-        q = self._q(sim)
-        counts = self._counts(sim, others)
-        weights = sim.scenario.demand.weights
-        gain_per_point = weights * (1 - q) * np.power(q, counts)
-        load = [0] * len(sim.scenario.stations)
-        for other in others:
-            load[other.station] += 1
-        best, best_key = prefer, (-1.0, 0.0)
-        for s, site in enumerate(sim.scenario.stations):
-            if site.capacity and load[s] >= site.capacity:
-                continue
-            gain = float(gain_per_point[self._cover(sim, s)].sum())
-            key = (round(gain, 12), -float(s != prefer))
-            if key > best_key:
-                best, best_key = s, key
-        current = float(gain_per_point[self._cover(sim, unit.station)].sum())
-        return best, best_key[0], current
+        others = self._load(sim, [u for u in sim.idle_units() if u.unit_id != unit.unit_id])
+        return self._picture(sim).best_station(others, prefer, unit.station)
+
+
+class _Memo:
+    """Coverage figures of one scenario, travel and q, each computed once per idle load.
+
+    `load[s]` is the number of idle units at station s; the units covering each demand point
+    are load · C (C: station × demand 0/1 matrix), exact small integers as float, so every
+    figure is the same number a fresh computation gives.
+    """
+
+    LIMIT = 100_000  #: entries kept per table before it starts afresh
+
+    def __init__(self, sim: SimView, q: float, covers: Sequence[np.ndarray]) -> None:
+        self.scenario, self.travel, self.q = sim.scenario, sim.travel, q
+        self.weights = sim.scenario.demand.weights
+        self.capacity = [site.capacity for site in sim.scenario.stations]
+        self.covers = list(covers)
+        self.matrix = np.array(self.covers, dtype=float)
+        self._losses: dict[tuple[tuple[int, ...], int], float] = {}
+        self._kept: dict[tuple[int, ...], float] = {}
+        self._stations: dict[tuple[tuple[int, ...], int, int], tuple[int, float, float]] = {}
+
+    def serves(self, sim: SimView, q: float) -> bool:
+        """True when built for this very scenario, travel and q."""
+        return sim.scenario is self.scenario and sim.travel is self.travel and q == self.q
+
+    def counts(self, load: tuple[int, ...]) -> np.ndarray:
+        """Idle units covering each demand point."""
+        return np.asarray(np.asarray(load, dtype=float) @ self.matrix)
+
+    def loss(self, load: tuple[int, ...], station: int) -> float:
+        """Expected coverage lost when a unit idle at `station` leaves the idle `load`."""
+        key = (load, station)
+        if key not in self._losses:
+            counts, q = self.counts(load), self.q
+            # Marginal value of the last unit covering a point with k units: (1-q)q^(k-1).
+            marginal = self.weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
+            _room(self._losses)[key] = float(marginal[self.covers[station]].sum())
+        return self._losses[key]
+
+    def best_kept(self, load: tuple[int, ...]) -> float:
+        """The most expected coverage left after sending one unit of the idle `load`."""
+        if load not in self._kept:
+            counts, q = self.counts(load), self.q
+            _room(self._kept)[load] = max(
+                float((self.weights * (1 - np.power(q, counts - self.covers[s]))).sum())
+                for s, n in enumerate(load) if n
+            )
+        return self._kept[load]
+
+    def best_station(
+        self, others: tuple[int, ...], prefer: int, current: int
+    ) -> tuple[int, float, float]:
+        """The station with room adding most expected coverage to the idle `others` (ties to
+        `prefer`), its gain, and the gain at `current`."""
+        key = (others, prefer, current)
+        if key not in self._stations:
+            counts, q = self.counts(others), self.q
+            gain_per_point = self.weights * (1 - q) * np.power(q, counts)
+            best, best_key = prefer, (-1.0, 0.0)
+            for s, cover in enumerate(self.covers):
+                if self.capacity[s] and others[s] >= self.capacity[s]:
+                    continue
+                gain = float(gain_per_point[cover].sum())
+                rank = (round(gain, 12), -float(s != prefer))
+                if rank > best_key:
+                    best, best_key = s, rank
+            here = float(gain_per_point[self.covers[current]].sum())
+            _room(self._stations)[key] = (best, best_key[0], here)
+        return self._stations[key]
+
+
+def _room(table: dict[K, V]) -> dict[K, V]:
+    """The table, emptied first when full (a bound on memory over very long runs)."""
+    if len(table) >= _Memo.LIMIT:
+        table.clear()
+    return table
 
 
 POLICIES: dict[str, Callable[[], Policy]] = {
@@ -237,6 +306,9 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
     "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
     "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
+    "coverage-hold-rebalance": lambda: Coverage(
+        "coverage-hold-rebalance", "road", hold_below=0.4, rebalance=0.01
+    ),
     "coverage-dispatch": lambda: Coverage("coverage-dispatch", "road", move_up=False),
     "coverage-moveup": lambda: Coverage("coverage-moveup", "road", dispatch=False),
     "coverage-straight": lambda: Coverage("coverage-straight", "straight", hold_below=0.5),

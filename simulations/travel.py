@@ -75,6 +75,7 @@ class RoadTravel:
         self.station_nodes = [network.snap(s.lat, s.lon) for s in self.stations]
         hospital_nodes = [network.snap(h.lat, h.lon).node for h in scenario.hospitals]
         self._returns: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._paths: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         for mode in network.modes:
             network.pin_trees_from([s.node for s in self.station_nodes] + hospital_nodes, mode)
             network.pin_trees_to(hospital_nodes, mode)
@@ -114,17 +115,31 @@ class RoadTravel:
         left = elapsed_s - float(self.net.off_road_s(snap.off_road_m, mode))
         if left <= 0:
             return a
-        times, nxt = self._return_tree(station, mode)
-        node = snap.node
-        start = times[node]
-        while nxt[node] >= 0 and start - times[nxt[node]] <= left:
-            node = int(nxt[node])
-        if nxt[node] < 0 and start - times[node] <= left:
+        path, reached_s = self._return_path(snap.node, station, mode)
+        # The last node of the path reached by now (the seconds never decrease along it).
+        last = int(np.searchsorted(reached_s, left, side="right")) - 1
+        node = int(path[last])
+        if last == path.size - 1:
             s = self.stations[station]
             total = self.to_station_s(a, station, mode)
             if elapsed_s >= total:
                 return (s.lat, s.lon)
         return (float(self.net.lats[node]), float(self.net.lons[node]))
+
+    def _return_path(self, node: int, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes from `node` to the station along its return tree, and the seconds from
+        `node` at which each is reached (remembered: a unit asks again all the way back)."""
+        key = (node, station, mode)
+        if key not in self._paths:
+            times, nxt = self._return_tree(station, mode)
+            nodes = [node]
+            while nxt[nodes[-1]] >= 0:
+                nodes.append(int(nxt[nodes[-1]]))
+            path = np.array(nodes, dtype=np.int64)
+            if len(self._paths) >= 10_000:
+                self._paths.clear()
+            self._paths[key] = (path, times[node] - times[path])
+        return self._paths[key]
 
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
         key = (station, mode, limit_s)

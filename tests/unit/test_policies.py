@@ -122,3 +122,28 @@ def test_rebalance_moves_the_one_idle_unit_whose_move_adds_most_coverage() -> No
     assert Coverage(rebalance=0.001).relocations(sim) == []
     assert Coverage(busy_fraction=0.1).relocations(sim) == []  # rebalancing off
     assert ClosestIdle("closest", "road").relocations(sim) == []
+
+
+def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
+    # The memo is keyed on the idle load: a policy reused over many pictures (some
+    # recurring) must decide exactly as a new policy does for each picture alone.
+    rng = np.random.default_rng(7)
+    reused = Coverage(hold_below=0.9, rebalance=0.0)
+    sim = FakeSim(scenario(capacity=3), [])
+    for _ in range(200):
+        sim.units = [unit(i, int(rng.integers(3)), busy=bool(rng.random() < 0.3))
+                     for i in range(3)]
+        idle = sim.idle_units()
+        ranked = [candidate(u, float(rng.integers(60, 500))) for u in idle]
+        ranked.sort(key=lambda c: c.eta_s)
+        fresh = Coverage(hold_below=0.9, rebalance=0.0)
+        assert reused.choose(call("high"), ranked, sim) == fresh.choose(call("high"), ranked, sim)
+        assert reused.holds(call("low"), sim) == Coverage(hold_below=0.9).holds(call("low"), sim)
+        assert reused.relocations(sim) == fresh.relocations(sim)
+        for u in idle:
+            assert reused.station_for(u, sim) == Coverage().station_for(u, sim)
+    other = FakeSim(scenario(capacity=3), [unit(0, 0), unit(1, 1), unit(2, 2)],
+                    travel=FakeTravel())
+    assert reused._memo is not None and reused._memo.serves(sim, 0.5)
+    reused.holds(call("low"), other)
+    assert not reused._memo.serves(sim, 0.5)  # another travel: a memo of its own
