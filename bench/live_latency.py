@@ -210,6 +210,7 @@ def run(store: str, repeats: int, incidents: int, workdir: Path) -> tuple[Latenc
         baseline, port = start_baseline(workdir)
         try:
             token = server.add_user("bench-dispatcher", "dispatcher")
+            asyncio.run(measure_najda(server, token, 20))  # warm-up (caches, plans), not counted
             for i in range(repeats):
                 latencies, texts = asyncio.run(measure_najda(server, token, incidents))
                 ours.append(latencies)
