@@ -200,8 +200,10 @@ def fixes(messages: list[dict[str, Any]], unit_id: str) -> list[tuple[float, str
     for m in messages:
         if m["type"] == "positions":
             out += [(u["lat"], "positions") for u in m["units"] if u["id"] == unit_id]
-        elif m["type"] == "unit" and m["event"] == "Unit.PositionReported" and (
-            m["unit"]["id"] == unit_id
+        elif (
+            m["type"] == "unit"
+            and m["event"] == "Unit.PositionReported"
+            and (m["unit"]["id"] == unit_id)
         ):
             out.append((m["unit"]["lat"], "event"))
     return out
