@@ -17,9 +17,10 @@ const ui = {
   recsFor: null,
   timelineFor: null,
   unitMarkers: new Map(),
+  stacks: new Map(), // unit id -> its place in a pile of units at one point (0: bottom)
   incidentMarkers: new Map(),
   draftMarker: null,
-  fitted: false,
+  unitsFitted: false,
   busy: false,
 };
 let map = null;
@@ -44,6 +45,9 @@ function start() {
   $("note-form").addEventListener("submit", onNote);
   $("release-form").addEventListener("submit", onRelease);
   $("reassign-form").addEventListener("submit", onReassign);
+  $("end-form").addEventListener("submit", onEnd);
+  $("close-button").addEventListener("click", () => openEnd("close"));
+  $("cancel-button").addEventListener("click", () => openEnd("cancel"));
   for (const button of document.querySelectorAll("[data-cancel]")) button.addEventListener("click", closeForms);
   setInterval(tick, 1000);
   tick();
@@ -91,7 +95,7 @@ function logout() {
 async function loadBaseMap() {
   try {
     const bounds = drawBaseMap(map, await api("GET", "/map"));
-    if (bounds) { map.fitBounds(bounds, { padding: [8, 8] }); ui.fitted = true; }
+    if (bounds && !ui.unitsFitted) map.fitBounds(bounds, { padding: [8, 8] });
   } catch (err) {
     toast(`The base map could not be loaded: ${err.message}`);
   }
@@ -112,9 +116,10 @@ function onMessage(message) {
   const changed = state.apply(message);
   if (changed.reset) {
     renderAll();
-    if (!ui.fitted && state.units.size) fitToUnits();
+    if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
     return;
   }
+  for (const id of restack()) changed.units.add(id);
   for (const id of changed.units) renderUnit(id);
   for (const id of changed.incidents) renderIncidentMarker(id);
   if (changed.units.size || changed.incidents.size) {
@@ -136,6 +141,7 @@ function renderAll() {
   for (const [id, marker] of ui.unitMarkers) if (!state.units.has(id)) { marker.remove(); ui.unitMarkers.delete(id); }
   for (const [id, marker] of ui.incidentMarkers) if (!state.incidents.has(id)) { marker.remove(); ui.incidentMarkers.delete(id); }
   $("board").replaceChildren();
+  restack();
   for (const unit of state.board()) renderUnit(unit.id);
   for (const id of state.incidents.keys()) renderIncidentMarker(id);
   renderQueue();
@@ -143,9 +149,19 @@ function renderAll() {
   if (ui.selected) { renderDetail(); refreshTimeline(); refreshRecommendations(); }
 }
 
+/** Fit the map to where most units are (a city, not its outlying villages): the 80 % of
+ * units nearest to the median position. The whole area stays a zoom-out away. */
 function fitToUnits() {
-  const points = [...state.units.values()].map((u) => [u.lat, u.lon]);
-  if (points.length) { map.fitBounds(points, { padding: [20, 20] }); ui.fitted = true; }
+  const units = [...state.units.values()];
+  if (!units.length) return;
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const lat = median(units.map((u) => u.lat)), lon = median(units.map((u) => u.lon));
+  const near = units
+    .map((u) => [(u.lat - lat) ** 2 + ((u.lon - lon) * Math.cos((lat * Math.PI) / 180)) ** 2, u])
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, Math.max(1, Math.ceil(units.length * 0.8)))
+    .map(([, u]) => [u.lat, u.lon]);
+  map.fitBounds(near, { padding: [40, 40], maxZoom: 15 });
 }
 
 // --- unit board and markers ---------------------------------------------------------------
@@ -153,7 +169,7 @@ function fitToUnits() {
 function renderUnit(id) {
   const unit = state.units.get(id);
   if (!unit) return;
-  ui.unitMarkers.set(id, unitMarker(map, ui.unitMarkers.get(id), unit, () => focusUnit(unit.id)));
+  ui.unitMarkers.set(id, unitMarker(map, ui.unitMarkers.get(id), unit, () => focusUnit(unit.id), ui.stacks.get(id) || 0));
   const incident = unit.incident_id ? state.incidents.get(unit.incident_id) : null;
   const row = el("tr", {
     id: `unit-${id}`,
@@ -173,6 +189,24 @@ function renderUnit(id) {
   const held = $(`unit-${id}`);
   if (held) held.replaceWith(row);
   else insertSorted($("board"), row, unit.call_sign);
+}
+
+/** Units parked at the very same point (a station) are piled up so each one shows; returns
+ * the units whose place in a pile changed. */
+function restack() {
+  const piles = new Map();
+  for (const unit of state.board()) {
+    const key = `${unit.lat.toFixed(5)},${unit.lon.toFixed(5)}`;
+    piles.set(key, [...(piles.get(key) || []), unit.id]);
+  }
+  const moved = [];
+  for (const pile of piles.values()) {
+    pile.forEach((id, index) => {
+      if ((ui.stacks.get(id) || 0) !== index) moved.push(id);
+      ui.stacks.set(id, index);
+    });
+  }
+  return moved;
 }
 
 function insertSorted(body, row, callSign) {
@@ -227,7 +261,7 @@ function renderQueue() {
         el("span", { class: "address" }, incident.address || `${incident.lat.toFixed(4)}, ${incident.lon.toFixed(4)}`),
         el("span", { class: "queue-units" }, units.length
           ? units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))
-          : el("span", { class: "unassigned-flag" }, "UNASSIGNED"))),
+          : el("span", { class: "unassigned-flag" }, incident.status === "pending" ? "UNASSIGNED" : "UNITS CLEARED: close it"))),
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
   }));
 }
@@ -242,6 +276,8 @@ function select(id) {
   renderDetail();
   const item = document.querySelector(`.queue-item[data-incident="${id}"]`);
   if (item) item.scrollIntoView({ block: "nearest" });
+  const incident = state.incidents.get(id);
+  if (incident) map.panInside([incident.lat, incident.lon], { padding: [60, 60] });
   ui.recs = [];
   ui.recsFor = null;
   renderRecs();
@@ -264,6 +300,7 @@ function renderDetail() {
   $("detail-empty").hidden = Boolean(ui.selected);
   $("detail-body").hidden = !ui.selected;
   if (!ui.selected) return;
+  $("detail-actions").hidden = !incident;
   if (!incident) {
     $("detail-head").replaceChildren(el("p", { class: "ended" }, "This incident has ended (closed or cancelled). Its timeline stays below."));
     $("recs").replaceChildren();
@@ -471,6 +508,32 @@ function openReassign(unitId) {
 function closeForms() {
   $("release-form").hidden = true;
   $("reassign-form").hidden = true;
+  $("end-form").hidden = true;
+}
+
+/** Close (every unit has cleared) or cancel (its units are released) the selected incident. */
+function openEnd(mode) {
+  if (!ui.selected || !state.incidents.has(ui.selected)) return;
+  closeForms();
+  const form = $("end-form");
+  form.dataset.mode = mode;
+  $("end-label").textContent = mode === "close" ? "Disposition (how it ended)" : "Reason for cancelling";
+  $("end-submit").firstChild.textContent = mode === "close" ? "Close " : "Cancel incident ";
+  $("end-text").value = mode === "close" ? "treated and transported" : "";
+  form.hidden = false;
+  $("end-text").focus();
+  $("end-text").select();
+}
+
+async function onEnd(event) {
+  event.preventDefault();
+  const mode = $("end-form").dataset.mode;
+  const text = $("end-text").value.trim();
+  if (!ui.selected || !text) return;
+  const body = mode === "close" ? { disposition: text } : { reason: text };
+  const ok = await act(mode === "close" ? "Closing" : "Cancelling", () =>
+    api("POST", `/incidents/${ui.selected}/${mode}`, body));
+  if (ok) closeForms();
 }
 
 async function onRelease(event) {
@@ -541,10 +604,15 @@ function onKey(event) {
   if (!$("login").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
     if (!$("help").hidden) toggleHelp(false);
-    else if (!$("release-form").hidden || !$("reassign-form").hidden) closeForms();
+    else if (!$("release-form").hidden || !$("reassign-form").hidden || !$("end-form").hidden) closeForms();
     else if ($("intake").contains(document.activeElement)) $("intake").reset();
     if (typing(event.target)) event.target.blur();
     $("toast").hidden = true;
+    return;
+  }
+  if (event.key === "Enter" && event.target instanceof HTMLSelectElement && event.target.form) {
+    event.preventDefault(); // Enter on a list confirms its form, as in a text field
+    event.target.form.requestSubmit();
     return;
   }
   if (typing(event.target)) return;
@@ -559,6 +627,8 @@ function onKey(event) {
     r: () => openRelease(),
     e: () => openReassign(),
     m: () => { if (ui.selected) $("note-text").focus(); },
+    c: () => openEnd("close"),
+    x: () => openEnd("cancel"),
     f: () => { const i = state.incidents.get(ui.selected); if (i) map.setView([i.lat, i.lon], Math.max(map.getZoom(), 14)); },
     "?": () => toggleHelp($("help").hidden),
   };

@@ -70,13 +70,13 @@ export function unitLabel(unit) {
   return `${unit.call_sign}, ${kindLabel(unit.kind)}, ${statusLabel(unit.status)}${unit.stale ? ", stale" : ""}`;
 }
 
-/** Place or update a unit's marker. */
-export function unitMarker(map, marker, unit, onClick) {
+/** Place or update a unit's marker; `stack` lifts it above others at the very same point. */
+export function unitMarker(map, marker, unit, onClick, stack = 0) {
   const icon = L.divIcon({
-    className: `unit-marker status-${unit.status}${unit.stale ? " is-stale" : ""}`,
+    className: `unit-marker status-${unit.status}${unit.stale ? " is-stale" : ""}${stack ? " stacked" : ""}`,
     html: unitHtml(unit),
     iconSize: [26, 26],
-    iconAnchor: [13, 13],
+    iconAnchor: [13, 13 + 27 * stack],
   });
   if (!marker) {
     marker = L.marker([unit.lat, unit.lon], { icon, title: unitLabel(unit), keyboard: false, riseOnHover: true }).addTo(map);

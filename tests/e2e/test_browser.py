@@ -158,12 +158,53 @@ def test_a_call_reported_in_the_console_is_worked_by_the_crew_and_followed_by_th
         f"""() => !document.querySelector('#assigned li[data-unit="{call_sign}"]')""",
         timeout=SHOW_MS,
     )
+    # Every unit has cleared: `c` closes the incident; it leaves the queue, its timeline stays.
+    console.keyboard.press("c")
+    assert console.evaluate("document.activeElement.id") == "end-text"
+    console.keyboard.press("Enter")
+    console.wait_for_selector(f'.queue-item[data-incident="{incident_id}"]', state="detached")
+    console.wait_for_selector('#timeline li[data-event="Incident.Closed"]', timeout=SHOW_MS)
     screenshot(console, "console-after-run")
     screenshot(crew, "crew-after-run")
     assert not console_errors.lines and not crew_errors.lines, (
         console_errors.lines + crew_errors.lines
     )
     context.close()
+
+
+def test_a_unit_is_reassigned_and_released_from_the_keyboard(
+    browser: Any, server: NajdaServer
+) -> None:
+    console, errors = _console(browser, server, "d.keys")
+    with server.client() as admin:
+        first = report(admin, "E", lat=36.752, lon=3.058, nature="Unconscious person")
+        second = report(admin, "B", lat=36.753, lon=3.06, nature="Sick person")
+    console.wait_for_selector(f'.queue-item[data-incident="{second["id"]}"]', timeout=SHOW_MS)
+    console.keyboard.press("j")  # the most urgent call heads the queue
+    assert console.get_attribute(".queue-item.selected", "data-incident") == first["id"]
+    unit = console.wait_for_selector('#recs li[data-index="1"]').get_attribute("data-unit")
+    console.keyboard.press("1")
+    wait_unit_shown(console, unit, "dispatched")
+
+    console.keyboard.press("e")  # re-assign: the other open call is offered
+    assert console.evaluate("document.activeElement.id") == "reassign-target"
+    assert console.input_value("#reassign-target") == second["id"]
+    console.keyboard.press("Enter")
+    console.wait_for_selector(f'.queue-item.selected[data-incident="{second["id"]}"]')
+    console.wait_for_selector(f'#assigned li[data-unit="{unit}"]', timeout=SHOW_MS)
+    assert "Sick person" in console.inner_text(f'#board tr[data-unit="{unit}"]')
+    with server.client() as admin:
+        ended = ok(admin.get(f"/incidents/{first['id']}"))["assignments"][0]
+        assert ended["unit_id"] and ended["active"] is False
+        assert ended["end_reason"].startswith("re-assigned to B Sick person")
+
+    console.keyboard.press("r")  # release, with the reason given
+    console.fill("#release-reason", "caller cancelled")
+    console.keyboard.press("Enter")
+    wait_unit_shown(console, unit, "available")
+    console.wait_for_selector('#timeline li[data-event="Incident.UnitReleased"]', timeout=SHOW_MS)
+    assert "caller cancelled" in console.inner_text("#timeline")
+    assert not errors.lines, errors.lines
 
 
 def test_another_dispatchers_assignment_shows_within_a_second_and_never_goes_back(
