@@ -2,10 +2,10 @@
 // assignment, release, re-assignment, notes and the selected incident's live timeline.
 import { api, ApiError, session } from "./api.js";
 import {
-  age, clock, distance, duration, el, kindLabel, kindTag, priorityClass, priorityLabel, priorityRank,
+  age, clock, debounced, distance, duration, el, kindLabel, noteItems, kindTag, priorityClass, priorityLabel, priorityRank,
   RELEASABLE, statusCode, statusLabel, STATUS,
 } from "./format.js";
-import { LiveClient } from "./live.js";
+import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
 import { ConsoleState } from "./state.js";
 
@@ -77,13 +77,11 @@ async function signIn() {
   }
   $("login").hidden = true;
   loadBaseMap();
-  live = new LiveClient("/ws/console", () => session.token, {
+  live = startLive("/ws/console", () => session.token, {
     onMessage,
     onState: showConnection,
     onFatal: (reason) => { session.token = null; showLogin(reason); },
   });
-  window.najdaLive = live; // for diagnostics (and the browser tests)
-  live.start();
 }
 
 function logout() {
@@ -104,8 +102,7 @@ async function loadBaseMap() {
 function showConnection(connection, detail) {
   const node = $("conn");
   node.dataset.state = connection;
-  const text = { connecting: "Connecting…", connected: "● Live", reconnecting: "Reconnecting…", offline: "Offline", refused: "Refused", closed: "Closed" };
-  node.textContent = `${text[connection] || connection}${detail ? ` (${detail})` : ""}`;
+  node.textContent = `${CONNECTION_TEXT[connection] || connection}${detail ? ` (${detail})` : ""}`;
   document.body.classList.toggle("stale-view", connection !== "connected");
   if (live && live.lastHello) $("whoami").textContent = `${live.lastHello.user} (${live.lastHello.role})`;
 }
@@ -327,16 +324,10 @@ function renderDetail() {
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openRelease(u.id) }, "Release") : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openReassign(u.id) }, "Re-assign")
         : null)) : [el("li", { class: "hint" }, "No unit yet.")]));
-  $("notes").replaceChildren(...(incident.notes.length
-    ? incident.notes.map((n) => el("li", {}, el("span", { class: "hint" }, `${clock(n.at)} ${n.actor}: `), n.text))
-    : [el("li", { class: "hint" }, "No notes.")]));
+  $("notes").replaceChildren(...noteItems(incident.notes));
 }
 
-let recTimer = null;
-function refreshRecommendations(now = false) {
-  clearTimeout(recTimer);
-  recTimer = setTimeout(loadRecommendations, now ? 0 : 150);
-}
+const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 
 async function loadRecommendations() {
   const id = ui.selected;
@@ -392,11 +383,7 @@ async function assign(index) {
   refreshRecommendations(true);
 }
 
-let timelineTimer = null;
-function refreshTimeline(now = false) {
-  clearTimeout(timelineTimer);
-  timelineTimer = setTimeout(loadTimeline, now ? 0 : 100);
-}
+const refreshTimeline = debounced(() => loadTimeline(), 100);
 
 async function loadTimeline() {
   const id = ui.selected;

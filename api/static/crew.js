@@ -1,8 +1,8 @@
 // The crew screen: one unit's assignment (address, nature, priority, notes, a map) and large
 // buttons for the status flow; only the steps the unit may take next are enabled.
 import { api, session } from "./api.js";
-import { clock, el, kindLabel, NEXT_STATUSES, priorityClass, priorityLabel, STATUS, statusLabel } from "./format.js";
-import { LiveClient } from "./live.js";
+import { el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS, statusLabel } from "./format.js";
+import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
 
 const $ = (id) => document.getElementById(id);
@@ -32,21 +32,18 @@ function showLogin(message) {
 
 function signIn() {
   $("login").hidden = true;
-  live = new LiveClient("/ws/crew", () => session.token, {
+  live = startLive("/ws/crew", () => session.token, {
     onMessage,
     onState: showConnection,
     onFatal: (reason) => { session.token = null; showLogin(reason); },
   });
-  window.najdaLive = live; // for diagnostics (and the browser tests)
-  live.start();
   api("GET", "/map").then((data) => { baseMap = data; drawMap(); }).catch(() => { baseMap = null; });
 }
 
 function showConnection(state, detail) {
   const node = $("conn");
   node.dataset.state = state;
-  const text = { connecting: "Connecting…", connected: "● Connected", reconnecting: "Reconnecting…", offline: "Offline", refused: "Refused", closed: "Closed" };
-  node.textContent = text[state] || state;
+  node.textContent = CONNECTION_TEXT[state] || state;
   node.title = detail;
   const note = $("conn-note");
   note.hidden = state === "connected";
@@ -108,9 +105,7 @@ function render() {
     $("job-nature").textContent = current.nature + (current.determinant ? ` (${current.determinant})` : "");
     $("job-address").textContent = current.address || `${current.lat.toFixed(5)}, ${current.lon.toFixed(5)}`;
     $("job-ack").textContent = unit.acknowledged ? "Acknowledged" : "Not acknowledged yet: press Acknowledge";
-    $("job-notes").replaceChildren(...(current.notes.length
-      ? current.notes.map((n) => el("li", {}, el("span", { class: "hint" }, `${clock(n.at)} ${n.actor}: `), n.text))
-      : [el("li", { class: "hint" }, "No notes.")]));
+    $("job-notes").replaceChildren(...noteItems(current.notes));
   }
   drawMap();
   renderButtons();

@@ -97,3 +97,19 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+/** The items of a notes list: time, author and text of each note. */
+export function noteItems(notes) {
+  return notes.length
+    ? notes.map((n) => el("li", {}, el("span", { class: "hint" }, `${clock(n.at)} ${n.actor}: `), n.text))
+    : [el("li", { class: "hint" }, "No notes.")];
+}
+
+/** A function that runs `fn` once, `ms` after the last of a burst of calls (or at once). */
+export function debounced(fn, ms) {
+  let timer = null;
+  return (now = false) => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, now ? 0 : ms);
+  };
+}

@@ -1,6 +1,12 @@
 // A websocket to /ws/console or /ws/crew that authenticates by its first message, remembers the
 // last position (`pos`) it saw, and reconnects with backoff, resuming with ?since=<pos>.
 
+/** What a page says of each state of its connection. */
+export const CONNECTION_TEXT = {
+  connecting: "Connecting…", connected: "● Connected", reconnecting: "Reconnecting…",
+  offline: "Offline", refused: "Refused", closed: "Closed",
+};
+
 const FATAL = { 4401: "the token is unknown or revoked", 4403: "this token's role may not open this screen" };
 
 export class LiveClient {
@@ -130,4 +136,13 @@ export class LiveClient {
       this.socket.send(JSON.stringify({ ...body, id }));
     });
   }
+}
+
+/** Open a page's live connection with its token from the session; exposed as
+ * `window.najdaLive` for diagnostics (and the browser tests). */
+export function startLive(path, token, handlers) {
+  const live = new LiveClient(path, token, handlers);
+  window.najdaLive = live;
+  live.start();
+  return live;
 }

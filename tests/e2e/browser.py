@@ -138,3 +138,20 @@ RECORDER = """cs => {
             {subtree: true, childList: true, attributes: true, attributeFilter: ["data-status"]});
     }
 }"""
+
+
+#: A point of the map with nothing drawn on top (no marker, no control), in page pixels.
+FREE_SPOT = """() => {
+    const box = document.getElementById("map").getBoundingClientRect();
+    for (let fy = 0.45; fy < 0.95; fy += 0.05) {
+        for (let fx = 0.5; fx < 0.95; fx += 0.05) {
+            const x = box.left + box.width * fx, y = box.top + box.height * fy;
+            const hit = document.elementFromPoint(x, y);
+            const covered = hit && hit.closest(".leaflet-marker-icon, .leaflet-control");
+            if (hit && hit.closest("#map") && !covered) {
+                return [x, y];
+            }
+        }
+    }
+    return null;
+}"""

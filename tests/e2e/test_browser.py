@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.browser import (
     DESKTOP,
+    FREE_SPOT,
     PHONE,
     RECORDER,
     SHOW_MS,
@@ -93,8 +94,9 @@ def test_a_call_reported_in_the_console_is_worked_by_the_crew_and_followed_by_th
     # Keyboard first: `n` goes to the form; a click on the map gives the location.
     console.keyboard.press("n")
     assert console.evaluate("document.activeElement.id") == "f-location"
-    box = console.locator("#map").bounding_box()
-    console.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
+    spot = console.evaluate(FREE_SPOT)
+    assert spot is not None, "no free spot on the map"
+    console.mouse.click(*spot)
     typed = console.input_value("#f-location")
     lat, lon = (float(v) for v in re.split(r",\s*", typed))
     with server.client() as admin:
