@@ -258,6 +258,31 @@ def test_another_dispatchers_assignment_shows_within_a_second_and_never_goes_bac
     assert not errors.lines, errors.lines
 
 
+@pytest.mark.postgres
+def test_on_postgis_a_console_on_another_process_shows_a_keyed_assignment_within_a_second(
+    browser: Any, start_server: StartServer, pg_url: str
+) -> None:
+    first = start_server("--database-url", pg_url, name="first")
+    second = start_server("--database-url", pg_url, "--no-demo", name="second")
+    assigning, errors = _console(browser, first, "d.pg.one")
+    watching, watch_errors = _console(browser, second, "d.pg.two")
+    with first.client() as admin:
+        incident = report(admin, "E", lat=36.7401, lon=3.0702, nature="Cardiac arrest")
+    for page in (assigning, watching):
+        page.wait_for_selector(f'.queue-item[data-incident="{incident["id"]}"]', timeout=SHOW_MS)
+    assigning.keyboard.press("j")
+    unit = assigning.wait_for_selector('#recs li[data-index="1"]').get_attribute("data-unit")
+    watching.evaluate(RECORDER, unit)
+    started = time.monotonic()
+    assigning.keyboard.press("1")
+    wait_unit_shown(watching, unit, "dispatched", timeout_ms=1_000)
+    shown_after_s = time.monotonic() - started
+    assert shown_after_s < 1.0, shown_after_s
+    trail = [tuple(t[1:]) for t in watching.evaluate("window.__trail")]
+    assert trail == [("available", "available"), ("dispatched", "dispatched")], trail
+    assert not errors.lines and not watch_errors.lines, errors.lines + watch_errors.lines
+
+
 def test_the_crew_screen_shows_its_connection_and_resumes_after_a_drop(
     browser: Any, server: NajdaServer
 ) -> None:
