@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,18 +57,21 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+#: Chromium logs every 4xx answer; the pages handle those (they show the API's message).
+_HANDLED = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
 class PageErrors:
-    """Script errors and console errors of a page, to assert there were none."""
+    """Script errors and console errors of a page (not 4xx answers), to assert there were none."""
 
     def __init__(self, page: Any) -> None:
         self.lines: list[str] = []
         page.on("pageerror", lambda exc: self.lines.append(f"page error: {exc}"))
-        page.on(
-            "console",
-            lambda m: (
-                self.lines.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-            ),
-        )
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error" and not _HANDLED.search(message.text):
+            self.lines.append(f"console error: {message.text}")
 
 
 def sign_in(page: Any, url: str, token: str) -> None:

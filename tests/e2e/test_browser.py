@@ -200,6 +200,17 @@ def test_a_unit_is_reassigned_and_released_from_the_keyboard(
         assert ended["unit_id"] and ended["active"] is False
         assert ended["end_reason"].startswith("re-assigned to B Sick person")
 
+    # Closing while a unit is still on it: the API refuses, and the console says why.
+    console.keyboard.press("c")
+    console.keyboard.press("Enter")
+    toast = console.wait_for_selector("#toast:not([hidden])", timeout=SHOW_MS)
+    with server.client() as admin:
+        body = {"disposition": "treated and transported"}
+        refused = admin.post(f"/incidents/{second['id']}/close", json=body)
+    assert refused.status_code == 409
+    assert toast.inner_text() == f"Closing: {refused.json()['detail']}"
+    console.keyboard.press("Escape")
+
     console.keyboard.press("r")  # release, with the reason given
     console.fill("#release-reason", "caller cancelled")
     console.keyboard.press("Enter")
