@@ -18,6 +18,7 @@ const ui = {
   timelineFor: null,
   unitMarkers: new Map(),
   stacks: new Map(), // unit id -> its place in a pile of units at one point (0: bottom)
+  looks: new Map(), // unit id -> what its marker and row show, to redraw only on a change
   incidentMarkers: new Map(),
   draftMarker: null,
   unitsFitted: false,
@@ -138,6 +139,7 @@ function renderAll() {
   for (const [id, marker] of ui.unitMarkers) if (!state.units.has(id)) { marker.remove(); ui.unitMarkers.delete(id); }
   for (const [id, marker] of ui.incidentMarkers) if (!state.incidents.has(id)) { marker.remove(); ui.incidentMarkers.delete(id); }
   $("board").replaceChildren();
+  ui.looks.clear();
   restack();
   for (const unit of state.board()) renderUnit(unit.id);
   for (const id of state.incidents.keys()) renderIncidentMarker(id);
@@ -166,8 +168,17 @@ function fitToUnits() {
 function renderUnit(id) {
   const unit = state.units.get(id);
   if (!unit) return;
-  ui.unitMarkers.set(id, unitMarker(map, ui.unitMarkers.get(id), unit, () => focusUnit(unit.id), ui.stacks.get(id) || 0));
   const incident = unit.incident_id ? state.incidents.get(unit.incident_id) : null;
+  const stack = ui.stacks.get(id) || 0;
+  const look = JSON.stringify([unit.status, unit.stale, unit.acknowledged, unit.incident_id, unit.status_at,
+    incident && incident.priority, incident && incident.nature, stack]);
+  const held = ui.unitMarkers.get(id);
+  if (held && ui.looks.get(id) === look) { // only moved (AVL): no need to redraw
+    held.setLatLng([unit.lat, unit.lon]);
+    return;
+  }
+  ui.looks.set(id, look);
+  ui.unitMarkers.set(id, unitMarker(map, held, unit, () => focusUnit(unit.id), stack));
   const row = el("tr", {
     id: `unit-${id}`,
     class: `status-${unit.status}${unit.stale ? " is-stale" : ""}`,
@@ -183,8 +194,8 @@ function renderUnit(id) {
     ? el("button", { type: "button", class: "link", onclick: () => select(incident.id) }, `${incident.priority} ${incident.nature}`)
     : unit.incident_id ? "(closed)" : "—"),
   el("td", { class: "since", dataset: { since: unit.status_at } }, age(unit.status_at)));
-  const held = $(`unit-${id}`);
-  if (held) held.replaceWith(row);
+  const shown = $(`unit-${id}`);
+  if (shown) shown.replaceWith(row);
   else insertSorted($("board"), row, unit.call_sign);
 }
 
@@ -558,7 +569,13 @@ async function act(what, call) {
     await call();
     return true;
   } catch (err) {
-    toast(`${what}: ${err.message}`);
+    if (err.status === 401) { // revoked or replaced meanwhile: sign in again
+      if (live) live.stop();
+      session.token = null;
+      showLogin(err.message);
+    } else {
+      toast(`${what}: ${err.message}`);
+    }
     return false;
   } finally {
     ui.busy = false;

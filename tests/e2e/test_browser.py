@@ -25,7 +25,7 @@ from tests.e2e.browser import (
     wait_unit_shown,
 )
 from tests.e2e.conftest import StartServer
-from tests.e2e.harness import NajdaServer, ok, report
+from tests.e2e.harness import NajdaServer, offset, ok, report
 
 #: What the map marker writes for each status (the console's short codes), and the words.
 CODES = {
@@ -266,6 +266,27 @@ def test_another_dispatchers_assignment_shows_within_a_second_and_never_goes_bac
     first = next(i for i, s in enumerate(shown) if "dispatched" in s)
     assert all("available" not in s for s in shown[first:]), trail
     assert shown[-1] == ("en_route", "en_route"), trail
+    assert not errors.lines, errors.lines
+
+
+def test_a_silent_unit_is_flagged_stale_on_the_board_and_map_until_heard_again(
+    browser: Any, start_server: StartServer
+) -> None:
+    server = start_server(NAJDA_STALE_AFTER_S="3")
+    console, errors = _console(browser, server, "d.stale")
+    unit = console.get_attribute("#board tr", "data-unit")  # the first unit by call sign
+    console.wait_for_selector(f'#board tr.is-stale[data-unit="{unit}"]', timeout=SHOW_MS)
+    assert "STALE" in console.inner_text(f'#board tr[data-unit="{unit}"]')
+    console.wait_for_selector(f'.unit-marker.is-stale[data-unit="{unit}"]', timeout=SHOW_MS)
+    shown = marker(console, unit)
+    assert shown is not None and "STALE" in shown["text"] and "stale" in shown["label"], shown
+    with server.client() as admin:
+        row = ok(admin.get(f"/units/{unit}"))
+        lat, lon = offset(row["lat"], row["lon"], north_m=300.0)
+        ok(admin.post(f"/units/{unit}/position", json={"lat": lat, "lon": lon}))
+    console.wait_for_selector(f'#board tr[data-unit="{unit}"]:not(.is-stale)', timeout=SHOW_MS)
+    shown = marker(console, unit)
+    assert shown is not None and "STALE" not in shown["text"], shown
     assert not errors.lines, errors.lines
 
 
