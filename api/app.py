@@ -14,6 +14,7 @@ from api.errors import COMMON, install_error_handlers
 from api.live import ws
 from api.routes import (
     assignments,
+    basemap,
     health,
     hospitals,
     incidents,
@@ -24,6 +25,7 @@ from api.routes import (
 )
 from api.routes import audit as audit_routes
 from api.routes import reports as report_routes
+from api.routes.pages import install_pages
 from api.services import open_services
 from api.settings import Settings
 
@@ -62,11 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         units,
         stations,
         hospitals,
+        basemap,
         users,
         ws,
     ):
         app.include_router(module.router)
     app.include_router(units.positions_router)
+    install_pages(app)  # the console at /, the crew screen at /crew
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)

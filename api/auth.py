@@ -10,7 +10,7 @@
 | positions in bulk (AVL gateway)        | no         | no        | no      | yes   | yes |
 | register units, stations, hospitals    | no         | no        | no      | yes   | no  |
 | users                                  | no         | no        | no      | yes   | no  |
-| stations, hospitals (read)             | yes        | yes       | yes     | yes   | no  |
+| stations, hospitals, base map (read)   | yes        | yes       | yes     | yes   | no  |
 | timelines, EIDO export, reports        | yes        | no        | yes     | yes   | no  |
 | import an EIDO (creates an incident)   | yes        | no        | no      | yes   | no  |
 | verify the store's hash chain          | no         | no        | yes     | yes   | no  |
@@ -18,7 +18,8 @@
 | /ws/crew                               | no         | own unit  | no      | no    | no  |
 
 (* auditors read everything but recommendations, which are an operational tool.)
-/health and the API documentation need no token.
+/health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
+the pages ask for one and send it with every request.
 """
 
 from __future__ import annotations

@@ -32,6 +32,11 @@ if [ -z "${NAJDA_TEST_PG:-}" ] && ! psql "$PG_URL" -Atqc 'select 1' >/dev/null 2
     as_postgres "psql -Atqc 'select pg_reload_conf()'" >/dev/null
 fi
 
+# Headless Chromium for the browser tests (Debian's package; Playwright never downloads one).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "== installing Chromium"; apt_install chromium
+fi
+
 make_venv "[dev]"
 
 echo "== ruff"; "$VENV/bin/ruff" check .

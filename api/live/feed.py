@@ -72,6 +72,7 @@ class LiveFeed:
         self._heard: dict[UUID, datetime] = {}
         self._stale: set[UUID] = set()
         self._recorded: dict[UUID, tuple[float, float, datetime]] = {}
+        self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
         self._buffer.clear()
@@ -157,6 +158,8 @@ class LiveFeed:
         if row is None:
             return None
         self._units[uid] = row
+        if item.topic == "najda:Unit.Acknowledged":
+            self._acknowledged[uid] = item.event.incident_id
         self._heard_from(uid, item.event.at)
         board_change_ = board_change(item)  # a unit's status shows on its incident too
         if board_change_ is not None:
@@ -164,7 +167,7 @@ class LiveFeed:
         if not build:
             return None
         base["type"] = "unit"
-        base["unit"] = unit_json(row, uid in self._stale)
+        base["unit"] = self._unit_json(row)
         points = [(row.lat, row.lon)]
         if before is not None:
             points.append((before.lat, before.lon))
@@ -208,6 +211,13 @@ class LiveFeed:
         if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
             points.append((before.lat, before.lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
+
+    def _unit_json(self, row: UnitRow) -> dict[str, Any]:
+        uid = row.unit_id
+        acknowledged = (
+            row.incident_id is not None and self._acknowledged.get(uid) == row.incident_id
+        )
+        return unit_json(row, uid in self._stale, acknowledged)
 
     def _heard_from(self, unit_id: UUID, at: datetime) -> None:
         previous = self._heard.get(unit_id)
@@ -263,7 +273,7 @@ class LiveFeed:
             return self._crew_snapshot(interest.unit_id)
         box = interest.bbox
         units = [
-            unit_json(row, uid in self._stale)
+            self._unit_json(row)
             for uid, row in self._units.items()
             if box is None or box.contains(row.lat, row.lon)
         ]
@@ -297,7 +307,7 @@ class LiveFeed:
             {
                 "type": "snapshot",
                 "pos": self._position,
-                "unit": None if row is None else unit_json(row, unit_id in self._stale),
+                "unit": None if row is None else self._unit_json(row),
                 "incident": incident,
             }
         )

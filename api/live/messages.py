@@ -30,8 +30,9 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def unit_json(row: UnitRow, stale: bool) -> dict[str, Any]:
-    """A unit with status, incident, latest position and the stale flag."""
+def unit_json(row: UnitRow, stale: bool, acknowledged: bool = False) -> dict[str, Any]:
+    """A unit with status, incident, latest position, the stale flag, and whether its crew
+    acknowledged its current assignment."""
     return {
         "id": str(row.unit_id),
         "call_sign": row.call_sign,
@@ -45,6 +46,7 @@ def unit_json(row: UnitRow, stale: bool) -> dict[str, Any]:
         "position_at": iso(row.position_at),
         "status_at": iso(row.status_at),
         "stale": stale,
+        "acknowledged": acknowledged,
     }
 
 

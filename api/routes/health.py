@@ -1,9 +1,8 @@
-"""Health and the root pointer to the API documentation."""
+"""Health: liveness, the store's head and the read models' positions."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
 from api.schemas import HealthPublic
@@ -25,9 +24,3 @@ async def health(services: ServicesDep) -> HealthPublic:
         runner_error=None if error is None else repr(error),
         failures=failures,
     )
-
-
-@router.get("/", include_in_schema=False)
-async def root() -> JSONResponse:
-    """A pointer to the documentation (the browser console comes later)."""
-    return JSONResponse({"name": "Najda", "docs": "/docs", "openapi": "/openapi.json"})

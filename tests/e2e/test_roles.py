@@ -34,7 +34,7 @@ W_UNIT = (Y, Y, F, Y, F, *REFUSED_EVERYWHERE)  # unit status, acknowledge (crew:
 W_POSITION = (Y, Y, F, Y, Y, *REFUSED_EVERYWHERE)  # unit position, one (crew: own unit)
 W_BULK = (F, F, F, Y, Y, *REFUSED_EVERYWHERE)  # positions in bulk (AVL gateway)
 MANAGE = (F, F, F, Y, F, *REFUSED_EVERYWHERE)  # register units, stations, hospitals; users
-R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals (read)
+R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals, base map (read)
 PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
 R_AUDIT = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # timelines, EIDO export, reports
 VERIFY = (F, F, Y, Y, F, *REFUSED_EVERYWHERE)  # verify the store's hash chain
@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/stations/{station}"): R_REFERENCE,
     ("GET", "/hospitals"): R_REFERENCE,
     ("GET", "/hospitals/{hospital}"): R_REFERENCE,
+    ("GET", "/map"): R_REFERENCE,
     ("GET", "/incidents/{incident_id}/timeline"): R_AUDIT,
     ("GET", "/incidents/{incident_id}/eido"): R_AUDIT,
     ("GET", "/reports/response-times"): R_AUDIT,
@@ -83,8 +84,9 @@ WEBSOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/crew": (F, Y, F, F, F, *REFUSED_EVERYWHERE),
 }
 
-#: The API documentation needs no token either (not operations of the OpenAPI description).
-DOCUMENTATION = ("/docs", "/openapi.json")
+#: The API documentation and the browser pages need no token either (not operations of the
+#: OpenAPI description; the pages ask for a token and send it with their requests).
+DOCUMENTATION = ("/docs", "/openapi.json", "/", "/crew", "/ui/console.js")
 
 #: Operations on one unit: a crew may do them for its own unit only (403 on another's).
 CREW_OWN_UNIT_ONLY = (
@@ -219,6 +221,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("GET", "/stations/{station}"): lambda w, u: Call("GET", f"/stations/{w.station}"),
     ("GET", "/hospitals"): lambda w, u: Call("GET", "/hospitals"),
     ("GET", "/hospitals/{hospital}"): lambda w, u: Call("GET", f"/hospitals/{w.hospital}"),
+    ("GET", "/map"): lambda w, u: Call("GET", "/map"),
     ("GET", "/incidents/{incident_id}/timeline"): lambda w, u: Call(
         "GET", f"/incidents/{w.incident()}/timeline"
     ),

@@ -207,3 +207,23 @@ def test_silent_units_are_flagged_and_cleared(world: World) -> None:
         [("A1", False), ("B1", False)],
         [("B1", False), ("A1", False)],
     )
+
+
+def test_a_unit_says_whether_its_crew_acknowledged_the_current_assignment(world: World) -> None:
+    console, _ = world.feed.subscribe(Interest(), None, 100)
+    first = world.incident()
+    unit_id = world.app.find_unit("A1").id
+    world.app.assign_units(first, [UnitChoice(unit_id)], "d.one")
+    world.app.acknowledge_assignment(unit_id, "crew.a1")
+    world.sync()
+    shown = [m["unit"]["acknowledged"] for m in drain(console) if m["type"] == "unit"]
+    assert shown == [False, True]  # dispatched, then acknowledged
+    snapshot = json.loads(world.feed.snapshot(Interest(unit_id=unit_id)))
+    assert snapshot["unit"]["acknowledged"] is True
+    # A new assignment is not acknowledged until the crew says so again.
+    world.app.release_unit(first, unit_id, "re-plan", "d.one")
+    second = world.incident()
+    world.app.assign_units(second, [UnitChoice(unit_id)], "d.one")
+    world.sync()
+    shown = [m["unit"]["acknowledged"] for m in drain(console) if m["type"] == "unit"]
+    assert shown == [False, False]  # released, dispatched again

@@ -1,0 +1,650 @@
+// The dispatcher console: live map, incident queue, unit board, intake, recommendations,
+// assignment, release, re-assignment, notes and the selected incident's live timeline.
+import { api, ApiError, session } from "./api.js";
+import {
+  age, clock, debounced, distance, duration, el, kindLabel, noteItems, kindTag, priorityClass, priorityLabel, priorityRank,
+  RELEASABLE, statusCode, statusLabel, STATUS,
+} from "./format.js";
+import { CONNECTION_TEXT, startLive } from "./live.js";
+import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
+import { ConsoleState } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+const state = new ConsoleState();
+const ui = {
+  selected: null, // incident id
+  recs: [], // flattened recommendation: [{unit_id, call_sign, kind, distance_m, eta_s, label, proposed}]
+  recsFor: null,
+  timelineFor: null,
+  unitMarkers: new Map(),
+  stacks: new Map(), // unit id -> its place in a pile of units at one point (0: bottom)
+  looks: new Map(), // unit id -> what its marker and row show, to redraw only on a change
+  incidentMarkers: new Map(),
+  draftMarker: null,
+  unitsFitted: false,
+  busy: false,
+};
+let map = null;
+let live = null;
+
+// --- start, login, logout -----------------------------------------------------------------
+
+function start() {
+  map = createMap($("map"));
+  map.on("click", (e) => setDraftLocation(e.latlng.lat, e.latlng.lng));
+  document.addEventListener("keydown", onKey);
+  $("login-form").addEventListener("submit", onLogin);
+  $("logout").addEventListener("click", logout);
+  $("help-button").addEventListener("click", () => toggleHelp(true));
+  $("help-close").addEventListener("click", () => toggleHelp(false));
+  $("intake").addEventListener("submit", onReport);
+  $("intake").addEventListener("reset", () => { clearDraft(); $("intake-error").textContent = ""; });
+  $("f-location").addEventListener("change", () => {
+    const at = parseLocation($("f-location").value);
+    if (at) setDraftLocation(at.lat, at.lon, false);
+  });
+  $("note-form").addEventListener("submit", onNote);
+  $("release-form").addEventListener("submit", onRelease);
+  $("reassign-form").addEventListener("submit", onReassign);
+  $("end-form").addEventListener("submit", onEnd);
+  $("close-button").addEventListener("click", () => openEnd("close"));
+  $("cancel-button").addEventListener("click", () => openEnd("cancel"));
+  for (const button of document.querySelectorAll("[data-cancel]")) button.addEventListener("click", closeForms);
+  setInterval(tick, 1000);
+  tick();
+  if (session.token) signIn(); else showLogin("");
+}
+
+function showLogin(message) {
+  $("login").hidden = false;
+  $("login-error").textContent = message;
+  $("login-token").value = "";
+  $("login-token").focus();
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  session.token = $("login-token").value.trim();
+  signIn();
+}
+
+async function signIn() {
+  try {
+    await api("GET", "/incidents"); // checks the token and that its role may dispatch
+  } catch (err) {
+    session.token = null;
+    showLogin(err instanceof ApiError && err.status === 403 ? `This token may not dispatch: ${err.message}` : err.message);
+    return;
+  }
+  $("login").hidden = true;
+  loadBaseMap();
+  live = startLive("/ws/console", () => session.token, {
+    onMessage,
+    onState: showConnection,
+    onFatal: (reason) => { session.token = null; showLogin(reason); },
+  });
+}
+
+function logout() {
+  if (live) live.stop();
+  session.token = null;
+  location.reload();
+}
+
+async function loadBaseMap() {
+  try {
+    const bounds = drawBaseMap(map, await api("GET", "/map"));
+    if (bounds && !ui.unitsFitted) map.fitBounds(bounds, { padding: [8, 8] });
+  } catch (err) {
+    toast(`The base map could not be loaded: ${err.message}`);
+  }
+}
+
+function showConnection(connection, detail) {
+  const node = $("conn");
+  node.dataset.state = connection;
+  node.textContent = `${CONNECTION_TEXT[connection] || connection}${detail ? ` (${detail})` : ""}`;
+  document.body.classList.toggle("stale-view", connection !== "connected");
+  if (live && live.lastHello) $("whoami").textContent = `${live.lastHello.user} (${live.lastHello.role})`;
+}
+
+// --- live messages ------------------------------------------------------------------------
+
+function onMessage(message) {
+  const changed = state.apply(message);
+  if (changed.reset) {
+    renderAll();
+    if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
+    return;
+  }
+  for (const id of restack()) changed.units.add(id);
+  for (const id of changed.units) renderUnit(id);
+  for (const id of changed.incidents) renderIncidentMarker(id);
+  if (changed.units.size || changed.incidents.size) {
+    renderQueue();
+    renderBoardSummary();
+  }
+  const selected = ui.selected;
+  if (!selected) return;
+  const concerns = changed.incidents.has(selected) ||
+    [...changed.units].some((id) => (state.units.get(id) || {}).incident_id === selected || ui.assignedIds?.has(id));
+  if (concerns) {
+    renderDetail();
+    refreshTimeline();
+  }
+  if ((message.type === "unit" || message.type === "incident") && state.incidents.has(selected)) refreshRecommendations();
+}
+
+function renderAll() {
+  for (const [id, marker] of ui.unitMarkers) if (!state.units.has(id)) { marker.remove(); ui.unitMarkers.delete(id); }
+  for (const [id, marker] of ui.incidentMarkers) if (!state.incidents.has(id)) { marker.remove(); ui.incidentMarkers.delete(id); }
+  $("board").replaceChildren();
+  ui.looks.clear();
+  restack();
+  for (const unit of state.board()) renderUnit(unit.id);
+  for (const id of state.incidents.keys()) renderIncidentMarker(id);
+  renderQueue();
+  renderBoardSummary();
+  if (ui.selected) { renderDetail(); refreshTimeline(); refreshRecommendations(); }
+}
+
+/** Fit the map to where most units are (a city, not its outlying villages): the 80 % of
+ * units nearest to the median position. The whole area stays a zoom-out away. */
+function fitToUnits() {
+  const units = [...state.units.values()];
+  if (!units.length) return;
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const lat = median(units.map((u) => u.lat)), lon = median(units.map((u) => u.lon));
+  const near = units
+    .map((u) => [(u.lat - lat) ** 2 + ((u.lon - lon) * Math.cos((lat * Math.PI) / 180)) ** 2, u])
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, Math.max(1, Math.ceil(units.length * 0.8)))
+    .map(([, u]) => [u.lat, u.lon]);
+  map.fitBounds(near, { padding: [40, 40], maxZoom: 15 });
+}
+
+// --- unit board and markers ---------------------------------------------------------------
+
+function renderUnit(id) {
+  const unit = state.units.get(id);
+  if (!unit) return;
+  const incident = unit.incident_id ? state.incidents.get(unit.incident_id) : null;
+  const stack = ui.stacks.get(id) || 0;
+  const look = JSON.stringify([unit.status, unit.stale, unit.acknowledged, unit.incident_id, unit.status_at,
+    incident && incident.priority, incident && incident.nature, stack]);
+  const held = ui.unitMarkers.get(id);
+  if (held && ui.looks.get(id) === look) { // only moved (AVL): no need to redraw
+    held.setLatLng([unit.lat, unit.lon]);
+    return;
+  }
+  ui.looks.set(id, look);
+  ui.unitMarkers.set(id, unitMarker(map, held, unit, () => focusUnit(unit.id), stack));
+  const row = el("tr", {
+    id: `unit-${id}`,
+    class: `status-${unit.status}${unit.stale ? " is-stale" : ""}`,
+    dataset: { unit: unit.call_sign, status: unit.status },
+  },
+  el("th", { scope: "row" }, unit.call_sign),
+  el("td", { title: kindLabel(unit.kind) }, el("span", { class: `kind-chip kind-${unit.kind}` }, kindTag(unit.kind))),
+  el("td", { class: "status-cell" },
+    el("span", { class: `status-chip status-${unit.status}` }, `${STATUS[unit.status]?.symbol ?? ""} ${statusLabel(unit.status)}`),
+    unit.acknowledged && unit.incident_id ? el("span", { class: "ack", title: "the crew acknowledged" }, " ACK") : null,
+    unit.stale ? el("span", { class: "stale-flag", title: `no report since ${unit.last_heard ? clock(unit.last_heard) : "a while"}` }, " STALE") : null),
+  el("td", {}, incident
+    ? el("button", { type: "button", class: "link", onclick: () => select(incident.id) }, `${incident.priority} ${incident.nature}`)
+    : unit.incident_id ? "(closed)" : "—"),
+  el("td", { class: "since", dataset: { since: unit.status_at } }, age(unit.status_at)));
+  const shown = $(`unit-${id}`);
+  if (shown) shown.replaceWith(row);
+  else insertSorted($("board"), row, unit.call_sign);
+}
+
+/** Units parked at the very same point (a station) are piled up so each one shows; returns
+ * the units whose place in a pile changed. */
+function restack() {
+  const piles = new Map();
+  for (const unit of state.board()) {
+    const key = `${unit.lat.toFixed(5)},${unit.lon.toFixed(5)}`;
+    piles.set(key, [...(piles.get(key) || []), unit.id]);
+  }
+  const moved = [];
+  for (const pile of piles.values()) {
+    pile.forEach((id, index) => {
+      if ((ui.stacks.get(id) || 0) !== index) moved.push(id);
+      ui.stacks.set(id, index);
+    });
+  }
+  return moved;
+}
+
+function insertSorted(body, row, callSign) {
+  const after = [...body.children].find((r) => r.dataset.unit.localeCompare(callSign, undefined, { numeric: true }) > 0);
+  body.insertBefore(row, after || null);
+}
+
+function renderBoardSummary() {
+  const counts = {};
+  for (const u of state.units.values()) counts[u.status] = (counts[u.status] || 0) + 1;
+  $("board-summary").textContent = Object.entries(counts)
+    .sort((a, b) => Object.keys(STATUS).indexOf(a[0]) - Object.keys(STATUS).indexOf(b[0]))
+    .map(([s, n]) => `${n} ${statusCode(s)}`).join(" · ");
+}
+
+function focusUnit(id) {
+  const row = $(`unit-${id}`);
+  if (row) { row.scrollIntoView({ block: "nearest" }); row.classList.add("flash"); setTimeout(() => row.classList.remove("flash"), 1200); }
+  const unit = state.units.get(id);
+  if (unit && unit.incident_id && state.incidents.has(unit.incident_id)) select(unit.incident_id);
+}
+
+// --- incident queue and markers -----------------------------------------------------------
+
+function renderIncidentMarker(id) {
+  const incident = state.incidents.get(id);
+  const marker = ui.incidentMarkers.get(id);
+  if (!incident) {
+    if (marker) { marker.remove(); ui.incidentMarkers.delete(id); }
+    if (ui.selected === id) renderDetail();
+    return;
+  }
+  ui.incidentMarkers.set(id, incidentMarker(map, marker, incident, ui.selected === id, () => select(id)));
+}
+
+function renderQueue() {
+  const list = $("queue");
+  const queue = state.queue(priorityRank);
+  $("queue-count").textContent = `(${queue.length})`;
+  list.replaceChildren(...queue.map((incident) => {
+    const units = state.unitsOf(incident.id);
+    const selected = incident.id === ui.selected;
+    return el("li", {
+      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}`,
+      dataset: { incident: incident.id },
+      "aria-current": selected ? "true" : null,
+    },
+    el("button", { type: "button", class: "queue-button", onclick: () => select(incident.id), "aria-label": `${priorityLabel(incident.priority)}: ${incident.nature}` },
+      el("span", { class: `prio-badge prio-${priorityClass(incident.priority)}` }, incident.priority),
+      el("span", { class: "queue-main" },
+        el("span", { class: "nature" }, incident.nature),
+        el("span", { class: "address" }, incident.address || `${incident.lat.toFixed(4)}, ${incident.lon.toFixed(4)}`),
+        el("span", { class: "queue-units" }, units.length
+          ? units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))
+          : el("span", { class: "unassigned-flag" }, incident.status === "pending" ? "UNASSIGNED" : "UNITS CLEARED: close it"))),
+      el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
+  }));
+}
+
+function select(id) {
+  const previous = ui.selected;
+  ui.selected = id;
+  closeForms();
+  if (previous && previous !== id) renderIncidentMarker(previous);
+  renderIncidentMarker(id);
+  renderQueue();
+  renderDetail();
+  const item = document.querySelector(`.queue-item[data-incident="${id}"]`);
+  if (item) item.scrollIntoView({ block: "nearest" });
+  const incident = state.incidents.get(id);
+  if (incident) map.panInside([incident.lat, incident.lon], { padding: [60, 60] });
+  ui.recs = [];
+  ui.recsFor = null;
+  renderRecs();
+  refreshRecommendations(true);
+  refreshTimeline(true);
+}
+
+function moveSelection(step) {
+  const queue = state.queue(priorityRank);
+  if (!queue.length) return;
+  const at = queue.findIndex((i) => i.id === ui.selected);
+  const next = at < 0 ? 0 : Math.min(queue.length - 1, Math.max(0, at + step));
+  select(queue[next].id);
+}
+
+// --- selected incident --------------------------------------------------------------------
+
+function renderDetail() {
+  const incident = ui.selected ? state.incidents.get(ui.selected) : null;
+  $("detail-empty").hidden = Boolean(ui.selected);
+  $("detail-body").hidden = !ui.selected;
+  if (!ui.selected) return;
+  $("detail-actions").hidden = !incident;
+  if (!incident) {
+    $("detail-head").replaceChildren(el("p", { class: "ended" }, "This incident has ended (closed or cancelled). Its timeline stays below."));
+    $("recs").replaceChildren();
+    $("assigned").replaceChildren();
+    ui.assignedIds = new Set();
+    return;
+  }
+  $("detail-head").replaceChildren(
+    el("div", { class: "detail-title" },
+      el("span", { class: `prio-badge big prio-${priorityClass(incident.priority)}` }, incident.priority),
+      el("div", {},
+        el("div", { class: "nature" }, incident.nature, incident.determinant ? ` (${incident.determinant})` : ""),
+        el("div", { class: "hint" }, priorityLabel(incident.priority), " · ", incident.status.toUpperCase()))),
+    el("div", { class: "address" }, incident.address || "(no address)", " · ", `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}`),
+    el("div", { class: "hint" }, "Call received ", clock(incident.call_received_at), " · age ",
+      el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
+  const units = state.unitsOf(incident.id);
+  ui.assignedIds = new Set(units.map((u) => u.id));
+  $("assigned").replaceChildren(...(units.length ? units.map((u) =>
+    el("li", { class: `status-${u.status}`, dataset: { unit: u.call_sign, status: u.status } },
+      el("span", { class: `status-chip status-${u.status}` }, `${STATUS[u.status]?.symbol ?? ""} ${statusLabel(u.status)}`),
+      ` ${u.call_sign} `, el("span", { class: "hint" }, kindLabel(u.kind)),
+      u.acknowledged ? el("span", { class: "ack" }, " ACK") : null,
+      RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openRelease(u.id) }, "Release") : null,
+      RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openReassign(u.id) }, "Re-assign")
+        : null)) : [el("li", { class: "hint" }, "No unit yet.")]));
+  $("notes").replaceChildren(...noteItems(incident.notes));
+}
+
+const refreshRecommendations = debounced(() => loadRecommendations(), 150);
+
+async function loadRecommendations() {
+  const id = ui.selected;
+  if (!id || !state.incidents.has(id)) { ui.recs = []; renderRecs(); return; }
+  try {
+    const rec = await api("GET", `/incidents/${id}/recommendations?alternatives=4`);
+    if (ui.selected !== id) return;
+    const flat = [];
+    const seen = new Set();
+    for (const req of rec.requirements) {
+      for (const [list, proposed] of [[req.proposed, true], [req.alternatives, false]]) {
+        for (const c of list) {
+          if (seen.has(c.unit_id)) continue;
+          seen.add(c.unit_id);
+          flat.push({ ...c, label: req.label, filled: req.filled, proposed });
+        }
+      }
+    }
+    // Never offer a unit the feed already shows committed (the feed may be ahead of this read).
+    ui.recs = flat.filter((c) => (state.units.get(c.unit_id) || { status: "available" }).status === "available").slice(0, 9);
+    ui.recsFor = id;
+    renderRecs();
+  } catch (err) {
+    if (ui.selected === id && err.status !== 409) toast(err.message);
+    ui.recs = [];
+    renderRecs();
+  }
+}
+
+function renderRecs() {
+  const list = $("recs");
+  if (!ui.recs.length) {
+    list.replaceChildren(el("li", { class: "hint" }, ui.recsFor ? "No suitable unit is available." : "…"));
+    return;
+  }
+  list.replaceChildren(...ui.recs.map((c, i) =>
+    el("li", { class: c.proposed ? "proposed" : "alternative", dataset: { unit: c.call_sign, index: String(i + 1) } },
+      el("button", { type: "button", class: "assign", onclick: () => assign(i), "aria-keyshortcuts": String(i + 1),
+        "aria-label": `Assign ${c.call_sign}, ${kindLabel(c.kind)}, ${distance(c.distance_m)}, ETA ${duration(c.eta_s)}` },
+        el("kbd", {}, String(i + 1)),
+        el("span", { class: "cs" }, c.call_sign),
+        el("span", { class: `kind-chip kind-${c.kind}` }, kindTag(c.kind)),
+        el("span", { class: "dist" }, distance(c.distance_m)),
+        el("span", { class: "eta" }, `ETA ${duration(c.eta_s)}`),
+        el("span", { class: "why hint" }, c.proposed ? `proposed: ${c.label}` : `alternative: ${c.label}`)))));
+}
+
+async function assign(index) {
+  const id = ui.selected;
+  const choice = ui.recs[index];
+  if (!id || !choice || ui.busy) return;
+  await act(`Assigning ${choice.call_sign}`, () => api("POST", `/incidents/${id}/assignments`, { units: [choice.unit_id] }));
+  refreshRecommendations(true);
+}
+
+const refreshTimeline = debounced(() => loadTimeline(), 100);
+
+async function loadTimeline() {
+  const id = ui.selected;
+  if (!id) return;
+  try {
+    const timeline = await api("GET", `/incidents/${id}/timeline`);
+    if (ui.selected !== id) return;
+    ui.timelineFor = id;
+    $("timeline").replaceChildren(...timeline.entries.map((e) =>
+      el("li", { dataset: { event: e.event, position: String(e.position) } }, el("time", { datetime: e.at }, clock(e.at)), " ", e.text)));
+  } catch (err) {
+    if (ui.selected === id) toast(err.message);
+  }
+}
+
+// --- forms: intake, notes, release, re-assign ---------------------------------------------
+
+function parseLocation(text) {
+  const match = /^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$/.exec(text);
+  if (!match) return null;
+  const lat = Number(match[1]), lon = Number(match[2]);
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+  return { lat, lon };
+}
+
+function setDraftLocation(lat, lon, fill = true) {
+  if (fill) $("f-location").value = `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+  const icon = L.divIcon({ className: "draft-marker", html: "<span>NEW</span>", iconSize: [36, 20] });
+  if (ui.draftMarker) ui.draftMarker.setLatLng([lat, lon]);
+  else ui.draftMarker = L.marker([lat, lon], { icon, keyboard: false, title: "new incident's location" }).addTo(map);
+  if (fill) $("f-address").focus();
+}
+
+function clearDraft() {
+  if (ui.draftMarker) { ui.draftMarker.remove(); ui.draftMarker = null; }
+}
+
+async function onReport(event) {
+  event.preventDefault();
+  const error = $("intake-error");
+  error.textContent = "";
+  const at = parseLocation($("f-location").value);
+  if (!at) { error.textContent = "location: click the map or type latitude, longitude (e.g. 36.75, 3.06)"; $("f-location").focus(); return; }
+  const nature = $("f-nature").value.trim();
+  if (!nature) { error.textContent = "nature: say what happened (e.g. chest pain)"; $("f-nature").focus(); return; }
+  const body = { lat: at.lat, lon: at.lon, nature, priority: $("f-priority").value, address: $("f-address").value.trim() };
+  const callback = $("f-callback").value.trim();
+  if (callback) body.callback = callback;
+  try {
+    const created = await api("POST", "/incidents", body);
+    $("intake").reset();
+    toast(`Incident reported: ${created.priority} ${created.nature}`, "ok");
+    // The report's answer is an incident as stored: show it at once; the feed brings the rest.
+    state.putIncident(incidentFromReport(created), -1);
+    renderIncidentMarker(created.id);
+    select(created.id);
+    document.activeElement.blur();
+  } catch (err) {
+    error.textContent = err.message;
+  }
+}
+
+/** The feed's shape of an incident from the REST answer (position -1: any feed message wins). */
+function incidentFromReport(created) {
+  return {
+    id: created.id, open: true, priority: created.priority, determinant: created.determinant, nature: created.nature,
+    address: created.address, lat: created.lat, lon: created.lon, source: created.source, status: created.status,
+    call_received_at: created.call_received_at, updated_at: created.reported_at, units: [], notes: created.notes,
+  };
+}
+
+async function onNote(event) {
+  event.preventDefault();
+  const text = $("note-text").value.trim();
+  if (!text || !ui.selected) return;
+  const ok = await act("Adding the note", () => api("POST", `/incidents/${ui.selected}/notes`, { text }));
+  if (ok) $("note-text").value = "";
+}
+
+function activeUnits() {
+  return ui.selected ? state.unitsOf(ui.selected).filter((u) => RELEASABLE.has(u.status)) : [];
+}
+
+function fillUnitSelect(select, units, chosen) {
+  select.replaceChildren(...units.map((u) => el("option", { value: u.id, selected: u.id === chosen }, `${u.call_sign} (${statusLabel(u.status)})`)));
+}
+
+function openRelease(unitId) {
+  const units = activeUnits();
+  if (!units.length) { toast("No unit of this incident can be released (a unit transporting or at hospital finishes its run)."); return; }
+  closeForms();
+  fillUnitSelect($("release-unit"), units, unitId);
+  $("release-form").hidden = false;
+  (units.length > 1 ? $("release-unit") : $("release-reason")).focus();
+}
+
+function openReassign(unitId) {
+  const units = activeUnits();
+  const targets = state.queue(priorityRank).filter((i) => i.id !== ui.selected);
+  if (!units.length) { toast("No unit of this incident can be re-assigned."); return; }
+  if (!targets.length) { toast("There is no other open incident to re-assign to."); return; }
+  closeForms();
+  fillUnitSelect($("reassign-unit"), units, unitId);
+  $("reassign-target").replaceChildren(...targets.map((i) => el("option", { value: i.id }, `${i.priority} ${i.nature} — ${i.address || ""} (${age(i.call_received_at)})`)));
+  $("reassign-form").hidden = false;
+  $("reassign-target").focus();
+}
+
+function closeForms() {
+  $("release-form").hidden = true;
+  $("reassign-form").hidden = true;
+  $("end-form").hidden = true;
+}
+
+/** Close (every unit has cleared) or cancel (its units are released) the selected incident. */
+function openEnd(mode) {
+  if (!ui.selected || !state.incidents.has(ui.selected)) return;
+  closeForms();
+  const form = $("end-form");
+  form.dataset.mode = mode;
+  $("end-label").textContent = mode === "close" ? "Disposition (how it ended)" : "Reason for cancelling";
+  $("end-submit").firstChild.textContent = mode === "close" ? "Close " : "Cancel incident ";
+  $("end-text").value = mode === "close" ? "treated and transported" : "";
+  form.hidden = false;
+  $("end-text").focus();
+  $("end-text").select();
+}
+
+async function onEnd(event) {
+  event.preventDefault();
+  const mode = $("end-form").dataset.mode;
+  const text = $("end-text").value.trim();
+  if (!ui.selected || !text) return;
+  const body = mode === "close" ? { disposition: text } : { reason: text };
+  const ok = await act(mode === "close" ? "Closing" : "Cancelling", () =>
+    api("POST", `/incidents/${ui.selected}/${mode}`, body));
+  if (ok) closeForms();
+}
+
+async function onRelease(event) {
+  event.preventDefault();
+  const unit = state.units.get($("release-unit").value);
+  const reason = $("release-reason").value.trim() || "released by dispatcher";
+  if (!unit || !ui.selected) return;
+  const ok = await act(`Releasing ${unit.call_sign}`, () =>
+    api("POST", `/incidents/${ui.selected}/assignments/${unit.id}/release`, { reason }));
+  if (ok) closeForms();
+}
+
+async function onReassign(event) {
+  event.preventDefault();
+  const unit = state.units.get($("reassign-unit").value);
+  const target = state.incidents.get($("reassign-target").value);
+  const from = ui.selected;
+  if (!unit || !target || !from) return;
+  const reason = `re-assigned to ${target.priority} ${target.nature}`.slice(0, 500);
+  const released = await act(`Releasing ${unit.call_sign}`, () =>
+    api("POST", `/incidents/${from}/assignments/${unit.id}/release`, { reason }));
+  if (!released) return;
+  closeForms();
+  const assigned = await act(`Assigning ${unit.call_sign} to ${target.nature}`, () =>
+    api("POST", `/incidents/${target.id}/assignments`, { units: [unit.id] }));
+  if (assigned) select(target.id);
+  else toast(`${unit.call_sign} was released but not re-assigned: it is available again.`);
+}
+
+/** Run an API call, showing its error; resolves to whether it succeeded. */
+async function act(what, call) {
+  ui.busy = true;
+  document.body.classList.add("busy");
+  try {
+    await call();
+    return true;
+  } catch (err) {
+    if (err.status === 401) { // revoked or replaced meanwhile: sign in again
+      if (live) live.stop();
+      session.token = null;
+      showLogin(err.message);
+    } else {
+      toast(`${what}: ${err.message}`);
+    }
+    return false;
+  } finally {
+    ui.busy = false;
+    document.body.classList.remove("busy");
+  }
+}
+
+let toastTimer = null;
+function toast(message, kind = "error") {
+  const node = $("toast");
+  node.textContent = message;
+  node.dataset.kind = kind;
+  node.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { node.hidden = true; }, kind === "error" ? 8000 : 3000);
+}
+
+// --- keyboard -----------------------------------------------------------------------------
+
+function typing(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+function toggleHelp(show) {
+  $("help").hidden = !show;
+  if (show) $("help-close").focus();
+}
+
+function onKey(event) {
+  if (!$("login").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") {
+    if (!$("help").hidden) toggleHelp(false);
+    else if (!$("release-form").hidden || !$("reassign-form").hidden || !$("end-form").hidden) closeForms();
+    else if ($("intake").contains(document.activeElement)) $("intake").reset();
+    if (typing(event.target)) event.target.blur();
+    $("toast").hidden = true;
+    return;
+  }
+  if (event.key === "Enter" && event.target instanceof HTMLSelectElement && event.target.form) {
+    event.preventDefault(); // Enter on a list confirms its form, as in a text field
+    event.target.form.requestSubmit();
+    return;
+  }
+  if (typing(event.target)) return;
+  const key = event.key;
+  if (/^[1-9]$/.test(key)) { assign(Number(key) - 1); event.preventDefault(); return; }
+  const actions = {
+    n: () => $("f-location").focus(),
+    j: () => moveSelection(1),
+    ArrowDown: () => moveSelection(1),
+    k: () => moveSelection(-1),
+    ArrowUp: () => moveSelection(-1),
+    r: () => openRelease(),
+    e: () => openReassign(),
+    m: () => { if (ui.selected) $("note-text").focus(); },
+    c: () => openEnd("close"),
+    x: () => openEnd("cancel"),
+    f: () => { const i = state.incidents.get(ui.selected); if (i) map.setView([i.lat, i.lon], Math.max(map.getZoom(), 14)); },
+    "?": () => toggleHelp($("help").hidden),
+  };
+  if (actions[key]) { event.preventDefault(); actions[key](); }
+}
+
+// --- clock --------------------------------------------------------------------------------
+
+function tick() {
+  const now = Date.now();
+  $("now").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
+  for (const node of document.querySelectorAll("[data-since]")) node.textContent = age(node.dataset.since, now);
+}
+
+window.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,163 @@
+// The crew screen: one unit's assignment (address, nature, priority, notes, a map) and large
+// buttons for the status flow; only the steps the unit may take next are enabled.
+import { api, session } from "./api.js";
+import { el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS, statusLabel } from "./format.js";
+import { CONNECTION_TEXT, startLive } from "./live.js";
+import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
+
+const $ = (id) => document.getElementById(id);
+const crew = { unit: null, unitPos: -1, incidents: new Map(), busy: false }; // incidents: id -> [pos, incident]
+let live = null;
+let map = null;
+let baseMap = null;
+const markers = { unit: null, incident: null };
+
+function start() {
+  $("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    session.token = $("login-token").value.trim();
+    signIn();
+  });
+  $("logout").addEventListener("click", () => { if (live) live.stop(); session.token = null; location.reload(); });
+  for (const button of document.querySelectorAll(".sbtn")) button.addEventListener("click", () => press(button));
+  render();
+  if (session.token) signIn(); else showLogin("");
+}
+
+function showLogin(message) {
+  $("login").hidden = false;
+  $("login-error").textContent = message;
+  $("login-token").focus();
+}
+
+function signIn() {
+  $("login").hidden = true;
+  live = startLive("/ws/crew", () => session.token, {
+    onMessage,
+    onState: showConnection,
+    onFatal: (reason) => { session.token = null; showLogin(reason); },
+  });
+  api("GET", "/map").then((data) => { baseMap = data; drawMap(); }).catch(() => { baseMap = null; });
+}
+
+function showConnection(state, detail) {
+  const node = $("conn");
+  node.dataset.state = state;
+  node.textContent = CONNECTION_TEXT[state] || state;
+  node.title = detail;
+  const note = $("conn-note");
+  note.hidden = state === "connected";
+  note.textContent = state === "offline"
+    ? "No network: report by radio. This screen catches up when the network returns."
+    : state === "refused" ? detail : `Connection lost: reconnecting${detail ? ` (${detail})` : ""}. Buttons return with it.`;
+  if (live && live.lastHello) $("whoami").textContent = `Signed in as ${live.lastHello.user}`;
+  render();
+}
+
+// --- messages: the unit and its incident, each kept at the newest position seen -----------
+
+function onMessage(message) {
+  if (message.type === "snapshot") {
+    crew.unit = message.unit;
+    crew.unitPos = message.pos;
+    crew.incidents.clear();
+    if (message.incident) crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+  } else if (message.type === "unit" && message.pos > crew.unitPos) {
+    crew.unit = message.unit;
+    crew.unitPos = message.pos;
+  } else if (message.type === "incident" && message.pos > (crew.incidents.get(message.incident.id) || [-1])[0]) {
+    crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+  } else if (message.type === "stale" && crew.unit) {
+    const mine = message.units.find((u) => u.id === crew.unit.id);
+    if (mine) crew.unit = { ...crew.unit, stale: mine.stale };
+  } else {
+    return;
+  }
+  render();
+}
+
+/** The incident the unit works now (an old message about a previous one is not shown). */
+function job() {
+  const { unit } = crew;
+  const [, incident] = (unit && crew.incidents.get(unit.incident_id)) || [];
+  return incident && incident.open ? incident : null;
+}
+
+// --- rendering ----------------------------------------------------------------------------
+
+function render() {
+  const { unit } = crew;
+  const current = job();
+  $("unit-name").textContent = unit ? unit.call_sign : "—";
+  $("unit-kind").textContent = unit ? kindLabel(unit.kind) : "";
+  $("status-now").replaceChildren(unit
+    ? el("span", { class: `status-chip huge status-${unit.status}`, dataset: { status: unit.status } },
+        `${STATUS[unit.status]?.symbol ?? ""} ${statusLabel(unit.status)}`)
+    : "");
+  $("status-now").append(unit && unit.stale ? el("span", { class: "stale-flag" }, " STALE: no report for a while") : "");
+  $("no-assignment").hidden = Boolean(current);
+  $("job").hidden = !current;
+  if (current) {
+    const badge = $("job-priority");
+    badge.textContent = current.priority;
+    badge.className = `prio-badge big prio-${priorityClass(current.priority)}`;
+    $("job-priority-text").textContent = `Priority ${priorityLabel(current.priority)}`;
+    $("job-nature").textContent = current.nature + (current.determinant ? ` (${current.determinant})` : "");
+    $("job-address").textContent = current.address || `${current.lat.toFixed(5)}, ${current.lon.toFixed(5)}`;
+    $("job-ack").textContent = unit.acknowledged ? "Acknowledged" : "Not acknowledged yet: press Acknowledge";
+    $("job-notes").replaceChildren(...noteItems(current.notes));
+  }
+  drawMap();
+  renderButtons();
+}
+
+function renderButtons() {
+  const { unit } = crew;
+  const connected = live && live.state === "connected";
+  const next = unit ? NEXT_STATUSES[unit.status] || [] : [];
+  for (const button of document.querySelectorAll(".sbtn")) {
+    let enabled;
+    if (button.dataset.action === "ack") enabled = Boolean(unit && unit.incident_id && !unit.acknowledged);
+    else enabled = next.includes(button.dataset.status);
+    button.disabled = !(connected && enabled) || crew.busy;
+    button.classList.toggle("next", enabled);
+    button.setAttribute("aria-pressed", String(Boolean(unit && button.dataset.status === unit.status)));
+  }
+}
+
+function drawMap() {
+  const current = job();
+  if (!current || $("job").hidden) return;
+  if (!map) {
+    map = createMap($("crew-map"), { zoomControl: false });
+    if (baseMap) drawBaseMap(map, baseMap);
+  } else if (baseMap && !map.najdaBase) {
+    drawBaseMap(map, baseMap);
+  }
+  if (baseMap) map.najdaBase = true;
+  map.invalidateSize();
+  markers.incident = incidentMarker(map, markers.incident, current, true);
+  markers.unit = unitMarker(map, markers.unit, crew.unit);
+  const points = [[current.lat, current.lon], [crew.unit.lat, crew.unit.lon]];
+  map.fitBounds(points, { padding: [30, 30], maxZoom: 15 });
+}
+
+// --- actions ------------------------------------------------------------------------------
+
+async function press(button) {
+  if (!live || crew.busy) return;
+  crew.busy = true;
+  renderButtons();
+  $("crew-error").textContent = "";
+  try {
+    if (button.dataset.action === "ack") await live.request({ type: "ack" });
+    else await live.request({ type: "status", status: button.dataset.status });
+  } catch (err) {
+    $("crew-error").textContent = err.message;
+  } finally {
+    crew.busy = false;
+    renderButtons();
+  }
+}
+
+window.addEventListener("DOMContentLoaded", start);

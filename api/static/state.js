@@ -1,0 +1,104 @@
+// The console's picture of the world, keyed by id and applied in `pos` order: a message older
+// than what is held for its object is ignored, so a unit never goes back to an earlier status.
+
+export class ConsoleState {
+  constructor() {
+    this.units = new Map(); // id -> unit (with _pos)
+    this.incidents = new Map(); // id -> open incident (with _pos)
+    this.ended = new Map(); // id -> pos at which an incident was seen closed or cancelled
+    this.stations = new Map();
+    this.hospitals = new Map();
+    this.recommendations = new Map(); // incident id -> recommendation sent with its report
+  }
+
+  /** Apply one message; returns what changed: {units: Set, incidents: Set, places: bool}. */
+  apply(message) {
+    const changed = { units: new Set(), incidents: new Set(), places: false, reset: false };
+    switch (message.type) {
+      case "snapshot":
+        this.units.clear();
+        this.incidents.clear();
+        this.ended.clear();
+        for (const u of message.units) this.units.set(u.id, { ...u, _pos: message.pos });
+        for (const i of message.incidents) this.incidents.set(i.id, { ...i, _pos: message.pos });
+        for (const s of message.stations) this.stations.set(s.id, s);
+        for (const h of message.hospitals) this.hospitals.set(h.id, h);
+        changed.reset = true;
+        changed.places = true;
+        break;
+      case "unit":
+        if (this.putUnit(message.unit, message.pos)) changed.units.add(message.unit.id);
+        break;
+      case "incident":
+        if (this.putIncident(message.incident, message.pos)) changed.incidents.add(message.incident.id);
+        if (message.recommendation) this.recommendations.set(message.incident.id, message.recommendation);
+        break;
+      case "station":
+        this.stations.set(message.station.id, message.station);
+        changed.places = true;
+        break;
+      case "hospital":
+        this.hospitals.set(message.hospital.id, message.hospital);
+        changed.places = true;
+        break;
+      case "positions":
+        for (const p of message.units) {
+          const unit = this.units.get(p.id);
+          if (unit && Date.parse(p.at) > Date.parse(unit.position_at)) {
+            this.units.set(p.id, { ...unit, lat: p.lat, lon: p.lon, position_at: p.at });
+            changed.units.add(p.id);
+          }
+        }
+        break;
+      case "stale":
+        for (const s of message.units) {
+          const unit = this.units.get(s.id);
+          if (unit && unit.stale !== s.stale) {
+            this.units.set(s.id, { ...unit, stale: s.stale, last_heard: s.last_heard });
+            changed.units.add(s.id);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    return changed;
+  }
+
+  putUnit(unit, pos) {
+    const held = this.units.get(unit.id);
+    if (held && held._pos >= pos) return false;
+    this.units.set(unit.id, { ...unit, _pos: pos });
+    return true;
+  }
+
+  putIncident(incident, pos) {
+    const held = this.incidents.get(incident.id);
+    if ((held && held._pos >= pos) || (this.ended.get(incident.id) ?? -1) >= pos) return false;
+    if (incident.open) {
+      this.incidents.set(incident.id, { ...incident, _pos: pos });
+    } else {
+      this.incidents.delete(incident.id);
+      this.ended.set(incident.id, pos);
+      this.recommendations.delete(incident.id);
+    }
+    return true;
+  }
+
+  /** Open incidents, most urgent first, then oldest first. */
+  queue(rank) {
+    return [...this.incidents.values()].sort(
+      (a, b) => rank(b.priority) - rank(a.priority) || Date.parse(a.call_received_at) - Date.parse(b.call_received_at),
+    );
+  }
+
+  /** Units by call sign. */
+  board() {
+    return [...this.units.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign, undefined, { numeric: true }));
+  }
+
+  /** The units working an incident now, as the freshest unit messages say. */
+  unitsOf(incidentId) {
+    return [...this.units.values()].filter((u) => u.incident_id === incidentId);
+  }
+}
