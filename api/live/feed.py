@@ -103,6 +103,7 @@ class LiveFeed:
                     self.plan,
                     self.locator,
                     alternatives=0,
+                    determinant=e.determinant,
                 )
                 recommendations[item.position] = recommendation_json(rec)
         for item in fresh:
