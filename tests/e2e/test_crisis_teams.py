@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -10,9 +12,9 @@ from tests.e2e.harness import build_world, ok, proposed, report
 AMBULANCES = {"als", "bls"}
 
 
-def _kinds(recommendation: dict[str, object]) -> list[str]:
+def _kinds(recommendation: dict[str, Any]) -> list[str]:
     """Kinds of every proposed unit."""
-    return [c["kind"] for c in recommendation["proposed"]]  # type: ignore[index]
+    return [c["kind"] for c in recommendation["proposed"]]
 
 
 @pytest.fixture
