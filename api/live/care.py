@@ -1,0 +1,62 @@
+"""The live feed's part for remote care: hospital status messages, destinations offered to a
+crew when it starts transporting, and teleconsult messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.live.messages import encode, iso, place_json
+from api.live.subscribers import Message
+from api.views_care import destinations_public
+from domain.hospital_status import HospitalStatus
+from domain.response_plan import ResponsePlan
+from projections.base import Tracked
+from projections.changes import BoardRow, UnitRow
+from projections.destinations import TravelTimes
+from projections.reference import Place, ReferenceDirectory, status_of_event
+
+
+def status_json(status: HospitalStatus) -> dict[str, Any]:
+    """A hospital's status: ED status, beds by type, reason, who and when."""
+    return {
+        "ed_status": status.ed_status.value,
+        "beds": dict(status.beds),
+        "reason": status.reason,
+        "updated_by": status.updated_by,
+        "updated_at": None if status.updated_at is None else iso(status.updated_at),
+    }
+
+
+def hospital_json(place: Place, status: HospitalStatus) -> dict[str, Any]:
+    """A hospital with its status."""
+    return {**place_json(place), "status": status_json(status)}
+
+
+def hospital_status_message(
+    item: Tracked, base: dict[str, Any], reference: ReferenceDirectory
+) -> Message | None:
+    """The `hospital` message of a status update, as the event reports it."""
+    place = reference.hospitals.get(item.originator_id)
+    if place is None:
+        return None
+    services = tuple(item.event.services)
+    shown = Place(
+        place.id, place.code, place.name, place.lat, place.lon, place.registered_at, services
+    )
+    base["type"] = "hospital"
+    base["hospital"] = hospital_json(shown, status_of_event(item.event))
+    return Message(item.position, encode(base), ((place.lat, place.lon),))
+
+
+def destinations_json(
+    unit: UnitRow,
+    incident: BoardRow | None,
+    reference: ReferenceDirectory,
+    plan: ResponsePlan,
+    travel: TravelTimes,
+    now: datetime,
+) -> dict[str, Any]:
+    """The destinations offered to a unit where it is now (as GET /units/{unit}/destinations)."""
+    ranked = destinations_public(unit, incident, None, reference, plan, travel, now)
+    return ranked.model_dump(mode="json")
