@@ -14,6 +14,8 @@ from api.errors import COMMON, install_error_handlers
 from api.live import ws
 from api.routes import (
     assignments,
+    consults,
+    destinations,
     health,
     hospitals,
     incidents,
@@ -67,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(units.positions_router)
+    app.include_router(destinations.router)  # hospitals for a crew's patient
+    app.include_router(consults.router)  # teleconsults
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)

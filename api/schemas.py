@@ -18,7 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from domain.consult import Specialty
 from domain.errors import InvalidValue
+from domain.hospital_status import EdStatus
 from domain.user import Role
 from domain.values import IncidentSource, IncidentStatus, Priority, UnitKind, UnitStatus
 
@@ -383,10 +385,21 @@ class HospitalCreate(StationCreate):
     services: Annotated[list[Capability], Field(max_length=40)] = []
 
 
+class HospitalStatusPublic(BaseModel):
+    """A hospital's last reported status (normal, no bed counts, until one is reported)."""
+
+    ed_status: EdStatus = Field(description="emergency department: normal, advisory or closed")
+    beds: dict[str, int] = Field(description="available beds by type, as last reported")
+    reason: str
+    updated_by: str | None
+    updated_at: datetime | None
+
+
 class HospitalPublic(StationPublic):
     """A receiving hospital."""
 
     services: list[str]
+    status: HospitalStatusPublic
 
 
 class HealthPublic(BaseModel):
@@ -410,14 +423,21 @@ class AssignmentView(BaseModel):
 
 
 RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
+SpecialtyIn = Annotated[
+    Specialty,
+    BeforeValidator(_lower_token),
+    Field(description="a teleconsult specialty (cardiology, stroke, paediatrics, ...)"),
+]
 
 
 class UserCreate(_In):
-    """A user to add: a name, a role and, for a crew, its unit (id or call sign)."""
+    """A user to add: a name, a role and, for a crew, its unit (id or call sign); for a
+    specialist, its specialties."""
 
     name: Annotated[str, _text(64)]
     role: RoleIn
     unit: UnitRef | None = None
+    specialties: Annotated[list[SpecialtyIn], Field(max_length=len(Specialty))] = []
 
 
 class UserPublic(BaseModel):
@@ -426,6 +446,7 @@ class UserPublic(BaseModel):
     name: str
     role: Role
     unit_id: UUID | None
+    specialties: list[str] = []
 
 
 class UserToken(UserPublic):

@@ -8,7 +8,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from api.schemas import HospitalStatusPublic, _In, _lower_token, _optional_text
+from api.schemas import (
+    BoardIncidentPublic,
+    HospitalStatusPublic,
+    IncidentPublic,
+    SpecialtyIn,
+    _In,
+    _lower_token,
+    _optional_text,
+    _text,
+)
+from domain.consult import ConsultStatus, Specialty
 from domain.hospital_status import MAX_BEDS, BedType, EdStatus, Service, service_of
 
 
@@ -84,3 +94,61 @@ class DestinationsPublic(BaseModel):
     destinations: list[DestinationPublic]
     excluded: list[ExcludedPublic]
     ranked_at: datetime
+
+
+# --- teleconsults ---------------------------------------------------------------------------
+
+
+class ConsultCreate(_In):
+    """A teleconsult to request on an incident: the specialty and why."""
+
+    specialty: SpecialtyIn
+    reason: Annotated[str, _text(1000), Field(description="what the specialist is asked")]
+
+
+class ConsultReason(_In):
+    """Why a request is declined or cancelled."""
+
+    reason: Annotated[str, _text(1000)]
+
+
+class ConsultEnd(_In):
+    """The specialist's recommendation, which ends the consult."""
+
+    recommendation: Annotated[str, _text(4000)]
+
+
+class ConsultPublic(BaseModel):
+    """A teleconsult: requested, in progress (accepted), ended, declined or cancelled."""
+
+    id: UUID
+    incident_id: UUID
+    specialty: Specialty
+    status: ConsultStatus
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    unit_id: UUID | None = Field(description="the crew's unit that asked, when a crew asked")
+    specialist: str | None = Field(description="who accepted it")
+    started_at: datetime | None
+    ended_at: datetime | None
+    recommendation: str
+    closed_by: str | None = Field(description="who ended, declined or cancelled it")
+    closing_reason: str = Field(description="why it was declined or cancelled")
+    updated_at: datetime
+
+
+class ConsultDetail(BaseModel):
+    """A teleconsult and the incident it is on."""
+
+    consult: ConsultPublic
+    incident: IncidentPublic
+
+
+class ConsultQueueItem(BaseModel):
+    """An open teleconsult with what a specialist needs to decide on it."""
+
+    consult: ConsultPublic
+    incident: BoardIncidentPublic | None = Field(
+        description="the incident while it is open (None once closed)"
+    )

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
-from api.schemas_care import DestinationPublic, DestinationsPublic, ExcludedPublic
+from api.schemas_care import (
+    ConsultPublic,
+    DestinationPublic,
+    DestinationsPublic,
+    ExcludedPublic,
+)
 from api.views import hospital_public
+from domain.consult import Consult
 from domain.hospital_status import Service
 from domain.response_plan import ResponsePlan
 from projections.changes import BoardRow, UnitRow
@@ -60,4 +67,25 @@ def destinations_public(
             for x in ranked.excluded
         ],
         ranked_at=now,
+    )
+
+
+def consult_public(incident_id: UUID, consult: Consult) -> ConsultPublic:
+    """A teleconsult as the API shows it."""
+    return ConsultPublic(
+        id=consult.consult_id,
+        incident_id=incident_id,
+        specialty=consult.specialty,
+        status=consult.status,
+        reason=consult.reason,
+        requested_by=consult.requested_by,
+        requested_at=consult.requested_at,
+        unit_id=consult.unit_id,
+        specialist=consult.specialist,
+        started_at=consult.started_at,
+        ended_at=consult.ended_at,
+        recommendation=consult.recommendation,
+        closed_by=consult.closed_by,
+        closing_reason=consult.closing_reason,
+        updated_at=consult.updated_at,
     )

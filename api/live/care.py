@@ -13,6 +13,7 @@ from domain.hospital_status import HospitalStatus
 from domain.response_plan import ResponsePlan
 from projections.base import Tracked
 from projections.changes import BoardRow, UnitRow
+from projections.consults import ConsultBook, OpenConsult
 from projections.destinations import TravelTimes
 from projections.reference import Place, ReferenceDirectory, status_of_event
 
@@ -60,3 +61,43 @@ def destinations_json(
     """The destinations offered to a unit where it is now (as GET /units/{unit}/destinations)."""
     ranked = destinations_public(unit, incident, None, reference, plan, travel, now)
     return ranked.model_dump(mode="json")
+
+
+def consult_json(found: OpenConsult) -> dict[str, Any]:
+    """A teleconsult with its incident's id."""
+    c = found.consult
+    return {
+        "id": str(c.consult_id),
+        "incident_id": str(found.incident_id),
+        "specialty": c.specialty.value,
+        "status": c.status.value,
+        "reason": c.reason,
+        "requested_by": c.requested_by,
+        "requested_at": iso(c.requested_at),
+        "unit_id": None if c.unit_id is None else str(c.unit_id),
+        "specialist": c.specialist,
+        "started_at": None if c.started_at is None else iso(c.started_at),
+        "ended_at": None if c.ended_at is None else iso(c.ended_at),
+        "recommendation": c.recommendation,
+        "closed_by": c.closed_by,
+        "closing_reason": c.closing_reason,
+    }
+
+
+def consult_message(
+    item: Tracked, base: dict[str, Any], book: ConsultBook, incident: BoardRow | None
+) -> tuple[OpenConsult | None, dict[str, Any]]:
+    """Apply a teleconsult event to the feed's book; the consult and the `consult` message
+    body (consoles, and the crews of the units on the incident, receive it)."""
+    found = book.take(item)
+    if found is not None:
+        base["type"] = "consult"
+        base["consult"] = consult_json(found)
+        if incident is not None:
+            base["incident"] = {
+                "id": str(incident.incident_id),
+                "priority": incident.priority.value,
+                "nature": incident.nature,
+                "address": incident.address,
+            }
+    return found, base

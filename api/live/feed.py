@@ -11,6 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from api.live.care import (
+    consult_json,
+    consult_message,
+    destinations_json,
+    hospital_json,
+    hospital_status_message,
+)
 from api.live.messages import (
     encode,
     incident_json,
@@ -34,6 +41,8 @@ from projections.changes import (
     locator_change,
     next_incident_id,
 )
+from projections.consults import CONSULT_TOPICS, ConsultBook
+from projections.destinations import travel_for
 from projections.locator import UnitLocator
 from projections.recommend import recommend_at
 from projections.reference import ReferenceDirectory
@@ -58,6 +67,7 @@ class LiveFeed:
         stale_after: timedelta = timedelta(seconds=180),
     ) -> None:
         self.locator = locator
+        self.travel = travel_for(locator)
         self.plan = plan
         self.reference = reference
         self.stale_after = stale_after
@@ -74,6 +84,7 @@ class LiveFeed:
         self._recorded: dict[UUID, tuple[float, float, datetime]] = {}
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
+        self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
@@ -121,8 +132,12 @@ class LiveFeed:
         base["at"] = iso(e.at) if hasattr(e, "at") else None
         if topic.startswith("najda:Unit."):
             return self._unit_event(item, base, build)
+        if topic in CONSULT_TOPICS:
+            return self._consult_event(item, base, build)
         if topic.startswith("najda:Incident."):
             return self._incident_event(item, base, build, rec)
+        if topic == "najda:Hospital.StatusUpdated" and build:
+            return hospital_status_message(item, base, self.reference)
         if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
             kind = "station" if topic.startswith("najda:Station") else "hospital"
             places = self.reference.stations if kind == "station" else self.reference.hospitals
@@ -131,6 +146,8 @@ class LiveFeed:
                 return None
             base["type"] = kind
             base[kind] = place_json(place)
+            if kind == "hospital":
+                base[kind] = hospital_json(place, self.reference.hospital_status(place.id))
             return Message(item.position, encode(base), ((place.lat, place.lon),))
         return None  # users and anything else never reach consoles
 
@@ -166,6 +183,12 @@ class LiveFeed:
             return None
         base["type"] = "unit"
         base["unit"] = unit_json(row, uid in self._stale)
+        if isinstance(change, UnitStatusSet) and change.status is UnitStatus.TRANSPORTING:
+            # The crew is offered its destinations as it leaves the scene.
+            incident = None if row.incident_id is None else self._board.rows.get(row.incident_id)
+            base["destinations"] = destinations_json(
+                row, incident, self.reference, self.plan, self.travel, change.at
+            )
         points = [(row.lat, row.lon)]
         if before is not None:
             points.append((before.lat, before.lon))
@@ -209,6 +232,15 @@ class LiveFeed:
         if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
             points.append((before.lat, before.lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
+
+    def _consult_event(self, item: Tracked, base: dict[str, Any], build: bool) -> Message | None:
+        row = self._board.rows.get(item.originator_id)
+        found, body = consult_message(item, base, self._consults, row)
+        if found is None or not build:
+            return None
+        units = frozenset() if row is None else frozenset(u.unit_id for u in row.units)
+        points = () if row is None else ((row.lat, row.lon),)
+        return Message(item.position, encode(body), points, units)
 
     def _heard_from(self, unit_id: UUID, at: datetime) -> None:
         previous = self._heard.get(unit_id)
@@ -274,7 +306,10 @@ class LiveFeed:
             if box is None or box.contains(row.lat, row.lon)
         ]
         stations = [place_json(p) for p in self.reference.list_stations()]
-        hospitals = [place_json(p) for p in self.reference.list_hospitals()]
+        hospitals = [
+            hospital_json(p, self.reference.hospital_status(p.id))
+            for p in self.reference.list_hospitals()
+        ]
         return encode(
             {
                 "type": "snapshot",
@@ -283,6 +318,7 @@ class LiveFeed:
                 "incidents": incidents,
                 "stations": stations,
                 "hospitals": hospitals,
+                "consults": [consult_json(c) for c in self._consults.listed()],
             }
         )
 
@@ -294,12 +330,16 @@ class LiveFeed:
             if board_row is not None:
                 notes = self._notes.get(board_row.incident_id, [])
                 incident = incident_json(board_row, notes, True)
+        consults = []
+        if row is not None and row.incident_id is not None:
+            consults = [consult_json(c) for c in self._consults.listed(incident_id=row.incident_id)]
         return encode(
             {
                 "type": "snapshot",
                 "pos": self._position,
                 "unit": None if row is None else unit_json(row, unit_id in self._stale),
                 "incident": incident,
+                "consults": consults,
             }
         )
 

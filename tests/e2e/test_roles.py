@@ -38,6 +38,8 @@ R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals (read)
 PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
 R_AUDIT = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # timelines, EIDO export, reports
 VERIFY = (F, F, Y, Y, F, *REFUSED_EVERYWHERE)  # verify the store's hash chain
+W_HOSPITAL = (Y, F, F, Y, F, *REFUSED_EVERYWHERE)  # hospital status (ED, beds, services)
+R_DESTINATIONS = (Y, Y, F, Y, F, *REFUSED_EVERYWHERE)  # destinations (crew: own unit)
 
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health"): PUBLIC,
@@ -75,6 +77,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/reports/response-times"): R_AUDIT,
     ("POST", "/incidents/eido"): W_INCIDENTS,
     ("GET", "/audit/verify"): VERIFY,
+    ("PATCH", "/hospitals/{hospital}/status"): W_HOSPITAL,
+    ("GET", "/units/{unit}/destinations"): R_DESTINATIONS,
 }
 
 #: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only.
@@ -93,6 +97,7 @@ CREW_OWN_UNIT_ONLY = (
     ("POST", "/units/{unit}/status"),
     ("POST", "/units/{unit}/acknowledge"),
     ("POST", "/units/{unit}/position"),
+    ("GET", "/units/{unit}/destinations"),
 )
 
 
@@ -233,6 +238,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         201,
     ),
     ("GET", "/audit/verify"): lambda w, u: Call("GET", "/audit/verify"),
+    ("PATCH", "/hospitals/{hospital}/status"): lambda w, u: Call(
+        "PATCH", f"/hospitals/{w.hospital}/status", {"beds": {"general": 3}}
+    ),
+    ("GET", "/units/{unit}/destinations"): lambda w, u: Call("GET", f"/units/{u}/destinations"),
 }
 
 
