@@ -23,6 +23,7 @@
 | open teleconsults (queue)              | yes        | no       | yes     | yes   | no  | spec.‡ |
 | /ws/console                            | yes        | no       | no      | yes   | no  | no     |
 | /ws/crew                               | no         | own unit | no      | no    | no  | no     |
+| /ws/specialist                         | no         | no       | no      | no    | no  | spec.‡ |
 
 (* auditors read everything but recommendations, which are an operational tool.
 † a crew: on the incident its unit is assigned to now. ‡ a specialist (spec.): consults in its

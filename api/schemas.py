@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from domain.consult import Specialty
+from domain.consult import Specialty, specialty_of
 from domain.errors import InvalidValue
 from domain.hospital_status import EdStatus
 from domain.user import Role
@@ -423,9 +423,19 @@ class AssignmentView(BaseModel):
 
 
 RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
+
+
+def _specialty(value: object) -> object:
+    """A specialty or one of its aliases (pediatrics, psychiatric, cardiac, icu, ...)."""
+    if isinstance(value, str):
+        found = specialty_of(value)
+        return found.value if found is not None else value
+    return value
+
+
 SpecialtyIn = Annotated[
     Specialty,
-    BeforeValidator(_lower_token),
+    BeforeValidator(_specialty),
     Field(description="a teleconsult specialty (cardiology, stroke, paediatrics, ...)"),
 ]
 

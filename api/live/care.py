@@ -85,19 +85,33 @@ def consult_json(found: OpenConsult) -> dict[str, Any]:
 
 
 def consult_message(
-    item: Tracked, base: dict[str, Any], book: ConsultBook, incident: BoardRow | None
-) -> tuple[OpenConsult | None, dict[str, Any]]:
-    """Apply a teleconsult event to the feed's book; the consult and the `consult` message
-    body (consoles, and the crews of the units on the incident, receive it)."""
+    item: Tracked, base: dict[str, Any], book: ConsultBook, incident: BoardRow | None, build: bool
+) -> Message | None:
+    """Apply a teleconsult event to the feed's book; the `consult` message, for consoles,
+    the crews of the units on the incident and the specialists in its specialty."""
     found = book.take(item)
-    if found is not None:
-        base["type"] = "consult"
-        base["consult"] = consult_json(found)
-        if incident is not None:
-            base["incident"] = {
-                "id": str(incident.incident_id),
-                "priority": incident.priority.value,
-                "nature": incident.nature,
-                "address": incident.address,
-            }
-    return found, base
+    if found is None or not build:
+        return None
+    base["type"] = "consult"
+    base["consult"] = consult_json(found)
+    if incident is None:
+        return Message(item.position, encode(base), specialty=found.consult.specialty.value)
+    base["incident"] = {
+        "id": str(incident.incident_id),
+        "priority": incident.priority.value,
+        "nature": incident.nature,
+        "address": incident.address,
+    }
+    return Message(
+        item.position,
+        encode(base),
+        ((incident.lat, incident.lon),),
+        frozenset(u.unit_id for u in incident.units),
+        specialty=found.consult.specialty.value,
+    )
+
+
+def specialist_snapshot(position: int, book: ConsultBook, specialties: frozenset[str]) -> str:
+    """A specialist's snapshot: the open teleconsults in its specialties."""
+    shown = [consult_json(c) for c in book.listed(specialties=specialties)]
+    return encode({"type": "snapshot", "pos": position, "consults": shown})

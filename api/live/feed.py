@@ -17,6 +17,7 @@ from api.live.care import (
     destinations_json,
     hospital_json,
     hospital_status_message,
+    specialist_snapshot,
 )
 from api.live.messages import (
     encode,
@@ -133,7 +134,8 @@ class LiveFeed:
         if topic.startswith("najda:Unit."):
             return self._unit_event(item, base, build)
         if topic in CONSULT_TOPICS:
-            return self._consult_event(item, base, build)
+            row = self._board.rows.get(item.originator_id)
+            return consult_message(item, base, self._consults, row, build)
         if topic.startswith("najda:Incident."):
             return self._incident_event(item, base, build, rec)
         if topic == "najda:Hospital.StatusUpdated" and build:
@@ -233,15 +235,6 @@ class LiveFeed:
             points.append((before.lat, before.lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
 
-    def _consult_event(self, item: Tracked, base: dict[str, Any], build: bool) -> Message | None:
-        row = self._board.rows.get(item.originator_id)
-        found, body = consult_message(item, base, self._consults, row)
-        if found is None or not build:
-            return None
-        units = frozenset() if row is None else frozenset(u.unit_id for u in row.units)
-        points = () if row is None else ((row.lat, row.lon),)
-        return Message(item.position, encode(body), points, units)
-
     def _heard_from(self, unit_id: UUID, at: datetime) -> None:
         previous = self._heard.get(unit_id)
         if previous is None or at > previous:
@@ -294,6 +287,8 @@ class LiveFeed:
         """The full state at the feed's position, as the client's interest sees it."""
         if interest.unit_id is not None:
             return self._crew_snapshot(interest.unit_id)
+        if interest.specialties is not None:
+            return specialist_snapshot(self._position, self._consults, interest.specialties)
         box = interest.bbox
         units = [
             unit_json(row, uid in self._stale)
@@ -355,7 +350,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
-        consoles = [s for s in self._subscribers if s.interest.unit_id is None]
+        consoles = [s for s in self._subscribers if s.interest.is_console]
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -414,7 +409,8 @@ class LiveFeed:
             }
             text = encode(body)
             for subscriber in list(self._subscribers):
-                if subscriber.interest.unit_id is None or subscriber.interest.unit_id in stale:
+                interest = subscriber.interest
+                if interest.is_console or interest.unit_id in stale:
                     subscriber.push(text)
         return changed
 

@@ -3,7 +3,7 @@ accepts (joins) or declines; the consult ends with a recommendation; FHIR Encoun
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
@@ -242,17 +242,23 @@ async def end_consult(
 
 @router.get(
     ONE + "/encounter",
-    response_class=FhirJSONResponse,
+    response_model=None,
     dependencies=[allow(READERS, "export teleconsults")],
+    responses={
+        200: {
+            "description": "A FHIR R4 Encounter resource",
+            "content": {FhirJSONResponse.media_type: {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def encounter(
     incident_id: UUID, consult_id: UUID, services: ServicesDep, user: PrincipalDep
-) -> dict[str, Any]:
+) -> FhirJSONResponse:
     """The teleconsult as a FHIR R4 Encounter (class VR, virtual): status planned,
     in-progress, finished or cancelled; the incident and the request by identifier."""
     incident, consult = await _consult(services, incident_id, consult_id)
     check_reader(user, incident, consult)
-    return consult_encounter(incident, consult)
+    return FhirJSONResponse(consult_encounter(incident, consult))
 
 
 @router.get("/consults", dependencies=[allow(CONSULT_QUEUE, "read the teleconsult queue")])
