@@ -15,6 +15,8 @@ from api.live import ws
 from api.routes import (
     assignments,
     basemap,
+    consults,
+    destinations,
     health,
     hospitals,
     incidents,
@@ -71,6 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(units.positions_router)
     install_pages(app)  # the console at /, the crew screen at /crew
+    app.include_router(destinations.router)  # hospitals for a crew's patient
+    app.include_router(consults.router)  # teleconsults
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)

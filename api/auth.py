@@ -1,23 +1,33 @@
 """Bearer-token authentication and the role × endpoint rules.
 
-| what                                   | dispatcher | crew      | auditor | admin | avl |
-|----------------------------------------|------------|-----------|---------|-------|-----|
-| read incidents, board, recommendations | yes        | no        | yes*    | yes   | no  |
-| report / change / assign / close       | yes        | no        | no      | yes   | no  |
-| read units                             | yes        | own unit  | yes     | yes   | no  |
-| unit status, acknowledge               | yes        | own unit  | no      | yes   | no  |
-| unit position (one)                    | yes        | own unit  | no      | yes   | yes |
-| positions in bulk (AVL gateway)        | no         | no        | no      | yes   | yes |
-| register units, stations, hospitals    | no         | no        | no      | yes   | no  |
-| users                                  | no         | no        | no      | yes   | no  |
-| stations, hospitals, base map (read)   | yes        | yes       | yes     | yes   | no  |
-| timelines, EIDO export, reports        | yes        | no        | yes     | yes   | no  |
-| import an EIDO (creates an incident)   | yes        | no        | no      | yes   | no  |
-| verify the store's hash chain          | no         | no        | yes     | yes   | no  |
-| /ws/console                            | yes        | no        | no      | yes   | no  |
-| /ws/crew                               | no         | own unit  | no      | no    | no  |
+| what                                   | dispatcher | crew     | auditor | admin | avl | spec.  |
+|----------------------------------------|------------|----------|---------|-------|-----|--------|
+| read incidents, board, recommendations | yes        | no       | yes*    | yes   | no  | no     |
+| report / change / assign / close       | yes        | no       | no      | yes   | no  | no     |
+| read units                             | yes        | own unit | yes     | yes   | no  | no     |
+| unit status, acknowledge               | yes        | own unit | no      | yes   | no  | no     |
+| unit position (one)                    | yes        | own unit | no      | yes   | yes | no     |
+| positions in bulk (AVL gateway)        | no         | no       | no      | yes   | yes | no     |
+| register units, stations, hospitals    | no         | no       | no      | yes   | no  | no     |
+| hospital status (ED, beds, services)   | yes        | no       | no      | yes   | no  | no     |
+| destinations for a unit's patient      | yes        | own unit | no      | yes   | no  | no     |
+| users                                  | no         | no       | no      | yes   | no  | no     |
+| stations, hospitals, base map (read)   | yes        | yes      | yes     | yes   | no  | no     |
+| timelines, EIDO export, reports        | yes        | no       | yes     | yes   | no  | no     |
+| import an EIDO (creates an incident)   | yes        | no       | no      | yes   | no  | no     |
+| verify the store's hash chain          | no         | no       | yes     | yes   | no  | no     |
+| request / cancel a teleconsult         | yes        | inc.†    | no      | yes   | no  | no     |
+| read an incident's teleconsults, FHIR  | yes        | inc.†    | yes     | yes   | no  | spec.‡ |
+| accept / decline a teleconsult         | no         | no       | no      | no    | no  | spec.‡ |
+| end a teleconsult (recommendation)     | yes        | no       | no      | yes   | no  | own‡   |
+| open teleconsults (queue)              | yes        | no       | yes     | yes   | no  | spec.‡ |
+| /ws/console                            | yes        | no       | no      | yes   | no  | no     |
+| /ws/crew                               | no         | own unit | no      | no    | no  | no     |
+| /ws/specialist                         | no         | no       | no      | no    | no  | spec.‡ |
 
-(* auditors read everything but recommendations, which are an operational tool.)
+(* auditors read everything but recommendations, which are an operational tool.
+† a crew: on the incident its unit is assigned to now. ‡ a specialist (spec.): consults in its
+specialties, the incident it consults on included; ends only those it accepted.)
 /health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
 the pages ask for one and send it with every request.
 """
@@ -34,12 +44,13 @@ from domain.errors import DispatchError
 from domain.user import Role, token_hash
 from projections.users import Principal, UserDirectory
 
-DISPATCHER, CREW, AUDITOR, ADMIN, AVL = (
+DISPATCHER, CREW, AUDITOR, ADMIN, AVL, SPECIALIST = (
     Role.DISPATCHER,
     Role.CREW,
     Role.AUDITOR,
     Role.ADMIN,
     Role.AVL,
+    Role.SPECIALIST,
 )
 OPERATE = frozenset({DISPATCHER, ADMIN})
 READ = frozenset({DISPATCHER, ADMIN, AUDITOR})
@@ -48,6 +59,7 @@ MANAGE = frozenset({ADMIN})
 BULK_POSITIONS = frozenset({ADMIN, AVL})
 CONSOLE = frozenset({DISPATCHER, ADMIN})
 AUDIT = frozenset({AUDITOR, ADMIN})
+CONSULT_QUEUE = frozenset({DISPATCHER, ADMIN, AUDITOR, SPECIALIST})
 
 
 class Unauthenticated(DispatchError):

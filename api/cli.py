@@ -14,6 +14,7 @@ import uvicorn
 
 from api.settings import Settings, SettingsError
 from domain.application import Dispatch
+from domain.consult import Specialty
 from domain.user import Role
 
 DESCRIPTION = """\
@@ -121,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--unit", metavar="CALLSIGN", help="the crew's unit (crew only)")
+    add.add_argument(
+        "--specialty",
+        action="append",
+        default=[],
+        metavar="SPECIALTY",
+        help="a specialist's specialty, once per specialty (specialist only): "
+        + ", ".join(s.value for s in Specialty),
+    )
     _store_options(add)
     listing = actions.add_parser("list", help="list active users")
     _store_options(listing)
@@ -252,7 +261,9 @@ def users_command(args: argparse.Namespace) -> int:
     try:
         if args.action == "add":
             unit_id = None if args.unit is None else unit_id_for(args.unit)
-            token = dispatch.add_user(args.name, args.role, actor, unit_id=unit_id)
+            token = dispatch.add_user(
+                args.name, args.role, actor, unit_id=unit_id, specialties=args.specialty
+            )
             print(token)
         elif args.action == "token":
             print(dispatch.issue_token(args.name, actor))
@@ -271,7 +282,8 @@ def users_command(args: argparse.Namespace) -> int:
 
 
 def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
-    """Active users from the log (name, role, unit call sign)."""
+    """Active users from the log (name, role, the crew's unit call sign or the
+    specialist's specialties)."""
     from projections.base import NotificationSource
 
     users: dict[str, tuple[str, str, str | None]] = {}
@@ -285,6 +297,9 @@ def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
                 if e.unit_id is not None:
                     unit = dispatch.get_unit(e.unit_id).call_sign
                 users[str(item.originator_id)] = (e.name, str(e.role), unit)
+            elif item.topic == "najda:User.SpecialtiesSet":
+                name, role, _ = users[str(item.originator_id)]
+                users[str(item.originator_id)] = (name, role, ",".join(item.event.specialties))
             elif item.topic == "najda:User.Revoked":
                 users.pop(str(item.originator_id), None)
         position = batch[-1].position

@@ -65,12 +65,12 @@ HOSPITALS: tuple[DemoHospital, ...] = (
         "Sahil University Hospital",
         36.7150,
         3.0800,
-        ("cardiology", "stroke", "trauma", "emergency"),
+        ("cardiology", "stemi", "stroke", "trauma", "emergency"),
     ),
     DemoHospital(
         "GEN-CEN", "Central General Hospital", 36.7550, 3.0500, ("emergency", "maternity")
     ),
-    DemoHospital("CHL-SAH", "Children's Hospital", 36.7400, 3.0900, ("emergency", "pediatrics")),
+    DemoHospital("CHL-SAH", "Children's Hospital", 36.7400, 3.0900, ("emergency", "paediatrics")),
     DemoHospital("PSY-SLM", "Es-Salam Mental Health Centre", 36.7320, 3.0200, ("psychiatry",)),
 )
 

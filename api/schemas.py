@@ -18,7 +18,9 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from domain.consult import Specialty, specialty_of
 from domain.errors import InvalidValue
+from domain.hospital_status import EdStatus
 from domain.user import Role
 from domain.values import IncidentSource, IncidentStatus, Priority, UnitKind, UnitStatus
 
@@ -383,10 +385,21 @@ class HospitalCreate(StationCreate):
     services: Annotated[list[Capability], Field(max_length=40)] = []
 
 
+class HospitalStatusPublic(BaseModel):
+    """A hospital's last reported status (normal, no bed counts, until one is reported)."""
+
+    ed_status: EdStatus = Field(description="emergency department: normal, advisory or closed")
+    beds: dict[str, int] = Field(description="available beds by type, as last reported")
+    reason: str
+    updated_by: str | None
+    updated_at: datetime | None
+
+
 class HospitalPublic(StationPublic):
     """A receiving hospital."""
 
     services: list[str]
+    status: HospitalStatusPublic
 
 
 class HealthPublic(BaseModel):
@@ -412,12 +425,29 @@ class AssignmentView(BaseModel):
 RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
 
 
+def _specialty(value: object) -> object:
+    """A specialty or one of its aliases (pediatrics, psychiatric, cardiac, icu, ...)."""
+    if isinstance(value, str):
+        found = specialty_of(value)
+        return found.value if found is not None else value
+    return value
+
+
+SpecialtyIn = Annotated[
+    Specialty,
+    BeforeValidator(_specialty),
+    Field(description="a teleconsult specialty (cardiology, stroke, paediatrics, ...)"),
+]
+
+
 class UserCreate(_In):
-    """A user to add: a name, a role and, for a crew, its unit (id or call sign)."""
+    """A user to add: a name, a role and, for a crew, its unit (id or call sign); for a
+    specialist, its specialties."""
 
     name: Annotated[str, _text(64)]
     role: RoleIn
     unit: UnitRef | None = None
+    specialties: Annotated[list[SpecialtyIn], Field(max_length=len(Specialty))] = []
 
 
 class UserPublic(BaseModel):
@@ -426,6 +456,7 @@ class UserPublic(BaseModel):
     name: str
     role: Role
     unit_id: UUID | None
+    specialties: list[str] = []
 
 
 class UserToken(UserPublic):

@@ -26,6 +26,7 @@ from domain.errors import AlreadyExists
 from domain.response_plan import ResponsePlan
 from projections.base import NotificationSource
 from projections.board import IncidentBoard
+from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
 from projections.reference import ReferenceDirectory
@@ -55,6 +56,7 @@ class Services:
     reference: ReferenceDirectory
     runner: ProjectionRunner
     users: UserDirectory
+    consults: ConsultDirectory
     feed: LiveFeed
     positions: PositionIngestor
     issued_tokens: list[IssuedToken] = field(default_factory=list)
@@ -110,6 +112,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         ranking = await run_in_threadpool(_road_ranking, settings, locator)
         reference = ReferenceDirectory()
         users = UserDirectory()
+        consults = ConsultDirectory()  # open teleconsults
         head = await run_in_threadpool(source.head)
         feed = LiveFeed(
             ranking,
@@ -121,7 +124,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users],
+            [locator, board, reference, users, consults],
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
@@ -144,6 +147,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             reference=reference,
             runner=runner,
             users=users,
+            consults=consults,
             feed=feed,
             positions=PositionIngestor(
                 dispatch,

@@ -26,7 +26,12 @@ DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-auditor", Role.AUDITOR, None),
     ("demo-admin", Role.ADMIN, None),
     ("demo-avl", Role.AVL, None),
+    ("demo-specialist", Role.SPECIALIST, None),
 )
+#: The specialties of the demo's specialists.
+DEMO_SPECIALTIES: dict[str, tuple[str, ...]] = {
+    "demo-specialist": ("cardiology", "paediatrics", "psychiatry", "stroke"),
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,9 @@ def demo_tokens(dispatch: Dispatch) -> list[IssuedToken]:
     for name, role, call_sign in DEMO_USERS:
         unit_id: UUID | None = None if call_sign is None else unit_id_for(call_sign)
         try:
-            token = dispatch.add_user(name, role, SYSTEM, unit_id=unit_id)
+            token = dispatch.add_user(
+                name, role, SYSTEM, unit_id=unit_id, specialties=DEMO_SPECIALTIES.get(name, ())
+            )
         except AlreadyExists:
             token = dispatch.issue_token(name, SYSTEM)
         issued.append(IssuedToken(name, role, call_sign, token))

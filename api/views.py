@@ -12,6 +12,7 @@ from api.schemas import (
     BoardUnitPublic,
     CandidatePublic,
     HospitalPublic,
+    HospitalStatusPublic,
     IncidentPublic,
     NotePublic,
     RecommendationPublic,
@@ -19,6 +20,7 @@ from api.schemas import (
     StationPublic,
     UnitPublic,
 )
+from domain.hospital_status import HospitalStatus
 from domain.incident import Incident
 from domain.unit import Unit
 from domain.values import UnitStatus
@@ -182,8 +184,8 @@ def station_public(place: Place) -> StationPublic:
     )
 
 
-def hospital_public(place: Place) -> HospitalPublic:
-    """A hospital."""
+def hospital_public(place: Place, status: HospitalStatus) -> HospitalPublic:
+    """A hospital with its status."""
     return HospitalPublic(
         id=place.id,
         code=place.code,
@@ -192,4 +194,11 @@ def hospital_public(place: Place) -> HospitalPublic:
         lon=place.lon,
         registered_at=place.registered_at,
         services=list(place.services),
+        status=HospitalStatusPublic(
+            ed_status=status.ed_status,
+            beds=dict(status.beds),
+            reason=status.reason,
+            updated_by=status.updated_by,
+            updated_at=status.updated_at,
+        ),
     )

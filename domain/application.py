@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
+from domain.care_commands import ConsultCommands, HospitalStatusCommands
 from domain.commands import (
     MAX_CALL_AGE,
     MAX_CLOCK_SKEW,
@@ -16,6 +17,7 @@ from domain.commands import (
     approx_distance_m,
     utc_now,
 )
+from domain.consult import require_specialties
 from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
 from domain.incident import Incident
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
@@ -37,7 +39,7 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(DispatchStore):
+class Dispatch(ConsultCommands, HospitalStatusCommands, DispatchStore):
     """Incidents, units, stations and hospitals; every command is saved as events."""
 
     name = "Dispatch"
@@ -360,10 +362,12 @@ class Dispatch(DispatchStore):
         *,
         unit_id: UUID | None = None,
         token: str | None = None,
+        specialties: Iterable[str] = (),
     ) -> str:
         """Register a user and return its bearer token (only its hash is stored).
 
-        A token is made unless one is given (e.g. a deployment's bootstrap secret).
+        A token is made unless one is given (e.g. a deployment's bootstrap secret). A
+        specialist is given its specialties in the same save.
         """
         name = require_user_name(name)
         if token is not None and (len(token) < 32 or not token.isprintable() or " " in token):
@@ -382,7 +386,13 @@ class Dispatch(DispatchStore):
                 self.get_unit(unit_id)
             except UnitNotFound:
                 raise InvalidValue("unit", f"no unit {unit_id}") from None
+        chosen = require_specialties(specialties)
+        if role is Role.SPECIALIST and not chosen:
+            raise InvalidValue("specialties", "a specialist needs at least one specialty")
+        if role is not Role.SPECIALIST and chosen:
+            raise InvalidValue("specialties", "only a specialist has specialties")
         token = token or new_token()
+        at = self._now()
         user = User(
             id=user_id_for(name),
             name=name,
@@ -390,10 +400,23 @@ class Dispatch(DispatchStore):
             unit_id=unit_id,
             token_sha256=token_hash(token),
             actor=actor,
-            at=self._now(),
+            at=at,
         )
+        if chosen:
+            user.set_specialties(chosen, actor, at)
         self._store(user, creating=f"user {name}")
         return token
+
+    def set_specialties(self, name: str, specialties: Iterable[str], actor: str) -> None:
+        """Replace a specialist's specialties."""
+        chosen = require_specialties(specialties)
+
+        def command() -> None:
+            user = self._user(name)
+            user.set_specialties(chosen, actor, self._now())
+            self._store(user)
+
+        self._retry(command)
 
     def issue_token(self, name: str, actor: str) -> str:
         """Give a user a new token (the previous one stops working) and return it."""

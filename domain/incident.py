@@ -9,6 +9,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain import consult as consults
+from domain.consult import Consult, ConsultNotFound, ConsultStatus, Specialty
 from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
 
@@ -80,6 +82,7 @@ class Incident(Aggregate):
         self.past_assignments: list[Assignment] = []
         self.ended_at: datetime | None = None
         self.disposition: str | None = None
+        self.consults: dict[UUID, Consult] = {}
         self.last_actor = actor
         self.last_at = at
 
@@ -166,17 +169,93 @@ class Incident(Aggregate):
         self._unit_cleared(unit_id=unit_id, actor=actor, at=at)
 
     def close(self, disposition: str, actor: str, at: datetime) -> None:
-        """Close the incident once every unit has cleared."""
+        """Close the incident once every unit has cleared (teleconsult requests nobody
+        accepted are cancelled with it)."""
         self.require_open()
         active = [a.call_sign for a in self.assignments.values() if a.active]
         if active:
             raise IncidentHasActiveUnits(self.id, active)
+        self._withdraw_requests("incident closed", actor, at)
         self._closed(disposition=disposition, actor=actor, at=at)
 
     def cancel(self, reason: str, actor: str, at: datetime) -> None:
         """Cancel the incident; the caller releases its active units in the same save."""
         self.require_open()
+        self._withdraw_requests("incident cancelled", actor, at)
         self._cancelled(reason=reason, actor=actor, at=at)
+
+    # --- teleconsults (rules in domain/consult.py) ----------------------------------------
+
+    def consult(self, consult_id: UUID) -> Consult:
+        """One teleconsult of this incident, or ConsultNotFound."""
+        found = self.consults.get(consult_id)
+        if found is None:
+            raise ConsultNotFound(consult_id)
+        return found
+
+    def request_consult(
+        self,
+        consult_id: UUID,
+        specialty: Specialty,
+        reason: str,
+        unit_id: UUID | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """Ask for a specialist on this open incident (a crew: only while its unit works it)."""
+        self.require_open()
+        if unit_id is not None:
+            assignment = self.assignments.get(unit_id)
+            self.require_active_unit(unit_id, assignment.call_sign if assignment else str(unit_id))
+        self._consult_requested(
+            consult_id=consult_id,
+            specialty=specialty,
+            reason=reason,
+            unit_id=unit_id,
+            actor=actor,
+            at=at,
+        )
+
+    def accept_consult(self, consult_id: UUID, actor: str, at: datetime) -> None:
+        """A specialist joins by teleconsult: the consult starts."""
+        found = self.consult(consult_id)
+        found.require(ConsultStatus.REQUESTED, ConsultStatus.IN_PROGRESS)
+        self.require_open()
+        self._consult_accepted(consult_id=consult_id, specialty=found.specialty, actor=actor, at=at)
+
+    def end_consult(self, consult_id: UUID, recommendation: str, actor: str, at: datetime) -> None:
+        """The consult ends with the specialist's recommendation (allowed after the incident
+        closed: the recommendation is late information, like a note)."""
+        found = self.consult(consult_id)
+        found.require(ConsultStatus.IN_PROGRESS, ConsultStatus.ENDED)
+        self._consult_ended(
+            consult_id=consult_id,
+            specialty=found.specialty,
+            recommendation=recommendation,
+            actor=actor,
+            at=at,
+        )
+
+    def decline_consult(self, consult_id: UUID, reason: str, actor: str, at: datetime) -> None:
+        """A specialist declines a request nobody has accepted."""
+        found = self.consult(consult_id)
+        found.require(ConsultStatus.REQUESTED, ConsultStatus.DECLINED)
+        self._consult_declined(
+            consult_id=consult_id, specialty=found.specialty, reason=reason, actor=actor, at=at
+        )
+
+    def cancel_consult(self, consult_id: UUID, reason: str, actor: str, at: datetime) -> None:
+        """Whoever asked withdraws a request nobody has accepted."""
+        found = self.consult(consult_id)
+        found.require(ConsultStatus.REQUESTED, ConsultStatus.CANCELLED)
+        self._consult_cancelled(
+            consult_id=consult_id, specialty=found.specialty, reason=reason, actor=actor, at=at
+        )
+
+    def _withdraw_requests(self, reason: str, actor: str, at: datetime) -> None:
+        for found in list(self.consults.values()):
+            if found.status is ConsultStatus.REQUESTED:
+                self.cancel_consult(found.consult_id, reason, actor, at)
 
     # --- events (assign values only; they run again on every replay) ---------------------
 
@@ -257,6 +336,55 @@ class Incident(Aggregate):
         self.status = IncidentStatus.CANCELLED
         self.disposition = reason
         self.ended_at = at
+        self._touch(actor, at)
+
+    @event("ConsultRequested", topic="najda:Incident.ConsultRequested")
+    def _consult_requested(
+        self,
+        consult_id: UUID,
+        specialty: Specialty,
+        reason: str,
+        unit_id: UUID | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.consults[consult_id] = consults.requested(
+            consult_id, specialty, reason, unit_id, actor, at
+        )
+        self._touch(actor, at)
+
+    @event("ConsultAccepted", topic="najda:Incident.ConsultAccepted")
+    def _consult_accepted(
+        self, consult_id: UUID, specialty: Specialty, actor: str, at: datetime
+    ) -> None:
+        self.consults[consult_id] = consults.accepted(self.consults[consult_id], actor, at)
+        self._touch(actor, at)
+
+    @event("ConsultEnded", topic="najda:Incident.ConsultEnded")
+    def _consult_ended(
+        self, consult_id: UUID, specialty: Specialty, recommendation: str, actor: str, at: datetime
+    ) -> None:
+        current = self.consults[consult_id]
+        self.consults[consult_id] = consults.ended(current, recommendation, actor, at)
+        self._touch(actor, at)
+
+    @event("ConsultDeclined", topic="najda:Incident.ConsultDeclined")
+    def _consult_declined(
+        self, consult_id: UUID, specialty: Specialty, reason: str, actor: str, at: datetime
+    ) -> None:
+        self._withdrawn(consult_id, ConsultStatus.DECLINED, reason, actor, at)
+
+    @event("ConsultCancelled", topic="najda:Incident.ConsultCancelled")
+    def _consult_cancelled(
+        self, consult_id: UUID, specialty: Specialty, reason: str, actor: str, at: datetime
+    ) -> None:
+        self._withdrawn(consult_id, ConsultStatus.CANCELLED, reason, actor, at)
+
+    def _withdrawn(
+        self, consult_id: UUID, status: ConsultStatus, reason: str, actor: str, at: datetime
+    ) -> None:
+        current = self.consults[consult_id]
+        self.consults[consult_id] = consults.withdrawn(current, status, reason, actor, at)
         self._touch(actor, at)
 
     def summary(self) -> dict[str, Any]:

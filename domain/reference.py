@@ -7,6 +7,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.hospital_status import EdStatus, StatusChange
 from domain.values import Position
 
 STATION_NAMESPACE = UUID("6f1c3c1e-55a3-4c43-9d1e-7b0c7f6a1a02")
@@ -51,7 +52,7 @@ class Station(Aggregate):
 
 
 class Hospital(Aggregate):
-    """A receiving hospital."""
+    """A receiving hospital, with its emergency department status and available beds."""
 
     TOPIC = "najda:Hospital"
 
@@ -77,3 +78,36 @@ class Hospital(Aggregate):
         self.location = location
         self.services = tuple(sorted(services))
         self.registered_at = at
+        self.ed_status = EdStatus.NORMAL
+        self.beds: dict[str, int] = {}
+        self.status_reason = ""
+        self.status_by: str | None = None
+        self.status_at: datetime | None = None
+
+    def update_status(self, change: StatusChange, actor: str, at: datetime) -> None:
+        """Record a checked status change; the event holds the whole resulting status."""
+        self._status_updated(
+            ed_status=EdStatus(change.ed_status or self.ed_status),
+            beds={**self.beds, **(change.beds or {})},
+            services=list(self.services if change.services is None else change.services),
+            reason=change.reason,
+            actor=actor,
+            at=at,
+        )
+
+    @event("StatusUpdated", topic="najda:Hospital.StatusUpdated")
+    def _status_updated(
+        self,
+        ed_status: EdStatus,
+        beds: dict[str, int],
+        services: list[str],
+        reason: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.ed_status = EdStatus(ed_status)
+        self.beds = dict(beds)
+        self.services = tuple(services)
+        self.status_reason = reason
+        self.status_by = actor
+        self.status_at = at

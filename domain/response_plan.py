@@ -12,6 +12,22 @@ from domain.values import Priority, UnitKind
 
 K = UnitKind
 
+#: Chief complaints that make a call behavioural (matched case-insensitively).
+BEHAVIOURAL_PATTERN = (
+    r"behavio|psych|mental|suicid|self[- ]harm|crisis|agitat|overdose threat|hallucinat"
+    r"|paranoi|delusion|panic attack"
+)
+#: Medical presentations that read like behavioural ones but need an ambulance; they are
+#: taken out of the complaint before the behavioural pattern is matched.
+MEDICAL_LOOKALIKE_PATTERN = (
+    r"altered (level of )?(consciousness|mental)\w*( status)?|mental status( change)?"
+    r"|(hypertensive|sickle[- ]cell|sickle|adrenal|addisonian|thyroid|thyrotoxic|myasthenic"
+    r"|asthma|asthmatic|cholinergic|hypercalc\w*|aplastic|ha?emolytic|vaso-?occlusive|blast"
+    r"|respiratory|diabetic|hypoxic|hypoglyc\w*|cardiac) crisis"
+)
+#: MPDS protocol 25: psychiatric / abnormal behaviour / suicide attempt (e.g. "25-A-1").
+_PROTOCOL_25 = re.compile(r"25\s*-?\s*[ΩOABCDE](?![A-Z])", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -33,17 +49,24 @@ class ResponsePlan:
 
     by_priority: Mapping[Priority, tuple[Requirement, ...]]
     behavioural: Mapping[Priority, tuple[Requirement, ...]]
-    behavioural_pattern: str = (
-        r"behav|psych|mental|suicid|self[- ]harm|crisis|agitat|overdose threat"
-    )
+    behavioural_pattern: str = BEHAVIOURAL_PATTERN
+    medical_pattern: str = MEDICAL_LOOKALIKE_PATTERN
 
-    def is_behavioural(self, nature: str) -> bool:
-        """True when the chief complaint reads as a behavioural / mental-health call."""
-        return re.search(self.behavioural_pattern, nature, flags=re.IGNORECASE) is not None
+    def is_behavioural(self, nature: str, determinant: str = "") -> bool:
+        """True when the call reads as a behavioural / mental-health call: an MPDS protocol 25
+        determinant (psychiatric / abnormal behaviour / suicide attempt), or a chief complaint
+        matching the behavioural pattern once medical look-alikes ("altered mental status",
+        "sickle cell crisis") are taken out of it."""
+        if _PROTOCOL_25.match(determinant.strip()):
+            return True
+        rest = re.sub(self.medical_pattern, " ", nature, flags=re.IGNORECASE)
+        return re.search(self.behavioural_pattern, rest, flags=re.IGNORECASE) is not None
 
-    def requirements_for(self, priority: Priority, nature: str) -> tuple[Requirement, ...]:
-        """The requirements for a call of this priority and nature."""
-        if self.is_behavioural(nature) and priority in self.behavioural:
+    def requirements_for(
+        self, priority: Priority, nature: str, determinant: str = ""
+    ) -> tuple[Requirement, ...]:
+        """The requirements for a call of this priority, nature and determinant."""
+        if self.is_behavioural(nature, determinant) and priority in self.behavioural:
             return self.behavioural[priority]
         return self.by_priority[priority]
 
@@ -67,12 +90,16 @@ class ResponsePlan:
         by_priority.update(parse(data.get("by_priority", {}), "by_priority"))
         behavioural = dict(default.behavioural)
         behavioural.update(parse(data.get("behavioural", {}), "behavioural"))
-        pattern = data.get("behavioural_pattern", default.behavioural_pattern)
-        try:
-            re.compile(pattern)
-        except (re.error, TypeError):
-            raise InvalidValue("behavioural_pattern", "must be a valid regex") from None
-        return cls(by_priority=by_priority, behavioural=behavioural, behavioural_pattern=pattern)
+        patterns = {
+            name: data.get(name, getattr(default, name))
+            for name in ("behavioural_pattern", "medical_pattern")
+        }
+        for name, pattern in patterns.items():
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError):
+                raise InvalidValue(name, "must be a valid regex") from None
+        return cls(by_priority=by_priority, behavioural=behavioural, **patterns)
 
 
 def _parse_requirement(item: Any, where: str) -> Requirement:

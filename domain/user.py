@@ -1,4 +1,5 @@
-"""People and systems allowed to use Najda: a role, an optional unit, and a token hash."""
+"""People and systems allowed to use Najda: a role, an optional unit or specialties, and a
+token hash."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     AVL = "avl"
+    SPECIALIST = "specialist"  # joins incidents by teleconsult, in its specialties
 
 
 def require_user_name(value: str) -> str:
@@ -53,7 +55,8 @@ class UserRevoked(Conflict):
 
 
 class User(Aggregate):
-    """A user with one role; a crew user is bound to one unit. Only token hashes are kept."""
+    """A user with one role; a crew user is bound to one unit, a specialist has specialties.
+    Only token hashes are kept."""
 
     TOPIC = "najda:User"
 
@@ -79,6 +82,7 @@ class User(Aggregate):
         self.unit_id = unit_id
         self.token_sha256 = token_sha256
         self.revoked = False
+        self.specialties: tuple[str, ...] = ()
 
     def issue_token(self, token_sha256: str, actor: str, at: datetime) -> None:
         """Replace the user's token (the old one stops working)."""
@@ -91,6 +95,20 @@ class User(Aggregate):
         if self.revoked:
             raise UserRevoked(self.name)
         self._revoked(actor=actor, at=at)
+
+    def set_specialties(self, specialties: list[str], actor: str, at: datetime) -> None:
+        """Set a specialist's specialties (checked, sorted names; at least one)."""
+        if self.revoked:
+            raise UserRevoked(self.name)
+        if self.role is not Role.SPECIALIST:
+            raise InvalidValue("specialties", "only a specialist has specialties")
+        if not specialties:
+            raise InvalidValue("specialties", "a specialist needs at least one specialty")
+        self._specialties_set(specialties=list(specialties), actor=actor, at=at)
+
+    @event("SpecialtiesSet", topic="najda:User.SpecialtiesSet")
+    def _specialties_set(self, specialties: list[str], actor: str, at: datetime) -> None:
+        self.specialties = tuple(specialties)
 
     @event("TokenIssued", topic="najda:User.TokenIssued")
     def _token_issued(self, token_sha256: str, actor: str, at: datetime) -> None:

@@ -44,13 +44,18 @@ _END_OF_LOG = 2**63 - 1
 
 
 def _span(own: Sequence[RawEvent], unit_ids: Sequence[UUID]) -> tuple[list[UUID], int, int] | None:
-    """The units assigned to an incident and the positions their relevant rows lie within."""
+    """The units assigned to an incident and the positions their relevant rows lie within.
+
+    Cancelling saves the incident's events, then one Released event per unit, in one save
+    (contiguous positions): the span ends that many rows after the incident's last event.
+    """
     first = next((r.position for r in own if r.topic == _ASSIGNED), None)
     if first is None:
         return None
+    units = sorted(set(unit_ids), key=str)
     ended = any(r.topic in _ENDS for r in own)
-    last = own[-1].position if ended else _END_OF_LOG
-    return sorted(set(unit_ids), key=str), first, last
+    last = own[-1].position + len(units) if ended else _END_OF_LOG
+    return units, first, last
 
 
 def _raw(r: Any) -> RawEvent:
@@ -205,14 +210,14 @@ class EventLog:
         return f"""
 WITH own AS (
     SELECT {p} AS position, {_COLUMNS} FROM {t} WHERE originator_id = %s
-), span AS (
-    SELECT min(position) FILTER (WHERE topic = '{_ASSIGNED}') AS first,
-        CASE WHEN bool_or(topic IN ({", ".join(f"'{e}'" for e in _ENDS)}))
-            THEN max(position) ELSE {_END_OF_LOG} END AS last
-    FROM own
 ), units AS (
     SELECT DISTINCT (convert_from(state, 'UTF8')::jsonb #>> '{{unit_id,_data_}}')::uuid AS id
     FROM own WHERE topic = '{_ASSIGNED}'
+), span AS (
+    SELECT min(position) FILTER (WHERE topic = '{_ASSIGNED}') AS first,
+        CASE WHEN bool_or(topic IN ({", ".join(f"'{e}'" for e in _ENDS)}))
+            THEN max(position) + (SELECT count(*) FROM units) ELSE {_END_OF_LOG} END AS last
+    FROM own
 )
 SELECT * FROM own
 UNION ALL

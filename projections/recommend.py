@@ -55,6 +55,7 @@ async def recommend(
         locator,
         taken=incident.active_unit_ids,
         alternatives=alternatives,
+        determinant=incident.determinant,
     )
 
 
@@ -68,11 +69,12 @@ async def recommend_at(
     *,
     taken: Iterable[UUID] = (),
     alternatives: int = 4,
+    determinant: str = "",
 ) -> Recommendation:
-    """The recommendation for a call of this priority and nature at (lat, lon)."""
+    """The recommendation for a call of this priority, nature and determinant at (lat, lon)."""
     excluded = set(taken)
     lines: list[RequirementOptions] = []
-    for requirement in plan.requirements_for(priority, nature):
+    for requirement in plan.requirements_for(priority, nature, determinant):
         found = await locator.nearest(
             Query(
                 lat=lat,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from domain.hospital_status import EdStatus, HospitalStatus
 from domain.reference import Hospital, Station
 from projections.base import Tracked
 
@@ -25,13 +27,15 @@ class Place:
 
 
 class ReferenceDirectory:
-    """Stations and hospitals by id (rebuilt by catch-up at start; reference data is small)."""
+    """Stations and hospitals by id, hospitals with their status (rebuilt by catch-up at
+    start; reference data is small)."""
 
     name = "reference_directory"
 
     def __init__(self) -> None:
         self.stations: dict[UUID, Place] = {}
         self.hospitals: dict[UUID, Place] = {}
+        self.statuses: dict[UUID, HospitalStatus] = {}
         self._position = 0
 
     async def position(self) -> int:
@@ -40,6 +44,7 @@ class ReferenceDirectory:
     async def reset(self) -> None:
         self.stations.clear()
         self.hospitals.clear()
+        self.statuses.clear()
         self._position = 0
 
     async def apply(self, batch: Sequence[Tracked]) -> None:
@@ -51,7 +56,20 @@ class ReferenceDirectory:
             elif item.topic == "najda:Hospital.Registered":
                 place = _place(item, tuple(item.event.services))
                 self.hospitals[item.originator_id] = place
+            elif item.topic == "najda:Hospital.StatusUpdated":
+                self._status_updated(item)
             self._position = item.position
+
+    def _status_updated(self, item: Tracked) -> None:
+        e = item.event
+        self.statuses[item.originator_id] = status_of_event(e)
+        place = self.hospitals.get(item.originator_id)
+        if place is not None:
+            self.hospitals[item.originator_id] = replace(place, services=tuple(e.services))
+
+    def hospital_status(self, hospital_id: UUID) -> HospitalStatus:
+        """A hospital's last reported status (normal, beds unknown, until one is reported)."""
+        return self.statuses.get(hospital_id) or HospitalStatus()
 
     def list_stations(self) -> list[Place]:
         """Every station, by code."""
@@ -72,6 +90,28 @@ def place_of(aggregate: Station | Hospital) -> Place:
         lon=aggregate.location.lon,
         registered_at=aggregate.registered_at,
         services=tuple(getattr(aggregate, "services", ())),
+    )
+
+
+def status_of_event(e: Any) -> HospitalStatus:
+    """The status a Hospital.StatusUpdated event reports."""
+    return HospitalStatus(
+        ed_status=EdStatus(e.ed_status),
+        beds=dict(e.beds),
+        reason=e.reason,
+        updated_by=e.actor,
+        updated_at=e.at,
+    )
+
+
+def status_of(hospital: Hospital) -> HospitalStatus:
+    """The status read straight from the aggregate."""
+    return HospitalStatus(
+        ed_status=hospital.ed_status,
+        beds=dict(hospital.beds),
+        reason=hospital.status_reason,
+        updated_by=hospital.status_by,
+        updated_at=hospital.status_at,
     )
 
 

@@ -75,9 +75,7 @@ class RoadLocator:
         top = order[: query.limit]
         chosen = [rows[i] for i in top]
         distances = np.round(
-            geodesic_many_m(
-                query.lat, query.lon, [r.lat for r in chosen], [r.lon for r in chosen]
-            ),
+            geodesic_many_m(query.lat, query.lon, [r.lat for r in chosen], [r.lon for r in chosen]),
             3,
         ).tolist()
         return [

@@ -70,6 +70,8 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
         return f"{who} closed the incident{_with(e.disposition)}"
     if kind == "Incident.Cancelled":
         return f"{who} cancelled the incident{_with(e.reason)}"
+    if kind.startswith("Incident.Consult"):
+        return consult_sentence(kind.removeprefix("Incident.Consult"), e, call_signs)
     if kind == "Unit.Dispatched":
         return f"{subject} notified of the dispatch ({who})"
     if kind == "Unit.StatusChanged":
@@ -77,3 +79,18 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
     if kind == "Unit.Released":
         return f"{subject} released by {who}, available again{_with(e.reason)}"
     return f"{who}: {kind}"
+
+
+def consult_sentence(kind: str, e: Any, call_signs: Mapping[UUID, str]) -> str:
+    """`specialist dr.k (stroke) joined the incident by teleconsult`, and the other steps."""
+    who = e.actor
+    if kind == "Requested":
+        crew = f" ({call_signs.get(e.unit_id, 'a unit')})" if e.unit_id is not None else ""
+        return f"{who}{crew} requested a {e.specialty} teleconsult: {e.reason}"
+    if kind == "Accepted":
+        return f"specialist {who} ({e.specialty}) joined the incident by teleconsult"
+    if kind == "Ended":
+        return f"{who} ended the teleconsult: {e.recommendation}"
+    if kind == "Declined":
+        return f"{who} declined the {e.specialty} teleconsult{_with(e.reason)}"
+    return f"{who} cancelled the {e.specialty} teleconsult{_with(e.reason)}"

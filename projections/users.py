@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from uuid import UUID
 
 from domain.user import Role
@@ -12,11 +12,13 @@ from projections.base import Tracked
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a user name, a role and, for a crew, its unit."""
+    """Who is calling: a user name, a role and, for a crew, its unit; for a specialist, its
+    specialties."""
 
     name: str
     role: Role
     unit_id: UUID | None = None
+    specialties: frozenset[str] = field(default_factory=frozenset)
 
 
 class UserDirectory:
@@ -51,6 +53,8 @@ class UserDirectory:
                 self._set_hash(item.originator_id, event.token_sha256)
             elif topic == "najda:User.TokenIssued":
                 self._set_hash(item.originator_id, item.event.token_sha256)
+            elif topic == "najda:User.SpecialtiesSet":
+                self._set_specialties(item.originator_id, frozenset(item.event.specialties))
             elif topic == "najda:User.Revoked":
                 self._set_hash(item.originator_id, None)
                 self._users.pop(item.originator_id, None)
@@ -64,6 +68,15 @@ class UserDirectory:
         if digest is not None and user is not None:
             self._hash_of[user_id] = digest
             self._by_hash[digest] = user
+
+    def _set_specialties(self, user_id: UUID, specialties: frozenset[str]) -> None:
+        user = self._users.get(user_id)
+        if user is None:
+            return
+        self._users[user_id] = updated = replace(user, specialties=specialties)
+        digest = self._hash_of.get(user_id)
+        if digest is not None:
+            self._by_hash[digest] = updated
 
     def by_token_hash(self, digest: str) -> Principal | None:
         """The active user holding the token with this hash."""

@@ -11,6 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from api.live.care import (
+    consult_json,
+    consult_message,
+    destinations_json,
+    hospital_json,
+    hospital_status_message,
+    specialist_snapshot,
+)
 from api.live.messages import (
     encode,
     incident_json,
@@ -34,6 +42,8 @@ from projections.changes import (
     locator_change,
     next_incident_id,
 )
+from projections.consults import CONSULT_TOPICS, ConsultBook
+from projections.destinations import travel_for
 from projections.locator import UnitLocator
 from projections.recommend import recommend_at
 from projections.reference import ReferenceDirectory
@@ -58,6 +68,7 @@ class LiveFeed:
         stale_after: timedelta = timedelta(seconds=180),
     ) -> None:
         self.locator = locator
+        self.travel = travel_for(locator)
         self.plan = plan
         self.reference = reference
         self.stale_after = stale_after
@@ -75,6 +86,7 @@ class LiveFeed:
         self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
+        self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
@@ -104,6 +116,7 @@ class LiveFeed:
                     self.plan,
                     self.locator,
                     alternatives=0,
+                    determinant=e.determinant,
                 )
                 recommendations[item.position] = recommendation_json(rec)
         for item in fresh:
@@ -121,8 +134,13 @@ class LiveFeed:
         base["at"] = iso(e.at) if hasattr(e, "at") else None
         if topic.startswith("najda:Unit."):
             return self._unit_event(item, base, build)
+        if topic in CONSULT_TOPICS:
+            row = self._board.rows.get(item.originator_id)
+            return consult_message(item, base, self._consults, row, build)
         if topic.startswith("najda:Incident."):
             return self._incident_event(item, base, build, rec)
+        if topic == "najda:Hospital.StatusUpdated" and build:
+            return hospital_status_message(item, base, self.reference)
         if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
             kind = "station" if topic.startswith("najda:Station") else "hospital"
             places = self.reference.stations if kind == "station" else self.reference.hospitals
@@ -131,6 +149,8 @@ class LiveFeed:
                 return None
             base["type"] = kind
             base[kind] = place_json(place)
+            if kind == "hospital":
+                base[kind] = hospital_json(place, self.reference.hospital_status(place.id))
             return Message(item.position, encode(base), ((place.lat, place.lon),))
         return None  # users and anything else never reach consoles
 
@@ -168,6 +188,12 @@ class LiveFeed:
             return None
         base["type"] = "unit"
         base["unit"] = self._unit_json(row)
+        if isinstance(change, UnitStatusSet) and change.status is UnitStatus.TRANSPORTING:
+            # The crew is offered its destinations as it leaves the scene.
+            incident = None if row.incident_id is None else self._board.rows.get(row.incident_id)
+            base["destinations"] = destinations_json(
+                row, incident, self.reference, self.plan, self.travel, change.at
+            )
         points = [(row.lat, row.lon)]
         if before is not None:
             points.append((before.lat, before.lon))
@@ -271,6 +297,8 @@ class LiveFeed:
         """The full state at the feed's position, as the client's interest sees it."""
         if interest.unit_id is not None:
             return self._crew_snapshot(interest.unit_id)
+        if interest.specialties is not None:
+            return specialist_snapshot(self._position, self._consults, interest.specialties)
         box = interest.bbox
         units = [
             self._unit_json(row)
@@ -283,7 +311,10 @@ class LiveFeed:
             if box is None or box.contains(row.lat, row.lon)
         ]
         stations = [place_json(p) for p in self.reference.list_stations()]
-        hospitals = [place_json(p) for p in self.reference.list_hospitals()]
+        hospitals = [
+            hospital_json(p, self.reference.hospital_status(p.id))
+            for p in self.reference.list_hospitals()
+        ]
         return encode(
             {
                 "type": "snapshot",
@@ -292,6 +323,7 @@ class LiveFeed:
                 "incidents": incidents,
                 "stations": stations,
                 "hospitals": hospitals,
+                "consults": [consult_json(c) for c in self._consults.listed()],
             }
         )
 
@@ -303,12 +335,16 @@ class LiveFeed:
             if board_row is not None:
                 notes = self._notes.get(board_row.incident_id, [])
                 incident = incident_json(board_row, notes, True)
+        consults = []
+        if row is not None and row.incident_id is not None:
+            consults = [consult_json(c) for c in self._consults.listed(incident_id=row.incident_id)]
         return encode(
             {
                 "type": "snapshot",
                 "pos": self._position,
                 "unit": None if row is None else self._unit_json(row),
                 "incident": incident,
+                "consults": consults,
             }
         )
 
@@ -324,7 +360,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
-        consoles = [s for s in self._subscribers if s.interest.unit_id is None]
+        consoles = [s for s in self._subscribers if s.interest.is_console]
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -383,7 +419,8 @@ class LiveFeed:
             }
             text = encode(body)
             for subscriber in list(self._subscribers):
-                if subscriber.interest.unit_id is None or subscriber.interest.unit_id in stale:
+                interest = subscriber.interest
+                if interest.is_console or interest.unit_id in stale:
                     subscriber.push(text)
         return changed
 

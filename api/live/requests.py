@@ -1,4 +1,4 @@
-"""Crew requests over the socket: acknowledge, report status, report position."""
+"""Crew requests over the socket: acknowledge, report status, report position, destinations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from api.live.positions import Report
+from api.routes.destinations import destinations_for
 from api.services import Services
 from domain.errors import InvalidValue
+from domain.hospital_status import Service, service_of
 from domain.values import UnitStatus, require_aware
 
 #: Statuses a crew may report itself (dispatch and release come from dispatchers).
@@ -36,7 +38,20 @@ async def crew_request(
         moves = services.positions.check([report])
         recorded = await services.positions.ingest(moves, actor)
         return {"recorded": recorded[0]}
-    raise InvalidValue("type", "use ack, status or position")
+    if kind == "destinations":
+        ranked = await destinations_for(services, unit_id, _service(data.get("service")))
+        return {"destinations": ranked.model_dump(mode="json")}
+    raise InvalidValue("type", "use ack, status, position or destinations")
+
+
+def _service(value: object) -> Service | None:
+    if value is None:
+        return None
+    found = service_of(value) if isinstance(value, str) else None
+    if found is None:
+        allowed = ", ".join(s.value for s in Service)
+        raise InvalidValue("service", f"give one of {allowed}")
+    return found
 
 
 def _status(value: object) -> UnitStatus:

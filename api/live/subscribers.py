@@ -17,6 +17,7 @@ class Message:
     points: tuple[tuple[float, float], ...] = ()
     unit_ids: frozenset[UUID] = frozenset()
     ephemeral: bool = False
+    specialty: str | None = None  # a teleconsult's: what specialists receive
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +50,22 @@ class BBox:
 
 @dataclass(frozen=True, slots=True)
 class Interest:
-    """What a client receives: everything (optionally within a box), or one unit's share."""
+    """What a client receives: everything (optionally within a box), one unit's share, or
+    the teleconsults in some specialties."""
 
     bbox: BBox | None = None
     unit_id: UUID | None = None
+    specialties: frozenset[str] | None = None
+
+    @property
+    def is_console(self) -> bool:
+        """True for a console (neither a crew nor a specialist)."""
+        return self.unit_id is None and self.specialties is None
 
     def accepts(self, message: Message) -> bool:
         """True when the message concerns this client."""
+        if self.specialties is not None:
+            return message.specialty in self.specialties
         if self.unit_id is not None:
             return self.unit_id in message.unit_ids
         if self.bbox is None or not message.points:

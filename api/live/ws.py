@@ -1,4 +1,5 @@
-"""Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew.
+"""Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew,
+/ws/specialist for the teleconsults in a specialist's specialties.
 
 Protocol: the server accepts, then authenticates from the Authorization header or a first
 message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
@@ -47,22 +48,31 @@ class Refused(Exception):
 @router.websocket("/ws/console")
 async def console(websocket: WebSocket) -> None:
     """Every incident, unit and assignment change; optional `bbox`, resume with `since`."""
-    await _serve(websocket, crew=False)
+    await _serve(websocket, CONSOLE_CHANNEL)
 
 
 @router.websocket("/ws/crew")
 async def crew(websocket: WebSocket) -> None:
     """The crew's own unit and its assignment; the crew acknowledges and reports here."""
-    await _serve(websocket, crew=True)
+    await _serve(websocket, CREW_CHANNEL)
 
 
-async def _serve(websocket: WebSocket, crew: bool) -> None:
+@router.websocket("/ws/specialist")
+async def specialist(websocket: WebSocket) -> None:
+    """Teleconsults in the specialist's specialties: requests as they come, then each step."""
+    await _serve(websocket, SPECIALIST_CHANNEL)
+
+
+CONSOLE_CHANNEL, CREW_CHANNEL, SPECIALIST_CHANNEL = "console", "crew", "specialist"
+
+
+async def _serve(websocket: WebSocket, channel: str) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
     try:
         since, bbox = _parameters(websocket)
         user = await _authenticate(websocket, services)
-        interest = _interest(user, crew, bbox)
+        interest = _interest(user, channel, bbox)
     except Refused as refused:
         await _close(websocket, refused.code, refused.reason)
         return
@@ -138,12 +148,16 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
         raise Refused(UNAUTHORIZED, str(exc)) from None
 
 
-def _interest(user: Principal, crew: bool, bbox: BBox | None) -> Interest:
+def _interest(user: Principal, channel: str, bbox: BBox | None) -> Interest:
     try:
-        if crew:
+        if channel == CREW_CHANNEL:
             if user.role is not Role.CREW or user.unit_id is None:
                 raise Forbidden("only a crew token opens /ws/crew")
             return Interest(unit_id=user.unit_id)
+        if channel == SPECIALIST_CHANNEL:
+            if user.role is not Role.SPECIALIST:
+                raise Forbidden("only a specialist's token opens /ws/specialist")
+            return Interest(specialties=user.specialties)
         check_role(user, CONSOLE, "open the console feed")
     except Forbidden as exc:
         raise Refused(FORBIDDEN, str(exc)) from None

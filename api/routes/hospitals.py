@@ -1,25 +1,29 @@
-"""Receiving hospitals (reference data): list, look up by id or code, register."""
+"""Receiving hospitals: list, look up by id or code, register, update their status."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Response, status
 
-from api.auth import MANAGE, REFERENCE_READ, allow
+from api.auth import MANAGE, OPERATE, REFERENCE_READ, allow
 from api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
 from api.errors import ERRORS
 from api.schemas import HospitalCreate, HospitalPublic
+from api.schemas_care import HospitalStatusChange
+from api.services import Services
 from api.views import hospital_public
 from domain.errors import HospitalNotFound
 from domain.values import Position
-from projections.reference import place_of
+from projections.reference import place_of, status_of
 
 router = APIRouter(prefix="/hospitals", tags=["reference"], responses=ERRORS)
 
 
 @router.get("", dependencies=[allow(REFERENCE_READ, "read hospitals")])
 async def list_hospitals(reference: ReferenceDep) -> list[HospitalPublic]:
-    """Every hospital, by code."""
-    return [hospital_public(p) for p in reference.list_hospitals()]
+    """Every hospital, by code, with its status."""
+    return [hospital_public(p, reference.hospital_status(p.id)) for p in reference.list_hospitals()]
 
 
 @router.get("/{hospital}", dependencies=[allow(REFERENCE_READ, "read hospitals")])
@@ -28,7 +32,7 @@ async def get_hospital(hospital_id: HospitalIdDep, reference: ReferenceDep) -> H
     place = reference.hospitals.get(hospital_id)
     if place is None:
         raise HospitalNotFound(hospital_id)
-    return hospital_public(place)
+    return hospital_public(place, reference.hospital_status(hospital_id))
 
 
 @router.post(
@@ -47,5 +51,32 @@ async def register_hospital(
     response.headers["Location"] = f"/hospitals/{hospital_id}"
     place = services.reference.hospitals.get(hospital_id)
     if place is None:  # the directory lags (read timeout): answer from the aggregate itself
-        place = place_of(await services.query(lambda: services.dispatch.get_hospital(hospital_id)))
-    return hospital_public(place)
+        return await hospital_view(services, hospital_id)
+    return hospital_public(place, services.reference.hospital_status(hospital_id))
+
+
+@router.patch("/{hospital}/status", dependencies=[allow(OPERATE, "update hospital status")])
+async def update_status(
+    hospital_id: HospitalIdDep, body: HospitalStatusChange, services: ServicesDep, actor: ActorDep
+) -> HospitalPublic:
+    """Report the emergency department's status (normal, advisory, closed: give a reason),
+    available beds by type (types not named keep their count) and services offered. Recorded
+    as an event, pushed to consoles as a `hospital` message, used at once for destinations."""
+    await services.command(
+        lambda: services.dispatch.update_hospital_status(
+            hospital_id,
+            actor,
+            ed_status=body.ed_status,
+            beds=None if body.beds is None else {k.value: v for k, v in body.beds.items()},
+            services=None if body.services is None else [s.value for s in body.services],
+            reason=body.reason,
+        )
+    )
+    return await hospital_view(services, hospital_id)
+
+
+async def hospital_view(services: Services, hospital_id: UUID) -> HospitalPublic:
+    """The hospital as its aggregate holds it: right after a write the directory may still
+    lag (when the read timeout passed), the store never does."""
+    hospital = await services.query(lambda: services.dispatch.get_hospital(hospital_id))
+    return hospital_public(place_of(hospital), status_of(hospital))

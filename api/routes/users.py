@@ -49,7 +49,8 @@ UserName = Annotated[str, Depends(user_name)]
 async def list_users(services: ServicesDep) -> list[UserPublic]:
     """Every active user with role and unit (never tokens)."""
     return [
-        UserPublic(name=u.name, role=u.role, unit_id=u.unit_id) for u in services.users.list_users()
+        UserPublic(name=u.name, role=u.role, unit_id=u.unit_id, specialties=sorted(u.specialties))
+        for u in services.users.list_users()
     ]
 
 
@@ -57,10 +58,19 @@ async def list_users(services: ServicesDep) -> list[UserPublic]:
 async def add_user(body: UserCreate, services: ServicesDep, actor: ActorDep) -> UserToken:
     """Add a user; the answer holds its token, shown this once (only a hash is stored)."""
     unit_id = None if body.unit is None else unit_ref_id(body.unit)
+    specialties = sorted({s.value for s in body.specialties})
     token = await services.command(
-        lambda: services.dispatch.add_user(body.name, body.role, actor, unit_id=unit_id)
+        lambda: services.dispatch.add_user(
+            body.name, body.role, actor, unit_id=unit_id, specialties=specialties
+        )
     )
-    return UserToken(name=body.name.strip().lower(), role=body.role, unit_id=unit_id, token=token)
+    return UserToken(
+        name=body.name.strip().lower(),
+        role=body.role,
+        unit_id=unit_id,
+        specialties=specialties,
+        token=token,
+    )
 
 
 @router.post("/{name}/token")
@@ -68,7 +78,13 @@ async def new_token(name: UserName, services: ServicesDep, actor: ActorDep) -> U
     """Give the user a new token; the old one stops working."""
     token = await services.command(lambda: services.dispatch.issue_token(name, actor))
     user = await services.query(lambda: services.dispatch.get_user(name))
-    return UserToken(name=user.name, role=user.role, unit_id=user.unit_id, token=token)
+    return UserToken(
+        name=user.name,
+        role=user.role,
+        unit_id=user.unit_id,
+        specialties=list(user.specialties),
+        token=token,
+    )
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)

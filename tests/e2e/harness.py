@@ -156,11 +156,15 @@ class NajdaServer:
         headers = bearer(token or self.admin_token)
         return httpx.Client(base_url=self.url, timeout=30.0, headers=headers)
 
-    def add_user(self, name: str, role: str, unit: str | None = None) -> str:
+    def add_user(
+        self, name: str, role: str, unit: str | None = None, specialties: Sequence[str] = ()
+    ) -> str:
         """Add a user through the API (as administrator) and return its token."""
         body: dict[str, Any] = {"name": name, "role": role}
         if unit is not None:
             body["unit"] = unit
+        if specialties:
+            body["specialties"] = list(specialties)
         with self.client() as client:
             return str(ok(client.post("/users", json=body), 201)["token"])
 

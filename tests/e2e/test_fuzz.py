@@ -26,6 +26,10 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
 
+#: Thousands of requests over some fifty operations: more than the default two minutes on a
+#: loaded two-core machine.
+pytestmark = pytest.mark.timeout(600)
+
 #: Generated requests per operation and generation mode (Hypothesis may stop earlier when an
 #: operation has few distinct inputs, e.g. none at all).
 EXAMPLES = 30
@@ -168,8 +172,8 @@ def _run(
 
 
 def _fresh_targets(fuzz: Fuzz) -> dict[str, str]:
-    """Path parameters naming real things: an open incident with a fresh unit dispatched to it,
-    a fresh user, the station and the hospital."""
+    """Path parameters naming real things: an open incident with a fresh unit dispatched to it
+    and a teleconsult requested on it, a fresh user, the station and the hospital."""
     n = next(fuzz.serial)
     lat, lon = offset(*CENTRE, north_m=200.0 * n)
     unit = f"FZ-{n}"
@@ -179,10 +183,13 @@ def _fresh_targets(fuzz: Fuzz) -> dict[str, str]:
     )
     incident = str(report(fuzz.admin, priority="B")["id"])
     ok(fuzz.admin.post(f"/incidents/{incident}/assignments", json={"units": [unit]}))
+    body = {"specialty": "stroke", "reason": "facial droop"}
+    consult = ok(fuzz.admin.post(f"/incidents/{incident}/consults", json=body), 201)["id"]
     user = f"fuzz-user-{n}"
     ok(fuzz.admin.post("/users", json={"name": user, "role": "auditor"}), 201)
     return {
         "incident_id": incident,
+        "consult_id": consult,
         "unit": unit,
         "name": user,
         "station": "FZ-ST",

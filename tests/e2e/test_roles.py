@@ -20,24 +20,46 @@ from tests.eido_schema import require_eido_dir
 OWN_UNIT, OTHER_UNIT = "A-NEAR", "A-FAR"
 
 Y, U, F = "allowed", "401", "403"
-COLUMNS = ("dispatcher", "crew", "auditor", "admin", "avl", "no token", "bad token", "revoked")
+COLUMNS = (
+    "dispatcher",
+    "crew",
+    "auditor",
+    "admin",
+    "avl",
+    "specialist",
+    "no token",
+    "bad token",
+    "revoked",
+)
 REFUSED_EVERYWHERE = (U, U, U)  # no token, an unknown token, a revoked user's token
 
 # The table in api/auth.py's docstring, spelled out per operation (not computed from the code).
-# Columns: dispatcher, crew (its own unit), auditor, admin, avl; then no / bad / revoked token.
-R_INCIDENTS = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # read incidents, board
-R_RECOMMEND = (Y, F, F, Y, F, *REFUSED_EVERYWHERE)  # recommendations (* not auditors)
-W_INCIDENTS = (Y, F, F, Y, F, *REFUSED_EVERYWHERE)  # report / change / assign / close
-R_UNIT = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # read units (crew: own unit)
-R_ROSTER = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # read units: the whole roster is not a crew's
-W_UNIT = (Y, Y, F, Y, F, *REFUSED_EVERYWHERE)  # unit status, acknowledge (crew: own unit)
-W_POSITION = (Y, Y, F, Y, Y, *REFUSED_EVERYWHERE)  # unit position, one (crew: own unit)
-W_BULK = (F, F, F, Y, Y, *REFUSED_EVERYWHERE)  # positions in bulk (AVL gateway)
-MANAGE = (F, F, F, Y, F, *REFUSED_EVERYWHERE)  # register units, stations, hospitals; users
-R_REFERENCE = (Y, Y, Y, Y, F, *REFUSED_EVERYWHERE)  # stations, hospitals, base map (read)
-PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
-R_AUDIT = (Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # timelines, EIDO export, reports
-VERIFY = (F, F, Y, Y, F, *REFUSED_EVERYWHERE)  # verify the store's hash chain
+# Columns: dispatcher, crew (its own unit), auditor, admin, avl, specialist (stroke); then no /
+# bad / revoked token.
+R_INCIDENTS = (Y, F, Y, Y, F, F, *REFUSED_EVERYWHERE)  # read incidents, board
+R_RECOMMEND = (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # recommendations (* not auditors)
+W_INCIDENTS = (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # report / change / assign / close
+R_UNIT = (Y, Y, Y, Y, F, F, *REFUSED_EVERYWHERE)  # read units (crew: own unit)
+R_ROSTER = (Y, F, Y, Y, F, F, *REFUSED_EVERYWHERE)  # read units: the whole roster is not a crew's
+W_UNIT = (Y, Y, F, Y, F, F, *REFUSED_EVERYWHERE)  # unit status, acknowledge (crew: own unit)
+W_POSITION = (Y, Y, F, Y, Y, F, *REFUSED_EVERYWHERE)  # unit position, one (crew: own unit)
+W_BULK = (F, F, F, Y, Y, F, *REFUSED_EVERYWHERE)  # positions in bulk (AVL gateway)
+MANAGE = (F, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # register units, stations, hospitals; users
+R_REFERENCE = (Y, Y, Y, Y, F, F, *REFUSED_EVERYWHERE)  # stations, hospitals, base map (read)
+PUBLIC = (Y, Y, Y, Y, Y, Y, Y, Y, Y)  # /health (and the documentation)
+R_AUDIT = (Y, F, Y, Y, F, F, *REFUSED_EVERYWHERE)  # timelines, EIDO export, reports
+VERIFY = (F, F, Y, Y, F, F, *REFUSED_EVERYWHERE)  # verify the store's hash chain
+W_HOSPITAL = (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # hospital status (ED, beds, services)
+R_DESTINATIONS = (Y, Y, F, Y, F, F, *REFUSED_EVERYWHERE)  # destinations (crew: own unit)
+# Teleconsults: a crew on the incident its unit works; a specialist in the consult's specialty.
+C_REQUEST = (Y, Y, F, Y, F, F, *REFUSED_EVERYWHERE)  # request, cancel
+C_READ = (Y, Y, Y, Y, F, Y, *REFUSED_EVERYWHERE)  # read, FHIR export
+C_ANSWER = (F, F, F, F, F, Y, *REFUSED_EVERYWHERE)  # accept, decline
+C_END = (Y, F, F, Y, F, Y, *REFUSED_EVERYWHERE)  # end (a specialist: one it accepted)
+C_QUEUE = (Y, F, Y, Y, F, Y, *REFUSED_EVERYWHERE)  # the open consults
+
+CONSULTS = "/incidents/{incident_id}/consults"
+CONSULT = CONSULTS + "/{consult_id}"
 
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health"): PUBLIC,
@@ -76,12 +98,25 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/reports/response-times"): R_AUDIT,
     ("POST", "/incidents/eido"): W_INCIDENTS,
     ("GET", "/audit/verify"): VERIFY,
+    ("PATCH", "/hospitals/{hospital}/status"): W_HOSPITAL,
+    ("GET", "/units/{unit}/destinations"): R_DESTINATIONS,
+    ("POST", CONSULTS): C_REQUEST,
+    ("GET", CONSULTS): C_READ,
+    ("GET", CONSULT): C_READ,
+    ("POST", CONSULT + "/accept"): C_ANSWER,
+    ("POST", CONSULT + "/decline"): C_ANSWER,
+    ("POST", CONSULT + "/cancel"): C_REQUEST,
+    ("POST", CONSULT + "/end"): C_END,
+    ("GET", CONSULT + "/encounter"): C_READ,
+    ("GET", "/consults"): C_QUEUE,
 }
 
-#: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only.
+#: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only,
+#: /ws/specialist for a specialist only.
 WEBSOCKETS: dict[str, tuple[str, ...]] = {
-    "/ws/console": (Y, F, F, Y, F, *REFUSED_EVERYWHERE),
-    "/ws/crew": (F, Y, F, F, F, *REFUSED_EVERYWHERE),
+    "/ws/console": (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE),
+    "/ws/crew": (F, Y, F, F, F, F, *REFUSED_EVERYWHERE),
+    "/ws/specialist": (F, F, F, F, F, Y, *REFUSED_EVERYWHERE),
 }
 
 #: The API documentation and the browser pages need no token either (not operations of the
@@ -95,6 +130,7 @@ CREW_OWN_UNIT_ONLY = (
     ("POST", "/units/{unit}/status"),
     ("POST", "/units/{unit}/acknowledge"),
     ("POST", "/units/{unit}/position"),
+    ("GET", "/units/{unit}/destinations"),
 )
 
 
@@ -113,6 +149,7 @@ class World:
 
     def __init__(self, admin: httpx.Client) -> None:
         self.admin = admin
+        self.specialist: httpx.Client | None = None  # set once the specialist exists
         self._serial = itertools.count(1)
         self.station = self.code("ST")
         self.hospital = self.code("HO")
@@ -148,6 +185,16 @@ class World:
         incident = self.incident()
         ok(self.admin.post(f"/incidents/{incident}/assignments", json={"units": [unit]}))
         return incident
+
+    def consult(self, accepted: bool = False) -> str:
+        """A fresh stroke consult on a fresh incident the crew's unit works; its path."""
+        incident = self.assigned(OWN_UNIT)
+        body = {"specialty": "stroke", "reason": "facial droop"}
+        consult = ok(self.admin.post(f"/incidents/{incident}/consults", json=body), 201)
+        path = f"/incidents/{incident}/consults/{consult['id']}"
+        if accepted and self.specialist is not None:
+            ok(self.specialist.post(f"{path}/accept"))
+        return path
 
     def user(self) -> str:
         """A fresh auditor's name."""
@@ -236,6 +283,30 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         201,
     ),
     ("GET", "/audit/verify"): lambda w, u: Call("GET", "/audit/verify"),
+    ("PATCH", "/hospitals/{hospital}/status"): lambda w, u: Call(
+        "PATCH", f"/hospitals/{w.hospital}/status", {"beds": {"general": 3}}
+    ),
+    ("GET", "/units/{unit}/destinations"): lambda w, u: Call("GET", f"/units/{u}/destinations"),
+    ("POST", CONSULTS): lambda w, u: Call(
+        "POST",
+        f"/incidents/{w.assigned(OWN_UNIT)}/consults",
+        {"specialty": "stroke", "reason": "facial droop"},
+        201,
+    ),
+    ("GET", CONSULTS): lambda w, u: Call("GET", w.consult().rsplit("/", 1)[0]),
+    ("GET", CONSULT): lambda w, u: Call("GET", w.consult()),
+    ("POST", CONSULT + "/accept"): lambda w, u: Call("POST", f"{w.consult()}/accept"),
+    ("POST", CONSULT + "/decline"): lambda w, u: Call(
+        "POST", f"{w.consult()}/decline", {"reason": "not a stroke picture"}
+    ),
+    ("POST", CONSULT + "/cancel"): lambda w, u: Call(
+        "POST", f"{w.consult()}/cancel", {"reason": "patient improved"}
+    ),
+    ("POST", CONSULT + "/end"): lambda w, u: Call(
+        "POST", f"{w.consult(accepted=True)}/end", {"recommendation": "CT first"}
+    ),
+    ("GET", CONSULT + "/encounter"): lambda w, u: Call("GET", f"{w.consult()}/encounter"),
+    ("GET", "/consults"): lambda w, u: Call("GET", "/consults"),
 }
 
 
@@ -286,6 +357,9 @@ def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
                 "auditor": server.add_user("role-auditor", "auditor"),
                 "admin": server.admin_token,
                 "avl": server.add_user("role-avl", "avl"),
+                "specialist": server.add_user(
+                    "role-specialist", "specialist", specialties=["stroke"]
+                ),
                 "no token": None,
                 "bad token": "najda_this_token_was_never_issued",
                 "revoked": server.add_user("role-revoked", "dispatcher"),
@@ -299,6 +373,7 @@ def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
                 )
                 for column, token in tokens.items()
             }
+            world.specialist = clients["specialist"]
             try:
                 yield Roles(server, world, tokens, clients)
             finally:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import StartServer
-from tests.e2e.harness import bearer, build_world, clean_env, najda_command, report
+from tests.e2e.harness import bearer, build_world, clean_env, najda_command, ok, report
 
 
 def najda(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -33,8 +33,18 @@ def test_the_cli_adds_users_whose_tokens_work_and_are_stored_only_as_hashes(
     assert token.startswith("najda_") and len(token) > 40
     no_unit = najda("users", "add", "crew.x", "--role", "crew", data_dir=data)
     assert no_unit.returncode == 1 and "unit" in no_unit.stderr
+    no_specialty = najda("users", "add", "dr.x", "--role", "specialist", data_dir=data)
+    assert no_specialty.returncode == 1 and "specialt" in no_specialty.stderr
+    specialist = najda(
+        "users", "add", "dr.k", "--role", "specialist", "--specialty", "stroke",
+        "--specialty", "Pediatrics", data_dir=data,
+    )  # fmt: skip
+    assert specialist.returncode == 0, specialist.stderr
     listed = najda("users", "list", data_dir=data)
-    assert listed.stdout.splitlines() == ["d.cli\tdispatcher\t"]
+    assert listed.stdout.splitlines() == [
+        "d.cli\tdispatcher\t",
+        "dr.k\tspecialist\tpaediatrics,stroke",
+    ]
     stored = (data / "najda.sqlite").read_bytes()
     assert token.encode() not in stored
     assert hashlib.sha256(token.encode()).hexdigest().encode() in stored
@@ -64,6 +74,7 @@ def test_the_demo_prints_a_token_for_each_role_and_renews_them_at_each_start(
         "demo-auditor",
         "demo-admin",
         "demo-avl",
+        "demo-specialist",
     }
     with first.client(tokens["demo-auditor"]) as auditor:
         assert auditor.get("/incidents").status_code == 200
@@ -71,6 +82,17 @@ def test_the_demo_prints_a_token_for_each_role_and_renews_them_at_each_start(
     with first.client(tokens["demo-crew-a10"]) as crew:
         assert crew.get("/units/A10").status_code == 200
         assert crew.get("/units/A13").status_code == 403
+    with first.client(tokens["demo-specialist"]) as specialist:
+        assert specialist.get("/consults").status_code == 200
+        assert specialist.get("/incidents").status_code == 403
+    with first.client() as admin:
+        listed = {u["name"]: u for u in ok(admin.get("/users"))}
+    assert listed["demo-specialist"]["specialties"] == [
+        "cardiology",
+        "paediatrics",
+        "psychiatry",
+        "stroke",
+    ]
     first.stop()
     second = start_server(data_dir=data, name="second")
     renewed = second.printed_tokens()

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from domain.consult import Specialty
 from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
 from domain.incident import Incident
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
@@ -20,6 +21,7 @@ INCIDENT = UUID(int=7)
 SCENE = Position(50.45, 30.52)
 A1 = UUID(int=1001)
 B2 = UUID(int=1002)
+C1, C2, C3 = UUID(int=2001), UUID(int=2002), UUID(int=2003)
 
 Command = Callable[[Incident], object]
 
@@ -301,6 +303,13 @@ OPEN_STEPS: list[Stamped] = [
     lambda i, who, at: i.assign_unit(A1, "A1", UnitKind.ALS, None, None, who, at),
     lambda i, who, at: i.assign_unit(B2, "B2", UnitKind.BLS, None, None, who, at),
     lambda i, who, at: i.release_unit(B2, "B2", "not needed", who, at),
+    lambda i, who, at: i.request_consult(C1, Specialty.STROKE, "weakness", A1, who, at),
+    lambda i, who, at: i.accept_consult(C1, who, at),
+    lambda i, who, at: i.end_consult(C1, "CT first", who, at),
+    lambda i, who, at: i.request_consult(C2, Specialty.CARDIOLOGY, "ECG", None, who, at),
+    lambda i, who, at: i.decline_consult(C2, "not cardiac", who, at),
+    lambda i, who, at: i.request_consult(C3, Specialty.PSYCHIATRY, "agitation", None, who, at),
+    lambda i, who, at: i.cancel_consult(C3, "calmer", who, at),
 ]
 CLOSING_STEPS: list[Stamped] = [
     lambda i, who, at: i.clear_unit(A1, "A1", who, at),

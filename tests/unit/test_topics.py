@@ -20,6 +20,11 @@ PINNED = {
         "UnitCleared",
         "Closed",
         "Cancelled",
+        "ConsultRequested",
+        "ConsultAccepted",
+        "ConsultEnded",
+        "ConsultDeclined",
+        "ConsultCancelled",
     ],
     Unit: [
         "Registered",
@@ -29,9 +34,9 @@ PINNED = {
         "Acknowledged",
         "PositionReported",
     ],
-    User: ["Registered", "TokenIssued", "Revoked"],
+    User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet"],
     Station: ["Registered"],
-    Hospital: ["Registered"],
+    Hospital: ["Registered", "StatusUpdated"],
 }
 
 

@@ -1,0 +1,54 @@
+"""Destinations for a crew's patient: hospitals with the needed service, ranked by travel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.auth import OPERATE, check_unit
+from api.deps import PrincipalDep, ServicesDep, UnitIdDep
+from api.errors import ERRORS
+from api.schemas_care import DestinationsPublic, ServiceIn
+from api.services import Services
+from api.views_care import destinations_public
+from domain.errors import UnitNotFound
+from domain.hospital_status import Service
+from projections.destinations import travel_for
+
+router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
+
+
+async def destinations_for(
+    services: Services, unit_id: UUID, service: Service | None, limit: int = 5
+) -> DestinationsPublic:
+    """Rank the hospitals for the unit's patient from where the unit is now; the need is
+    `service`, else the one its incident's nature names, else any emergency department."""
+    row = await services.locator.get(unit_id)
+    if row is None:
+        raise UnitNotFound(unit_id)
+    incident = None if row.incident_id is None else await services.board.get(row.incident_id)
+    return destinations_public(
+        row, incident, service, services.reference, services.plan, travel_for(services.locator),
+        services.now(), limit,
+    )  # fmt: skip
+
+
+@router.get("/{unit}/destinations")
+async def get_destinations(
+    unit_id: UnitIdDep,
+    services: ServicesDep,
+    user: PrincipalDep,
+    service: Annotated[
+        ServiceIn | None,
+        Query(description="the patient's need; default: from the incident's nature, else any ED"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=50, description="how many hospitals to offer")] = 5,
+) -> DestinationsPublic:
+    """Hospitals for the unit's patient, ranked by travel time from the unit's position
+    (road ETA with a road network): those offering the needed service and not closed (for a
+    psychiatric need, not reporting zero psychiatric beds); advisory ones after every normal
+    one. The hospitals left out are listed with the reason."""
+    check_unit(user, unit_id, OPERATE, "see destinations for")
+    return await destinations_for(services, unit_id, service, limit)
