@@ -14,9 +14,11 @@ from api.errors import COMMON, install_error_handlers
 from api.live import ws
 from api.routes import (
     assignments,
+    fhir,
     health,
     hospitals,
     incidents,
+    patients,
     recommendations,
     stations,
     units,
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(units.positions_router)
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
+        app.include_router(module.router)
+    for module in (patients, fhir):  # remote monitoring
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app

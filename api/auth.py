@@ -1,23 +1,30 @@
 """Bearer-token authentication and the role × endpoint rules.
 
-| what                                   | dispatcher | crew      | auditor | admin | avl |
-|----------------------------------------|------------|-----------|---------|-------|-----|
-| read incidents, board, recommendations | yes        | no        | yes*    | yes   | no  |
-| report / change / assign / close       | yes        | no        | no      | yes   | no  |
-| read units                             | yes        | own unit  | yes     | yes   | no  |
-| unit status, acknowledge               | yes        | own unit  | no      | yes   | no  |
-| unit position (one)                    | yes        | own unit  | no      | yes   | yes |
-| positions in bulk (AVL gateway)        | no         | no        | no      | yes   | yes |
-| register units, stations, hospitals    | no         | no        | no      | yes   | no  |
-| users                                  | no         | no        | no      | yes   | no  |
-| stations, hospitals (read)             | yes        | yes       | yes     | yes   | no  |
-| timelines, EIDO export, reports        | yes        | no        | yes     | yes   | no  |
-| import an EIDO (creates an incident)   | yes        | no        | no      | yes   | no  |
-| verify the store's hash chain          | no         | no        | yes     | yes   | no  |
-| /ws/console                            | yes        | no        | no      | yes   | no  |
-| /ws/crew                               | no         | own unit  | no      | no    | no  |
+| what                                | dispatcher | crew | auditor | admin | avl | nurse | device |
+|-------------------------------------|------------|------|---------|-------|-----|-------|--------|
+| incidents, board, recommendations   | yes        | no   | yes*    | yes   | no  | no    | no     |
+| report / change / assign / close    | yes        | no   | no      | yes   | no  | no    | no     |
+| read units                          | yes        | own  | yes     | yes   | no  | no    | no     |
+| unit status, acknowledge            | yes        | own  | no      | yes   | no  | no    | no     |
+| unit position (one)                 | yes        | own  | no      | yes   | yes | no    | no     |
+| positions in bulk (AVL gateway)     | no         | no   | no      | yes   | yes | no    | no     |
+| register units, stations, hospitals | no         | no   | no      | yes   | no  | no    | no     |
+| users                               | no         | no   | no      | yes   | no  | no    | no     |
+| stations, hospitals (read)          | yes        | yes  | yes     | yes   | no  | no    | no     |
+| timelines, EIDO export, reports     | yes        | no   | yes     | yes   | no  | no    | no     |
+| import an EIDO (opens an incident)  | yes        | no   | no      | yes   | no  | no    | no     |
+| verify the store's hash chain       | no         | no   | yes     | yes   | no  | no    | no     |
+| patients, readings, alert board     | read       | no   | no      | yes   | no  | yes   | no     |
+| enrol, bounds, discharge, ack alert | no         | no   | no      | yes   | no  | yes   | no     |
+| FHIR observations (POST /fhir...)   | no         | no   | no      | yes   | no  | yes   | yes    |
+| /ws/console                         | yes        | no   | no      | yes   | no  | no    | no     |
+| /ws/monitoring                      | yes        | no   | no      | yes   | no  | yes   | no     |
+| /ws/crew                            | no         | own  | no      | no    | no  | no    | no     |
 
-(* auditors read everything but recommendations, which are an operational tool.)
+(* auditors read everything but recommendations, which are an operational tool;
+'own': a crew, its own unit only; 'read': reading only.)
+Nurses are remote-monitoring staff; a device is a gateway that posts vital signs only.
+Auditors see no patient records: a monitoring incident carries what dispatch needed.
 /health and the API documentation need no token.
 """
 
@@ -33,12 +40,14 @@ from domain.errors import DispatchError
 from domain.user import Role, token_hash
 from projections.users import Principal, UserDirectory
 
-DISPATCHER, CREW, AUDITOR, ADMIN, AVL = (
+DISPATCHER, CREW, AUDITOR, ADMIN, AVL, NURSE, DEVICE = (
     Role.DISPATCHER,
     Role.CREW,
     Role.AUDITOR,
     Role.ADMIN,
     Role.AVL,
+    Role.NURSE,
+    Role.DEVICE,
 )
 OPERATE = frozenset({DISPATCHER, ADMIN})
 READ = frozenset({DISPATCHER, ADMIN, AUDITOR})
@@ -47,6 +56,10 @@ MANAGE = frozenset({ADMIN})
 BULK_POSITIONS = frozenset({ADMIN, AVL})
 CONSOLE = frozenset({DISPATCHER, ADMIN})
 AUDIT = frozenset({AUDITOR, ADMIN})
+MONITOR_READ = frozenset({NURSE, DISPATCHER, ADMIN})
+MONITOR_WRITE = frozenset({NURSE, ADMIN})
+OBSERVATIONS = frozenset({NURSE, DEVICE, ADMIN})
+MONITORING_SOCKET = frozenset({NURSE, DISPATCHER, ADMIN})
 
 
 class Unauthenticated(DispatchError):

@@ -28,6 +28,7 @@ from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
+from projections.monitoring import MonitoringDirectory
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.seal import sealing
@@ -57,6 +58,7 @@ class Services:
     users: UserDirectory
     feed: LiveFeed
     positions: PositionIngestor
+    monitoring: MonitoringDirectory
     issued_tokens: list[IssuedToken] = field(default_factory=list)
 
     @property
@@ -110,6 +112,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         ranking = await run_in_threadpool(_road_ranking, settings, locator)
         reference = ReferenceDirectory()
         users = UserDirectory()
+        monitoring = MonitoringDirectory()
         head = await run_in_threadpool(source.head)
         feed = LiveFeed(
             ranking,
@@ -121,7 +124,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users],
+            [locator, board, reference, users, monitoring],
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
@@ -152,6 +155,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 partial(run_command, dispatch, runner, settings.read_timeout_s),
                 shared=settings.uses_postgres,
             ),
+            monitoring=monitoring,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:

@@ -26,6 +26,8 @@ DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-auditor", Role.AUDITOR, None),
     ("demo-admin", Role.ADMIN, None),
     ("demo-avl", Role.AVL, None),
+    ("demo-nurse", Role.NURSE, None),
+    ("demo-device", Role.DEVICE, None),
 )
 
 

@@ -92,6 +92,7 @@ class Recorded:
     """What a batch of readings did to one patient."""
 
     patient_id: UUID
+    identifier: str
     accepted: tuple[Reading, ...]
     duplicates: int
     late: int
@@ -99,6 +100,7 @@ class Recorded:
     effects: tuple[Effect, ...]
     incident: IncidentRequest | None = None
     note_readings: tuple[Reading, ...] = ()
+    noted_incident_id: UUID | None = None
     suppressed: bool = False
 
 
@@ -219,6 +221,7 @@ class Patient(Aggregate):
         effects = tuple(e for a in assessments for e in a.effects)
         recorded = Recorded(
             patient_id=self.id,
+            identifier=self.identifier,
             accepted=tuple(fresh),
             duplicates=len(entries) - len(fresh),
             late=sum(a.late for a in assessments),
@@ -287,7 +290,9 @@ class Patient(Aggregate):
                 if e.level is Severity.CRITICAL and e.kind != "cleared"
             }
             noted = tuple(a.reading for a, _ in critical if a.reading.vital in alerted)
-            return replace(recorded, note_readings=noted)
+            if not noted:
+                return recorded
+            return replace(recorded, note_readings=noted, noted_incident_id=last.incident_id)
         worst, direction = max(
             critical,
             key=lambda pair: (

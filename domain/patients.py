@@ -112,27 +112,23 @@ class MonitoringCases(DispatchStore):
         return patient.id
 
     def change_thresholds(
-        self, patient_id: UUID, changes: BoundsChanges, reason: str, actor: str
+        self,
+        patient_id: UUID,
+        changes: BoundsChanges,
+        reason: str,
+        actor: str,
+        *,
+        reset: bool = False,
     ) -> None:
-        """Change some of a patient's bounds (None stops watching one)."""
+        """Change some of a patient's bounds (None stops watching one); `reset` starts
+        from the defaults of the patient's conditions."""
         reason = optional_text("reason", reason, 500)
 
         def command() -> None:
             patient = self._patient(patient_id)
-            merged = merge_thresholds(patient.thresholds, changes, "thresholds")
+            base = default_thresholds(patient.conditions) if reset else patient.thresholds
+            merged = merge_thresholds(base, changes, "thresholds")
             patient.change_thresholds(merged, reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
-    def reset_thresholds(self, patient_id: UUID, reason: str, actor: str) -> None:
-        """Back to the defaults of the patient's conditions."""
-        reason = optional_text("reason", reason, 500)
-
-        def command() -> None:
-            patient = self._patient(patient_id)
-            defaults = default_thresholds(patient.conditions)
-            patient.change_thresholds(defaults, reason, actor, self._now())
             self._store(patient)
 
         self._retry(command)

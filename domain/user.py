@@ -24,6 +24,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     AVL = "avl"
+    NURSE = "nurse"
+    DEVICE = "device"
 
 
 def require_user_name(value: str) -> str:

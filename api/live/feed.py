@@ -19,6 +19,7 @@ from api.live.messages import (
     recommendation_json,
     unit_json,
 )
+from api.live.monitoring import MonitoringFeed
 from api.live.subscribers import Interest, Message, Subscriber
 from domain.response_plan import ResponsePlan
 from domain.values import Priority, UnitStatus
@@ -64,6 +65,7 @@ class LiveFeed:
         self._buffer: deque[Message] = deque(maxlen=buffer_size)
         self._build_after = build_after
         self._subscribers: set[Subscriber] = set()
+        self._monitoring = MonitoringFeed()
         self._clear()
 
     def _clear(self) -> None:
@@ -77,6 +79,7 @@ class LiveFeed:
         self._buffer.clear()
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
+        self._monitoring.clear()
 
     # --- projection -----------------------------------------------------------------------
 
@@ -122,6 +125,8 @@ class LiveFeed:
             return self._unit_event(item, base, build)
         if topic.startswith("najda:Incident."):
             return self._incident_event(item, base, build, rec)
+        if topic.startswith("najda:Patient."):  # remote monitoring (api/live/monitoring.py)
+            return self._monitoring.message(item, base, build)
         if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
             kind = "station" if topic.startswith("najda:Station") else "hospital"
             places = self.reference.stations if kind == "station" else self.reference.hospitals
@@ -262,6 +267,11 @@ class LiveFeed:
         if interest.unit_id is not None:
             return self._crew_snapshot(interest.unit_id)
         box = interest.bbox
+        alerts = self._monitoring.open_alerts(box)
+        if interest.monitoring:
+            patients = self._monitoring.patients(box)
+            body = {"type": "snapshot", "pos": self._position, "patients": patients}
+            return encode({**body, "alerts": alerts})
         units = [
             unit_json(row, uid in self._stale)
             for uid, row in self._units.items()
@@ -282,6 +292,7 @@ class LiveFeed:
                 "incidents": incidents,
                 "stations": stations,
                 "hospitals": hospitals,
+                "alerts": alerts,
             }
         )
 
@@ -314,7 +325,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
-        consoles = [s for s in self._subscribers if s.interest.unit_id is None]
+        consoles = [s for s in self._subscribers if s.interest.is_console]
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -373,7 +384,7 @@ class LiveFeed:
             }
             text = encode(body)
             for subscriber in list(self._subscribers):
-                if subscriber.interest.unit_id is None or subscriber.interest.unit_id in stale:
+                if subscriber.interest.is_console or subscriber.interest.unit_id in stale:
                     subscriber.push(text)
         return changed
 

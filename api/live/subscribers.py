@@ -17,6 +17,7 @@ class Message:
     points: tuple[tuple[float, float], ...] = ()
     unit_ids: frozenset[UUID] = frozenset()
     ephemeral: bool = False
+    scope: str = "dispatch"  # or "monitoring" (monitoring clients only), "shared" (both)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +50,24 @@ class BBox:
 
 @dataclass(frozen=True, slots=True)
 class Interest:
-    """What a client receives: everything (optionally within a box), or one unit's share."""
+    """What a client receives: everything (optionally within a box), or one unit's share;
+    a monitoring client gets patients, readings and alerts instead of dispatch changes."""
 
     bbox: BBox | None = None
     unit_id: UUID | None = None
+    monitoring: bool = False
+
+    @property
+    def is_console(self) -> bool:
+        """A dispatch console (not one crew's, not a monitoring client)."""
+        return self.unit_id is None and not self.monitoring
 
     def accepts(self, message: Message) -> bool:
         """True when the message concerns this client."""
         if self.unit_id is not None:
             return self.unit_id in message.unit_ids
+        if message.scope != "shared" and (message.scope == "monitoring") != self.monitoring:
+            return False
         if self.bbox is None or not message.points:
             return True
         return any(self.bbox.contains(lat, lon) for lat, lon in message.points)

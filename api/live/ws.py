@@ -1,4 +1,5 @@
-"""Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew.
+"""Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew,
+/ws/monitoring for remote-monitoring nurses (patients, readings, alerts).
 
 Protocol: the server accepts, then authenticates from the Authorization header or a first
 message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
@@ -19,7 +20,14 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.auth import CONSOLE, Forbidden, Unauthenticated, check_role, principal_for
+from api.auth import (
+    CONSOLE,
+    MONITORING_SOCKET,
+    Forbidden,
+    Unauthenticated,
+    check_role,
+    principal_for,
+)
 from api.live.messages import encode
 from api.live.requests import crew_request
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
@@ -56,13 +64,19 @@ async def crew(websocket: WebSocket) -> None:
     await _serve(websocket, crew=True)
 
 
-async def _serve(websocket: WebSocket, crew: bool) -> None:
+@router.websocket("/ws/monitoring")
+async def monitoring(websocket: WebSocket) -> None:
+    """Monitored patients, their readings and alerts; optional `bbox`, resume with `since`."""
+    await _serve(websocket, crew=False, monitoring=True)
+
+
+async def _serve(websocket: WebSocket, crew: bool, monitoring: bool = False) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
     try:
         since, bbox = _parameters(websocket)
         user = await _authenticate(websocket, services)
-        interest = _interest(user, crew, bbox)
+        interest = _interest(user, crew, bbox, monitoring)
     except Refused as refused:
         await _close(websocket, refused.code, refused.reason)
         return
@@ -138,8 +152,11 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
         raise Refused(UNAUTHORIZED, str(exc)) from None
 
 
-def _interest(user: Principal, crew: bool, bbox: BBox | None) -> Interest:
+def _interest(user: Principal, crew: bool, bbox: BBox | None, monitoring: bool) -> Interest:
     try:
+        if monitoring:
+            check_role(user, MONITORING_SOCKET, "open the monitoring feed")
+            return Interest(bbox=bbox, monitoring=True)
         if crew:
             if user.role is not Role.CREW or user.unit_id is None:
                 raise Forbidden("only a crew token opens /ws/crew")
