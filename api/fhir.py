@@ -88,7 +88,9 @@ def read_observation(document: Any) -> list[PatientReading]:
 
 def read_bundle(document: Any) -> list[PatientReading]:
     """The readings of every Observation in a Bundle; every entry's problem is listed."""
-    doc = _object(document, "body")
+    if not isinstance(document, dict):
+        raise FhirRefused([("body", f"expected a JSON object, got {_kind(document)}")])
+    doc: dict[str, Any] = document
     kind = doc.get("resourceType")
     if kind != "Bundle":
         hint = " (post a single Observation to /fhir/Observation)" if kind == "Observation" else ""
