@@ -180,6 +180,7 @@ class Patient(Aggregate):
 
     def acknowledge_alert(self, alert_id: UUID, note: str, actor: str, at: datetime) -> bool:
         """A nurse has seen the open alert; False (and no event) if already acknowledged."""
+        self.require_monitored()
         alert = next((a for a in self.open_alerts() if a.alert_id == alert_id), None)
         if alert is None:
             raise AlertNotFound(alert_id)
