@@ -5,6 +5,7 @@ every bad observation is refused naming the problem, with nothing stored."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,16 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import StartServer
-from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok
+from tests.e2e.harness import (
+    CENTRE,
+    NajdaServer,
+    bearer,
+    build_world,
+    clean_env,
+    najda_command,
+    offset,
+    ok,
+)
 from tests.e2e.live import Listener, Message
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
@@ -358,3 +368,22 @@ def test_a_body_that_is_not_json_is_refused(refusing: Monitoring) -> None:
     )
     assert response.status_code == 422
     assert _stored(refusing) == before
+
+
+def test_the_cli_adds_a_nurse_who_sees_the_board_but_not_the_incidents(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    added = subprocess.run(
+        [*najda_command(), "users", "add", "nurse.cli", "--role", "nurse", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    server = start_server("--no-demo", data_dir=data)
+    with server.client(added.stdout.strip()) as nurse:
+        assert ok(nurse.get("/monitoring/board")) == {"alerts": [], "patients": []}
+        assert nurse.get("/incidents").status_code == 403
