@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import Conflict, InvalidValue, NotFound
+from domain.escalation import IncidentLink, IncidentRequest, decide_incident
 from domain.monitoring import (
     AlertState,
     Assessment,
@@ -23,21 +24,6 @@ from domain.values import Position, Priority
 from domain.vitals import Bounds, Condition, Direction, Severity, Vital
 
 PATIENT_NAMESPACE = UUID("6f1c3c1e-55a3-4c43-9d1e-7b0c7f6a1a06")
-
-#: The incident priority suggested for a critical breach, by vital and side.
-SUGGESTED_PRIORITY: Mapping[tuple[Vital, Direction], Priority] = {
-    (Vital.SPO2, Direction.LOW): Priority.D,
-    (Vital.HEART_RATE, Direction.LOW): Priority.D,
-    (Vital.HEART_RATE, Direction.HIGH): Priority.D,
-    (Vital.SYSTOLIC_BP, Direction.LOW): Priority.D,
-    (Vital.SYSTOLIC_BP, Direction.HIGH): Priority.C,
-    (Vital.DIASTOLIC_BP, Direction.LOW): Priority.D,
-    (Vital.DIASTOLIC_BP, Direction.HIGH): Priority.C,
-    (Vital.RESPIRATORY_RATE, Direction.LOW): Priority.D,
-    (Vital.RESPIRATORY_RATE, Direction.HIGH): Priority.D,
-    (Vital.GLUCOSE, Direction.LOW): Priority.D,
-    (Vital.GLUCOSE, Direction.HIGH): Priority.C,
-}
 
 
 def patient_id_for(identifier: str) -> UUID:
@@ -63,28 +49,6 @@ class PatientDischarged(Conflict):
     def __init__(self, identifier: str) -> None:
         super().__init__(f"patient {identifier} is discharged from monitoring")
         self.identifier = identifier
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentLink:
-    """An incident this patient's readings raised."""
-
-    incident_id: UUID
-    vital: Vital
-    reading_at: datetime
-
-
-@dataclass(frozen=True)
-class IncidentRequest:
-    """A critical breach to open an incident for, at the patient's home."""
-
-    incident_id: UUID
-    alert_id: UUID | None
-    vital: Vital
-    direction: Direction
-    priority: Priority
-    nature: str
-    readings: tuple[Reading, ...]
 
 
 @dataclass(frozen=True)
@@ -220,6 +184,9 @@ class Patient(Aggregate):
             tracks[reading.vital] = track
             assessments.append(assessment)
         effects = tuple(e for a in assessments for e in a.effects)
+        decision = decide_incident(
+            assessments, effects, self.last_incident, incident_open, policy, new_id
+        )
         recorded = Recorded(
             patient_id=self.id,
             identifier=self.identifier,
@@ -228,8 +195,11 @@ class Patient(Aggregate):
             late=sum(a.late for a in assessments),
             assessments=tuple(assessments),
             effects=effects,
+            incident=decision.incident,
+            note_readings=decision.note_readings,
+            noted_incident_id=decision.noted_incident_id,
+            suppressed=decision.suppressed,
         )
-        recorded = self._incident_decision(recorded, policy, new_id, incident_open)
         if fresh:
             self._readings_recorded(readings=list(fresh), actor=actor, at=now)
         for effect in effects:
@@ -265,56 +235,6 @@ class Patient(Aggregate):
         }
         fresh = [r for key, r in seen.items() if key not in known]
         return sorted(fresh, key=lambda r: (r.at, list(Vital).index(r.vital)))
-
-    def _incident_decision(
-        self,
-        recorded: Recorded,
-        policy: MonitoringPolicy,
-        new_id: Callable[[], UUID],
-        incident_open: bool,
-    ) -> Recorded:
-        """Raise an incident for the most urgent current critical reading, unless one was
-        raised within the de-duplication window or is still open (then its new critical
-        alerts are noted on it)."""
-        critical = [
-            (a, a.direction)
-            for a in recorded.assessments
-            if a.actionable and a.direction is not None
-        ]
-        if not critical:
-            return recorded
-        last = self.last_incident
-        if last is not None and incident_open:
-            alerted = {
-                e.vital
-                for e in recorded.effects
-                if e.level is Severity.CRITICAL and e.kind != "cleared"
-            }
-            noted = tuple(a.reading for a, _ in critical if a.reading.vital in alerted)
-            if not noted:
-                return recorded
-            return replace(recorded, note_readings=noted, noted_incident_id=last.incident_id)
-        worst, direction = max(
-            critical,
-            key=lambda pair: (
-                SUGGESTED_PRIORITY[(pair[0].reading.vital, pair[1])].rank,
-                -pair[0].reading.at.timestamp(),
-            ),
-        )
-        if last is not None and worst.reading.at - last.reading_at < policy.dedup_window:
-            return replace(recorded, suppressed=True)
-        vital = worst.reading.vital
-        alert = next((e.alert_id for e in recorded.effects if e.vital is vital), None)
-        request = IncidentRequest(
-            incident_id=new_id(),
-            alert_id=alert,
-            vital=vital,
-            direction=direction,
-            priority=SUGGESTED_PRIORITY[(vital, direction)],
-            nature=incident_nature(worst.reading, direction),
-            readings=tuple(a.reading for a, _ in critical if a.reading.vital is vital),
-        )
-        return replace(recorded, incident=request)
 
     def _trigger(self, effect: Effect, actor: str, at: datetime) -> None:
         trigger = {
@@ -428,14 +348,22 @@ class Patient(Aggregate):
     def _set_alert(self, alert: AlertState) -> None:
         self.tracks[alert.vital] = self.track(alert.vital).with_alert(alert)
 
-    def _change_alert(self, vital: Vital, **changes: object) -> None:
-        vital = Vital(vital)
-        alert = self.track(vital).alert
-        if alert is not None:
-            self._set_alert(replace(alert, **changes))  # type: ignore[arg-type]
-
-
-def incident_nature(reading: Reading, direction: Direction) -> str:
-    """'low SpO2 (monitoring): 82 %' — the chief complaint of a monitoring incident."""
-    unit = "%" if reading.vital is Vital.SPO2 else reading.vital.unit
-    return f"{direction.value} {reading.vital.label} (monitoring): {reading.value:g} {unit}"
+    def _change_alert(
+        self,
+        vital: Vital,
+        *,
+        open: bool | None = None,
+        level: Severity | None = None,
+        acknowledged: bool | None = None,
+    ) -> None:
+        alert = self.track(Vital(vital)).alert
+        if alert is None:
+            return
+        self._set_alert(
+            replace(
+                alert,
+                open=alert.open if open is None else open,
+                level=alert.level if level is None else level,
+                acknowledged=alert.acknowledged if acknowledged is None else acknowledged,
+            )
+        )

@@ -12,10 +12,10 @@ from uuid import UUID
 
 from domain.commands import MAX_CLOCK_SKEW
 from domain.errors import InvalidValue
+from domain.escalation import IncidentRequest
 from domain.incident import Incident
 from domain.monitoring import MonitoringPolicy, Reading
 from domain.patient import (
-    IncidentRequest,
     Patient,
     PatientNotFound,
     Recorded,
