@@ -37,6 +37,8 @@ from domain.vitals import (
 MAX_READING_AGE = timedelta(days=7)
 #: A patient identifier is a FHIR logical id, so that "Patient/<identifier>" can name them.
 _IDENTIFIER = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: Events read at a time when listing a patient's readings.
+READ_PAGE = 200
 #: Readings listed in an incident's note at most.
 NOTE_READINGS = 10
 
@@ -213,19 +215,27 @@ class MonitoringCases(DispatchStore):
     def patient_readings(
         self, patient_id: UUID, vital: Vital | None = None, limit: int = 100
     ) -> list[Reading]:
-        """The patient's recorded readings, newest recorded first (at most `limit`)."""
-        self.get_patient(patient_id)
+        """The patient's recorded readings, newest recorded first (at most `limit`), read
+        from the store page by page from the newest event (a long stream is not replayed)."""
         found: list[Reading] = []
-        for event in self.events.get(patient_id, desc=True):
-            if getattr(type(event), "TOPIC", "") != "najda:Patient.ReadingsRecorded":
-                continue
-            readings: list[Reading] = cast(Any, event).readings
-            for reading in sorted(readings, key=lambda r: r.at, reverse=True):
-                if vital is None or reading.vital is vital:
-                    found.append(reading)
-                    if len(found) >= limit:
-                        return found
-        return found
+        upper: int | None = None
+        while len(found) < limit:
+            page = list(self.events.get(patient_id, lte=upper, desc=True, limit=READ_PAGE))
+            if upper is None and (not page or not _topic(page[0]).startswith("najda:Patient.")):
+                raise PatientNotFound(patient_id)
+            for event in page:
+                if _topic(event) != "najda:Patient.ReadingsRecorded":
+                    continue
+                readings: list[Reading] = cast(Any, event).readings
+                found.extend(
+                    r
+                    for r in sorted(readings, key=lambda r: r.at, reverse=True)
+                    if vital is None or r.vital is vital
+                )
+            if len(page) < READ_PAGE:
+                break
+            upper = page[-1].originator_version - 1
+        return found[:limit]
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -271,6 +281,10 @@ class MonitoringCases(DispatchStore):
         )
         incident.add_note(_incident_note(patient, request), actor, now)
         return incident
+
+
+def _topic(event: object) -> str:
+    return str(getattr(type(event), "TOPIC", ""))
 
 
 def _incident_note(patient: Patient, request: IncidentRequest) -> str:

@@ -12,8 +12,14 @@ import pytest
 from domain.application import Dispatch
 from domain.errors import AlreadyExists, InvalidValue
 from domain.monitoring import MonitoringPolicy, Reading
-from domain.patient import AlertNotFound, Patient, PatientDischarged, patient_id_for
-from domain.patients import PatientReading
+from domain.patient import (
+    AlertNotFound,
+    Patient,
+    PatientDischarged,
+    PatientNotFound,
+    patient_id_for,
+)
+from domain.patients import READ_PAGE, PatientReading
 from domain.values import IncidentSource, Position, Priority
 from domain.vitals import Bounds, Severity, Vital, default_thresholds
 from tests.unit.gwt import event_names, replay
@@ -314,3 +320,27 @@ def test_replaying_a_patient_s_events_rebuilds_exactly_the_state_the_commands_le
     rebuilt = replay(events, Patient)
     assert rebuilt.tracks == live.tracks
     assert rebuilt.incidents == live.incidents
+
+
+def test_the_reading_history_pages_through_a_long_stream_newest_first(
+    app: Dispatch, clock: Clock
+) -> None:
+    start = clock.now
+    for i in range(READ_PAGE + 50):
+        clock.now = start + timedelta(minutes=i)
+        app.record_readings(
+            [reading(Vital.HEART_RATE, 60 + i % 30, 0, clock), reading(Vital.SPO2, 97, 0, clock)],
+            "gw",
+        )
+    pid = app_patient_id(app)
+    history = app.patient_readings(pid, Vital.HEART_RATE, limit=READ_PAGE + 20)
+    assert len(history) == READ_PAGE + 20
+    assert [r.at for r in history] == sorted((r.at for r in history), reverse=True)
+    assert history[0].at == clock.now
+    assert len(app.patient_readings(pid, limit=1000)) == 2 * (READ_PAGE + 50)
+    incident = app.report_incident(
+        location=HOME, address="", nature="fall", priority=Priority.C, actor="d.ali"
+    )
+    for stranger in (incident, UUID(int=99)):
+        with pytest.raises(PatientNotFound):
+            app.patient_readings(stranger)
