@@ -15,6 +15,7 @@ from api.auth import OBSERVATIONS, allow
 from api.deps import ActorDep, ServicesDep
 from api.errors import CONFLICT, field_path
 from api.fhir import FhirRefused, read_bundle, read_observation
+from api.routes.incidents import auto_dispatch, incident_view
 from api.schemas_monitoring import ObservationsRecorded
 from api.services import Services
 from api.views_monitoring import outcome_public
@@ -71,6 +72,12 @@ async def _record(
     services: Services, readings: list[PatientReading], actor: str
 ) -> ObservationsRecorded:
     outcomes = await services.command(lambda: services.dispatch.record_readings(readings, actor))
+    for outcome in outcomes:  # NAJDA_AUTO_DISPATCH holds for monitoring incidents too
+        request = outcome.incident
+        if request is not None and request.priority in services.settings.auto_dispatch:
+            view = await incident_view(services, request.incident_id, recommend=True)
+            if view.recommendation is not None:
+                await auto_dispatch(services, view, actor)
     public = [outcome_public(o) for o in outcomes]
     return ObservationsRecorded(
         recorded=sum(p.recorded for p in public),

@@ -387,3 +387,23 @@ def test_the_cli_adds_a_nurse_who_sees_the_board_but_not_the_incidents(
     with server.client(added.stdout.strip()) as nurse:
         assert ok(nurse.get("/monitoring/board")) == {"alerts": [], "patients": []}
         assert nurse.get("/incidents").status_code == 403
+
+
+def test_auto_dispatch_holds_for_monitoring_incidents_of_the_chosen_priorities(
+    start_server: StartServer,
+) -> None:
+    for w in _monitoring(start_server("--no-demo", NAJDA_AUTO_DISPATCH="D")):
+        summary = ok(w.device.post("/fhir/Observation", json=spo2(75)))
+        incident = ok(w.admin.get(f"/incidents/{summary['patients'][0]['incident_id']}"))
+        # D: an ALS ambulance and the nearest other unit (the response plan)
+        assert [a["call_sign"] for a in incident["assignments"]] == ["A-NEAR", "B-MID"]
+        assert incident["assignments"][0]["assigned_by"] == "gw-7731 (auto-dispatch)"
+        # A hypertensive crisis suggests C: left to a dispatcher.
+        bp = fixture("observation-blood-pressure")
+        bp["subject"]["reference"] = "Patient/mrn-0107"
+        bp["effectivePeriod"] = {"start": iso_ago(5)}
+        bp["component"][0]["valueQuantity"]["value"] = 235
+        crisis = ok(w.device.post("/fhir/Observation", json=bp))["patients"][0]
+        assert crisis["incident_id"] is not None
+        waiting = ok(w.admin.get(f"/incidents/{crisis['incident_id']}"))
+        assert (waiting["priority"], waiting["assignments"]) == ("C", [])
