@@ -17,9 +17,11 @@ from api.routes import (
     basemap,
     consults,
     destinations,
+    fhir,
     health,
     hospitals,
     incidents,
+    patients,
     recommendations,
     stations,
     units,
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(destinations.router)  # hospitals for a crew's patient
     app.include_router(consults.router)  # teleconsults
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
+        app.include_router(module.router)
+    for module in (patients, fhir):  # remote monitoring
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app

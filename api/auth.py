@@ -1,33 +1,40 @@
 """Bearer-token authentication and the role × endpoint rules.
 
-| what                                   | dispatcher | crew     | auditor | admin | avl | spec.  |
-|----------------------------------------|------------|----------|---------|-------|-----|--------|
-| read incidents, board, recommendations | yes        | no       | yes*    | yes   | no  | no     |
-| report / change / assign / close       | yes        | no       | no      | yes   | no  | no     |
-| read units                             | yes        | own unit | yes     | yes   | no  | no     |
-| unit status, acknowledge               | yes        | own unit | no      | yes   | no  | no     |
-| unit position (one)                    | yes        | own unit | no      | yes   | yes | no     |
-| positions in bulk (AVL gateway)        | no         | no       | no      | yes   | yes | no     |
-| register units, stations, hospitals    | no         | no       | no      | yes   | no  | no     |
-| hospital status (ED, beds, services)   | yes        | no       | no      | yes   | no  | no     |
-| destinations for a unit's patient      | yes        | own unit | no      | yes   | no  | no     |
-| users                                  | no         | no       | no      | yes   | no  | no     |
-| stations, hospitals, base map (read)   | yes        | yes      | yes     | yes   | no  | no     |
-| timelines, EIDO export, reports        | yes        | no       | yes     | yes   | no  | no     |
-| import an EIDO (creates an incident)   | yes        | no       | no      | yes   | no  | no     |
-| verify the store's hash chain          | no         | no       | yes     | yes   | no  | no     |
-| request / cancel a teleconsult         | yes        | inc.†    | no      | yes   | no  | no     |
-| read an incident's teleconsults, FHIR  | yes        | inc.†    | yes     | yes   | no  | spec.‡ |
-| accept / decline a teleconsult         | no         | no       | no      | no    | no  | spec.‡ |
-| end a teleconsult (recommendation)     | yes        | no       | no      | yes   | no  | own‡   |
-| open teleconsults (queue)              | yes        | no       | yes     | yes   | no  | spec.‡ |
-| /ws/console                            | yes        | no       | no      | yes   | no  | no     |
-| /ws/crew                               | no         | own unit | no      | no    | no  | no     |
-| /ws/specialist                         | no         | no       | no      | no    | no  | spec.‡ |
+| what                             | disp | crew  | aud. | admin | avl | spec  | nurse | dev. |
+|----------------------------------|------|-------|------|-------|-----|-------|-------|------|
+| incidents, board, recommend.     | yes  | no    | yes* | yes   | no  | no    | no    | no   |
+| report / change / assign / close | yes  | no    | no   | yes   | no  | no    | no    | no   |
+| read units                       | yes  | own   | yes  | yes   | no  | no    | no    | no   |
+| unit status, acknowledge         | yes  | own   | no   | yes   | no  | no    | no    | no   |
+| unit position (one)              | yes  | own   | no   | yes   | yes | no    | no    | no   |
+| positions in bulk (gateway)      | no   | no    | no   | yes   | yes | no    | no    | no   |
+| register units, stations, hosp.  | no   | no    | no   | yes   | no  | no    | no    | no   |
+| hospital status (ED, beds)       | yes  | no    | no   | yes   | no  | no    | no    | no   |
+| destinations for a patient       | yes  | own   | no   | yes   | no  | no    | no    | no   |
+| users                            | no   | no    | no   | yes   | no  | no    | no    | no   |
+| read stations, hospitals, map    | yes  | yes   | yes  | yes   | no  | no    | no    | no   |
+| timelines, EIDO export, reports  | yes  | no    | yes  | yes   | no  | no    | no    | no   |
+| import an EIDO                   | yes  | no    | no   | yes   | no  | no    | no    | no   |
+| verify the hash chain            | no   | no    | yes  | yes   | no  | no    | no    | no   |
+| request / cancel a teleconsult   | yes  | inc.† | no   | yes   | no  | no    | no    | no   |
+| read teleconsults, FHIR          | yes  | inc.† | yes  | yes   | no  | spec‡ | no    | no   |
+| accept / decline a teleconsult   | no   | no    | no   | no    | no  | spec‡ | no    | no   |
+| end a teleconsult                | yes  | no    | no   | yes   | no  | own‡  | no    | no   |
+| open teleconsults (queue)        | yes  | no    | yes  | yes   | no  | spec‡ | no    | no   |
+| patients, readings, alerts       | read | no    | no   | yes   | no  | no    | yes   | no   |
+| enrol, bounds, discharge, ack    | no   | no    | no   | yes   | no  | no    | yes   | no   |
+| FHIR observations (/fhir)        | no   | no    | no   | yes   | no  | no    | yes   | yes  |
+| /ws/console                      | yes  | no    | no   | yes   | no  | no    | no    | no   |
+| /ws/crew                         | no   | own   | no   | no    | no  | no    | no    | no   |
+| /ws/specialist                   | no   | no    | no   | no    | no  | spec‡ | no    | no   |
+| /ws/monitoring                   | yes  | no    | no   | yes   | no  | no    | yes   | no   |
 
-(* auditors read everything but recommendations, which are an operational tool.
-† a crew: on the incident its unit is assigned to now. ‡ a specialist (spec.): consults in its
-specialties, the incident it consults on included; ends only those it accepted.)
+(disp: dispatcher; aud.: auditor; spec: specialist; dev.: device. * auditors read everything
+but recommendations, which are an operational tool. 'own': a crew, its own unit only; 'read':
+reading only. † a crew: on the incident its unit is assigned to now. ‡ a specialist: consults
+in its specialties, the incident it consults on included; ends only those it accepted.)
+Nurses are remote-monitoring staff; a device is a gateway that posts vital signs only.
+Auditors see no patient records: a monitoring incident carries what dispatch needed.
 /health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
 the pages ask for one and send it with every request.
 """
@@ -44,13 +51,15 @@ from domain.errors import DispatchError
 from domain.user import Role, token_hash
 from projections.users import Principal, UserDirectory
 
-DISPATCHER, CREW, AUDITOR, ADMIN, AVL, SPECIALIST = (
+DISPATCHER, CREW, AUDITOR, ADMIN, AVL, SPECIALIST, NURSE, DEVICE = (
     Role.DISPATCHER,
     Role.CREW,
     Role.AUDITOR,
     Role.ADMIN,
     Role.AVL,
     Role.SPECIALIST,
+    Role.NURSE,
+    Role.DEVICE,
 )
 OPERATE = frozenset({DISPATCHER, ADMIN})
 READ = frozenset({DISPATCHER, ADMIN, AUDITOR})
@@ -60,6 +69,10 @@ BULK_POSITIONS = frozenset({ADMIN, AVL})
 CONSOLE = frozenset({DISPATCHER, ADMIN})
 AUDIT = frozenset({AUDITOR, ADMIN})
 CONSULT_QUEUE = frozenset({DISPATCHER, ADMIN, AUDITOR, SPECIALIST})
+MONITOR_READ = frozenset({NURSE, DISPATCHER, ADMIN})
+MONITOR_WRITE = frozenset({NURSE, ADMIN})
+OBSERVATIONS = frozenset({NURSE, DEVICE, ADMIN})
+MONITORING_SOCKET = frozenset({NURSE, DISPATCHER, ADMIN})
 
 
 class Unauthenticated(DispatchError):

@@ -230,8 +230,9 @@ def seed_demo_command(args: argparse.Namespace) -> int:
     finally:
         dispatch.close()
     print(
-        f"seeded {summary.stations} stations, {summary.hospitals} hospitals and "
-        f"{summary.units} units into {settings.store_description()}"
+        f"seeded {summary.stations} stations, {summary.hospitals} hospitals, "
+        f"{summary.units} units and {summary.patients} monitored patients into "
+        f"{settings.store_description()}"
     )
     return 0
 

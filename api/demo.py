@@ -113,16 +113,56 @@ UNITS: tuple[DemoUnit, ...] = (
 
 
 @dataclass(frozen=True)
+class DemoPatient:
+    """A remotely monitored patient of the demo area (identifier mrn-…)."""
+
+    identifier: str
+    name: str
+    lat: float
+    lon: float
+    address: str
+    phone: str
+    conditions: tuple[str, ...]
+    notes: str = ""
+
+
+PATIENTS: tuple[DemoPatient, ...] = (
+    DemoPatient(
+        "mrn-0042",
+        "Fatima Belkacem",
+        36.5930,
+        3.0540,
+        "4 Rue des Oliviers, Aïn Zitouna",
+        "+213 555 01 42 42",
+        ("copd",),
+        "Lives alone; home oxygen 2 L/min; key with the neighbour at no. 6.",
+    ),
+    DemoPatient(
+        "mrn-0107",
+        "Rachid Mansouri",
+        36.7460,
+        3.0710,
+        "12 Boulevard du Front de Mer, Sahil, 3rd floor",
+        "+213 555 01 07 07",
+        ("heart_failure", "diabetes"),
+        "Lift often out of order: stairs only.",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     """What the seed registered."""
 
     stations: int
     hospitals: int
     units: int
+    patients: int = 0
 
 
 def seed_demo(dispatch: Dispatch) -> DemoSummary:
-    """Register the demo stations, hospitals and units (call on an empty store)."""
+    """Register the demo stations, hospitals, units and monitored patients (call on an
+    empty store)."""
     for s in STATIONS:
         dispatch.register_station(s.code, s.name, Position(s.lat, s.lon), ACTOR)
     for h in HOSPITALS:
@@ -135,4 +175,15 @@ def seed_demo(dispatch: Dispatch) -> DemoSummary:
             capabilities=u.capabilities,
             station_id=station_id_for(u.station),
         )
-    return DemoSummary(len(STATIONS), len(HOSPITALS), len(UNITS))
+    for patient in PATIENTS:
+        dispatch.enrol_patient(
+            identifier=patient.identifier,
+            name=patient.name,
+            home=Position(patient.lat, patient.lon),
+            address=patient.address,
+            actor=ACTOR,
+            phone=patient.phone,
+            conditions=patient.conditions,
+            notes=patient.notes,
+        )
+    return DemoSummary(len(STATIONS), len(HOSPITALS), len(UNITS), len(PATIENTS))

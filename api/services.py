@@ -29,6 +29,7 @@ from projections.board import IncidentBoard
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.locator import UnitLocator
+from projections.monitoring import MonitoringDirectory
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.seal import sealing
@@ -59,6 +60,7 @@ class Services:
     consults: ConsultDirectory
     feed: LiveFeed
     positions: PositionIngestor
+    monitoring: MonitoringDirectory
     issued_tokens: list[IssuedToken] = field(default_factory=list)
 
     @property
@@ -113,6 +115,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         reference = ReferenceDirectory()
         users = UserDirectory()
         consults = ConsultDirectory()  # open teleconsults
+        monitoring = MonitoringDirectory()
         head = await run_in_threadpool(source.head)
         feed = LiveFeed(
             ranking,
@@ -124,7 +127,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users, consults],
+            [locator, board, reference, users, consults, monitoring],
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
@@ -156,6 +159,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 partial(run_command, dispatch, runner, settings.read_timeout_s),
                 shared=settings.uses_postgres,
             ),
+            monitoring=monitoring,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:

@@ -27,6 +27,8 @@ DEMO_USERS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-admin", Role.ADMIN, None),
     ("demo-avl", Role.AVL, None),
     ("demo-specialist", Role.SPECIALIST, None),
+    ("demo-nurse", Role.NURSE, None),
+    ("demo-device", Role.DEVICE, None),
 )
 #: The specialties of the demo's specialists.
 DEMO_SPECIALTIES: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from domain.care_commands import ConsultCommands, HospitalStatusCommands
 from domain.commands import (
-    MAX_CALL_AGE,
     MAX_CLOCK_SKEW,
     MAX_POSITION_AGE,
     PositionPolicy,
@@ -19,9 +18,9 @@ from domain.commands import (
 )
 from domain.consult import require_specialties
 from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
-from domain.incident import Incident
+from domain.patients import MonitoringCases
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
-from domain.store import DispatchStore
+from domain.reporting import new_incident
 from domain.unit import Unit, unit_id_for
 from domain.user import Role, User, require_user_name, token_hash, user_id_for
 from domain.values import (
@@ -39,8 +38,9 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(ConsultCommands, HospitalStatusCommands, DispatchStore):
-    """Incidents, units, stations and hospitals; every command is saved as events."""
+class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
+    """Incidents, units, stations, hospitals, users, teleconsults and monitored patients;
+    every command is saved as events."""
 
     name = "Dispatch"
 
@@ -123,22 +123,18 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, DispatchStore):
         call_received_at: datetime | None = None,
     ) -> UUID:
         """Open an incident for a call; returns its id."""
-        now = self._now()
-        received = require_recent(
-            "call_received_at", call_received_at or now, now, MAX_CALL_AGE, MAX_CLOCK_SKEW
-        )
-        incident = Incident(
-            id=self.new_id(),
-            call_received_at=received,
+        incident = new_incident(
+            incident_id=self.new_id(),
+            now=self._now(),
             location=location,
-            address=optional_text("address", address, 300),
-            nature=require_text("nature", nature, 200),
-            priority=Priority(priority),
-            determinant=optional_text("determinant", determinant, 40),
-            callback=optional_text("callback", callback, 40) or None,
-            source=IncidentSource(source),
+            address=address,
+            nature=nature,
+            priority=priority,
             actor=actor,
-            at=now,
+            determinant=determinant,
+            callback=callback,
+            source=source,
+            call_received_at=call_received_at,
         )
         self._store(incident)
         return incident.id

@@ -24,13 +24,14 @@ from domain.errors import (
     UnitNotFound,
 )
 from domain.incident import Incident
+from domain.patient import Patient
 from domain.reference import Hospital, Station
 from domain.transcodings import register_domain_transcodings
 from domain.unit import Unit, unit_id_for
 from domain.user import User
 from domain.values import require_aware
 
-A = TypeVar("A", Incident, Unit, Station, Hospital, User)
+A = TypeVar("A", Incident, Unit, Station, Hospital, User, Patient)
 T = TypeVar("T")
 
 

@@ -6,7 +6,9 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from domain.monitoring import Reading
 from domain.values import Position
+from domain.vitals import Bounds, Vital
 
 
 class PositionAsList(Transcoding):
@@ -22,6 +24,49 @@ class PositionAsList(Transcoding):
         return Position(float(data[0]), float(data[1]))
 
 
+class BoundsAsList(Transcoding):
+    """A vital's alert bounds are stored as [critical_low, warning_low, warning_high,
+    critical_high], null where not watched."""
+
+    type = Bounds
+    name = "vital_bounds"
+
+    def encode(self, obj: Bounds) -> list[float | None]:
+        return obj.as_list()
+
+    def decode(self, data: Any) -> Bounds:
+        return Bounds(*data)
+
+
+class ReadingAsDict(Transcoding):
+    """A vital-sign reading is stored as a plain object (its time as ISO 8601 text)."""
+
+    type = Reading
+    name = "vital_reading"
+
+    def encode(self, obj: Reading) -> dict[str, Any]:
+        return {
+            "vital": obj.vital.value,
+            "value": obj.value,
+            "at": obj.at,
+            "reported": obj.reported,
+            "source": obj.source,
+            "device": obj.device,
+        }
+
+    def decode(self, data: Any) -> Reading:
+        return Reading(
+            vital=Vital(data["vital"]),
+            value=float(data["value"]),
+            at=data["at"],
+            reported=data["reported"],
+            source=data["source"],
+            device=data["device"],
+        )
+
+
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     """Register every transcoding our events need (str enums are stored as their value)."""
     transcoder.register(PositionAsList())
+    transcoder.register(BoundsAsList())
+    transcoder.register(ReadingAsDict())

@@ -26,6 +26,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     AVL = "avl"
     SPECIALIST = "specialist"  # joins incidents by teleconsult, in its specialties
+    NURSE = "nurse"
+    DEVICE = "device"
 
 
 def require_user_name(value: str) -> str:

@@ -27,6 +27,7 @@ from api.live.messages import (
     recommendation_json,
     unit_json,
 )
+from api.live.monitoring import MonitoringFeed
 from api.live.subscribers import Interest, Message, Subscriber
 from domain.response_plan import ResponsePlan
 from domain.values import Priority, UnitStatus
@@ -75,6 +76,7 @@ class LiveFeed:
         self._buffer: deque[Message] = deque(maxlen=buffer_size)
         self._build_after = build_after
         self._subscribers: set[Subscriber] = set()
+        self._monitoring = MonitoringFeed()
         self._clear()
 
     def _clear(self) -> None:
@@ -90,6 +92,7 @@ class LiveFeed:
         self._buffer.clear()
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
+        self._monitoring.clear()
 
     # --- projection -----------------------------------------------------------------------
 
@@ -141,6 +144,8 @@ class LiveFeed:
             return self._incident_event(item, base, build, rec)
         if topic == "najda:Hospital.StatusUpdated" and build:
             return hospital_status_message(item, base, self.reference)
+        if topic.startswith("najda:Patient."):  # remote monitoring (api/live/monitoring.py)
+            return self._monitoring.message(item, base, build)
         if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
             kind = "station" if topic.startswith("najda:Station") else "hospital"
             places = self.reference.stations if kind == "station" else self.reference.hospitals
@@ -300,6 +305,11 @@ class LiveFeed:
         if interest.specialties is not None:
             return specialist_snapshot(self._position, self._consults, interest.specialties)
         box = interest.bbox
+        alerts = self._monitoring.open_alerts(box)
+        if interest.monitoring:
+            patients = self._monitoring.patients(box)
+            body = {"type": "snapshot", "pos": self._position, "patients": patients}
+            return encode({**body, "alerts": alerts})
         units = [
             self._unit_json(row)
             for uid, row in self._units.items()
@@ -324,6 +334,7 @@ class LiveFeed:
                 "stations": stations,
                 "hospitals": hospitals,
                 "consults": [consult_json(c) for c in self._consults.listed()],
+                "alerts": alerts,
             }
         )
 

@@ -18,6 +18,7 @@ class Message:
     unit_ids: frozenset[UUID] = frozenset()
     ephemeral: bool = False
     specialty: str | None = None  # a teleconsult's: what specialists receive
+    scope: str = "dispatch"  # or "monitoring" (monitoring clients only), "shared" (both)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,17 +51,19 @@ class BBox:
 
 @dataclass(frozen=True, slots=True)
 class Interest:
-    """What a client receives: everything (optionally within a box), one unit's share, or
-    the teleconsults in some specialties."""
+    """What a client receives: everything (optionally within a box), one unit's share, the
+    teleconsults in some specialties, or (a monitoring client) patients, readings and alerts
+    instead of dispatch changes."""
 
     bbox: BBox | None = None
     unit_id: UUID | None = None
     specialties: frozenset[str] | None = None
+    monitoring: bool = False
 
     @property
     def is_console(self) -> bool:
-        """True for a console (neither a crew nor a specialist)."""
-        return self.unit_id is None and self.specialties is None
+        """A dispatch console (not a crew's, a specialist's or a monitoring client)."""
+        return self.unit_id is None and self.specialties is None and not self.monitoring
 
     def accepts(self, message: Message) -> bool:
         """True when the message concerns this client."""
@@ -68,6 +71,8 @@ class Interest:
             return message.specialty in self.specialties
         if self.unit_id is not None:
             return self.unit_id in message.unit_ids
+        if message.scope != "shared" and (message.scope == "monitoring") != self.monitoring:
+            return False
         if self.bbox is None or not message.points:
             return True
         return any(self.bbox.contains(lat, lon) for lat, lon in message.points)

@@ -1,5 +1,6 @@
 """Websocket channels: /ws/console for dispatchers, /ws/crew for one unit's crew,
-/ws/specialist for the teleconsults in a specialist's specialties.
+/ws/specialist for the teleconsults in a specialist's specialties, /ws/monitoring for
+remote-monitoring nurses (patients, readings, alerts).
 
 Protocol: the server accepts, then authenticates from the Authorization header or a first
 message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
@@ -20,7 +21,14 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.auth import CONSOLE, Forbidden, Unauthenticated, check_role, principal_for
+from api.auth import (
+    CONSOLE,
+    MONITORING_SOCKET,
+    Forbidden,
+    Unauthenticated,
+    check_role,
+    principal_for,
+)
 from api.live.messages import encode
 from api.live.requests import crew_request
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
@@ -63,7 +71,14 @@ async def specialist(websocket: WebSocket) -> None:
     await _serve(websocket, SPECIALIST_CHANNEL)
 
 
+@router.websocket("/ws/monitoring")
+async def monitoring(websocket: WebSocket) -> None:
+    """Monitored patients, their readings and alerts; optional `bbox`, resume with `since`."""
+    await _serve(websocket, MONITORING_CHANNEL)
+
+
 CONSOLE_CHANNEL, CREW_CHANNEL, SPECIALIST_CHANNEL = "console", "crew", "specialist"
+MONITORING_CHANNEL = "monitoring"
 
 
 async def _serve(websocket: WebSocket, channel: str) -> None:
@@ -150,6 +165,9 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
 
 def _interest(user: Principal, channel: str, bbox: BBox | None) -> Interest:
     try:
+        if channel == MONITORING_CHANNEL:
+            check_role(user, MONITORING_SOCKET, "open the monitoring feed")
+            return Interest(bbox=bbox, monitoring=True)
         if channel == CREW_CHANNEL:
             if user.role is not Role.CREW or user.unit_id is None:
                 raise Forbidden("only a crew token opens /ws/crew")

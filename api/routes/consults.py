@@ -23,7 +23,7 @@ from api.auth import (
 )
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import ERRORS
-from api.fhir import consult_encounter
+from api.fhir_encounter import consult_encounter
 from api.routes.incidents import incident_view
 from api.schemas import SpecialtyIn
 from api.schemas_care import (

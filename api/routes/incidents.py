@@ -74,11 +74,11 @@ async def report_incident(
     response.headers["Location"] = f"/incidents/{incident_id}"
     view = await incident_view(services, incident_id, recommend=True)
     if body.priority in services.settings.auto_dispatch and view.recommendation is not None:
-        view = await _auto_dispatch(services, view, actor)
+        view = await auto_dispatch(services, view, actor)
     return view
 
 
-async def _auto_dispatch(services: Services, view: IncidentPublic, actor: str) -> IncidentPublic:
+async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) -> IncidentPublic:
     """Assign the recommended units at once (priorities chosen in the settings).
 
     A unit taken meanwhile by another dispatcher refuses the whole assignment (409 inside);

@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -187,6 +188,7 @@ def _fresh_targets(fuzz: Fuzz) -> dict[str, str]:
     consult = ok(fuzz.admin.post(f"/incidents/{incident}/consults", json=body), 201)["id"]
     user = f"fuzz-user-{n}"
     ok(fuzz.admin.post("/users", json={"name": user, "role": "auditor"}), 201)
+    patient, alert = _monitored(fuzz, f"fz-mrn-{n}", lat, lon)
     return {
         "incident_id": incident,
         "consult_id": consult,
@@ -194,7 +196,25 @@ def _fresh_targets(fuzz: Fuzz) -> dict[str, str]:
         "name": user,
         "station": "FZ-ST",
         "hospital": "FZ-HO",
+        "patient": patient,
+        "alert_id": alert,
     }
+
+
+def _monitored(fuzz: Fuzz, patient: str, lat: float, lon: float) -> tuple[str, str]:
+    """An enrolled patient with an open alert (a critical SpO2 reading): ids for the paths."""
+    body = {"identifier": patient, "name": "Fuzz patient", "lat": lat, "lon": lon, "address": "A"}
+    ok(fuzz.admin.post("/patients", json=body), 201)
+    reading = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "59408-5"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": datetime.now(UTC).isoformat(timespec="seconds"),
+        "valueQuantity": {"value": 80, "system": "http://unitsofmeasure.org", "code": "%"},
+    }
+    summary = ok(fuzz.admin.post("/fhir/Observation", json=reading))
+    return patient, str(summary["patients"][0]["alerts"][0]["alert_id"])
 
 
 def _path_names(operation: Any) -> list[str]:

@@ -6,6 +6,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,6 +31,8 @@ COLUMNS = (
     "no token",
     "bad token",
     "revoked",
+    "nurse",
+    "device",
 )
 REFUSED_EVERYWHERE = (U, U, U)  # no token, an unknown token, a revoked user's token
 
@@ -60,6 +63,10 @@ C_QUEUE = (Y, F, Y, Y, F, Y, *REFUSED_EVERYWHERE)  # the open consults
 
 CONSULTS = "/incidents/{incident_id}/consults"
 CONSULT = CONSULTS + "/{consult_id}"
+R_MONITOR = (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # patients, readings, alert board
+W_MONITOR = (F, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # enrol, bounds, discharge, ack alert
+W_FHIR = (F, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # FHIR observations
+# (the nurse and device columns are added below, from NURSE_DEVICE)
 
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health"): PUBLIC,
@@ -109,6 +116,16 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", CONSULT + "/end"): C_END,
     ("GET", CONSULT + "/encounter"): C_READ,
     ("GET", "/consults"): C_QUEUE,
+    ("POST", "/patients"): W_MONITOR,
+    ("GET", "/patients"): R_MONITOR,
+    ("GET", "/patients/{patient}"): R_MONITOR,
+    ("GET", "/patients/{patient}/readings"): R_MONITOR,
+    ("POST", "/patients/{patient}/thresholds"): W_MONITOR,
+    ("POST", "/patients/{patient}/discharge"): W_MONITOR,
+    ("POST", "/patients/{patient}/alerts/{alert_id}/acknowledge"): W_MONITOR,
+    ("GET", "/monitoring/board"): R_MONITOR,
+    ("POST", "/fhir/Observation"): W_FHIR,
+    ("POST", "/fhir"): W_FHIR,
 }
 
 #: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only,
@@ -117,7 +134,26 @@ WEBSOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/console": (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE),
     "/ws/crew": (F, Y, F, F, F, F, *REFUSED_EVERYWHERE),
     "/ws/specialist": (F, F, F, F, F, Y, *REFUSED_EVERYWHERE),
+    "/ws/monitoring": (Y, F, F, Y, F, F, *REFUSED_EVERYWHERE),
 }
+#: The nurse and device columns (remote-monitoring staff, a vital-signs gateway): refused
+#: everywhere but here.
+NURSE_DEVICE: dict[tuple[str, str] | str, tuple[str, str]] = {
+    ("GET", "/health"): (Y, Y),
+    ("POST", "/patients"): (Y, F),
+    ("GET", "/patients"): (Y, F),
+    ("GET", "/patients/{patient}"): (Y, F),
+    ("GET", "/patients/{patient}/readings"): (Y, F),
+    ("POST", "/patients/{patient}/thresholds"): (Y, F),
+    ("POST", "/patients/{patient}/discharge"): (Y, F),
+    ("POST", "/patients/{patient}/alerts/{alert_id}/acknowledge"): (Y, F),
+    ("GET", "/monitoring/board"): (Y, F),
+    ("POST", "/fhir/Observation"): (Y, Y),
+    ("POST", "/fhir"): (Y, Y),
+    "/ws/monitoring": (Y, F),
+}
+MATRIX = {key: (*row, *NURSE_DEVICE.get(key, (F, F))) for key, row in MATRIX.items()}
+WEBSOCKETS = {path: (*row, *NURSE_DEVICE.get(path, (F, F))) for path, row in WEBSOCKETS.items()}
 
 #: The API documentation and the browser pages need no token either (not operations of the
 #: OpenAPI description; the pages ask for a token and send it with their requests).
@@ -201,6 +237,20 @@ class World:
         name = self.code("user").lower()
         ok(self.admin.post("/users", json={"name": name, "role": "auditor"}), 201)
         return name
+
+    def patient(self) -> str:
+        """A freshly enrolled patient's identifier."""
+        identifier = self.code("mrn")
+        lat, lon = offset(*CENTRE, north_m=-400.0)
+        body = {"identifier": identifier, "name": "P", "lat": lat, "lon": lon, "address": "A"}
+        ok(self.admin.post("/patients", json=body), 201)
+        return identifier
+
+    def alert(self) -> str:
+        """`patient/alert` of a fresh patient's open alert (a critical SpO2)."""
+        patient = self.patient()
+        summary = ok(self.admin.post("/fhir/Observation", json=_observation(patient, 80)))
+        return f"{patient}/alerts/{summary['patients'][0]['alerts'][0]['alert_id']}"
 
 
 def _position() -> dict[str, float]:
@@ -307,7 +357,65 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ),
     ("GET", CONSULT + "/encounter"): lambda w, u: Call("GET", f"{w.consult()}/encounter"),
     ("GET", "/consults"): lambda w, u: Call("GET", "/consults"),
+    ("POST", "/patients"): lambda w, u: Call(
+        "POST",
+        "/patients",
+        {
+            "identifier": w.code("mrn"),
+            "name": "P",
+            "lat": CENTRE[0],
+            "lon": CENTRE[1],
+            "address": "A",
+        },
+        201,
+    ),
+    ("GET", "/patients"): lambda w, u: Call("GET", "/patients"),
+    ("GET", "/patients/{patient}"): lambda w, u: Call("GET", f"/patients/{w.patient()}"),
+    ("GET", "/patients/{patient}/readings"): lambda w, u: Call(
+        "GET", f"/patients/{w.patient()}/readings"
+    ),
+    ("POST", "/patients/{patient}/thresholds"): lambda w, u: Call(
+        "POST",
+        f"/patients/{w.patient()}/thresholds",
+        {"thresholds": {"heart_rate": {"warning_high": 105}}},
+    ),
+    ("POST", "/patients/{patient}/discharge"): lambda w, u: Call(
+        "POST", f"/patients/{w.patient()}/discharge", {"reason": "left the programme"}
+    ),
+    ("POST", "/patients/{patient}/alerts/{alert_id}/acknowledge"): lambda w, u: Call(
+        "POST", f"/patients/{w.alert()}/acknowledge", {"note": "called"}
+    ),
+    ("GET", "/monitoring/board"): lambda w, u: Call("GET", "/monitoring/board"),
+    ("POST", "/fhir/Observation"): lambda w, u: Call(
+        "POST", "/fhir/Observation", _observation(w.patient(), 97)
+    ),
+    ("POST", "/fhir"): lambda w, u: Call(
+        "POST",
+        "/fhir",
+        {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [{"resource": _observation(w.patient(), 96)}],
+        },
+    ),
 }
+
+
+def _observation(patient: str, spo2: float) -> dict[str, Any]:
+    """A FHIR SpO2 Observation of the patient, measured now."""
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "59408-5"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "effectiveDateTime": datetime.now(UTC).isoformat(timespec="seconds"),
+        "valueQuantity": {
+            "value": spo2,
+            "unit": "%",
+            "system": "http://unitsofmeasure.org",
+            "code": "%",
+        },
+    }
 
 
 def _sample_eido() -> Any:
@@ -363,6 +471,8 @@ def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
                 "no token": None,
                 "bad token": "najda_this_token_was_never_issued",
                 "revoked": server.add_user("role-revoked", "dispatcher"),
+                "nurse": server.add_user("role-nurse", "nurse"),
+                "device": server.add_user("role-device", "device"),
             }
             assert admin.delete("/users/role-revoked").status_code == 204
             clients = {

@@ -75,7 +75,13 @@ def test_the_demo_prints_a_token_for_each_role_and_renews_them_at_each_start(
         "demo-admin",
         "demo-avl",
         "demo-specialist",
+        "demo-nurse",
+        "demo-device",
     }
+    with first.client(tokens["demo-nurse"]) as nurse:  # the demo's monitored patients
+        patients = nurse.get("/patients").json()
+        assert [p["identifier"] for p in patients] == ["mrn-0042", "mrn-0107"]
+        assert nurse.get("/incidents").status_code == 403
     with first.client(tokens["demo-auditor"]) as auditor:
         assert auditor.get("/incidents").status_code == 200
         assert auditor.post("/incidents", json={}).status_code == 403

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from api.fhir import consult_encounter
+from api.fhir_encounter import consult_encounter
 from domain.application import Dispatch, UnitChoice
 from domain.consult import ConsultNotFound, ConsultStatus, Specialty
 from domain.errors import IncidentNotOpen, InvalidTransition, InvalidValue, UnitNotOnIncident

@@ -5,6 +5,7 @@ from __future__ import annotations
 from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.incident import Incident
+from domain.patient import Patient
 from domain.reference import Hospital, Station
 from domain.unit import Unit
 from domain.user import User
@@ -37,6 +38,18 @@ PINNED = {
     User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet"],
     Station: ["Registered"],
     Hospital: ["Registered", "StatusUpdated"],
+    Patient: [
+        "Enrolled",
+        "ThresholdsChanged",
+        "Discharged",
+        "ReadingsRecorded",
+        "AlertRaised",
+        "AlertReopened",
+        "AlertEscalated",
+        "AlertCleared",
+        "AlertAcknowledged",
+        "IncidentRaised",
+    ],
 }
 
 

@@ -1,0 +1,180 @@
+"""Remote monitoring: enrol patients, their bounds, readings and alerts, and the board."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+
+from api.auth import MONITOR_READ, MONITOR_WRITE, allow
+from api.deps import ActorDep, BoardDep, ServicesDep
+from api.errors import ERRORS
+from api.schemas_monitoring import (
+    AlertAcknowledge,
+    BoardPublic,
+    PatientCreate,
+    PatientDischarge,
+    PatientPublic,
+    ReadingPublic,
+    ThresholdsChange,
+    VitalIn,
+)
+from api.services import Services
+from api.views_monitoring import alert_public, classified, patient_public
+from domain.patient import PatientNotFound
+from domain.patients import patient_ref
+from domain.values import Position
+from projections.board import IncidentBoard
+from projections.monitoring import PatientRow
+
+READ = allow(MONITOR_READ, "read monitored patients")
+WRITE = allow(MONITOR_WRITE, "change monitored patients")
+router = APIRouter(tags=["monitoring"], responses=ERRORS)
+
+
+def patient_path(
+    patient: Annotated[str, Path(max_length=64, description="patient id or identifier")],
+) -> UUID:
+    """The patient id named in the path by id or identifier."""
+    return patient_ref(patient)
+
+
+PatientIdDep = Annotated[UUID, Depends(patient_path)]
+
+
+def _row(services: Services, patient_id: UUID) -> PatientRow:
+    row = services.monitoring.board.patients.get(patient_id)
+    if row is None:
+        raise PatientNotFound(patient_id)
+    return row
+
+
+async def _view(services: Services, board: IncidentBoard, patient_id: UUID) -> PatientPublic:
+    return await patient_public(_row(services, patient_id), services.monitoring.board, board)
+
+
+@router.post("/patients", status_code=status.HTTP_201_CREATED, dependencies=[WRITE])
+async def enrol_patient(
+    body: PatientCreate,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+    response: Response,
+) -> PatientPublic:
+    """Enrol a patient at home; bounds default by condition, `thresholds` override them."""
+    changes = body.thresholds.changes() if body.thresholds is not None else {}
+    patient_id = await services.command(
+        lambda: services.dispatch.enrol_patient(
+            identifier=body.identifier,
+            name=body.name,
+            home=Position(body.lat, body.lon),
+            address=body.address,
+            actor=actor,
+            phone=body.phone,
+            conditions=[c.value for c in body.conditions],
+            thresholds=changes,
+            notes=body.notes,
+        )
+    )
+    response.headers["Location"] = f"/patients/{patient_id}"
+    return await _view(services, board, patient_id)
+
+
+@router.get("/patients", dependencies=[READ])
+async def list_patients(
+    services: ServicesDep,
+    board: BoardDep,
+    discharged: Annotated[bool, Query(description="list discharged patients too")] = False,
+) -> list[PatientPublic]:
+    """Monitored patients by name, with their latest readings and open alerts."""
+    monitoring = services.monitoring.board
+    return [
+        await patient_public(row, monitoring, board)
+        for row in monitoring.listed_patients(include_discharged=discharged)
+    ]
+
+
+@router.get("/patients/{patient}", dependencies=[READ])
+async def get_patient(
+    patient_id: PatientIdDep, services: ServicesDep, board: BoardDep
+) -> PatientPublic:
+    """One patient: bounds, latest reading per vital, open alerts, incidents raised."""
+    return await _view(services, board, patient_id)
+
+
+@router.get("/patients/{patient}/readings", dependencies=[READ])
+async def patient_readings(
+    patient_id: PatientIdDep,
+    services: ServicesDep,
+    vital: Annotated[VitalIn | None, Query(description="one vital only")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ReadingPublic]:
+    """The patient's recorded readings, most recently recorded first, read from the store."""
+    row = _row(services, patient_id)
+    readings = await services.query(
+        lambda: services.dispatch.patient_readings(patient_id, vital, limit)
+    )
+    return [classified(row, r) for r in readings]
+
+
+@router.post("/patients/{patient}/thresholds", dependencies=[WRITE])
+async def change_thresholds(
+    patient_id: PatientIdDep,
+    body: ThresholdsChange,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+) -> PatientPublic:
+    """Change some bounds (null stops watching one), or `reset` to the conditions' defaults."""
+    await services.command(
+        lambda: services.dispatch.change_thresholds(
+            patient_id, body.thresholds.changes(), body.reason, actor, reset=body.reset
+        )
+    )
+    return await _view(services, board, patient_id)
+
+
+@router.post("/patients/{patient}/discharge", dependencies=[WRITE])
+async def discharge_patient(
+    patient_id: PatientIdDep,
+    body: PatientDischarge,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+) -> PatientPublic:
+    """End monitoring: the patient's open alerts leave the board, new readings are refused."""
+    await services.command(
+        lambda: services.dispatch.discharge_patient(patient_id, body.reason, actor)
+    )
+    return await _view(services, board, patient_id)
+
+
+@router.post("/patients/{patient}/alerts/{alert_id}/acknowledge", dependencies=[WRITE])
+async def acknowledge_alert(
+    patient_id: PatientIdDep,
+    alert_id: UUID,
+    body: AlertAcknowledge,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+) -> PatientPublic:
+    """A nurse has seen an open alert; it stays on the board until the readings clear it."""
+    await services.command(
+        lambda: services.dispatch.acknowledge_alert(patient_id, alert_id, body.note, actor)
+    )
+    return await _view(services, board, patient_id)
+
+
+@router.get("/monitoring/board", dependencies=[READ])
+async def monitoring_board(services: ServicesDep, board: BoardDep) -> BoardPublic:
+    """Open alerts (critical, unacknowledged and oldest first) and every monitored patient."""
+    monitoring = services.monitoring.board
+    alerts = [
+        await alert_public(alert, monitoring.patients[alert.patient_id], board)
+        for alert in monitoring.open_alerts()
+    ]
+    patients = [
+        await patient_public(row, monitoring, board) for row in monitoring.listed_patients()
+    ]
+    return BoardPublic(alerts=alerts, patients=patients)

@@ -1,0 +1,50 @@
+"""Opening an incident: the checks and the new Incident aggregate, shared by every way in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
+from domain.incident import Incident
+from domain.values import (
+    IncidentSource,
+    Position,
+    Priority,
+    optional_text,
+    require_recent,
+    require_text,
+)
+
+
+def new_incident(
+    *,
+    incident_id: UUID,
+    now: datetime,
+    location: Position,
+    address: str,
+    nature: str,
+    priority: Priority,
+    actor: str,
+    determinant: str = "",
+    callback: str | None = None,
+    source: IncidentSource = IncidentSource.PHONE,
+    call_received_at: datetime | None = None,
+) -> Incident:
+    """A reported incident (not saved yet), its fields checked like any call's."""
+    received = require_recent(
+        "call_received_at", call_received_at or now, now, MAX_CALL_AGE, MAX_CLOCK_SKEW
+    )
+    return Incident(
+        id=incident_id,
+        call_received_at=received,
+        location=location,
+        address=optional_text("address", address, 300),
+        nature=require_text("nature", nature, 200),
+        priority=Priority(priority),
+        determinant=optional_text("determinant", determinant, 40),
+        callback=optional_text("callback", callback, 40) or None,
+        source=IncidentSource(source),
+        actor=actor,
+        at=now,
+    )
