@@ -1,12 +1,17 @@
-// The crew screen: one unit's assignment (address, nature, priority, notes, a map) and large
-// buttons for the status flow; only the steps the unit may take next are enabled.
+// The crew screen: one unit's assignment (address, nature, priority, notes, a map), large
+// buttons for the status flow (only the steps the unit may take next are enabled), and the
+// hospitals offered as destinations, best first, when the unit transports or on request.
 import { api, session } from "./api.js";
-import { el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS, statusLabel } from "./format.js";
+import {
+  distance, duration, edStatusText, el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS,
+  statusLabel, words,
+} from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
 
 const $ = (id) => document.getElementById(id);
-const crew = { unit: null, unitPos: -1, incidents: new Map(), busy: false }; // incidents: id -> [pos, incident]
+// incidents: id -> [pos, incident]; destinations: the server's latest ranking for the unit
+const crew = { unit: null, unitPos: -1, incidents: new Map(), busy: false, destinations: null, ranking: false };
 let live = null;
 let map = null;
 let baseMap = null;
@@ -20,6 +25,7 @@ function start() {
   });
   $("logout").addEventListener("click", () => { if (live) live.stop(); session.token = null; location.reload(); });
   for (const button of document.querySelectorAll(".sbtn")) button.addEventListener("click", () => press(button));
+  $("dest-button").addEventListener("click", () => askDestinations());
   render();
   if (session.token) signIn(); else showLogin("");
 }
@@ -62,9 +68,14 @@ function onMessage(message) {
     crew.unitPos = message.pos;
     crew.incidents.clear();
     if (message.incident) crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+    // A snapshot carries no ranking: a unit already transporting asks for one.
+    if (crew.unit && crew.unit.status === "transporting" && !crew.destinations) askDestinations();
   } else if (message.type === "unit" && message.pos > crew.unitPos) {
+    const before = crew.unit && crew.unit.status;
     crew.unit = message.unit;
     crew.unitPos = message.pos;
+    if (message.destinations) crew.destinations = message.destinations;
+    else if (before !== message.unit.status && message.unit.status !== "transporting") crew.destinations = null;
   } else if (message.type === "incident" && message.pos > (crew.incidents.get(message.incident.id) || [-1])[0]) {
     crew.incidents.set(message.incident.id, [message.pos, message.incident]);
   } else if (message.type === "stale" && crew.unit) {
@@ -109,6 +120,66 @@ function render() {
   }
   drawMap();
   renderButtons();
+  renderDestinations();
+}
+
+/** The hospitals offered, in the server's order (closed ones are never in it), with ETA,
+ * distance and the ED status in words; those left out are listed with the reason. */
+function renderDestinations() {
+  const ranking = crew.destinations;
+  const connected = live && live.state === "connected";
+  const button = $("dest-button");
+  button.disabled = !(connected && crew.unit) || crew.ranking;
+  button.textContent = crew.ranking ? "⟳ Ranking…" : "⟳ Destinations";
+  $("destinations").dataset.shown = String(Boolean(ranking));
+  $("destinations").classList.toggle("offered", Boolean(ranking));
+  if (!ranking) {
+    $("dest-meta").textContent = "Offered when you start transporting, or press Destinations.";
+    $("dest-list").replaceChildren();
+    $("dest-excluded-box").hidden = true;
+    return;
+  }
+  const need = ranking.service ? `For ${words(ranking.service)}` : "For any emergency department";
+  const from = { incident: " (from the incident)", query: " (as asked)" }[ranking.service_from] || "";
+  $("dest-meta").textContent = `${need}${from} · ranked at ${new Date(ranking.ranked_at).toLocaleTimeString([], { hour12: false })}`;
+  $("dest-list").replaceChildren(...(ranking.destinations.length
+    ? ranking.destinations.map((d, index) => destinationItem(d, index))
+    : [el("li", { class: "dest-none" }, "No hospital can take this patient: call dispatch by radio.")]));
+  $("dest-excluded").replaceChildren(...ranking.excluded.map((x) =>
+    el("li", { dataset: { code: x.code } }, `${x.name} (${x.code}): ${x.why}`)));
+  $("dest-excluded-title").textContent = `Not offered (${ranking.excluded.length})`;
+  $("dest-excluded-box").hidden = !ranking.excluded.length;
+}
+
+function destinationItem(d, index) {
+  const ed = d.status.ed_status;
+  return el("li", { class: `dest ed-${ed}`, dataset: { code: d.code, ed } },
+    el("span", { class: "dest-rank", "aria-hidden": "true" }, String(index + 1)),
+    el("div", { class: "dest-body" },
+      el("div", { class: "dest-name" }, `${d.name} `, el("span", { class: "hint" }, d.code)),
+      el("div", { class: "dest-travel" }, `ETA ${duration(d.eta_s)} · ${distance(d.distance_m)}`),
+      el("div", { class: "dest-ed" }, edStatusText(d.status)),
+      el("div", { class: "hint" }, [
+        d.beds == null ? null : `${d.beds} bed${d.beds === 1 ? "" : "s"} free · `,
+        d.services.map(words).join(", "),
+      ])));
+}
+
+/** Ask the server to rank the hospitals for the unit now (its incident's need). */
+async function askDestinations() {
+  if (!live || crew.ranking) return;
+  crew.ranking = true;
+  renderDestinations();
+  $("crew-error").textContent = "";
+  try {
+    const answer = await live.request({ type: "destinations" });
+    crew.destinations = answer.destinations;
+  } catch (err) {
+    $("crew-error").textContent = `Destinations: ${err.message}`;
+  } finally {
+    crew.ranking = false;
+    renderDestinations();
+  }
 }
 
 function renderButtons() {

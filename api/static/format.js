@@ -113,3 +113,19 @@ export function debounced(fn, ms) {
     timer = setTimeout(fn, now ? 0 : ms);
   };
 }
+
+/** An enum value as words: "in_progress" -> "in progress". */
+export const words = (value) => String(value ?? "").replaceAll("_", " ");
+
+/** A hospital's emergency department status as text (never colour alone): "ED normal",
+ * "ED advisory: corridor care", "ED closed: CT scanner down". */
+export function edStatusText(status) {
+  if (!status) return "ED status unknown";
+  const reason = status.reason ? `: ${status.reason}` : "";
+  return `ED ${status.ed_status}${status.ed_status === "normal" ? "" : reason}`;
+}
+
+/** The beds a hospital reports, as "icu 2 · general 10" (empty when none reported). */
+export function bedsText(beds) {
+  return Object.entries(beds || {}).map(([type, count]) => `${words(type)} ${count}`).join(" · ");
+}
