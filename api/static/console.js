@@ -472,8 +472,8 @@ function renderAlerts() {
     return el("li", { class: `alert level-${a.level}`, dataset: { alert: a.id, level: a.level } },
       el("b", {}, a.level.toUpperCase()), ` ${a.patient_name}: ${words(a.vital)}${value} (${a.direction})`,
       el("span", { class: "hint" }, ` · ${clock(a.raised_at)}${a.acknowledged_by ? ` · ack ${a.acknowledged_by}` : ""}`),
-      a.incident_id && state.incidents.has(a.incident_id)
-        ? el("button", { type: "button", class: "link", onclick: () => select(a.incident_id) }, " incident") : null);
+      a.incident_id
+        ? el("button", { type: "button", class: "link", onclick: () => select(a.incident_id) }, "incident") : null);
   }) : [el("li", { class: "hint" }, "No open alert.")]));
 }
 

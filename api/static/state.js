@@ -56,6 +56,13 @@ export class ConsoleState {
       case "alert":
         changed.alerts = this.putAlert(message.alert, message.pos);
         break;
+      case "patient": // the incident a monitoring alert raised
+        if (message.alert_id && message.incident_id && this.alerts.has(message.alert_id)) {
+          const alert = this.alerts.get(message.alert_id);
+          this.alerts.set(alert.id, { ...alert, incident_id: message.incident_id });
+          changed.alerts = true;
+        }
+        break;
       case "positions":
         for (const p of message.units) {
           const unit = this.units.get(p.id);

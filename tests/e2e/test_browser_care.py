@@ -1,5 +1,5 @@
 """Issue 7's care features in headless Chromium against a real `najda serve`: destinations on
-the crew screen, hospital ED status and teleconsults on the console, all updated live."""
+the crew screen; hospital ED status, teleconsults and monitoring alerts on the console, live."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, NajdaServer, build_world, offset, ok, report
 from tests.e2e.test_destinations import CREW_UNIT, HOSPITALS  # the same world of hospitals
+from tests.e2e.test_monitoring import FHIR_JSON, HOME, spo2
 
 #: The codes the crew page lists, in its order.
 SHOWN_CODES = "() => [...document.querySelectorAll('#dest-list li.dest')].map(i => i.dataset.code)"
@@ -182,4 +183,36 @@ def test_the_console_shows_hospital_status_and_teleconsults_live(browser: Any, s
     late.wait_for_selector('.hospital-marker[data-code="H-MID"][data-ed="closed"]', timeout=SHOW_MS)
     late.click(f'.queue-item[data-incident="{incident}"] button')
     late.wait_for_selector(f'{item}[data-status="ended"]', timeout=SHOW_MS)
+    assert not errors.lines, errors.lines
+
+
+def test_the_console_lists_monitoring_alerts_live_and_from_its_snapshot(
+    browser: Any, site: Site
+) -> None:
+    with site.server.client(site.server.add_user("nurse.amal", "nurse")) as nurse:
+        body = {"identifier": "mrn-0042", "name": "Amina Haddad", "lat": HOME[0], "lon": HOME[1]}
+        home = {"address": "4 Rue Didouche", "phone": "+213 555 00 00", "conditions": ["copd"]}
+        ok(nurse.post("/patients", json={**body, **home}), 201)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    errors = PageErrors(page)
+    sign_in(page, site.server.url + "/", site.server.add_user("d.ali", "dispatcher"))
+    page.wait_for_selector("#alerts li.hint", timeout=SHOW_MS)
+
+    with site.server.client(site.server.add_user("gw-7731", "device")) as device:
+        ok(device.post("/fhir/Observation", json=spo2(78), headers=FHIR_JSON))
+    # The alert, then the incident it raised: a button to select it.
+    critical = '#alerts li[data-level="critical"]'
+    shown = page.wait_for_selector(f"{critical} button", timeout=SHOW_MS)
+    text = shown.evaluate("b => b.closest('li').innerText")
+    assert text.startswith("CRITICAL Amina Haddad: spo2 78 % (low)"), text
+    assert page.inner_text("#alerts-count") == "1"
+    shown.click()
+    page.wait_for_selector(".queue-item.selected", timeout=SHOW_MS)
+    assert "SpO2" in page.inner_text("#detail-head")
+
+    # A console opened later has it from its snapshot.
+    late = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(late, site.server.url + "/", site.server.add_user("d.late", "dispatcher"))
+    again = late.wait_for_selector(f"{critical} button", timeout=SHOW_MS)
+    assert again.evaluate("b => b.closest('li').innerText") == text
     assert not errors.lines, errors.lines
