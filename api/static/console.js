@@ -3,7 +3,7 @@
 // teleconsults; hospitals with their ED status, and open remote-monitoring alerts.
 import { api, ApiError, session } from "./api.js";
 import {
-  age, bedsText, clock, debounced, distance, duration, edStatusText, el, kindLabel, noteItems, kindTag, priorityClass,
+  age, bedsText, clock, consultItems, debounced, distance, duration, edStatusText, el, kindLabel, noteItems, kindTag, priorityClass,
   priorityLabel, priorityRank, RELEASABLE, statusCode, statusLabel, STATUS, words,
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
@@ -435,15 +435,7 @@ async function loadConsults() {
 }
 
 function renderConsults() {
-  const consults = ui.selected ? state.consultsOf(ui.selected) : [];
-  $("consults").replaceChildren(...(consults.length ? consults.map((c) =>
-    el("li", { class: `consult consult-${c.status}`, dataset: { consult: c.id, status: c.status } },
-      el("div", {}, el("b", {}, words(c.specialty)), " · ", el("span", { class: "consult-status" }, words(c.status).toUpperCase()),
-        c.specialist ? ` · ${c.specialist}` : " · no specialist yet"),
-      el("div", { class: "hint" }, `asked ${clock(c.requested_at)} by ${c.requested_by}: ${c.reason}`),
-      c.recommendation ? el("div", { class: "consult-rec" }, "Recommendation: ", c.recommendation) : null,
-      c.closing_reason ? el("div", { class: "hint" }, `${words(c.status)} by ${c.closed_by}: ${c.closing_reason}`) : null))
-    : [el("li", { class: "hint" }, "No teleconsult.")]));
+  $("consults").replaceChildren(...consultItems(ui.selected ? state.consultsOf(ui.selected) : []));
 }
 
 // --- hospitals and monitoring alerts ------------------------------------------------------

@@ -1,17 +1,21 @@
 // The crew screen: one unit's assignment (address, nature, priority, notes, a map), large
 // buttons for the status flow (only the steps the unit may take next are enabled), and the
-// hospitals offered as destinations, best first, when the unit transports or on request.
+// hospitals offered as destinations, best first, when the unit transports or on request; the
+// teleconsults on its incident with the specialist's recommendation.
 import { api, session } from "./api.js";
 import {
-  distance, duration, edStatusText, el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS,
+  consultItems, distance, duration, edStatusText, el, kindLabel, NEXT_STATUSES, noteItems, priorityClass, priorityLabel, STATUS,
   statusLabel, words,
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
 
 const $ = (id) => document.getElementById(id);
-// incidents: id -> [pos, incident]; destinations: the server's latest ranking for the unit
-const crew = { unit: null, unitPos: -1, incidents: new Map(), busy: false, destinations: null, ranking: false };
+// incidents: id -> [pos, incident]; consults: id -> [pos, consult]; destinations: the
+// server's latest ranking for the unit
+const crew = {
+  unit: null, unitPos: -1, incidents: new Map(), consults: new Map(), busy: false, destinations: null, ranking: false,
+};
 let live = null;
 let map = null;
 let baseMap = null;
@@ -68,6 +72,9 @@ function onMessage(message) {
     crew.unitPos = message.pos;
     crew.incidents.clear();
     if (message.incident) crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+    crew.consults.clear();
+    for (const c of message.consults || []) crew.consults.set(c.id, [message.pos, c]);
+    if (message.incident) loadConsults(message.incident.id);
     // A snapshot carries no ranking: a unit already transporting asks for one.
     if (crew.unit && crew.unit.status === "transporting" && !crew.destinations) askDestinations();
   } else if (message.type === "unit" && message.pos > crew.unitPos) {
@@ -78,6 +85,8 @@ function onMessage(message) {
     else if (before !== message.unit.status && message.unit.status !== "transporting") crew.destinations = null;
   } else if (message.type === "incident" && message.pos > (crew.incidents.get(message.incident.id) || [-1])[0]) {
     crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+  } else if (message.type === "consult" && message.pos > (crew.consults.get(message.consult.id) || [-1])[0]) {
+    crew.consults.set(message.consult.id, [message.pos, message.consult]);
   } else if (message.type === "stale" && crew.unit) {
     const mine = message.units.find((u) => u.id === crew.unit.id);
     if (mine) crew.unit = { ...crew.unit, stale: mine.stale };
@@ -117,6 +126,9 @@ function render() {
     $("job-address").textContent = current.address || `${current.lat.toFixed(5)}, ${current.lon.toFixed(5)}`;
     $("job-ack").textContent = unit.acknowledged ? "Acknowledged" : "Not acknowledged yet: press Acknowledge";
     $("job-notes").replaceChildren(...noteItems(current.notes));
+    const consults = [...crew.consults.values()].map(([, c]) => c).filter((c) => c.incident_id === current.id)
+      .sort((a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at));
+    $("job-consults").replaceChildren(...consultItems(consults));
   }
   drawMap();
   renderButtons();
@@ -163,6 +175,18 @@ function destinationItem(d, index) {
         d.beds == null ? null : `${d.beds} bed${d.beds === 1 ? "" : "s"} free · `,
         d.services.map(words).join(", "),
       ])));
+}
+
+/** Add the incident's ended teleconsults, which a snapshot (open ones only) leaves out; the
+ * feed sends every change after the snapshot, so one already held is kept. */
+async function loadConsults(incidentId) {
+  try {
+    const consults = await api("GET", `/incidents/${incidentId}/consults`);
+    for (const c of consults) if (!crew.consults.has(c.id)) crew.consults.set(c.id, [-1, c]);
+    render();
+  } catch {
+    // the live messages still bring every change; the older ones return at the next snapshot
+  }
 }
 
 /** Ask the server to rank the hospitals for the unit now (its incident's need). */

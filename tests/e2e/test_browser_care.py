@@ -216,3 +216,32 @@ def test_the_console_lists_monitoring_alerts_live_and_from_its_snapshot(
     again = late.wait_for_selector(f"{critical} button", timeout=SHOW_MS)
     assert again.evaluate("b => b.closest('li').innerText") == text
     assert not errors.lines, errors.lines
+
+
+def test_the_crew_sees_its_incidents_teleconsult_and_the_recommendation(
+    browser: Any, site: Site
+) -> None:
+    incident = site.stroke_incident()
+    token = site.server.add_user("crew.a", "crew", unit=CREW_UNIT)
+    context, page, errors = _crew_page(browser, site.server, token)
+    page.wait_for_selector("#job-consults li.hint", timeout=SHOW_MS)
+    with site.server.client(token) as crew:
+        body = {"specialty": "stroke", "reason": "onset 40 min ago, NIHSS 12"}
+        consult = ok(crew.post(f"/incidents/{incident}/consults", json=body), 201)
+    item = f'#job-consults li[data-consult="{consult["id"]}"]'
+    page.wait_for_selector(f'{item}[data-status="requested"]', timeout=SHOW_MS)
+    doctor = site.server.add_user("dr.k", "specialist", specialties=["stroke"])
+    with site.server.client(doctor) as specialist:
+        path = f"/incidents/{incident}/consults/{consult['id']}"
+        ok(specialist.post(path + "/accept"))
+        advice = {"recommendation": "thrombolysis candidate: go to H-NEAR"}
+        ok(specialist.post(path + "/end", json=advice))
+    ended = page.wait_for_selector(f'{item}[data-status="ended"]', timeout=SHOW_MS)
+    assert "Recommendation: thrombolysis candidate: go to H-NEAR" in ended.inner_text()
+    assert "dr.k" in ended.inner_text()
+
+    # Reopened, the screen still shows the ended consult (from the API: snapshots hold open ones).
+    _, again, again_errors = _crew_page(browser, site.server, token)
+    again.wait_for_selector(f'{item}[data-status="ended"]', timeout=SHOW_MS)
+    assert not errors.lines and not again_errors.lines, errors.lines + again_errors.lines
+    context.close()
