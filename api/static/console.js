@@ -1,12 +1,13 @@
 // The dispatcher console: live map, incident queue, unit board, intake, recommendations,
-// assignment, release, re-assignment, notes and the selected incident's live timeline.
+// assignment, release, re-assignment, notes and the selected incident's live timeline and
+// teleconsults; hospitals with their ED status, and open remote-monitoring alerts.
 import { api, ApiError, session } from "./api.js";
 import {
-  age, clock, debounced, distance, duration, el, kindLabel, noteItems, kindTag, priorityClass, priorityLabel, priorityRank,
-  RELEASABLE, statusCode, statusLabel, STATUS,
+  age, bedsText, clock, consultItems, debounced, distance, duration, edStatusText, el, kindLabel, noteItems, kindTag, priorityClass,
+  priorityLabel, priorityRank, RELEASABLE, statusCode, statusLabel, STATUS, words,
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
-import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
+import { createMap, drawBaseMap, hospitalMarker, incidentMarker, unitMarker } from "./mapview.js";
 import { ConsoleState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +21,7 @@ const ui = {
   stacks: new Map(), // unit id -> its place in a pile of units at one point (0: bottom)
   looks: new Map(), // unit id -> what its marker and row show, to redraw only on a change
   incidentMarkers: new Map(),
+  hospitalMarkers: new Map(), // hospital id -> marker (drawn from the live state, not the base map)
   draftMarker: null,
   unitsFitted: false,
   busy: false,
@@ -93,7 +95,7 @@ function logout() {
 
 async function loadBaseMap() {
   try {
-    const bounds = drawBaseMap(map, await api("GET", "/map"));
+    const bounds = drawBaseMap(map, await api("GET", "/map"), { hospitals: false });
     if (bounds && !ui.unitsFitted) map.fitBounds(bounds, { padding: [8, 8] });
   } catch (err) {
     toast(`The base map could not be loaded: ${err.message}`);
@@ -120,6 +122,9 @@ function onMessage(message) {
   for (const id of restack()) changed.units.add(id);
   for (const id of changed.units) renderUnit(id);
   for (const id of changed.incidents) renderIncidentMarker(id);
+  if (changed.places) renderHospitals();
+  if (changed.alerts) renderAlerts();
+  if (ui.selected && changed.consults.has(ui.selected)) { renderConsults(); refreshTimeline(); }
   if (changed.units.size || changed.incidents.size) {
     renderQueue();
     renderBoardSummary();
@@ -145,7 +150,9 @@ function renderAll() {
   for (const id of state.incidents.keys()) renderIncidentMarker(id);
   renderQueue();
   renderBoardSummary();
-  if (ui.selected) { renderDetail(); refreshTimeline(); refreshRecommendations(); }
+  renderHospitals();
+  renderAlerts();
+  if (ui.selected) { renderDetail(); refreshTimeline(); refreshRecommendations(); loadConsults(); }
 }
 
 /** Fit the map to where most units are (a city, not its outlying villages): the 80 % of
@@ -291,6 +298,8 @@ function select(id) {
   renderRecs();
   refreshRecommendations(true);
   refreshTimeline(true);
+  renderConsults();
+  loadConsults();
 }
 
 function moveSelection(step) {
@@ -408,6 +417,56 @@ async function loadTimeline() {
   } catch (err) {
     if (ui.selected === id) toast(err.message);
   }
+}
+
+// --- teleconsults of the selected incident -----------------------------------------------
+
+/** Fetch the selected incident's teleconsults (the snapshot holds open ones only: an ended
+ * one and its recommendation come from here); live `consult` messages keep them current. */
+async function loadConsults() {
+  const id = ui.selected;
+  if (!id) return;
+  try {
+    const consults = await api("GET", `/incidents/${id}/consults`);
+    if (state.addConsults(consults) && ui.selected === id) renderConsults();
+  } catch (err) {
+    if (ui.selected === id && !(err instanceof ApiError && err.status === 404)) toast(`Teleconsults: ${err.message}`);
+  }
+}
+
+function renderConsults() {
+  $("consults").replaceChildren(...consultItems(ui.selected ? state.consultsOf(ui.selected) : []));
+}
+
+// --- hospitals and monitoring alerts ------------------------------------------------------
+
+function renderHospitals() {
+  const hospitals = state.hospitalList();
+  for (const [id, marker] of ui.hospitalMarkers) if (!state.hospitals.has(id)) { marker.remove(); ui.hospitalMarkers.delete(id); }
+  for (const h of hospitals) ui.hospitalMarkers.set(h.id, hospitalMarker(map, ui.hospitalMarkers.get(h.id), h));
+  const count = (ed) => hospitals.filter((h) => h.status && h.status.ed_status === ed).length;
+  $("hospitals-summary").textContent = hospitals.length ? `${count("closed")} closed · ${count("advisory")} advisory` : "";
+  $("hospitals").replaceChildren(...(hospitals.length ? hospitals.map((h) => {
+    const ed = h.status ? h.status.ed_status : "normal";
+    const beds = bedsText(h.status && h.status.beds);
+    return el("li", { class: `hospital ed-${ed}`, dataset: { code: h.code, ed } },
+      el("b", {}, h.code), ` ${h.name} · `, el("span", { class: "ed-text" }, edStatusText(h.status)),
+      beds ? el("span", { class: "hint" }, ` · beds: ${beds}`) : null);
+  }) : [el("li", { class: "hint" }, "No hospital registered.")]));
+}
+
+function renderAlerts() {
+  const alerts = state.openAlerts();
+  $("alerts-count").textContent = alerts.length ? String(alerts.length) : "";
+  $("alerts").replaceChildren(...(alerts.length ? alerts.map((a) => {
+    const reading = a.readings.length ? a.readings[a.readings.length - 1] : null;
+    const value = reading ? ` ${reading.value} ${reading.unit}` : "";
+    return el("li", { class: `alert level-${a.level}`, dataset: { alert: a.id, level: a.level } },
+      el("b", {}, a.level.toUpperCase()), ` ${a.patient_name}: ${words(a.vital)}${value} (${a.direction})`,
+      el("span", { class: "hint" }, ` · ${clock(a.raised_at)}${a.acknowledged_by ? ` · ack ${a.acknowledged_by}` : ""}`),
+      a.incident_id
+        ? el("button", { type: "button", class: "link", onclick: () => select(a.incident_id) }, "incident") : null);
+  }) : [el("li", { class: "hint" }, "No open alert.")]));
 }
 
 // --- forms: intake, notes, release, re-assign ---------------------------------------------

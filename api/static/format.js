@@ -105,6 +105,19 @@ export function noteItems(notes) {
     : [el("li", { class: "hint" }, "No notes.")];
 }
 
+/** The items of a teleconsults list: specialty, state, specialist, the question, and the
+ * recommendation or why it was declined or cancelled. */
+export function consultItems(consults) {
+  return consults.length
+    ? consults.map((c) => el("li", { class: `consult consult-${c.status}`, dataset: { consult: c.id, status: c.status } },
+      el("div", {}, el("b", {}, words(c.specialty)), " · ", el("span", { class: "consult-status" }, words(c.status).toUpperCase()),
+        c.specialist ? ` · ${c.specialist}` : " · no specialist yet"),
+      el("div", { class: "hint" }, `asked ${clock(c.requested_at)} by ${c.requested_by}: ${c.reason}`),
+      c.recommendation ? el("div", { class: "consult-rec" }, "Recommendation: ", c.recommendation) : null,
+      c.closing_reason ? el("div", { class: "hint" }, `${words(c.status)} by ${c.closed_by}: ${c.closing_reason}`) : null))
+    : [el("li", { class: "hint" }, "No teleconsult.")];
+}
+
 /** A function that runs `fn` once, `ms` after the last of a burst of calls (or at once). */
 export function debounced(fn, ms) {
   let timer = null;
@@ -112,4 +125,20 @@ export function debounced(fn, ms) {
     clearTimeout(timer);
     timer = setTimeout(fn, now ? 0 : ms);
   };
+}
+
+/** An enum value as words: "in_progress" -> "in progress". */
+export const words = (value) => String(value ?? "").replaceAll("_", " ");
+
+/** A hospital's emergency department status as text (never colour alone): "ED normal",
+ * "ED advisory: corridor care", "ED closed: CT scanner down". */
+export function edStatusText(status) {
+  if (!status) return "ED status unknown";
+  const reason = status.reason ? `: ${status.reason}` : "";
+  return `ED ${status.ed_status}${status.ed_status === "normal" ? "" : reason}`;
+}
+
+/** The beds a hospital reports, as "icu 2 · general 10" (empty when none reported). */
+export function bedsText(beds) {
+  return Object.entries(beds || {}).map(([type, count]) => `${words(type)} ${count}`).join(" · ");
 }

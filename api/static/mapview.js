@@ -1,6 +1,6 @@
 // Leaflet maps with no tiles: the base map is drawn from the server's own GeoJSON (GET /map).
 /* global L */
-import { kindLabel, kindTag, priorityClass, priorityLabel, statusCode, statusLabel } from "./format.js";
+import { edStatusText, kindLabel, kindTag, priorityClass, priorityLabel, statusCode, statusLabel } from "./format.js";
 
 const BASE_STYLES = {
   area: { color: "#475569", weight: 2, fillColor: "#f8fafc", fillOpacity: 1, dashArray: "8 5" },
@@ -30,9 +30,11 @@ export function createMap(container, { zoomControl = true } = {}) {
   return map;
 }
 
-/** Draw the base map (area, zones, roads, stations, hospitals); resolves to its bounds or null. */
-export function drawBaseMap(map, geojson) {
+/** Draw the base map (area, zones, roads, stations and, unless `hospitals` is false, hospitals);
+ * resolves to its bounds or null. */
+export function drawBaseMap(map, geojson, { hospitals = true } = {}) {
   const layer = L.geoJSON(geojson, {
+    filter: (f) => hospitals || f.properties.kind !== "hospital",
     style: (f) => (f.properties.kind === "zone" ? zoneStyle(f) : BASE_STYLES[f.properties.kind] || {}),
     pointToLayer: (f, latlng) => {
       const kind = f.properties.kind;
@@ -116,6 +118,35 @@ export function incidentMarker(map, marker, incident, selected, onClick) {
   const node = marker.getElement();
   if (node) {
     node.dataset.incident = incident.id;
+    node.setAttribute("aria-label", label);
+    node.title = label;
+  }
+  return marker;
+}
+
+/** Short words drawn on a hospital marker for an ED that is not normal (text, not colour only). */
+const ED_TAG = { advisory: "ADVISORY", closed: "CLOSED" };
+
+/** Place or update a hospital's marker: "H", and its ED status written when not normal. */
+export function hospitalMarker(map, marker, hospital) {
+  const ed = hospital.status ? hospital.status.ed_status : "normal";
+  const tag = ED_TAG[ed] ? `<span class="ed-tag">${ED_TAG[ed]}</span>` : "";
+  const icon = L.divIcon({
+    className: `place place-hospital hospital-marker ed-${ed}`,
+    html: `<span aria-hidden="true">H</span>${tag}`,
+    iconSize: [18, 18],
+  });
+  const label = `Hospital ${hospital.code}: ${hospital.name}, ${edStatusText(hospital.status)}`;
+  if (!marker) {
+    marker = L.marker([hospital.lat, hospital.lon], { icon, title: label, keyboard: false, zIndexOffset: -500 }).addTo(map);
+  } else {
+    marker.setLatLng([hospital.lat, hospital.lon]);
+    marker.setIcon(icon);
+  }
+  const node = marker.getElement();
+  if (node) {
+    node.dataset.code = hospital.code;
+    node.dataset.ed = ed;
     node.setAttribute("aria-label", label);
     node.title = label;
   }

@@ -9,11 +9,16 @@ export class ConsoleState {
     this.stations = new Map();
     this.hospitals = new Map();
     this.recommendations = new Map(); // incident id -> recommendation sent with its report
+    this.consults = new Map(); // consult id -> teleconsult (with _pos), ended ones included
+    this.alerts = new Map(); // alert id -> open remote-monitoring alert (with _pos)
   }
 
-  /** Apply one message; returns what changed: {units: Set, incidents: Set, places: bool}. */
+  /** Apply one message; returns what changed: {units: Set, incidents: Set, places: bool,
+   * consults: Set of incident ids, alerts: bool, reset: bool}. */
   apply(message) {
-    const changed = { units: new Set(), incidents: new Set(), places: false, reset: false };
+    const changed = {
+      units: new Set(), incidents: new Set(), places: false, consults: new Set(), alerts: false, reset: false,
+    };
     switch (message.type) {
       case "snapshot":
         this.units.clear();
@@ -23,6 +28,10 @@ export class ConsoleState {
         for (const i of message.incidents) this.incidents.set(i.id, { ...i, _pos: message.pos });
         for (const s of message.stations) this.stations.set(s.id, s);
         for (const h of message.hospitals) this.hospitals.set(h.id, h);
+        this.consults.clear();
+        for (const c of message.consults || []) this.consults.set(c.id, { ...c, _pos: message.pos });
+        this.alerts.clear();
+        for (const a of message.alerts || []) this.alerts.set(a.id, { ...a, _pos: message.pos });
         changed.reset = true;
         changed.places = true;
         break;
@@ -40,6 +49,19 @@ export class ConsoleState {
       case "hospital":
         this.hospitals.set(message.hospital.id, message.hospital);
         changed.places = true;
+        break;
+      case "consult":
+        if (this.putConsult(message.consult, message.pos)) changed.consults.add(message.consult.incident_id);
+        break;
+      case "alert":
+        changed.alerts = this.putAlert(message.alert, message.pos);
+        break;
+      case "patient": // the incident a monitoring alert raised
+        if (message.alert_id && message.incident_id && this.alerts.has(message.alert_id)) {
+          const alert = this.alerts.get(message.alert_id);
+          this.alerts.set(alert.id, { ...alert, incident_id: message.incident_id });
+          changed.alerts = true;
+        }
         break;
       case "positions":
         for (const p of message.units) {
@@ -83,6 +105,53 @@ export class ConsoleState {
       this.recommendations.delete(incident.id);
     }
     return true;
+  }
+
+  putConsult(consult, pos) {
+    const held = this.consults.get(consult.id);
+    if (held && held._pos >= pos) return false;
+    this.consults.set(consult.id, { ...consult, _pos: pos });
+    return true;
+  }
+
+  /** Teleconsults the REST API lists for an incident; only those not held are taken (the feed
+   * sends every change after its snapshot, so a held one is as new as the server's). */
+  addConsults(consults) {
+    let added = false;
+    for (const c of consults) {
+      if (!this.consults.has(c.id)) { this.consults.set(c.id, { ...c, _pos: -1 }); added = true; }
+    }
+    return added;
+  }
+
+  /** An incident's teleconsults, oldest request first. */
+  consultsOf(incidentId) {
+    return [...this.consults.values()]
+      .filter((c) => c.incident_id === incidentId)
+      .sort((a, b) => Date.parse(a.requested_at) - Date.parse(b.requested_at));
+  }
+
+  putAlert(alert, pos) {
+    const held = this.alerts.get(alert.id);
+    if (held && held._pos >= pos) return false;
+    if (alert.open) this.alerts.set(alert.id, { ...alert, _pos: pos });
+    else if (held) this.alerts.delete(alert.id);
+    else return false;
+    return true;
+  }
+
+  /** Open monitoring alerts, critical before warning, then newest first. */
+  openAlerts() {
+    const rank = (a) => (a.level === "critical" ? 1 : 0);
+    return [...this.alerts.values()].sort((a, b) => rank(b) - rank(a) || Date.parse(b.raised_at) - Date.parse(a.raised_at));
+  }
+
+  /** Hospitals, closed then advisory first (what a dispatcher must know), then by code. */
+  hospitalList() {
+    const rank = { closed: 0, advisory: 1, normal: 2 };
+    return [...this.hospitals.values()].sort(
+      (a, b) => (rank[a.status?.ed_status] ?? 3) - (rank[b.status?.ed_status] ?? 3) || a.code.localeCompare(b.code),
+    );
   }
 
   /** Open incidents, most urgent first, then oldest first. */
