@@ -147,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
 
     add_commands(commands)
+
+    from api.cli_backup import add_commands as add_backup
+
+    add_backup(commands, _store_options)
     return parser
 
 

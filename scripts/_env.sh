@@ -24,11 +24,16 @@ make_venv() {
     fi
     if [ ! -x "$VENV/bin/python" ]; then
         if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-            echo "== installing python3-venv"
+            echo "== installing python3-venv (Debian)"
             apt_install python3-venv
         fi
         "$PYTHON" -m venv "$VENV"
     fi
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e ".$1"
+    echo "== installing Najda$1 into $VENV (log: $VENV/install.log)"
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip \
+        && "$VENV/bin/python" -m pip install -q -e ".$1"; } >"$VENV/install.log" 2>&1; then
+        cat "$VENV/install.log" >&2
+        echo "installing Najda failed (the log is above and in $VENV/install.log)" >&2
+        exit 1
+    fi
 }
