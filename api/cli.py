@@ -39,6 +39,8 @@ environment variables (the options win over them):
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
+  NAJDA_READY_MAX_LAG    positions a read model or the sealer may trail while /health/ready
+                         answers 200 (default 1000)
 """
 
 

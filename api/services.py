@@ -45,6 +45,13 @@ class StoreUnavailable(RuntimeError):
 
 
 @dataclass
+class Listening:
+    """Whether the LISTEN connection (PostgreSQL wake-ups across processes) is up."""
+
+    connected: bool = False
+
+
+@dataclass
 class Services:
     """The application, its read models and the runner that feeds them, for one server."""
 
@@ -62,6 +69,7 @@ class Services:
     positions: PositionIngestor
     monitoring: MonitoringDirectory
     issued_tokens: list[IssuedToken] = field(default_factory=list)
+    listening: Listening | None = None  # None on the embedded store (no LISTEN)
 
     @property
     def store(self) -> str:
@@ -170,11 +178,13 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             def on_positions(payload: str) -> None:
                 feed.positions_moved(parse_position_payload(payload, skip_origin=ORIGIN))
 
+            services.listening = Listening()
             listening = asyncio.create_task(
                 _listen(
                     asyncpg_dsn(settings.database_url),
                     {channel: lambda _payload: runner.wake(), POSITIONS_CHANNEL: on_positions},
                     on_connect=runner.wake,
+                    state=services.listening,
                 ),
                 name="listen",
             )
@@ -248,7 +258,10 @@ async def _read_models(settings: Settings) -> AsyncIterator[tuple[UnitLocator, I
 
 
 async def _listen(
-    dsn: str, channels: dict[str, Callable[[str], None]], on_connect: Callable[[], None]
+    dsn: str,
+    channels: dict[str, Callable[[str], None]],
+    on_connect: Callable[[], None],
+    state: Listening,
 ) -> None:
     """LISTEN on the channels, reconnecting whenever the connection is lost.
 
@@ -271,16 +284,19 @@ async def _listen(
 
                 await connection.add_listener(name, listener)
             delay = 0.2
+            state.connected = True
             on_connect()
             while not lost.is_set() and not connection.is_closed():
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(2.0):
                         await lost.wait()
+            state.connected = False
         except asyncio.CancelledError:
             if connection is not None:
                 connection.terminate()
             raise
         except Exception as exc:  # the database may be restarting: retry with backoff
+            state.connected = False
             log.warning("LISTEN connection failed (%s); retrying in %.1fs", exc, delay)
         if connection is not None and not connection.is_closed():
             connection.terminate()

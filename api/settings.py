@@ -40,6 +40,7 @@ class Settings:
     resume_buffer: int = 20_000
     admin_token: str | None = None
     road_network: Path | None = None
+    ready_max_lag: int = 1_000  # positions a read model or the sealer may trail when ready
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -52,6 +53,8 @@ class Settings:
             raise SettingsError("timeouts and intervals must be positive")
         if self.client_queue < 10 or self.resume_buffer < 100:
             raise SettingsError("the client queue holds 10 or more, the resume buffer 100 or more")
+        if self.ready_max_lag < 0:
+            raise SettingsError(f"NAJDA_READY_MAX_LAG must be 0 or more, got {self.ready_max_lag}")
         if self.road_network is not None and not self.road_network.is_dir():
             raise SettingsError(f"road network {self.road_network}: not a directory")
         if self.admin_token is not None and len(self.admin_token) < 32:
@@ -94,6 +97,10 @@ class Settings:
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
+        if env.get("NAJDA_READY_MAX_LAG"):
+            values["ready_max_lag"] = _number(
+                int, "NAJDA_READY_MAX_LAG", env["NAJDA_READY_MAX_LAG"]
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -76,6 +76,7 @@ class LiveFeed:
         self._buffer: deque[Message] = deque(maxlen=buffer_size)
         self._build_after = build_after
         self._subscribers: set[Subscriber] = set()
+        self.dropped_clients = 0  # dropped for falling too far behind, since start
         self._monitoring = MonitoringFeed()
         self._clear()
 
@@ -290,8 +291,17 @@ class LiveFeed:
         return subscriber, backlog
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        """Forget a client."""
+        """Forget a client (counted as dropped when it fell too far behind)."""
         self._subscribers.discard(subscriber)
+        if subscriber.overflowed:
+            self.dropped_clients += 1
+
+    def clients_by_kind(self) -> dict[str, int]:
+        """Connected clients of this process by kind (console, crew, specialist, monitoring)."""
+        kinds = dict.fromkeys(("console", "crew", "specialist", "monitoring"), 0)
+        for subscriber in self._subscribers:
+            kinds[subscriber.interest.kind] += 1
+        return kinds
 
     @property
     def subscriber_count(self) -> int:

@@ -65,6 +65,15 @@ class Interest:
         """A dispatch console (not a crew's, a specialist's or a monitoring client)."""
         return self.unit_id is None and self.specialties is None and not self.monitoring
 
+    @property
+    def kind(self) -> str:
+        """console, crew, specialist or monitoring."""
+        if self.specialties is not None:
+            return "specialist"
+        if self.unit_id is not None:
+            return "crew"
+        return "monitoring" if self.monitoring else "console"
+
     def accepts(self, message: Message) -> bool:
         """True when the message concerns this client."""
         if self.specialties is not None:

@@ -70,6 +70,9 @@ W_FHIR = (F, F, F, Y, F, F, *REFUSED_EVERYWHERE)  # FHIR observations
 
 MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health"): PUBLIC,
+    ("GET", "/health/live"): PUBLIC,
+    ("GET", "/health/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
     ("GET", "/incidents"): R_INCIDENTS,
     ("GET", "/incidents/{incident_id}"): R_INCIDENTS,
     ("GET", "/incidents/{incident_id}/recommendations"): R_RECOMMEND,
@@ -140,6 +143,9 @@ WEBSOCKETS: dict[str, tuple[str, ...]] = {
 #: everywhere but here.
 NURSE_DEVICE: dict[tuple[str, str] | str, tuple[str, str]] = {
     ("GET", "/health"): (Y, Y),
+    ("GET", "/health/live"): (Y, Y),
+    ("GET", "/health/ready"): (Y, Y),
+    ("GET", "/metrics"): (Y, Y),
     ("POST", "/patients"): (Y, F),
     ("GET", "/patients"): (Y, F),
     ("GET", "/patients/{patient}"): (Y, F),
@@ -262,6 +268,9 @@ def _position() -> dict[str, float]:
 #: unit the request is about (the crew's own one unless said otherwise).
 REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("GET", "/health"): lambda w, u: Call("GET", "/health"),
+    ("GET", "/health/live"): lambda w, u: Call("GET", "/health/live"),
+    ("GET", "/health/ready"): lambda w, u: Call("GET", "/health/ready"),
+    ("GET", "/metrics"): lambda w, u: Call("GET", "/metrics"),
     ("GET", "/incidents"): lambda w, u: Call("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"): lambda w, u: Call("GET", f"/incidents/{w.incident()}"),
     ("GET", "/incidents/{incident_id}/recommendations"): lambda w, u: Call(
