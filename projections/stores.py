@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
+
+#: libpq's target_session_attrs values (PostgreSQL 14+).
+SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
 
 
 def is_postgres_url(url: str) -> bool:
@@ -21,26 +25,63 @@ def sqlite_env(path: Path) -> dict[str, str]:
     }
 
 
+def postgres_hosts(url: str) -> tuple[str, str]:
+    """The URL's hosts and ports as libpq lists ("h1,h2", "5432,5433"): a URL may name
+    several hosts (`postgresql://user@primary:5432,standby:5432/najda`) for fail-over."""
+    netloc = urlparse(url).netloc.rpartition("@")[2]
+    hosts: list[str] = []
+    ports: list[str] = []
+    for entry in netloc.split(",") if netloc else []:
+        if entry.startswith("["):  # [IPv6]:port
+            host, _, rest = entry[1:].partition("]")
+            port = rest.removeprefix(":")
+        else:
+            host, _, port = entry.partition(":")
+        if port and not port.isdigit():
+            raise ValueError(f"not a port number in the PostgreSQL URL: {port!r}")
+        hosts.append(unquote(host) or "127.0.0.1")
+        ports.append(port or "5432")
+    if not hosts:
+        return "127.0.0.1", "5432"
+    return ",".join(hosts), ",".join(ports)
+
+
 def postgres_env(url: str, *, pool_size: int = 10) -> dict[str, str]:
-    """eventsourcing environment for PostgreSQL from a URL (user, password, host, port, db)."""
+    """eventsourcing environment for PostgreSQL from a URL (user, password, hosts, ports, db).
+
+    `?target_session_attrs=read-write` (libpq's option, for a URL naming a primary and its
+    standby) is passed to libpq through PGTARGETSESSIONATTRS, which eventsourcing's pool and
+    asyncpg both honour: every new connection then goes to whichever host accepts writes.
+    """
     parts = urlparse(url)
     if not is_postgres_url(url):
         raise ValueError(f"not a PostgreSQL URL: {url!r}")
     dbname = parts.path.lstrip("/")
     if not dbname:
         raise ValueError("the PostgreSQL URL names no database")
+    attrs = parse_qs(parts.query).get("target_session_attrs")
+    if attrs:
+        if attrs[-1] not in SESSION_ATTRS:
+            raise ValueError(
+                f"target_session_attrs must be one of {', '.join(SESSION_ATTRS)}"
+                f" (got {attrs[-1]!r})"
+            )
+        os.environ["PGTARGETSESSIONATTRS"] = attrs[-1]
+    host, port = postgres_hosts(url)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": unquote(dbname),
-        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
-        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": port,
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": str(pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "n",
+        # A connection is checked before use, so that after a fail-over the pool drops
+        # connections to the old primary instead of failing a command on each of them.
+        "POSTGRES_PRE_PING": "y" if "," in host else "n",
     }
 
 
