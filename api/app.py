@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.live import ws
+from api.logs import RequestId
 from api.metrics import Metrics, RequestMetrics
 from api.routes import (
     assignments,
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.state.metrics = Metrics(app)
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # outermost: sees every answer
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # sees every answer
+    app.add_middleware(RequestId)  # outermost: every log line and event of a request has it
     return app
 
 

@@ -20,6 +20,9 @@ class TimelineEntryPublic(BaseModel):
     version: int = Field(description="the event's version in its stream")
     text: str = Field(description="what happened, in a sentence")
     line: str = Field(description="`HH:MM:SS  sentence` (UTC)")
+    request_id: str | None = Field(
+        default=None, description="the request that caused it: its X-Request-ID and log lines"
+    )
 
 
 class TimelinePublic(BaseModel):

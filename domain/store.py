@@ -10,10 +10,11 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from domain.command_cache import CommandCache
 from domain.commands import Clock, IdFactory, PositionPolicy, utc_now
+from domain.correlation import CorrelatingTranscoder
 from domain.errors import (
     AlreadyExists,
     ConcurrentChange,
@@ -57,6 +58,12 @@ class DispatchStore(Application[UUID]):
         self._listeners_lock = threading.Lock()
 
     # --- infrastructure hooks -----------------------------------------------------------
+
+    def construct_transcoder(self) -> Transcoder:
+        """JSON transcoding that keeps the request id with each event (domain/correlation)."""
+        transcoder = CorrelatingTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from domain.correlation import request_id_of
 from domain.errors import IncidentNotFound
 from domain.values import UnitStatus
 from projections.eventlog import EventLog, RawEvent
@@ -32,6 +33,7 @@ class TimelineEntry:
     subject: str  # "incident" or the unit's call sign
     text: str
     event: Any
+    request_id: str | None = None  # the request that caused it (links to the log lines)
 
     @property
     def kind(self) -> str:
@@ -84,6 +86,7 @@ class Attribution:
             subject=subject,
             text=sentence(raw.topic, event, subject, self.call_signs),
             event=event,
+            request_id=request_id_of(raw.state),
         )
 
 

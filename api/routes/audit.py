@@ -83,6 +83,7 @@ async def timeline(incident_id: UUID, services: ServicesDep) -> TimelinePublic:
                 version=e.version,
                 text=e.text,
                 line=e.line(),
+                request_id=e.request_id,
             )
             for e in entries
         ],
