@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from api.audit_trust import witnessed
 from api.settings import Settings, SettingsError
 from domain.application import Dispatch
 from domain.consult import Specialty
@@ -223,6 +224,7 @@ def seed_demo_command(args: argparse.Namespace) -> int:
         env = sqlite_env(settings.sqlite_path)
     dispatch = Dispatch(env)
     try:
+        witnessed(dispatch, settings)  # its events are sealed like the server's
         if NotificationSource(dispatch).head() != 0:
             print(f"the store is not empty; nothing seeded ({settings.store_description()})")
             return 1
@@ -246,7 +248,9 @@ def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = sqlite_env(settings.sqlite_path)
-    return Dispatch(env), settings
+    dispatch = Dispatch(env)
+    witnessed(dispatch, settings)  # its events are sealed like the server's
+    return dispatch, settings
 
 
 def users_command(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from api.audit_trust import seal_policy, witnessed
 from api.demo import seed_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
@@ -103,6 +104,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 f"cannot open the event store ({settings.store_description()}): {exc}"
             ) from None
         stack.callback(dispatch.close)
+        key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
         if settings.seed_demo and await run_in_threadpool(source.head) == 0:
             try:
@@ -138,7 +140,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         gc.collect()
         gc.freeze()
         dispatch.add_listener(runner.wake)
-        await stack.enter_async_context(sealing(dispatch, settings.poll_interval_s))  # audit
+        policy = seal_policy(settings, key)
+        await stack.enter_async_context(sealing(dispatch, policy, settings.poll_interval_s))
         stack.callback(dispatch.remove_listener, runner.wake)
         services = Services(
             settings=settings,

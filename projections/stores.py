@@ -18,6 +18,7 @@ def sqlite_env(path: Path) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "projections.witness:WitnessingSQLiteRecorder",
     }
 
 
@@ -41,6 +42,7 @@ def postgres_env(url: str, *, pool_size: int = 10) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_PRE_PING": "n",
+        "APPLICATION_RECORDER_TOPIC": "projections.witness:WitnessingPostgresRecorder",
     }
 
 

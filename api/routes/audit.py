@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
+from api.audit_trust import trust
 from api.auth import AUDIT, OPERATE, READ, allow
 from api.deps import ActorDep, ServicesDep
 from api.eido import import_eido, incident_eido, read_eido
@@ -136,6 +137,8 @@ def verification_public(result: Verification) -> VerificationPublic:
         sealed=result.sealed,
         unsealed=result.unsealed,
         chain_head=result.chain_head,
+        checkpoint_position=result.checkpoint.position if result.checkpoint else None,
+        checkpoint_signed_at=result.checkpoint.signed_at if result.checkpoint else None,
         findings=[
             FindingPublic(
                 kind=f.kind,
@@ -152,6 +155,8 @@ def verification_public(result: Verification) -> VerificationPublic:
 
 @router.get("/audit/verify", dependencies=[allow(AUDIT, "verify the store")])
 async def verify_store(services: ServicesDep) -> VerificationPublic:
-    """Walk the whole store against its hash chain (slow on a large store)."""
-    result = await services.query(lambda: verify(EventLog(services.dispatch)))
+    """Walk the whole store against its hash chain, the signed checkpoints and the
+    application's witnesses (slow on a large store)."""
+    held_to = await services.query(lambda: trust(services.settings))
+    result = await services.query(lambda: verify(EventLog(services.dispatch), held_to))
     return verification_public(result)

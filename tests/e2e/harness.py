@@ -20,6 +20,8 @@ import httpx
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+#: One audit key for every server of a test run: processes sharing a store must share it.
+SHARED_AUDIT_KEY = Path(os.environ.get("TMPDIR", "/tmp")) / f"najda-e2e-{os.getpid()}" / "audit.key"
 
 
 #: One administrator token per data directory, stable across restarts of its servers.
@@ -87,6 +89,7 @@ class NajdaServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.env.setdefault("NAJDA_ADMIN_TOKEN", self.admin_token)
+        self.env.setdefault("NAJDA_AUDIT_KEY", str(SHARED_AUDIT_KEY))
         command = [
             *najda_command(),
             "serve",
