@@ -64,7 +64,6 @@ class Sealer:
         self.public = public
         self._created = False
         self._passed = 0  # rows up to here were examined (the refused ones stay unsealed)
-        self._refused: set[int] = set()
 
     def ensure_table(self) -> None:
         """Create the seal and witness tables (and the timelines' stream index) if missing."""
@@ -124,14 +123,14 @@ class Sealer:
                     f"INSERT INTO {SEAL_TABLE} (position, digest, chain) VALUES (?, ?, ?)", seals
                 )
         self._passed = rows[-1].position
-        for at in refused:
-            if at not in self._refused:
-                self._refused.add(at)
-                log.error(
-                    "not sealing the event at position %d: the application did not write it"
-                    " (no witness, or altered since); `najda audit verify` names it",
-                    at,
-                )
+        if refused:
+            shown = ", ".join(str(p) for p in refused[:5]) + (", ..." if len(refused) > 5 else "")
+            log.error(
+                "not sealing %d event(s) at position(s) %s: the application did not write them"
+                " (no witness, or altered since); `najda audit verify` names them",
+                len(refused),
+                shown,
+            )
         return SealBatch(len(rows), len(seals), refused)
 
     def seal_all(self, progress: Callable[[int], None] | None = None) -> int:
