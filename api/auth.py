@@ -34,7 +34,8 @@ but recommendations, which are an operational tool. 'own': a crew, its own unit 
 reading only. † a crew: on the incident its unit is assigned to now. ‡ a specialist: consults
 in its specialties, the incident it consults on included; ends only those it accepted.)
 Nurses are remote-monitoring staff; a device is a gateway that posts vital signs only.
-Auditors see no patient records: a monitoring incident carries what dispatch needed.
+Auditors see no patient records, and a monitoring incident's patient data is withheld from
+them (api/redaction.py) unless an administrator granted them clinical access.
 /health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
 the pages ask for one and send it with every request.
 """

@@ -140,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a user for good")
     revoke.add_argument("name")
     _store_options(revoke)
+    clinical = actions.add_parser(
+        "clinical", help="grant an auditor clinical access (patient data unredacted), or not"
+    )
+    clinical.add_argument("name")
+    clinical.add_argument("grant", choices=["on", "off"])
+    _store_options(clinical)
 
     from simulations.cli import add_parser as add_simulate
 
@@ -275,6 +281,9 @@ def users_command(args: argparse.Namespace) -> int:
         elif args.action == "revoke":
             dispatch.revoke_user(args.name, actor)
             print(f"revoked {args.name}")
+        elif args.action == "clinical":
+            dispatch.set_clinical_access(args.name, args.grant == "on", actor)
+            print(f"clinical access for {args.name}: {args.grant}")
         else:
             for name, role, unit in _list_users(dispatch):
                 print(f"{name}\t{role}\t{unit or ''}")

@@ -182,7 +182,7 @@ def audit_seal(args: argparse.Namespace) -> int:
     from projections.witness import adopt_unwitnessed
 
     settings = _settings(args)
-    with _dispatch(args, writes=True) as dispatch:
+    with _dispatch(args) as dispatch:
         key = witnessed(dispatch, settings)
         log = EventLog(dispatch)
         sealer = Sealer(log, key.public)
@@ -204,6 +204,37 @@ def audit_seal(args: argparse.Namespace) -> int:
             "some events are not sealed: the application did not write them (see `najda audit"
             " verify`); --adopt-unwitnessed vouches for them, after you have checked them"
         )
+    return 0
+
+
+def audit_reads(args: argparse.Namespace) -> int:
+    """Print who read a patient's data (and the incidents raised for them), oldest first."""
+    from domain.patients import patient_ref
+    from projections.eventlog import EventLog
+    from projections.read_log import ReadLog, patient_reads
+
+    patient_id = patient_ref(args.patient)
+    with _dispatch(args) as dispatch:
+        read_log = ReadLog(EventLog(dispatch))
+        read_log.ensure_table()
+        reads = patient_reads(dispatch, read_log, patient_id, args.limit)
+    if args.json:
+        rows = [
+            {
+                "at": r.at.isoformat(),
+                "user": r.user,
+                "role": r.role,
+                "action": r.action,
+                "incident_id": None if r.incident_id is None else str(r.incident_id),
+            }
+            for r in reads
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"patient {patient_id}: {len(reads)} reads (times UTC)")
+    for r in reads:
+        what = r.action + (f" (incident {r.incident_id})" if r.incident_id else "")
+        print(f"{r.at.isoformat()}  {r.user} ({r.role})  {what}")
     return 0
 
 
@@ -277,7 +308,7 @@ def eido_import(args: argparse.Namespace) -> int:
         location = Position(args.lat, args.lon)
     priority = Priority.parse(args.priority) if args.priority else None
     call = read_eido(document)
-    with _dispatch(args) as dispatch:
+    with _dispatch(args, writes=True) as dispatch:  # its events are sealed
         incident_id = import_eido(dispatch, call, args.actor, location=location, priority=priority)
     print(incident_id)
     return 0
@@ -351,6 +382,12 @@ def add_commands(commands: Any) -> None:
         " before witnesses existed, simulation stores); check them first",
     )
     p.set_defaults(run=audit_seal)
+    p = actions.add_parser("reads", help="who read a patient's data, when, and what")
+    p.add_argument("patient", metavar="PATIENT", help="the patient's identifier or id")
+    p.add_argument("--limit", type=int, default=1000, help="the newest this many (1000)")
+    p.add_argument("--json", action="store_true", help="JSON instead of lines")
+    _store_options(p)
+    p.set_defaults(run=audit_reads)
 
     p = commands.add_parser("report", help="response-time report (JSON, CSV or PNG)")
     p.add_argument("--from", dest="start", metavar="TIME", help="calls received from (ISO)")

@@ -29,8 +29,10 @@ from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
+from projections.eventlog import EventLog
 from projections.locator import UnitLocator
 from projections.monitoring import MonitoringDirectory
+from projections.read_log import ReadLog, ReadRecorder
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.seal import sealing
@@ -62,6 +64,7 @@ class Services:
     feed: LiveFeed
     positions: PositionIngestor
     monitoring: MonitoringDirectory
+    reads: ReadRecorder  # who read which patient's data
     issued_tokens: list[IssuedToken] = field(default_factory=list)
 
     @property
@@ -143,6 +146,9 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         policy = seal_policy(settings, key)
         await stack.enter_async_context(sealing(dispatch, policy, settings.poll_interval_s))
         stack.callback(dispatch.remove_listener, runner.wake)
+        reads = ReadRecorder(ReadLog(EventLog(dispatch)))
+        await reads.start()
+        stack.push_async_callback(reads.close)
         services = Services(
             settings=settings,
             plan=plan,
@@ -163,6 +169,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 shared=settings.uses_postgres,
             ),
             monitoring=monitoring,
+            reads=reads,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:

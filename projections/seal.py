@@ -69,6 +69,8 @@ class Sealer:
         """Create the seal and witness tables (and the timelines' stream index) if missing."""
         if not self._created:
             with self.log.transaction(commit=True) as runner:
+                if self.log.postgres:  # processes starting together must not race on the DDL
+                    runner.execute("SELECT pg_advisory_xact_lock(?)", [SEAL_LOCK_KEY])
                 runner.execute(_CREATE[self.log.postgres])
             ensure_witness_table(self.log)
             self.log.ensure_stream_index()  # for timelines; every server seals

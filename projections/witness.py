@@ -24,6 +24,7 @@ from projections.audit_key import AuditKey, PublicKey
 from projections.eventlog import EventLog, SqlRunner
 
 WITNESS_TABLE = "najda_witness"
+WITNESS_LOCK_KEY = 0x4E575454  # "NWTT": held while creating the table on PostgreSQL
 _HEADER = b"najda-witness/1\n"
 
 _CREATE = {
@@ -113,6 +114,8 @@ def attach_witness(app: Any, key: AuditKey) -> None:
 def ensure_witness_table(log: EventLog) -> None:
     """Create the witness table (stores made before witnesses existed lack it)."""
     with log.transaction(commit=True) as runner:
+        if log.postgres:  # processes starting together must not race on the DDL
+            runner.execute("SELECT pg_advisory_xact_lock(?)", [WITNESS_LOCK_KEY])
         runner.execute(_CREATE[log.postgres])
 
 
