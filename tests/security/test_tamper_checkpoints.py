@@ -276,7 +276,9 @@ def test_a_checkpoint_signed_by_another_key_is_refused(
     assert "checkpoint-refused:" in out and "signature does not match" in out
 
 
-def test_events_left_unsealed_too_long_fail_verification(store: Store) -> None:
+def test_events_left_unsealed_too_long_fail_verification(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     _work(store.app)
     public = store.key.public
     log = EventLog(store.app)
@@ -289,3 +291,6 @@ def test_events_left_unsealed_too_long_fail_verification(store: Store) -> None:
     assert [f.kind for f in result.findings] == ["unsealed-too-long"]
     assert result.unsealed == log.head() and result.sealed == 0
     assert result.chain_head == GENESIS
+    # From the command line, with the age given (the events are older than a millisecond).
+    code, out = _cli(store, capsys, "audit", "verify", "--max-unsealed-age", "0.001")
+    assert code == 1 and f"unsealed-too-long: {log.head()} events are not sealed" in out, out
