@@ -216,11 +216,11 @@ class _Walk:
         return int(found[0]["position"]) if found else None
 
     def unsealed(self, r: RawEvent) -> None:
+        if r.position <= self.witness_after:  # (later rows were checked already)
+            self.witness(r, unsealed=True)
         if r.position <= self.sealed_head:
             detail = "not in the sealed chain (added after sealing)"
             self.add(Finding("inserted", r.position, detail, r.originator_id, r.version))
-            if r.position <= self.witness_after:
-                self.witness(r, unsealed=True)
         else:
             self.result.unsealed += 1
             if self.result.oldest_unsealed is None:

@@ -177,6 +177,8 @@ def test_a_tampered_then_trimmed_chain_is_detected(
     assert code == 1, out
     assert f"truncated: checkpoint-{head:020d}.json signed the chain up to" in out
     assert f"the store's chain ends at position {at - 1}" in out
+    assert f"FIRST PROBLEM: forged: event at position {at} " in out  # the altered one
+    assert "its content differs from what the application wrote" in out
 
     # The next start seals what it finds: never the altered row, so the chain stays broken.
     _seal(store, capsys)
