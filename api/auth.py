@@ -23,6 +23,7 @@
 | open teleconsults (queue)        | yes  | no    | yes  | yes   | no  | spec‡ | no    | no   |
 | patients, readings, alerts       | read | no    | no   | yes   | no  | no    | yes   | no   |
 | enrol, bounds, discharge, ack    | no   | no    | no   | yes   | no  | no    | yes   | no   |
+| who read a patient's data        | no   | no    | no   | yes   | no  | no    | no    | no   |
 | FHIR observations (/fhir)        | no   | no    | no   | yes   | no  | no    | yes   | yes  |
 | /ws/console                      | yes  | no    | no   | yes   | no  | no    | no    | no   |
 | /ws/crew                         | no   | own   | no   | no    | no  | no    | no    | no   |
