@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -64,6 +65,7 @@ class Sealer:
         self.public = public
         self._created = False
         self._passed = 0  # rows up to here were examined (the refused ones stay unsealed)
+        self._lock = threading.Lock()  # one pass at a time in this process
 
     def ensure_table(self) -> None:
         """Create the seal and witness tables (and the timelines' stream index) if missing."""
@@ -100,6 +102,10 @@ class Sealer:
     def seal_batch(self, limit: int = 5000) -> SealBatch:
         """Seal the witnessed rows among up to `limit` rows not examined yet."""
         self.ensure_table()
+        with self._lock:
+            return self._seal_batch(limit)
+
+    def _seal_batch(self, limit: int) -> SealBatch:
         with self.log.transaction(commit=True) as runner:
             if self.log.postgres:
                 runner.execute("SELECT pg_advisory_xact_lock(?)", [SEAL_LOCK_KEY])
