@@ -24,7 +24,7 @@ from api.auth import (
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import ERRORS
 from api.fhir_encounter import consult_encounter
-from api.read_audit import record_incident_read
+from api.read_audit import record_incident_read, record_reads
 from api.redaction import board_row_for, consult_for, incident_for, redacts
 from api.routes.incidents import incident_view
 from api.schemas import SpecialtyIn
@@ -41,6 +41,7 @@ from api.views import board_public
 from api.views_care import consult_public
 from domain.consult import Consult, ConsultStatus
 from domain.incident import Incident
+from domain.values import IncidentSource
 from projections.users import Principal
 
 router = APIRouter(tags=["teleconsults"], responses=ERRORS)
@@ -284,8 +285,11 @@ async def open_consults(
     statuses = None if consult_status is None else {consult_status}
     now = services.now()
     out = []
+    shown: list[UUID] = []  # monitoring incidents whose patient data the answer carries
     for found in services.consults.listed(specialties, statuses):
         row = await services.board.get(found.incident_id)
+        if row is not None and row.source == IncidentSource.MONITORING.value:
+            shown.append(found.incident_id)
         consult = found.consult
         if redacts(user):
             incident = await _incident(services, found.incident_id)
@@ -296,4 +300,6 @@ async def open_consults(
                 incident=None if row is None else board_row_for(user, board_public(row, now)),
             )
         )
+    if shown and not redacts(user):
+        await record_reads(services, user, "GET /consults", incidents=shown)
     return out

@@ -133,6 +133,8 @@ def test_an_admin_lists_who_read_a_patient_and_their_incident(server: NajdaServe
             headers = {"Content-Type": "application/fhir+json"}
             summary = ok(device.post("/fhir/Observation", json=_observation(mrn), headers=headers))
         incident = summary["patients"][0]["incident_id"]
+        consult = {"specialty": "critical_care", "reason": "desaturating at home"}
+        ok(admin.post(f"/incidents/{incident}/consults", json=consult), 201)
         assert ok(admin.get(f"/patients/{mrn}/reads"))["reads"] == []  # enrolling is no read
 
         clients: dict[str, httpx.Client] = {r: server.client(t) for r, t in tokens.items()}
@@ -141,6 +143,7 @@ def test_an_admin_lists_who_read_a_patient_and_their_incident(server: NajdaServe
             ok(clients["nurse"].get("/monitoring/board"))
             ok(clients["dispatcher"].get(f"/incidents/{incident}"))
             ok(clients["dispatcher"].get(f"/incidents/{incident}/timeline"))
+            ok(clients["dispatcher"].get("/consults"))
             ok(clients["auditor"].get(f"/incidents/{incident}"))  # redacted: no patient data
             feed = server.ws_url("/ws/monitoring")
             with connect(feed, additional_headers=bearer(tokens["nurse"])) as socket:
@@ -159,6 +162,7 @@ def test_an_admin_lists_who_read_a_patient_and_their_incident(server: NajdaServe
         ("nurse.x", "nurse", "GET /monitoring/board", None),
         ("dispatcher.x", "dispatcher", "GET /incidents/{incident_id}", incident),
         ("dispatcher.x", "dispatcher", "GET /incidents/{incident_id}/timeline", incident),
+        ("dispatcher.x", "dispatcher", "GET /consults", incident),
         ("nurse.x", "nurse", "WS /ws/monitoring", None),
     ]
     times = [datetime.fromisoformat(r["at"]) for r in listed["reads"]]
