@@ -314,6 +314,10 @@ def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
             elif item.topic == "najda:User.SpecialtiesSet":
                 name, role, _ = users[str(item.originator_id)]
                 users[str(item.originator_id)] = (name, role, ",".join(item.event.specialties))
+            elif item.topic == "najda:User.ClinicalAccessSet":
+                name, role, unit = users[str(item.originator_id)]
+                role = "auditor (clinical)" if item.event.granted else "auditor"
+                users[str(item.originator_id)] = (name, role, unit)
             elif item.topic == "najda:User.Revoked":
                 users.pop(str(item.originator_id), None)
         position = batch[-1].position
