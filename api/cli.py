@@ -40,6 +40,11 @@ environment variables (the options win over them):
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
+  NAJDA_AUDIT_KEY        audit signing key file (default <data dir>/audit/najda-audit.key)
+  NAJDA_AUDIT_PUBLIC_KEY its public key, for `najda audit verify` (default: the key + .pub)
+  NAJDA_CHECKPOINT_DIR   signed checkpoints of the hash chain (default <data dir>/checkpoints)
+  NAJDA_CHECKPOINT_INTERVAL_S  seconds between checkpoints while events come in (default 60)
+  NAJDA_MAX_UNSEALED_AGE_S     verify fails when an event stays unsealed longer (default 300)
 """
 
 
