@@ -23,6 +23,7 @@ from api.routes import (
     health,
     hospitals,
     incidents,
+    patient_reads,
     patients,
     recommendations,
     stations,
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consults.router)  # teleconsults
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
-    for module in (patients, fhir):  # remote monitoring
+    for module in (patients, patient_reads, fhir):  # remote monitoring
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.state.metrics = Metrics(app)

@@ -23,6 +23,7 @@
 | open teleconsults (queue)        | yes  | no    | yes  | yes   | no  | spec‡ | no    | no   |
 | patients, readings, alerts       | read | no    | no   | yes   | no  | no    | yes   | no   |
 | enrol, bounds, discharge, ack    | no   | no    | no   | yes   | no  | no    | yes   | no   |
+| who read a patient's data        | no   | no    | no   | yes   | no  | no    | no    | no   |
 | FHIR observations (/fhir)        | no   | no    | no   | yes   | no  | no    | yes   | yes  |
 | /ws/console                      | yes  | no    | no   | yes   | no  | no    | no    | no   |
 | /ws/crew                         | no   | own   | no   | no    | no  | no    | no    | no   |
@@ -34,7 +35,8 @@ but recommendations, which are an operational tool. 'own': a crew, its own unit 
 reading only. † a crew: on the incident its unit is assigned to now. ‡ a specialist: consults
 in its specialties, the incident it consults on included; ends only those it accepted.)
 Nurses are remote-monitoring staff; a device is a gateway that posts vital signs only.
-Auditors see no patient records: a monitoring incident carries what dispatch needed.
+Auditors see no patient records, and a monitoring incident's patient data is withheld from
+them (api/redaction.py) unless an administrator granted them clinical access.
 /health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
 the pages ask for one and send it with every request.
 """

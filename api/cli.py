@@ -12,6 +12,7 @@ from pathlib import Path
 
 import uvicorn
 
+from api.audit_trust import witnessed
 from api.settings import Settings, SettingsError
 from domain.application import Dispatch
 from domain.consult import Specialty
@@ -41,6 +42,11 @@ environment variables (the options win over them):
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
   NAJDA_READY_MAX_LAG    positions a read model or the sealer may trail while /health/ready
                          answers 200 (default 1000)
+  NAJDA_AUDIT_KEY        audit signing key file (default <data dir>/audit/najda-audit.key)
+  NAJDA_AUDIT_PUBLIC_KEY its public key, for `najda audit verify` (default: the key + .pub)
+  NAJDA_CHECKPOINT_DIR   signed checkpoints of the hash chain (default <data dir>/checkpoints)
+  NAJDA_CHECKPOINT_INTERVAL_S  seconds between checkpoints while events come in (default 60)
+  NAJDA_MAX_UNSEALED_AGE_S     verify fails when an event stays unsealed longer (default 300)
 """
 
 
@@ -141,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a user for good")
     revoke.add_argument("name")
     _store_options(revoke)
+    clinical = actions.add_parser(
+        "clinical", help="grant an auditor clinical access (patient data unredacted), or not"
+    )
+    clinical.add_argument("name")
+    clinical.add_argument("grant", choices=["on", "off"])
+    _store_options(clinical)
 
     from simulations.cli import add_parser as add_simulate
 
@@ -229,6 +241,7 @@ def seed_demo_command(args: argparse.Namespace) -> int:
         env = sqlite_env(settings.sqlite_path)
     dispatch = Dispatch(env)
     try:
+        witnessed(dispatch, settings)  # its events are sealed like the server's
         if NotificationSource(dispatch).head() != 0:
             print(f"the store is not empty; nothing seeded ({settings.store_description()})")
             return 1
@@ -252,7 +265,9 @@ def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = sqlite_env(settings.sqlite_path)
-    return Dispatch(env), settings
+    dispatch = Dispatch(env)
+    witnessed(dispatch, settings)  # its events are sealed like the server's
+    return dispatch, settings
 
 
 def users_command(args: argparse.Namespace) -> int:
@@ -277,6 +292,9 @@ def users_command(args: argparse.Namespace) -> int:
         elif args.action == "revoke":
             dispatch.revoke_user(args.name, actor)
             print(f"revoked {args.name}")
+        elif args.action == "clinical":
+            dispatch.set_clinical_access(args.name, args.grant == "on", actor)
+            print(f"clinical access for {args.name}: {args.grant}")
         else:
             for name, role, unit in _list_users(dispatch):
                 print(f"{name}\t{role}\t{unit or ''}")
@@ -307,6 +325,10 @@ def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
             elif item.topic == "najda:User.SpecialtiesSet":
                 name, role, _ = users[str(item.originator_id)]
                 users[str(item.originator_id)] = (name, role, ",".join(item.event.specialties))
+            elif item.topic == "najda:User.ClinicalAccessSet":
+                name, role, unit = users[str(item.originator_id)]
+                role = "auditor (clinical)" if item.event.granted else "auditor"
+                users[str(item.originator_id)] = (name, role, unit)
             elif item.topic == "najda:User.Revoked":
                 users.pop(str(item.originator_id), None)
         position = batch[-1].position

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from tqdm import tqdm
 
+from api.audit_trust import trust, witnessed
 from api.settings import Settings
 from domain.application import Dispatch
 from domain.errors import DispatchError
@@ -26,12 +27,48 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    return Settings.from_env(
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        audit_key=getattr(args, "audit_key", None),
+        public_key=getattr(args, "public_key", None),
+        checkpoint_dir=getattr(args, "checkpoints", None),
+        max_unsealed_age_s=getattr(args, "max_unsealed_age", None),
+    )
+
+
+def _audit_options(parser: argparse.ArgumentParser, *, verifying: bool) -> None:
+    parser.add_argument(
+        "--checkpoints",
+        type=Path,
+        metavar="DIR",
+        help="signed checkpoints (default <data dir>/checkpoints or $NAJDA_CHECKPOINT_DIR)",
+    )
+    if verifying:
+        parser.add_argument(
+            "--public-key",
+            type=Path,
+            metavar="FILE",
+            help="the audit public key (default: the audit key's path + .pub)",
+        )
+        parser.add_argument(
+            "--max-unsealed-age",
+            type=float,
+            metavar="SECONDS",
+            help="fail when an event stays unsealed longer (default 300)",
+        )
+    parser.add_argument(
+        "--audit-key",
+        type=Path,
+        metavar="FILE",
+        help="the audit signing key (default <data dir>/audit/najda-audit.key)",
+    )
 
 
 @contextmanager
-def _dispatch(args: argparse.Namespace) -> Iterator[Dispatch]:
-    """The application on the store the options name (closed afterwards)."""
+def _dispatch(args: argparse.Namespace, *, writes: bool = False) -> Iterator[Dispatch]:
+    """The application on the store the options name (closed afterwards); one that
+    `writes` witnesses its saves with the audit key."""
     from projections.stores import postgres_env, sqlite_env
 
     settings = _settings(args)
@@ -43,6 +80,8 @@ def _dispatch(args: argparse.Namespace) -> Iterator[Dispatch]:
         env = sqlite_env(settings.sqlite_path)
     dispatch = Dispatch(env)
     try:
+        if writes:
+            witnessed(dispatch, settings)
         yield dispatch
     finally:
         dispatch.close()
@@ -101,20 +140,29 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def audit_verify(args: argparse.Namespace) -> int:
-    """Walk the store against its hash chain; exit 1 naming the first problem found."""
+    """Walk the store against its hash chain, the signed checkpoints and the witnesses;
+    exit 1 naming the first problem found."""
     from projections.eventlog import EventLog
     from projections.verify import verify
 
+    settings = _settings(args)
+    held_to = trust(settings)
     with _dispatch(args) as dispatch:
         log = EventLog(dispatch)
         with _bar(log.head(), "verifying") as progress:
-            result = verify(log, progress=progress)
+            result = verify(log, held_to, progress=progress)
     print(
         f"checked {result.rows} events: {result.sealed} sealed, {result.unsealed} not sealed"
         f" yet; chain head {result.chain_head}"
     )
+    newest = result.checkpoint
+    if newest is not None:
+        print(
+            f"newest signed checkpoint: position {newest.position}, signed"
+            f" {newest.signed_at.isoformat()} ({newest.name()})"
+        )
     if result.ok:
-        print("OK: no event was altered, removed, inserted or reordered")
+        print("OK: no event was altered, removed, inserted, reordered, truncated or forged")
         return 0
     first = result.first
     if first is not None:
@@ -125,16 +173,68 @@ def audit_verify(args: argparse.Namespace) -> int:
 
 
 def audit_seal(args: argparse.Namespace) -> int:
-    """Extend the hash chain over every event recorded since the last seal."""
+    """Extend the hash chain over every event the application recorded since the last seal,
+    then sign a checkpoint of the chain head."""
+    from datetime import UTC, datetime
+
     from projections.eventlog import EventLog
     from projections.seal import Sealer
+    from projections.witness import adopt_unwitnessed
 
+    settings = _settings(args)
     with _dispatch(args) as dispatch:
+        key = witnessed(dispatch, settings)
         log = EventLog(dispatch)
-        sealer = Sealer(log)
+        sealer = Sealer(log, key.public)
+        sealer.ensure_table()
+        if args.adopt_unwitnessed:
+            adopted = adopt_unwitnessed(log, key, sealer.sealed_position())  # operator's call
+            print(f"adopted {adopted} events written without the audit key")
         with _bar(max(0, log.head() - sealer.sealed_position()), "sealing") as progress:
             sealed = sealer.seal_all(progress)
+        made = sealer.checkpoint(
+            key, settings.checkpoint_path, settings.store_description(), datetime.now(UTC)
+        )
+        left = log.head() - sealer.sealed_position()
     print(f"sealed {sealed} events")
+    if made is not None:
+        print(f"signed checkpoint {made}")
+    if left > 0:
+        print(
+            "some events are not sealed: the application did not write them (see `najda audit"
+            " verify`); --adopt-unwitnessed vouches for them, after you have checked them"
+        )
+    return 0
+
+
+def audit_reads(args: argparse.Namespace) -> int:
+    """Print who read a patient's data (and the incidents raised for them), oldest first."""
+    from domain.patients import patient_ref
+    from projections.eventlog import EventLog
+    from projections.read_log import ReadLog, patient_reads
+
+    patient_id = patient_ref(args.patient)
+    with _dispatch(args) as dispatch:
+        read_log = ReadLog(EventLog(dispatch))
+        read_log.ensure_table()
+        reads = patient_reads(dispatch, read_log, patient_id, args.limit)
+    if args.json:
+        rows = [
+            {
+                "at": r.at.isoformat(),
+                "user": r.user,
+                "role": r.role,
+                "action": r.action,
+                "incident_id": None if r.incident_id is None else str(r.incident_id),
+            }
+            for r in reads
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"patient {patient_id}: {len(reads)} reads (times UTC)")
+    for r in reads:
+        what = r.action + (f" (incident {r.incident_id})" if r.incident_id else "")
+        print(f"{r.at.isoformat()}  {r.user} ({r.role})  {what}")
     return 0
 
 
@@ -208,7 +308,7 @@ def eido_import(args: argparse.Namespace) -> int:
         location = Position(args.lat, args.lon)
     priority = Priority.parse(args.priority) if args.priority else None
     call = read_eido(document)
-    with _dispatch(args) as dispatch:
+    with _dispatch(args, writes=True) as dispatch:  # its events are sealed
         incident_id = import_eido(dispatch, call, args.actor, location=location, priority=priority)
     print(incident_id)
     return 0
@@ -264,12 +364,30 @@ def add_commands(commands: Any) -> None:
 
     audit = commands.add_parser("audit", help="tamper evidence: seal and verify the event log")
     actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p = actions.add_parser("verify", help="check every event against the hash chain")
+    p = actions.add_parser(
+        "verify", help="check every event against the hash chain and the signed checkpoints"
+    )
     _store_options(p)
+    _audit_options(p, verifying=True)
     p.set_defaults(run=audit_verify)
-    p = actions.add_parser("seal", help="extend the hash chain over new events")
+    p = actions.add_parser(
+        "seal", help="extend the hash chain over new events and sign a checkpoint"
+    )
     _store_options(p)
+    _audit_options(p, verifying=False)
+    p.add_argument(
+        "--adopt-unwitnessed",
+        action="store_true",
+        help="vouch with the audit key for unsealed events written without it (stores made"
+        " before witnesses existed, simulation stores); check them first",
+    )
     p.set_defaults(run=audit_seal)
+    p = actions.add_parser("reads", help="who read a patient's data, when, and what")
+    p.add_argument("patient", metavar="PATIENT", help="the patient's identifier or id")
+    p.add_argument("--limit", type=int, default=1000, help="the newest this many (1000)")
+    p.add_argument("--json", action="store_true", help="JSON instead of lines")
+    _store_options(p)
+    p.set_defaults(run=audit_reads)
 
     p = commands.add_parser("report", help="response-time report (JSON, CSV or PNG)")
     p.add_argument("--from", dest="start", metavar="TIME", help="calls received from (ISO)")

@@ -457,6 +457,15 @@ class UserPublic(BaseModel):
     role: Role
     unit_id: UUID | None
     specialties: list[str] = []
+    clinical: bool = Field(
+        default=False, description="an auditor granted clinical access: patient data unredacted"
+    )
+
+
+class ClinicalAccess(BaseModel):
+    """Grant an auditor clinical access (patient data unredacted), or withdraw it."""
+
+    granted: bool
 
 
 class UserToken(UserPublic):

@@ -51,4 +51,8 @@ class VerificationPublic(BaseModel):
     sealed: int
     unsealed: int = Field(description="rows recorded since the last seal (not yet covered)")
     chain_head: str = Field(description="the chain value after the last sealed row")
+    checkpoint_position: int | None = Field(
+        description="the position of the newest signed checkpoint the chain was held to"
+    )
+    checkpoint_signed_at: datetime | None = None
     findings: list[FindingPublic]

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
+from api.audit_trust import seal_policy, witnessed
 from api.demo import seed_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
@@ -28,8 +29,10 @@ from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
+from projections.eventlog import EventLog
 from projections.locator import UnitLocator
 from projections.monitoring import MonitoringDirectory
+from projections.read_log import ReadLog, ReadRecorder
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.seal import sealing
@@ -68,6 +71,7 @@ class Services:
     feed: LiveFeed
     positions: PositionIngestor
     monitoring: MonitoringDirectory
+    reads: ReadRecorder  # who read which patient's data
     issued_tokens: list[IssuedToken] = field(default_factory=list)
     listening: Listening | None = None  # None on the embedded store (no LISTEN)
 
@@ -111,6 +115,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 f"cannot open the event store ({settings.store_description()}): {exc}"
             ) from None
         stack.callback(dispatch.close)
+        key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
         if settings.seed_demo and await run_in_threadpool(source.head) == 0:
             try:
@@ -146,8 +151,12 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         gc.collect()
         gc.freeze()
         dispatch.add_listener(runner.wake)
-        await stack.enter_async_context(sealing(dispatch, settings.poll_interval_s))  # audit
+        policy = seal_policy(settings, key)
+        await stack.enter_async_context(sealing(dispatch, policy, settings.poll_interval_s))
         stack.callback(dispatch.remove_listener, runner.wake)
+        reads = ReadRecorder(ReadLog(EventLog(dispatch)))
+        await reads.start()
+        stack.push_async_callback(reads.close)
         services = Services(
             settings=settings,
             plan=plan,
@@ -168,6 +177,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 shared=settings.uses_postgres,
             ),
             monitoring=monitoring,
+            reads=reads,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:

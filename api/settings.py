@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from domain.errors import InvalidValue
 from domain.response_plan import ResponsePlan, default_response_plan
 from domain.values import Priority
+from projections.audit_key import public_path
 from projections.stores import is_postgres_url
 
 _FALSE = {"0", "false", "no", "off"}
@@ -41,6 +42,11 @@ class Settings:
     admin_token: str | None = None
     road_network: Path | None = None
     ready_max_lag: int = 1_000  # positions a read model or the sealer may trail when ready
+    audit_key: Path | None = None  # default: <data dir>/audit/najda-audit.key
+    public_key: Path | None = None  # default: the audit key's path + ".pub"
+    checkpoint_dir: Path | None = None  # default: <data dir>/checkpoints
+    checkpoint_interval_s: float = 60.0
+    max_unsealed_age_s: float = 300.0
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -57,6 +63,8 @@ class Settings:
             raise SettingsError(f"NAJDA_READY_MAX_LAG must be 0 or more, got {self.ready_max_lag}")
         if self.road_network is not None and not self.road_network.is_dir():
             raise SettingsError(f"road network {self.road_network}: not a directory")
+        if self.checkpoint_interval_s <= 0 or self.max_unsealed_age_s <= 0:
+            raise SettingsError("the checkpoint interval and unsealed age must be positive")
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -101,6 +109,7 @@ class Settings:
             values["ready_max_lag"] = _number(
                 int, "NAJDA_READY_MAX_LAG", env["NAJDA_READY_MAX_LAG"]
             )
+        values.update(_audit_values(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -112,6 +121,21 @@ class Settings:
     def uses_postgres(self) -> bool:
         """True when events (and read models) live in PostgreSQL/PostGIS."""
         return self.database_url is not None
+
+    @property
+    def audit_key_path(self) -> Path:
+        """The audit signing key file (made on first use, mode 0600)."""
+        return self.audit_key or self.data_dir / "audit" / "najda-audit.key"
+
+    @property
+    def public_key_path(self) -> Path:
+        """The audit public key verifiers use."""
+        return self.public_key or public_path(self.audit_key_path)
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The directory signed checkpoints are written to (ship it to write-once storage)."""
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def sqlite_path(self) -> Path:
@@ -151,6 +175,25 @@ class Settings:
             return ResponsePlan.from_mapping(data)
         except InvalidValue as exc:
             raise SettingsError(f"response plan {path}: {exc}") from None
+
+
+def _audit_values(env: Mapping[str, str]) -> dict[str, Any]:
+    """The tamper-evidence settings among NAJDA_* variables."""
+    values: dict[str, Any] = {}
+    for name, key in (
+        ("NAJDA_AUDIT_KEY", "audit_key"),
+        ("NAJDA_AUDIT_PUBLIC_KEY", "public_key"),
+        ("NAJDA_CHECKPOINT_DIR", "checkpoint_dir"),
+    ):
+        if env.get(name):
+            values[key] = Path(env[name])
+    for name, key in (
+        ("NAJDA_CHECKPOINT_INTERVAL_S", "checkpoint_interval_s"),
+        ("NAJDA_MAX_UNSEALED_AGE_S", "max_unsealed_age_s"),
+    ):
+        if env.get(name):
+            values[key] = _number(float, name, env[name])
+    return values
 
 
 def parse_priorities(text: str) -> frozenset[Priority]:

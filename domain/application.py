@@ -414,6 +414,16 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
 
         self._retry(command)
 
+    def set_clinical_access(self, name: str, granted: bool, actor: str) -> None:
+        """Grant an auditor clinical access (patient data unredacted), or withdraw it."""
+
+        def command() -> None:
+            user = self._user(name)
+            user.set_clinical_access(granted, actor, self._now())
+            self._store(user)
+
+        self._retry(command)
+
     def issue_token(self, name: str, actor: str) -> str:
         """Give a user a new token (the previous one stops working) and return it."""
         token = new_token()

@@ -85,6 +85,7 @@ class User(Aggregate):
         self.token_sha256 = token_sha256
         self.revoked = False
         self.specialties: tuple[str, ...] = ()
+        self.clinical = False  # an auditor granted clinical access sees patient data
 
     def issue_token(self, token_sha256: str, actor: str, at: datetime) -> None:
         """Replace the user's token (the old one stops working)."""
@@ -107,6 +108,22 @@ class User(Aggregate):
         if not specialties:
             raise InvalidValue("specialties", "a specialist needs at least one specialty")
         self._specialties_set(specialties=list(specialties), actor=actor, at=at)
+
+    def set_clinical_access(self, granted: bool, actor: str, at: datetime) -> None:
+        """Grant (or withdraw) an auditor's clinical access: patient data unredacted."""
+        if self.revoked:
+            raise UserRevoked(self.name)
+        if self.role is not Role.AUDITOR:
+            raise InvalidValue(
+                "clinical",
+                f"only an auditor is granted clinical access ({self.role.value} sees patient"
+                " data by its role, or none)",
+            )
+        self._clinical_access_set(granted=granted, actor=actor, at=at)
+
+    @event("ClinicalAccessSet", topic="najda:User.ClinicalAccessSet")
+    def _clinical_access_set(self, granted: bool, actor: str, at: datetime) -> None:
+        self.clinical = granted
 
     @event("SpecialtiesSet", topic="najda:User.SpecialtiesSet")
     def _specialties_set(self, specialties: list[str], actor: str, at: datetime) -> None:

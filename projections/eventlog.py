@@ -10,6 +10,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 _COLUMNS = "originator_id, originator_version, topic, state"
 
@@ -121,7 +122,7 @@ class EventLog:
         recorder: Any = app.recorder
         self._table: str = recorder.events_table_name
         self._datastore: Any = recorder.datastore
-        self.postgres = type(recorder).__module__.startswith("eventsourcing.postgres")
+        self.postgres = isinstance(recorder, PostgresApplicationRecorder)
         if self.postgres:
             self._table = f'"{self._datastore.schema}"."{self._table}"'
             self._position = "notification_id"

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.values import Position
 from projections.base import Tracked
@@ -93,7 +94,7 @@ class FastLogReader:
 
     def __init__(self, app: Application[Any], pool: Pool, *, skip: Collection[UUID] = ()) -> None:
         recorder: Any = app.recorder
-        if not type(recorder).__module__.startswith("eventsourcing.postgres"):
+        if not isinstance(recorder, PostgresApplicationRecorder):
             raise ValueError("the fast log reader reads PostgreSQL stores only")
         self.pool = pool
         self.mapper = app.mapper

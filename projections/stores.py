@@ -22,6 +22,7 @@ def sqlite_env(path: Path) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),
         "SQLITE_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": "projections.witness:WitnessingSQLiteRecorder",
     }
 
 
@@ -82,6 +83,7 @@ def postgres_env(url: str, *, pool_size: int = 10) -> dict[str, str]:
         # A connection is checked before use, so that after a fail-over the pool drops
         # connections to the old primary instead of failing a command on each of them.
         "POSTGRES_PRE_PING": "y" if "," in host else "n",
+        "APPLICATION_RECORDER_TOPIC": "projections.witness:WitnessingPostgresRecorder",
     }
 
 

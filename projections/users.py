@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 from uuid import UUID
 
 from domain.user import Role
@@ -19,6 +20,7 @@ class Principal:
     role: Role
     unit_id: UUID | None = None
     specialties: frozenset[str] = field(default_factory=frozenset)
+    clinical: bool = False  # an auditor granted clinical access: patient data unredacted
 
 
 class UserDirectory:
@@ -54,7 +56,9 @@ class UserDirectory:
             elif topic == "najda:User.TokenIssued":
                 self._set_hash(item.originator_id, item.event.token_sha256)
             elif topic == "najda:User.SpecialtiesSet":
-                self._set_specialties(item.originator_id, frozenset(item.event.specialties))
+                self._update(item.originator_id, specialties=frozenset(item.event.specialties))
+            elif topic == "najda:User.ClinicalAccessSet":
+                self._update(item.originator_id, clinical=bool(item.event.granted))
             elif topic == "najda:User.Revoked":
                 self._set_hash(item.originator_id, None)
                 self._users.pop(item.originator_id, None)
@@ -69,11 +73,11 @@ class UserDirectory:
             self._hash_of[user_id] = digest
             self._by_hash[digest] = user
 
-    def _set_specialties(self, user_id: UUID, specialties: frozenset[str]) -> None:
+    def _update(self, user_id: UUID, **changes: Any) -> None:
         user = self._users.get(user_id)
         if user is None:
             return
-        self._users[user_id] = updated = replace(user, specialties=specialties)
+        self._users[user_id] = updated = replace(user, **changes)
         digest = self._hash_of.get(user_id)
         if digest is not None:
             self._by_hash[digest] = updated

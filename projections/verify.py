@@ -1,17 +1,30 @@
-"""Walks the stored events against their seals; names the first altered, removed or moved one."""
+"""Walks the stored events against their seals, the signed checkpoints and the application's
+witnesses; names the first altered, removed, moved, truncated or forged one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.hashchain import GENESIS, link
+from projections.audit_key import PublicKey
+from projections.checkpoint import Checkpoint, Loaded
 from projections.eventlog import EventLog, RawEvent
 from projections.seal import SEAL_TABLE, Sealer, digest_of
+from projections.witness import Witnessed, witnessed
 
 #: At one position, what the seal proves comes before what the stream sequence suggests.
-_RANK = {"seal-altered": 1, "out-of-sequence": 2}
+_RANK = {"forged": 1, "seal-altered": 2, "out-of-sequence": 3}
+#: Findings about the store as a whole (their position is where they bite, or 0).
+_STORE_WIDE = {
+    "truncated",
+    "rewritten",
+    "checkpoint-refused",
+    "no-checkpoint",
+    "unsealed-too-long",
+}
 
 
 @dataclass(frozen=True)
@@ -27,7 +40,8 @@ class Seal:
 class Finding:
     """Something in the store that does not match what was sealed."""
 
-    kind: str  # altered, removed, inserted, reordered, out-of-sequence, seal-altered
+    kind: str  # altered, removed, inserted, reordered, out-of-sequence, seal-altered,
+    # truncated, rewritten, forged, checkpoint-refused, no-checkpoint, unsealed-too-long
     position: int
     detail: str
     originator_id: UUID | None = None
@@ -35,6 +49,8 @@ class Finding:
 
     def text(self) -> str:
         """One line naming the event."""
+        if self.kind in _STORE_WIDE:
+            return f"{self.kind}: {self.detail}"
         where = f"event at position {self.position}"
         if self.originator_id is not None:
             where += f" ({self.originator_id} v{self.version})"
@@ -49,6 +65,8 @@ class Verification:
     sealed: int = 0
     unsealed: int = 0
     chain_head: str = GENESIS
+    checkpoint: Checkpoint | None = None  # the newest signed checkpoint the chain was held to
+    oldest_unsealed: datetime | None = None
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -90,13 +108,27 @@ def _seals(log: EventLog, batch: int) -> Iterator[Seal]:
 class _Walk:
     """The state of one verification walk."""
 
-    def __init__(self, log: EventLog, sealed_head: int, max_findings: int) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        sealed_head: int,
+        max_findings: int,
+        checkpoints: list[Checkpoint],
+        public: PublicKey,
+    ) -> None:
         self.log = log
         self.sealed_head = sealed_head
         self.max_findings = max_findings
         self.result = Verification()
         self.chain = GENESIS
         self.versions: dict[UUID, int] = {}
+        self.checkpoints = {c.position: c for c in checkpoints}
+        self.reached: set[int] = set()
+        self.public = public
+        newest = max(self.checkpoints, default=0)
+        self.witness_after = newest  # rows past the newest checkpoint: check their witness
+        self.vouched = Witnessed({}, [])
+        self.vouched_from = self.vouched_upto = 0
 
     def add(self, finding: Finding) -> None:
         if len(self.result.findings) < self.max_findings:
@@ -108,6 +140,47 @@ class _Walk:
             self.add(Finding("seal-altered", s.position, "the seal row does not chain"))
         self.chain = s.chain
         self.result.sealed += 1
+        checkpoint = self.checkpoints.get(s.position)
+        if checkpoint is not None:
+            self.reached.add(s.position)
+            if checkpoint.chain != s.chain:
+                detail = (
+                    f"the chain at position {s.position} differs from the one signed in"
+                    f" {checkpoint.name()} at {checkpoint.signed_at.isoformat()}: events or"
+                    " seals up to there were rewritten"
+                )
+                self.add(Finding("rewritten", s.position, detail))
+
+    def witness(self, r: RawEvent, *, unsealed: bool = False) -> None:
+        """Past the newest checkpoint (and wherever a row is unsealed), every row must be
+        one the application witnessed."""
+        if r.position <= self.witness_after and not unsealed:
+            return
+        if not self.vouched_upto >= r.position >= self.vouched_from:
+            last = r.position + 5000
+            with self.log.transaction() as runner:
+                self.vouched = witnessed(runner, self.public, r.position, last)
+            self.vouched_from, self.vouched_upto = r.position, last
+        signed = self.vouched.digests.get(r.position)
+        if signed is None:
+            detail = "the application did not write it (no valid witness): a forged append"
+            self.add(Finding("forged", r.position, detail, r.originator_id, r.version))
+        elif signed != digest_of(r):
+            detail = "its content differs from what the application wrote (its witness)"
+            self.add(Finding("forged", r.position, detail, r.originator_id, r.version))
+
+    def checkpoints_missed(self) -> None:
+        """Checkpoints whose position the store's chain no longer reaches."""
+        ends = f"the store's chain ends at position {self.sealed_head}"
+        for position, checkpoint in sorted(self.checkpoints.items()):
+            if position in self.reached:
+                continue
+            detail = (
+                f"{checkpoint.name()} signed the chain up to position {position} at"
+                f" {checkpoint.signed_at.isoformat()}, but the store has no seal there"
+                f" ({ends}): events and seals were removed or rewritten"
+            )
+            self.add(Finding("truncated", position, detail))
 
     def stream(self, r: RawEvent) -> None:
         before = self.versions.get(r.originator_id, 0)
@@ -143,23 +216,43 @@ class _Walk:
         return int(found[0]["position"]) if found else None
 
     def unsealed(self, r: RawEvent) -> None:
+        if r.position <= self.witness_after:  # (later rows were checked already)
+            self.witness(r, unsealed=True)
         if r.position <= self.sealed_head:
             detail = "not in the sealed chain (added after sealing)"
             self.add(Finding("inserted", r.position, detail, r.originator_id, r.version))
         else:
             self.result.unsealed += 1
+            if self.result.oldest_unsealed is None:
+                self.result.oldest_unsealed = self.log.decode(r).timestamp
+
+
+@dataclass(frozen=True)
+class Trust:
+    """What the verifier holds outside the store: the public key and the checkpoints."""
+
+    public: PublicKey
+    checkpoints: Loaded
+    max_unsealed_age: timedelta = timedelta(minutes=5)
+    now: datetime | None = None  # when the check runs (UTC-aware), for the unsealed age
 
 
 def verify(
     log: EventLog,
+    trust: Trust,
     *,
     progress: Callable[[int], None] | None = None,
     batch: int = 5000,
     max_findings: int = 20,
 ) -> Verification:
-    """Check every stored row against the chain and every stream's version sequence."""
-    sealer = Sealer(log)
-    walk = _Walk(log, sealer.sealed_position(), max_findings)
+    """Check every stored row against the chain and every stream's version sequence, the
+    chain against the signed checkpoints, and the rows after the newest checkpoint against
+    the application's witnesses; fail when rows stay unsealed longer than allowed."""
+    sealer = Sealer(log, trust.public)
+    walk = _Walk(log, sealer.sealed_position(), max_findings, trust.checkpoints.valid, trust.public)
+    walk.result.checkpoint = trust.checkpoints.newest
+    for path, why in trust.checkpoints.refused:
+        walk.add(Finding("checkpoint-refused", 0, f"{path}: {why}"))
     rows, seals = _rows(log, batch, progress), _seals(log, batch)
     r, s = next(rows, None), next(seals, None)
     while r is not None or s is not None:
@@ -172,6 +265,7 @@ def verify(
             continue
         walk.result.rows += 1
         walk.stream(r)
+        walk.witness(r)
         if s is not None and s.position == r.position:
             walk.matched(r, s)
             s = next(seals, None)
@@ -179,5 +273,28 @@ def verify(
             walk.unsealed(r)
         r = next(rows, None)
     walk.result.chain_head = walk.chain
+    walk.checkpoints_missed()
+    _store_wide(walk, trust)
     walk.result.findings.sort(key=lambda f: (f.position, _RANK.get(f.kind, 0)))
     return walk.result
+
+
+def _store_wide(walk: _Walk, trust: Trust) -> None:
+    """Findings about the whole store: no checkpoint to hold it to, rows left unsealed."""
+    result = walk.result
+    if result.sealed and trust.checkpoints.newest is None:
+        detail = (
+            "no signed checkpoint found: without one, events and seals removed from the end"
+            " of the chain, or rewritten with it, cannot be told apart from a genuine store"
+        )
+        walk.add(Finding("no-checkpoint", 0, detail))
+    oldest = result.oldest_unsealed
+    if oldest is not None and trust.now is not None:
+        age = trust.now - oldest
+        if age > trust.max_unsealed_age:
+            detail = (
+                f"{result.unsealed} events are not sealed, the oldest recorded"
+                f" {oldest.isoformat()} ({int(age.total_seconds())} s ago, more than"
+                f" {int(trust.max_unsealed_age.total_seconds())} s): is the sealer running?"
+            )
+            walk.add(Finding("unsealed-too-long", walk.sealed_head + 1, detail))

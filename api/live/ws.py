@@ -32,6 +32,7 @@ from api.auth import (
 from api.live.messages import encode
 from api.live.requests import crew_request
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
+from api.read_audit import record_feed_read
 from api.services import Services
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 from domain.user import Role
@@ -96,6 +97,8 @@ async def _serve(websocket: WebSocket, channel: str) -> None:
         if since > head:
             await _close(websocket, BAD_REQUEST, f"since: beyond the newest change ({head})")
             return
+    if channel in (CONSOLE_CHANNEL, MONITORING_CHANNEL):  # they carry patient data
+        await record_feed_read(services, user, f"WS /ws/{channel}")
     feed = services.feed
     subscriber, backlog = feed.subscribe(interest, since, services.settings.client_queue)
     snapshot = feed.snapshot(interest) if backlog is None else None

@@ -8,10 +8,13 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import AUDIT, OPERATE, READ, allow
+from api.audit_trust import trust
+from api.auth import AUDIT, OPERATE, READ, PrincipalDep, allow
 from api.deps import ActorDep, ServicesDep
 from api.eido import import_eido, incident_eido, read_eido
 from api.errors import ERRORS
+from api.read_audit import record_incident_read
+from api.redaction import incident_for, timeline_for
 from api.schemas import IncidentPublic, PriorityIn
 from api.schemas_audit import (
     FindingPublic,
@@ -26,6 +29,7 @@ from domain.values import Position
 from projections.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
 from projections.eventlog import EventLog
 from projections.timeline import incident_timeline
+from projections.users import Principal
 from projections.verify import Verification, verify
 
 router = APIRouter(tags=["audit"], responses=ERRORS)
@@ -55,21 +59,29 @@ def as_of_value(text: str) -> AsOf:
         raise query_error("as_of", exc) from None
 
 
-async def incident_as_of_view(services: Services, incident_id: UUID, text: str) -> IncidentPublic:
+async def incident_as_of_view(
+    services: Services, incident_id: UUID, text: str, viewer: Principal | None = None
+) -> IncidentPublic:
     """The incident as it was at `as_of`, its units' statuses as they were then."""
     as_of = as_of_value(text)
     past: PastIncident = await services.query(
         lambda: incident_as_of(services.dispatch, incident_id, as_of)
     )
-    return incident_public(past.incident, past.at, past.unit_statuses)
+    return incident_public(incident_for(viewer, past.incident), past.at, past.unit_statuses)
 
 
 @router.get("/incidents/{incident_id}/timeline", dependencies=[allow(READ, "read timelines")])
-async def timeline(incident_id: UUID, services: ServicesDep) -> TimelinePublic:
-    """Every event of the incident and its units' status events while they worked it."""
+async def timeline(incident_id: UUID, services: ServicesDep, user: PrincipalDep) -> TimelinePublic:
+    """Every event of the incident and its units' status events while they worked it (a
+    monitoring incident's patient data withheld from auditors without clinical access)."""
     entries = await services.query(
         lambda: incident_timeline(EventLog(services.dispatch), incident_id)
     )
+    reported = next((e for e in entries if e.kind == "Incident.Reported"), None)
+    if reported is not None:
+        action = "GET /incidents/{incident_id}/timeline"
+        await record_incident_read(services, user, action, incident_id, reported.event.source)
+    entries = timeline_for(user, entries)
     return TimelinePublic(
         incident_id=incident_id,
         entries=[
@@ -91,14 +103,18 @@ async def timeline(incident_id: UUID, services: ServicesDep) -> TimelinePublic:
 
 
 @router.get("/incidents/{incident_id}/eido", dependencies=[allow(READ, "export incidents")])
-async def eido(incident_id: UUID, services: ServicesDep) -> dict[str, Any]:
+async def eido(incident_id: UUID, services: ServicesDep, user: PrincipalDep) -> dict[str, Any]:
     """The incident as a NENA-STA-021 EIDO (JSON), with a resource per assigned unit."""
 
-    def build() -> dict[str, Any]:
+    def build() -> tuple[dict[str, Any], object]:
         past = incident_as_of(services.dispatch, incident_id, EventLog(services.dispatch).head())
-        return incident_eido(past.incident, past.unit_statuses)
+        shown = incident_eido(incident_for(user, past.incident), past.unit_statuses)
+        return shown, past.incident.source
 
-    return await services.query(build)
+    document, source = await services.query(build)
+    action = "GET /incidents/{incident_id}/eido"
+    await record_incident_read(services, user, action, incident_id, source)
+    return document
 
 
 @router.post(
@@ -137,6 +153,8 @@ def verification_public(result: Verification) -> VerificationPublic:
         sealed=result.sealed,
         unsealed=result.unsealed,
         chain_head=result.chain_head,
+        checkpoint_position=result.checkpoint.position if result.checkpoint else None,
+        checkpoint_signed_at=result.checkpoint.signed_at if result.checkpoint else None,
         findings=[
             FindingPublic(
                 kind=f.kind,
@@ -153,6 +171,8 @@ def verification_public(result: Verification) -> VerificationPublic:
 
 @router.get("/audit/verify", dependencies=[allow(AUDIT, "verify the store")])
 async def verify_store(services: ServicesDep) -> VerificationPublic:
-    """Walk the whole store against its hash chain (slow on a large store)."""
-    result = await services.query(lambda: verify(EventLog(services.dispatch)))
+    """Walk the whole store against its hash chain, the signed checkpoints and the
+    application's witnesses (slow on a large store)."""
+    held_to = await services.query(lambda: trust(services.settings))
+    result = await services.query(lambda: verify(EventLog(services.dispatch), held_to))
     return verification_public(result)

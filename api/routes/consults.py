@@ -24,6 +24,8 @@ from api.auth import (
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import ERRORS
 from api.fhir_encounter import consult_encounter
+from api.read_audit import record_incident_read, record_reads
+from api.redaction import board_row_for, consult_for, incident_for, redacts
 from api.routes.incidents import incident_view
 from api.schemas import SpecialtyIn
 from api.schemas_care import (
@@ -39,6 +41,7 @@ from api.views import board_public
 from api.views_care import consult_public
 from domain.consult import Consult, ConsultStatus
 from domain.incident import Incident
+from domain.values import IncidentSource
 from projections.users import Principal
 
 router = APIRouter(tags=["teleconsults"], responses=ERRORS)
@@ -151,7 +154,7 @@ async def list_consults(
     if user.role is CREW and not _works_on(user, incident):
         raise Forbidden("a crew reads the teleconsults of the incident its unit works only")
     return [
-        consult_public(incident_id, c)
+        consult_public(incident_id, consult_for(user, incident, c))
         for c in sorted(incident.consults.values(), key=lambda c: c.requested_at)
         if _may_read(user, incident, c)
     ]
@@ -164,9 +167,11 @@ async def get_consult(
     """One teleconsult with its incident (location, nature, priority, units, notes)."""
     incident, consult = await _consult(services, incident_id, consult_id)
     check_reader(user, incident, consult)
+    action = "GET /incidents/{incident_id}/consults/{consult_id}"
+    await record_incident_read(services, user, action, incident_id, incident.source)
     return ConsultDetail(
-        consult=consult_public(incident_id, consult),
-        incident=await incident_view(services, incident_id),
+        consult=consult_public(incident_id, consult_for(user, incident, consult)),
+        incident=await incident_view(services, incident_id, viewer=user),
     )
 
 
@@ -258,7 +263,10 @@ async def encounter(
     in-progress, finished or cancelled; the incident and the request by identifier."""
     incident, consult = await _consult(services, incident_id, consult_id)
     check_reader(user, incident, consult)
-    return FhirJSONResponse(consult_encounter(incident, consult))
+    shown = consult_for(user, incident, consult)
+    action = "GET /incidents/{incident_id}/consults/{consult_id}/encounter"
+    await record_incident_read(services, user, action, incident_id, incident.source)
+    return FhirJSONResponse(consult_encounter(incident_for(user, incident), shown))
 
 
 @router.get("/consults", dependencies=[allow(CONSULT_QUEUE, "read the teleconsult queue")])
@@ -277,12 +285,21 @@ async def open_consults(
     statuses = None if consult_status is None else {consult_status}
     now = services.now()
     out = []
+    shown: list[UUID] = []  # monitoring incidents whose patient data the answer carries
     for found in services.consults.listed(specialties, statuses):
         row = await services.board.get(found.incident_id)
+        if row is not None and row.source == IncidentSource.MONITORING.value:
+            shown.append(found.incident_id)
+        consult = found.consult
+        if redacts(user):
+            incident = await _incident(services, found.incident_id)
+            consult = consult_for(user, incident, consult)
         out.append(
             ConsultQueueItem(
-                consult=consult_public(found.incident_id, found.consult),
-                incident=None if row is None else board_public(row, now),
+                consult=consult_public(found.incident_id, consult),
+                incident=None if row is None else board_row_for(user, board_public(row, now)),
             )
         )
+    if shown and not redacts(user):
+        await record_reads(services, user, "GET /consults", incidents=shown)
     return out

@@ -7,9 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import OPERATE, READ, allow
+from api.auth import OPERATE, READ, PrincipalDep, allow
 from api.deps import ActorDep, BoardDep, ServicesDep
 from api.errors import ERRORS
+from api.read_audit import record_incident_read, record_reads
+from api.redaction import board_row_for, incident_for, redacts
 from api.routes.audit import AsOfQuery, incident_as_of_view
 from api.routes.recommendations import recommendation_for
 from api.schemas import (
@@ -27,7 +29,8 @@ from api.services import Services
 from api.views import board_public, incident_public
 from domain.application import UnitChoice
 from domain.errors import Conflict
-from domain.values import Position
+from domain.values import IncidentSource, Position
+from projections.users import Principal
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,13 @@ router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
 
 
 async def incident_view(
-    services: Services, incident_id: UUID, recommend: bool = False
+    services: Services,
+    incident_id: UUID,
+    recommend: bool = False,
+    viewer: Principal | None = None,
 ) -> IncidentPublic:
-    """The incident as stored now, with its active units' statuses from the locator."""
+    """The incident as stored now, with its active units' statuses from the locator (the
+    patient's data withheld from a viewer who may not see it)."""
     incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
     statuses = {}
     for unit_id in incident.active_unit_ids:
@@ -49,7 +56,7 @@ async def incident_view(
     recommendation: RecommendationPublic | None = None
     if recommend and incident.is_open:
         recommendation = await recommendation_for(services, incident)
-    return incident_public(incident, services.now(), statuses, recommendation)
+    return incident_public(incident_for(viewer, incident), services.now(), statuses, recommendation)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[WRITE])
@@ -102,20 +109,30 @@ async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) ->
 
 
 @router.get("", dependencies=[READS])
-async def list_open_incidents(board: BoardDep, services: ServicesDep) -> list[BoardIncidentPublic]:
+async def list_open_incidents(
+    board: BoardDep, services: ServicesDep, user: PrincipalDep
+) -> list[BoardIncidentPublic]:
     """The board: open incidents, most urgent first, then oldest first."""
     now = services.now()
-    return [board_public(row, now) for row in await board.open_incidents()]
+    rows = await board.open_incidents()
+    monitoring = [r.incident_id for r in rows if r.source == IncidentSource.MONITORING.value]
+    if monitoring and not redacts(user):
+        await record_reads(services, user, "GET /incidents", incidents=monitoring)
+    return [board_row_for(user, board_public(row, now)) for row in rows]
 
 
 @router.get("/{incident_id}", dependencies=[READS])
 async def get_incident(
-    incident_id: UUID, services: ServicesDep, as_of: AsOfQuery = None
+    incident_id: UUID, services: ServicesDep, user: PrincipalDep, as_of: AsOfQuery = None
 ) -> IncidentPublic:
     """One incident (open or ended) with its assignments and notes; `as_of`: as it was then."""
     if as_of is not None:
-        return await incident_as_of_view(services, incident_id, as_of)
-    return await incident_view(services, incident_id)
+        view = await incident_as_of_view(services, incident_id, as_of, user)
+    else:
+        view = await incident_view(services, incident_id, viewer=user)
+    action = "GET /incidents/{incident_id}"
+    await record_incident_read(services, user, action, incident_id, view.source)
+    return view
 
 
 @router.post("/{incident_id}/notes", dependencies=[WRITE])

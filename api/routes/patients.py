@@ -8,8 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.auth import MONITOR_READ, MONITOR_WRITE, allow
-from api.deps import ActorDep, BoardDep, ServicesDep
+from api.deps import ActorDep, BoardDep, PrincipalDep, ServicesDep
 from api.errors import ERRORS
+from api.read_audit import record_reads
 from api.schemas_monitoring import (
     AlertAcknowledge,
     BoardPublic,
@@ -85,28 +86,35 @@ async def enrol_patient(
 async def list_patients(
     services: ServicesDep,
     board: BoardDep,
+    user: PrincipalDep,
     discharged: Annotated[bool, Query(description="list discharged patients too")] = False,
 ) -> list[PatientPublic]:
-    """Monitored patients by name, with their latest readings and open alerts."""
+    """Monitored patients by name, with their latest readings and open alerts (each read
+    recorded, for each patient listed)."""
     monitoring = services.monitoring.board
-    return [
+    shown = [
         await patient_public(row, monitoring, board)
         for row in monitoring.listed_patients(include_discharged=discharged)
     ]
+    await record_reads(services, user, "GET /patients", patients=[p.id for p in shown])
+    return shown
 
 
 @router.get("/patients/{patient}", dependencies=[READ])
 async def get_patient(
-    patient_id: PatientIdDep, services: ServicesDep, board: BoardDep
+    patient_id: PatientIdDep, services: ServicesDep, board: BoardDep, user: PrincipalDep
 ) -> PatientPublic:
     """One patient: bounds, latest reading per vital, open alerts, incidents raised."""
-    return await _view(services, board, patient_id)
+    shown = await _view(services, board, patient_id)
+    await record_reads(services, user, "GET /patients/{patient}", patients=[patient_id])
+    return shown
 
 
 @router.get("/patients/{patient}/readings", dependencies=[READ])
 async def patient_readings(
     patient_id: PatientIdDep,
     services: ServicesDep,
+    user: PrincipalDep,
     vital: Annotated[VitalIn | None, Query(description="one vital only")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ReadingPublic]:
@@ -115,6 +123,8 @@ async def patient_readings(
     readings = await services.query(
         lambda: services.dispatch.patient_readings(patient_id, vital, limit)
     )
+    action = "GET /patients/{patient}/readings"
+    await record_reads(services, user, action, patients=[patient_id])
     return [classified(row, r) for r in readings]
 
 
@@ -167,8 +177,11 @@ async def acknowledge_alert(
 
 
 @router.get("/monitoring/board", dependencies=[READ])
-async def monitoring_board(services: ServicesDep, board: BoardDep) -> BoardPublic:
-    """Open alerts (critical, unacknowledged and oldest first) and every monitored patient."""
+async def monitoring_board(
+    services: ServicesDep, board: BoardDep, user: PrincipalDep
+) -> BoardPublic:
+    """Open alerts (critical, unacknowledged and oldest first) and every monitored patient
+    (a read recorded for each patient shown)."""
     monitoring = services.monitoring.board
     alerts = [
         await alert_public(alert, monitoring.patients[alert.patient_id], board)
@@ -177,4 +190,6 @@ async def monitoring_board(services: ServicesDep, board: BoardDep) -> BoardPubli
     patients = [
         await patient_public(row, monitoring, board) for row in monitoring.listed_patients()
     ]
+    shown = {p.id for p in patients} | {a.patient_id for a in alerts}
+    await record_reads(services, user, "GET /monitoring/board", patients=sorted(shown, key=str))
     return BoardPublic(alerts=alerts, patients=patients)

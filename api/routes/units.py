@@ -11,6 +11,7 @@ from api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_un
 from api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
 from api.live.positions import Report
+from api.read_audit import record_incident_read
 from api.routes.incidents import incident_view
 from api.schemas import (
     Acknowledged,
@@ -76,7 +77,10 @@ async def get_assignment(
     unit = await unit_view(services, unit_id)
     if unit.incident_id is None:
         return AssignmentView(unit=unit, incident=None)
-    return AssignmentView(unit=unit, incident=await incident_view(services, unit.incident_id))
+    incident = await incident_view(services, unit.incident_id, viewer=user)
+    action = "GET /units/{unit}/assignment"
+    await record_incident_read(services, user, action, incident.id, incident.source)
+    return AssignmentView(unit=unit, incident=incident)
 
 
 @router.post(

@@ -10,9 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from api.auth import MANAGE, allow
 from api.deps import ActorDep, ServicesDep, unit_ref_id
 from api.errors import ERRORS
-from api.schemas import UserCreate, UserPublic, UserToken
+from api.schemas import ClinicalAccess, UserCreate, UserPublic, UserToken
 from domain.errors import Conflict, InvalidValue
-from domain.user import Role, require_user_name
+from domain.user import Role, User, require_user_name
+from projections.users import Principal
 
 
 class LastAdministrator(Conflict):
@@ -48,10 +49,17 @@ UserName = Annotated[str, Depends(user_name)]
 @router.get("")
 async def list_users(services: ServicesDep) -> list[UserPublic]:
     """Every active user with role and unit (never tokens)."""
-    return [
-        UserPublic(name=u.name, role=u.role, unit_id=u.unit_id, specialties=sorted(u.specialties))
-        for u in services.users.list_users()
-    ]
+    return [_public(u) for u in services.users.list_users()]
+
+
+def _public(user: Principal | User) -> UserPublic:
+    return UserPublic(
+        name=user.name,
+        role=user.role,
+        unit_id=user.unit_id,
+        specialties=sorted(user.specialties),
+        clinical=user.clinical,
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -85,6 +93,18 @@ async def new_token(name: UserName, services: ServicesDep, actor: ActorDep) -> U
         specialties=list(user.specialties),
         token=token,
     )
+
+
+@router.put("/{name}/clinical")
+async def set_clinical_access(
+    name: UserName, body: ClinicalAccess, services: ServicesDep, actor: ActorDep
+) -> UserPublic:
+    """Grant an auditor clinical access (it then sees monitoring incidents' patient data
+    unredacted), or withdraw it; other roles get 422."""
+    await services.command(
+        lambda: services.dispatch.set_clinical_access(name, body.granted, actor)
+    )
+    return _public(await services.query(lambda: services.dispatch.get_user(name)))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)

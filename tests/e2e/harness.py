@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import re
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +22,9 @@ import httpx
 
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
+#: One audit key for every server of a test run: processes sharing a store must share it.
+SHARED_AUDIT_KEY = Path(tempfile.gettempdir()) / f"najda-e2e-{os.getpid()}" / "audit.key"
+atexit.register(shutil.rmtree, SHARED_AUDIT_KEY.parent, ignore_errors=True)
 
 
 #: One administrator token per data directory, stable across restarts of its servers.
@@ -87,6 +92,7 @@ class NajdaServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.env.setdefault("NAJDA_ADMIN_TOKEN", self.admin_token)
+        self.env.setdefault("NAJDA_AUDIT_KEY", str(SHARED_AUDIT_KEY))
         command = [
             *najda_command(),
             "serve",

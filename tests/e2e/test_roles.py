@@ -97,6 +97,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/users"): MANAGE,
     ("POST", "/users"): MANAGE,
     ("POST", "/users/{name}/token"): MANAGE,
+    ("PUT", "/users/{name}/clinical"): MANAGE,
+    ("GET", "/patients/{patient}/reads"): MANAGE,
     ("DELETE", "/users/{name}"): MANAGE,
     ("GET", "/stations"): R_REFERENCE,
     ("GET", "/stations/{station}"): R_REFERENCE,
@@ -322,6 +324,12 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         "POST", "/users", {"name": w.code("user").lower(), "role": "dispatcher"}, 201
     ),
     ("POST", "/users/{name}/token"): lambda w, u: Call("POST", f"/users/{w.user()}/token"),
+    ("GET", "/patients/{patient}/reads"): lambda w, u: Call(
+        "GET", f"/patients/{w.patient()}/reads"
+    ),
+    ("PUT", "/users/{name}/clinical"): lambda w, u: Call(
+        "PUT", f"/users/{w.user()}/clinical", {"granted": True}
+    ),
     ("DELETE", "/users/{name}"): lambda w, u: Call("DELETE", f"/users/{w.user()}", ok=204),
     ("GET", "/stations"): lambda w, u: Call("GET", "/stations"),
     ("GET", "/stations/{station}"): lambda w, u: Call("GET", f"/stations/{w.station}"),

@@ -13,9 +13,11 @@ import pytest
 from api.cli import main
 from domain.application import Dispatch, UnitChoice
 from domain.values import Position, Priority, UnitKind, UnitStatus
+from projections.audit_key import load_or_create_key
 from projections.eventlog import EventLog
 from projections.seal import Sealer
 from projections.stores import postgres_env, sqlite_env
+from projections.witness import attach_witness
 
 
 @dataclass
@@ -29,11 +31,13 @@ class Store:
     position: str
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    key = load_or_create_key(tmp_path / "audit" / "najda-audit.key")  # where the CLI looks
     if request.param == "sqlite":
         path = tmp_path / "najda.sqlite"
         app = Dispatch(sqlite_env(path))
+        attach_witness(app, key)
 
         def sqlite_sql(statement: str) -> None:
             with sqlite3.connect(path) as conn:
@@ -43,12 +47,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     else:
         url: str = request.getfixturevalue("pg_url")
         app = Dispatch(postgres_env(url))
+        attach_witness(app, key)
 
         def pg_sql(statement: str) -> None:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(statement.encode())
 
-        yield Store(app, ["--database-url", url], pg_sql, "dispatch_events", "notification_id")
+        options = ["--database-url", url, "--data-dir", str(tmp_path)]  # the key's folder
+        yield Store(app, options, pg_sql, "dispatch_events", "notification_id")
     app.close()
 
 
@@ -148,7 +154,8 @@ def test_verify_names_reordered_events(store: Store, capsys: pytest.CaptureFixtu
 
 def test_sealing_twice_adds_nothing_and_the_chain_covers_every_row(store: Store) -> None:
     _work(store.app)
-    sealer = Sealer(EventLog(store.app))
+    key = store.app.recorder.audit_key  # type: ignore[attr-defined]
+    sealer = Sealer(EventLog(store.app), key.public)
 
     assert sealer.seal_all() == EventLog(store.app).head()
     assert sealer.seal_all() == 0

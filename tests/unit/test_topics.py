@@ -35,7 +35,7 @@ PINNED = {
         "Acknowledged",
         "PositionReported",
     ],
-    User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet"],
+    User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet", "ClinicalAccessSet"],
     Station: ["Registered"],
     Hospital: ["Registered", "StatusUpdated"],
     Patient: [
