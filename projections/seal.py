@@ -168,6 +168,16 @@ class SealBatch:
     refused: list[int] = field(default_factory=list)
 
 
+def sealed_position(log: EventLog) -> int:
+    """The last sealed position (0 when nothing is sealed or there is no seal table yet)."""
+    with log.transaction() as runner:
+        try:
+            rows = runner.fetch(f"SELECT max(position) AS position FROM {SEAL_TABLE}")
+        except Exception:  # no seal table yet: nothing sealed
+            return 0
+    return int(rows[0]["position"] or 0) if rows else 0
+
+
 @asynccontextmanager
 async def sealing(
     app: DispatchStore, policy: SealPolicy, poll_interval_s: float = 1.0

@@ -63,10 +63,10 @@ async def ready(request: Request) -> JSONResponse:
 async def read_store(services: Services) -> tuple[int, int]:
     """The log's head and the last sealed position, or an exception within the time-out."""
     from projections.eventlog import EventLog
-    from projections.seal import Sealer
+    from projections.seal import sealed_position
 
     def read() -> tuple[int, int]:
-        return services.source.head(), Sealer(EventLog(services.dispatch)).sealed_position()
+        return services.source.head(), sealed_position(EventLog(services.dispatch))
 
     async with asyncio.timeout(STORE_TIMEOUT_S):
         return await run_in_threadpool(read)

@@ -13,8 +13,10 @@ import pytest
 from api.cli import main
 from domain.application import Dispatch, UnitChoice
 from domain.values import Position, Priority, UnitKind, UnitStatus
+from projections.audit_key import load_or_create_key
 from projections.base import NotificationSource
 from projections.stores import postgres_env, sqlite_env
+from projections.witness import attach_witness
 from tests.conftest import PG_ADMIN_URL
 
 
@@ -44,6 +46,7 @@ def test_sqlite_backup_of_a_running_store_restores_and_verifies(
 ) -> None:
     live = tmp_path / "live"
     app = Dispatch(sqlite_env(live / "najda.sqlite"))
+    attach_witness(app, load_or_create_key(live / "audit" / "najda-audit.key"))
     try:
         head = _history(app)
         assert main(["audit", "seal", "--data-dir", str(live)]) == 0
@@ -61,7 +64,11 @@ def test_sqlite_backup_of_a_running_store_restores_and_verifies(
     restored = tmp_path / "restored"
     assert main(["restore", str(dest), "--data-dir", str(restored)]) == 0
     assert f"restored {head} events" in capsys.readouterr().out
-    assert main(["audit", "verify", "--data-dir", str(restored)]) == 0
+    # The key and the checkpoints live outside the store (and outside its backup): the
+    # restored copy verifies against the original's public key and signed checkpoints.
+    trust = ["--public-key", str(live / "audit" / "najda-audit.key.pub"),
+             "--checkpoints", str(live / "checkpoints")]  # fmt: skip
+    assert main(["audit", "verify", "--data-dir", str(restored), *trust]) == 0
     assert "OK: no event was altered" in capsys.readouterr().out
     copy = Dispatch(sqlite_env(restored / "najda.sqlite"))
     try:
@@ -97,11 +104,13 @@ def test_postgres_backup_restores_into_an_empty_database_and_verifies(
     pg_url: str, empty_pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = Dispatch(postgres_env(pg_url))
+    attach_witness(app, load_or_create_key(tmp_path / "audit" / "najda-audit.key"))
     try:
         head = _history(app)
     finally:
         app.close()
-    assert main(["audit", "seal", "--database-url", pg_url]) == 0
+    trust = ["--data-dir", str(tmp_path)]  # where the key and the checkpoints are
+    assert main(["audit", "seal", "--database-url", pg_url, *trust]) == 0
     dest = tmp_path / "najda.dump"
     assert main(["backup", str(dest), "--database-url", pg_url]) == 0
     assert dest.stat().st_mode & 0o077 == 0
@@ -109,7 +118,7 @@ def test_postgres_backup_restores_into_an_empty_database_and_verifies(
 
     assert main(["restore", str(dest), "--database-url", empty_pg_url]) == 0
     assert f"restored {head} events" in capsys.readouterr().out
-    assert main(["audit", "verify", "--database-url", empty_pg_url]) == 0
+    assert main(["audit", "verify", "--database-url", empty_pg_url, *trust]) == 0
     assert "OK: no event was altered" in capsys.readouterr().out
     copy = Dispatch(postgres_env(empty_pg_url))
     try:
