@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from domain.errors import InvalidValue
+from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
 from domain.response_plan import ResponsePlan, default_response_plan
 from domain.values import Priority
 from projections.stores import is_postgres_url
@@ -20,6 +22,25 @@ _FALSE = {"0", "false", "no", "off"}
 
 class SettingsError(ValueError):
     """Raised when a setting is unusable (bad URL, unreadable plan file, bad number)."""
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Who Najda speaks for in the EIDOs it issues: an id, a name and the agency's domain
+    (EIDO ids end in it, e.g. urn:emergency:uid:incidentid:<id>:<domain>)."""
+
+    id: str = "najda.example"
+    name: str = "Najda dispatch centre"
+    domain: str = "najda.example"
+
+    def __post_init__(self) -> None:
+        if not _DOMAIN.match(self.domain):
+            raise SettingsError(f"agency domain must be a DNS name, got {self.domain!r}")
+        if not self.id.strip() or not self.name.strip():
+            raise SettingsError("agency id and name must not be empty")
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,9 @@ class Settings:
     resume_buffer: int = 20_000
     admin_token: str | None = None
     road_network: Path | None = None
+    patient_system: str = DEFAULT_PATIENT_SYSTEM
+    fhir_structure: bool = True
+    agency: Agency = field(default_factory=lambda: Agency())
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -54,6 +78,10 @@ class Settings:
             raise SettingsError("the client queue holds 10 or more, the resume buffer 100 or more")
         if self.road_network is not None and not self.road_network.is_dir():
             raise SettingsError(f"road network {self.road_network}: not a directory")
+        try:
+            require_system(self.patient_system, "NAJDA_PATIENT_SYSTEM")
+        except InvalidValue as exc:
+            raise SettingsError(f"NAJDA_PATIENT_SYSTEM: {exc.message}") from None
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -94,6 +122,17 @@ class Settings:
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
+        if env.get("NAJDA_PATIENT_SYSTEM"):
+            values["patient_system"] = env["NAJDA_PATIENT_SYSTEM"].strip()
+        if env.get("NAJDA_FHIR_STRUCTURE"):
+            values["fhir_structure"] = env["NAJDA_FHIR_STRUCTURE"].strip().lower() not in _FALSE
+        agency = {
+            key: env[f"NAJDA_AGENCY_{key.upper()}"].strip()
+            for key in ("id", "name", "domain")
+            if env.get(f"NAJDA_AGENCY_{key.upper()}")
+        }
+        if agency:
+            values["agency"] = Agency(**agency)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -21,6 +21,13 @@ from domain.patient import (
     Recorded,
     patient_id_for,
 )
+from domain.patient_identity import (
+    DEFAULT_PATIENT_SYSTEM,
+    NOT_REPORTABLE,
+    Sender,
+    require_devices,
+    require_system,
+)
 from domain.reporting import new_incident
 from domain.store import DispatchStore
 from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
@@ -47,13 +54,30 @@ BoundsChanges = Mapping[Vital, Mapping[str, float | None]]
 
 @dataclass(frozen=True)
 class PatientReading:
-    """A reading for a patient named by id or identifier, with the fields naming it in
+    """A reading for a patient named by identifier value and system (None: the short
+    `Patient/<id>` reference, the configured default system), with the fields naming it in
     errors (e.g. 'entry[2].resource.subject.reference')."""
 
     patient: str
     reading: Reading
     subject_field: str = "subject"
     time_field: str = "at"
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class ImplausibleReport:
+    """A value refused as physiologically implausible, to record against its patient."""
+
+    patient: str
+    vital: Vital
+    value: float
+    reported: str
+    field: str
+    message: str
+    device: str
+    subject_field: str = "subject"
+    system: str | None = None
 
 
 def require_identifier(value: str, field: str = "identifier") -> str:
@@ -92,9 +116,14 @@ class MonitoringCases(DispatchStore):
         conditions: Iterable[str] = (),
         thresholds: BoundsChanges | None = None,
         notes: str = "",
+        identifier_system: str = DEFAULT_PATIENT_SYSTEM,
+        devices: Iterable[str] = (),
     ) -> UUID:
-        """Enrol a patient at home; bounds default by condition, `thresholds` override them."""
+        """Enrol a patient at home; bounds default by condition, `thresholds` override them;
+        `devices` (device users' names) may post their vitals."""
         identifier = require_identifier(identifier)
+        system = require_system(identifier_system)
+        enrolled_devices = require_devices(devices)
         chosen = parse_conditions(conditions)
         bounds = merge_thresholds(default_thresholds(chosen), thresholds or {}, "thresholds")
         patient = Patient(
@@ -109,6 +138,8 @@ class MonitoringCases(DispatchStore):
             notes=optional_text("notes", notes, 1000),
             actor=actor,
             at=self._now(),
+            identifier_system=system,
+            devices=enrolled_devices,
         )
         self._store(patient, creating=f"patient {identifier}")
         return patient.id
@@ -131,6 +162,17 @@ class MonitoringCases(DispatchStore):
             base = default_thresholds(patient.conditions) if reset else patient.thresholds
             merged = merge_thresholds(base, changes, "thresholds")
             patient.change_thresholds(merged, reason, actor, self._now())
+            self._store(patient)
+
+        self._retry(command)
+
+    def change_devices(self, patient_id: UUID, devices: Iterable[str], actor: str) -> None:
+        """Replace the devices (device users' names) that may post a patient's vitals."""
+        enrolled = require_devices(devices)
+
+        def command() -> None:
+            patient = self._patient(patient_id)
+            patient.change_devices(enrolled, actor, self._now())
             self._store(patient)
 
         self._retry(command)
@@ -160,9 +202,13 @@ class MonitoringCases(DispatchStore):
 
         return self._retry(command)
 
-    def record_readings(self, entries: Sequence[PatientReading], actor: str) -> list[Recorded]:
+    def record_readings(
+        self, entries: Sequence[PatientReading], actor: str, sender: Sender | None = None
+    ) -> list[Recorded]:
         """Record vital signs of one or more patients, all or nothing, in one atomic save
         with the alerts they raise, any incident they open and notes on open incidents.
+        A patient is found only by identifier value and system, and only when the sender may
+        report for them (one uniform refusal otherwise).
 
         Two concurrent critical readings of one patient raise one incident: the second
         save fails on the patient's version and is retried on fresh state, where the
@@ -170,6 +216,7 @@ class MonitoringCases(DispatchStore):
         """
         if not entries:
             raise InvalidValue("entry", "no observation to record")
+        sender = sender or Sender(actor, is_device=False)
         now = self._now()
         groups: dict[UUID, list[PatientReading]] = {}
         for entry in entries:
@@ -181,7 +228,7 @@ class MonitoringCases(DispatchStore):
             untouched: list[Patient | Incident] = []
             outcomes = []
             for patient_id, group in groups.items():
-                patient = self._patient_named(patient_id, group[0])
+                patient = self._patient_named(patient_id, group[0], sender)
                 current = self._open_incident(patient, untouched)
                 recorded = patient.record_readings(
                     [(e.time_field, e.reading) for e in group],
@@ -205,6 +252,43 @@ class MonitoringCases(DispatchStore):
             if changed:
                 self._store(*changed)
             return outcomes
+
+        return self._retry(command)
+
+    def record_implausible(
+        self, reports: Sequence[ImplausibleReport], actor: str, sender: Sender | None = None
+    ) -> int:
+        """Record refused implausible values against their patients (those the sender may
+        report for and still monitored; others are dropped, as the refusal was answered).
+        How many were recorded."""
+        sender = sender or Sender(actor, is_device=False)
+        now = self._now()
+
+        def command() -> int:
+            patients: dict[UUID, Patient] = {}
+            for report in reports:
+                pid = patient_ref(report.patient)
+                try:
+                    patient = patients.get(pid) or self._patient_named(pid, report, sender)
+                except InvalidValue:
+                    continue
+                if patient.discharged:
+                    continue
+                patient.refuse_implausible(
+                    vital=report.vital,
+                    value=report.value,
+                    reported=report.reported,
+                    field=report.field,
+                    message=report.message,
+                    device=report.device or sender.name,
+                    actor=actor,
+                    at=now,
+                )
+                patients[pid] = patient
+            recorded = sum(len(p.pending_events) for p in patients.values())
+            if patients:
+                self._store(*patients.values())
+            return recorded
 
         return self._retry(command)
 
@@ -242,14 +326,22 @@ class MonitoringCases(DispatchStore):
     def _patient(self, patient_id: UUID) -> Patient:
         return self._load(Patient, patient_id, PatientNotFound)
 
-    def _patient_named(self, patient_id: UUID, entry: PatientReading) -> Patient:
-        """The patient a reading names; a refusal naming the reference when unknown."""
+    def _patient_named(
+        self, patient_id: UUID, entry: PatientReading | ImplausibleReport, sender: Sender
+    ) -> Patient:
+        """The patient a reading names, when its identifier system matches and the sender
+        may report for them; one uniform refusal naming the subject field otherwise."""
         try:
-            return self._patient(patient_id)
+            patient = self._patient(patient_id)
         except PatientNotFound:
-            raise InvalidValue(
-                entry.subject_field, f"no patient {entry.patient!r} is enrolled"
-            ) from None
+            raise InvalidValue(entry.subject_field, NOT_REPORTABLE) from None
+        system = sender.default_system if entry.system is None else entry.system
+        named = patient.identifier == entry.patient.strip() and patient.is_named_by(
+            system, sender.default_system
+        )
+        if not named or (sender.is_device and not patient.reports_from(sender.name)):
+            raise InvalidValue(entry.subject_field, NOT_REPORTABLE)
+        return patient
 
     def _open_incident(
         self, patient: Patient, untouched: list[Patient | Incident]
@@ -327,4 +419,12 @@ def _bounds_text(bounds: Bounds) -> str:
     return ", ".join(parts) or "none"
 
 
-__all__ = ["Condition", "MonitoringCases", "PatientReading", "patient_ref"]
+__all__ = [
+    "DEFAULT_PATIENT_SYSTEM",
+    "Condition",
+    "ImplausibleReport",
+    "MonitoringCases",
+    "PatientReading",
+    "Sender",
+    "patient_ref",
+]

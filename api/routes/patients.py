@@ -13,6 +13,7 @@ from api.errors import ERRORS
 from api.schemas_monitoring import (
     AlertAcknowledge,
     BoardPublic,
+    DevicesChange,
     PatientCreate,
     PatientDischarge,
     PatientPublic,
@@ -75,6 +76,8 @@ async def enrol_patient(
             conditions=[c.value for c in body.conditions],
             thresholds=changes,
             notes=body.notes,
+            identifier_system=body.identifier_system or services.settings.patient_system,
+            devices=body.devices,
         )
     )
     response.headers["Location"] = f"/patients/{patient_id}"
@@ -135,6 +138,21 @@ async def change_thresholds(
     return await _view(services, board, patient_id)
 
 
+@router.put("/patients/{patient}/devices", dependencies=[WRITE])
+async def change_devices(
+    patient_id: PatientIdDep,
+    body: DevicesChange,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+) -> PatientPublic:
+    """Set the device users (gateways) that may post the patient's vitals."""
+    await services.command(
+        lambda: services.dispatch.change_devices(patient_id, body.devices, actor)
+    )
+    return await _view(services, board, patient_id)
+
+
 @router.post("/patients/{patient}/discharge", dependencies=[WRITE])
 async def discharge_patient(
     patient_id: PatientIdDep,
@@ -177,4 +195,7 @@ async def monitoring_board(services: ServicesDep, board: BoardDep) -> BoardPubli
     patients = [
         await patient_public(row, monitoring, board) for row in monitoring.listed_patients()
     ]
-    return BoardPublic(alerts=alerts, patients=patients)
+    problems = [
+        p for row in monitoring.device_problems() for p in patients if p.id == row.patient_id
+    ]
+    return BoardPublic(alerts=alerts, patients=patients, device_problems=problems)
