@@ -132,6 +132,8 @@ class Settings:
             if env.get(f"NAJDA_AGENCY_{key.upper()}")
         }
         if agency:
+            if "domain" in agency:  # the agency's id is its domain unless given
+                agency.setdefault("id", agency["domain"])
             values["agency"] = Agency(**agency)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

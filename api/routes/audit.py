@@ -95,7 +95,7 @@ async def eido(incident_id: UUID, services: ServicesDep) -> dict[str, Any]:
 
     def build() -> dict[str, Any]:
         past = incident_as_of(services.dispatch, incident_id, EventLog(services.dispatch).head())
-        return incident_eido(past.incident, past.unit_statuses)
+        return incident_eido(past.incident, past.unit_statuses, services.settings.agency)
 
     return await services.query(build)
 
@@ -120,12 +120,15 @@ async def import_eido_route(
         raise query_error(missing, InvalidValue(missing, "give both lat and lon"))
     location = Position(lat, lon) if lat is not None and lon is not None else None
     call = read_eido(document)
-    incident_id = await services.command(
+    incident_id, created = await services.command(
         lambda: import_eido(services.dispatch, call, actor, location=location, priority=priority)
     )
     response.headers["Location"] = f"/incidents/{incident_id}"
-    created = await services.query(lambda: services.dispatch.get_incident(incident_id))
-    return incident_public(created, services.now())
+    if not created:  # imported before: the same incident, said so
+        response.status_code = status.HTTP_200_OK
+        response.headers["Najda-EIDO-Import"] = f"already imported: {call.eido_id}"[:300]
+    incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
+    return incident_public(incident, services.now())
 
 
 def verification_public(result: Verification) -> VerificationPublic:

@@ -108,6 +108,11 @@ def test_eido_export_validates_and_the_sample_imports_over_http(empty: httpx.Cli
     assert created["address"] == "42 W Cellular Street, Wilmington, DE, US"
     assert created["reported_by"] == ok(empty.get(f"/incidents/{incident_id}"))["reported_by"]
     assert ok(empty.get(f"/incidents/{created['id']}"))["priority"] == "C"
+    again = empty.post("/incidents/eido", json=sample, params={"lat": 1, "lon": 1})
+    assert again.status_code == 200  # imported before: the same incident, said so
+    assert ok(again)["id"] == created["id"]
+    assert again.headers["Location"] == f"/incidents/{created['id']}"
+    assert again.headers["Najda-EIDO-Import"].startswith("already imported: urn:emergency:")
     not_eido = empty.post("/incidents/eido", json={"$id": "x"}, params={"lat": 1, "lon": 1})
     assert not_eido.status_code == 422
     assert not_eido.json()["detail"][0]["loc"] == ["body", "eidoVersion"]
