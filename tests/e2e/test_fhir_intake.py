@@ -203,3 +203,15 @@ def test_the_metadata_is_a_capability_statement_anyone_may_read(intake: Intake) 
     assert statement["resourceType"] == "CapabilityStatement"
     assert statement["fhirVersion"] == "4.0.1"
     assert statement["rest"][0]["resource"][0]["type"] == "Observation"
+
+
+def test_refused_tokens_on_the_fhir_endpoints_get_operation_outcomes(intake: Intake) -> None:
+    document = observation("mrn-nobody", "8867-4", 80, "/min")
+    anonymous = httpx.post(f"{intake.server.url}/fhir/Observation", json=document)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["issue"][0]["code"] == "login"
+    with intake.server.client(intake.dispatcher_token) as dispatcher:
+        forbidden = dispatcher.post("/fhir", json={"resourceType": "Bundle"})
+    assert forbidden.status_code == 403
+    assert forbidden.json()["resourceType"] == "OperationOutcome"
+    assert forbidden.json()["issue"][0]["code"] == "forbidden"
