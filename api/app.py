@@ -10,7 +10,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import ucum
+from api import fhir_structure, ucum
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.live import ws
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warming = asyncio.get_running_loop().run_in_executor(None, ucum.warm_up)
             yield
             await warming
+            fhir_structure.shutdown()  # the structural pass's worker processes, if started
 
     app = FastAPI(
         title="Najda",

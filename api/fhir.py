@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.fhir_observation import Ignored, ImplausibleProblem, Problem, read_one
-from api.fhir_structure import structural_problems
+from api.fhir_structure import many_problems, structural_problems
 from domain.errors import InvalidValue
 from domain.patients import ImplausibleReport, PatientReading
 
@@ -98,7 +98,17 @@ def bundle_entries(document: Any, *, structure: bool = True) -> BundleRead:
         problems.extend(structural_problems(shell, "")[:MAX_PROBLEMS])
     if problems:
         raise FhirRefused(problems)
-    read = [_entry(entry, f"entry[{i}]", structure) for i, entry in enumerate(entries)]
+    checked: dict[int, list[tuple[str, str]]] = {}
+    if structure:  # every resource's structural pass at once (in parallel when large)
+        resources = [
+            (i, e["resource"])
+            for i, e in enumerate(entries)
+            if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            and e["resource"].get("resourceType") == "Observation"
+        ]  # fmt: skip
+        found = many_problems([(r, f"entry[{i}].resource") for i, r in resources])
+        checked = {i: problems for (i, _), problems in zip(resources, found, strict=True)}
+    read = [_entry(entry, f"entry[{i}]", checked.get(i, [])) for i, entry in enumerate(entries)]
     return BundleRead(str(bundle_type), read)
 
 
@@ -120,7 +130,8 @@ def read_bundle(document: Any) -> list[PatientReading]:
     return [r for e in bundle.entries for r in e.readings]
 
 
-def _entry(entry: Any, at: str, structure: bool) -> EntryRead:
+def _entry(entry: Any, at: str, problems: list[tuple[str, str]]) -> EntryRead:
+    """One entry: its request, then its resource (`problems`: its structural pass's)."""
     if not isinstance(entry, dict):
         return EntryRead(at, problems=[(at, "expected a JSON object")])
     request = entry.get("request")
@@ -138,7 +149,9 @@ def _entry(entry: Any, at: str, structure: bool) -> EntryRead:
         return EntryRead(
             at, problems=[(f"{at}.resource", "missing: each entry carries an Observation")]
         )
-    return _judged(entry["resource"], f"{at}.resource", structure)
+    if problems:
+        return EntryRead(at, problems=problems[:MAX_PROBLEMS])
+    return _judged(entry["resource"], f"{at}.resource", structure=False)
 
 
 def _judged(document: Any, at: str, structure: bool) -> EntryRead:

@@ -5,7 +5,13 @@ required element), each problem at its FHIR path. R4B shares R4's Observation an
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import cache
 from typing import Any
 
@@ -14,6 +20,14 @@ from pydantic import ValidationError
 
 #: Problems listed per resource at most.
 MAX_PROBLEMS = 20
+#: A Bundle with at least this many resources is checked by worker processes (about 1 ms of
+#: pure-Python validation per Observation: a gateway's 100 would hold one core 100 ms).
+PARALLEL_FROM = 32
+#: Worker processes at most (never more than the machine's cores).
+MAX_WORKERS = 4
+Problems = list[tuple[str, str]]
+_pool_lock = threading.Lock()
+_pools: list[ProcessPoolExecutor] = []
 _CHOICE = re.compile(r"from this list \[([^\]]*)\]")
 #: Python names of fhir.resources fields that differ from the FHIR element name.
 _ELEMENTS = {"resource_type": "resourceType"}
@@ -85,3 +99,39 @@ def _at(document: Any, loc: list[Any]) -> dict[str, Any]:
 
 def _join(at: str, name: str) -> str:
     return f"{at}.{name}" if at else name
+
+
+def many_problems(documents: Sequence[tuple[dict[str, Any], str]]) -> list[Problems]:
+    """The structural problems of each (resource, path): in worker processes for a large
+    Bundle on a machine with several cores, else here."""
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(documents) < PARALLEL_FROM or workers < 2:
+        return _checked(documents)
+    size = -(-len(documents) // workers)
+    chunks = [documents[i : i + size] for i in range(0, len(documents), size)]
+    try:
+        return [p for chunk in _pool(workers).map(_checked, chunks) for p in chunk]
+    except BrokenProcessPool:  # a worker died (killed, out of memory): check here instead
+        shutdown()
+        return _checked(documents)
+
+
+def shutdown() -> None:
+    """Stop the worker processes (at server shutdown; started again when needed)."""
+    with _pool_lock:
+        while _pools:
+            _pools.pop().shutdown(wait=False, cancel_futures=True)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    with _pool_lock:
+        if not _pools:
+            # forkserver: never fork the server's threads; workers import this module once.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            _pools.append(ProcessPoolExecutor(workers, mp_context=context))
+        return _pools[0]
+
+
+def _checked(documents: Sequence[tuple[dict[str, Any], str]]) -> list[Problems]:
+    return [structural_problems(document, at) for document, at in documents]

@@ -18,6 +18,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from api.fhir import FhirRefused, bundle_entries, observation_entry, read_bundle
 from api.fhir_capability import capability_statement
 from api.fhir_outcome import problems_outcome
+from api.fhir_structure import PARALLEL_FROM, shutdown
 from domain.vitals import PLAUSIBLE, Vital
 
 HL7 = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "hl7-r4"
@@ -281,3 +282,17 @@ def test_the_capability_statement_is_valid_fhir_and_lists_what_is_read() -> None
     assert [r["type"] for r in rest["resource"]] == ["Observation"]
     assert {i["code"] for i in rest["interaction"]} == {"batch", "transaction"}
     assert "55284-4" in rest["documentation"]
+
+
+def test_a_large_bundle_is_checked_in_parallel_with_the_same_answers() -> None:
+    large = _mixed("batch")
+    heart = large["entry"][0]
+    large["entry"] = [copy.deepcopy(heart) for _ in range(PARALLEL_FROM + 8)]
+    large["entry"][33]["resource"]["valueQuantity"]["precision"] = 2  # an unknown element
+    bundle = bundle_entries(large)
+    assert [i for i, e in enumerate(bundle.entries) if e.refused] == [33]
+    assert bundle.entries[33].problems == [
+        ("entry[33].resource.valueQuantity.precision", bundle.entries[33].problems[0][1])
+    ]
+    assert all(len(e.readings) == 1 for i, e in enumerate(bundle.entries) if i != 33)
+    shutdown()
