@@ -13,6 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.application import Dispatch
+from domain.errors import InvalidValue
+from domain.monitoring import Reading
+from domain.patient_identity import NOT_REPORTABLE
+from domain.patients import ImplausibleReport, PatientReading, Sender
+from domain.values import Position
+from domain.vitals import Vital
+from projections.eventlog import EventLog
 from tests.e2e.harness import CENTRE, NajdaServer, head, ok
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
@@ -165,3 +173,38 @@ def test_an_implausible_value_for_a_patient_not_the_devices_flags_nothing(site: 
     assert response.status_code == 422
     assert head(site.nurse) == before
     assert ok(site.nurse.get("/patients/mrn-0107"))["device_problem"] is None
+
+
+# --- the same rules on each real store, below the API ----------------------------------
+
+
+def test_on_each_store_a_device_reports_only_for_its_patients(store_app: Dispatch) -> None:
+    for identifier, device in [("mrn-0042", "gw-a"), ("mrn-0107", "gw-b")]:
+        store_app.enrol_patient(
+            identifier=identifier, name=identifier, home=Position(*CENTRE), address="A",
+            actor="nurse", devices=[device],
+        )  # fmt: skip
+    now = datetime.now(UTC) - timedelta(seconds=5)
+
+    def reading(patient: str, system: str | None = None) -> PatientReading:
+        return PatientReading(patient, Reading(Vital.SPO2, 95, now), "subject", "t", system)
+
+    gw_a = Sender("gw-a", is_device=True)
+    before = EventLog(store_app).head()
+    refusals = set()
+    for entry in (
+        reading("mrn-0107"),  # enrolled, not to gw-a
+        reading("mrn-0042", "http://evil/mrn"),  # foreign system
+        reading("mrn-9999"),  # nobody
+    ):
+        with pytest.raises(InvalidValue) as refused:
+            store_app.record_readings([entry], "gw-a", gw_a)
+        refusals.add((refused.value.field, refused.value.message))
+    assert refusals == {("subject", NOT_REPORTABLE)}
+    report = ImplausibleReport("mrn-0107", Vital.SPO2, 0.9, "", "v", "m", "gw-a")
+    assert store_app.record_implausible([report], "gw-a", gw_a) == 0
+    assert EventLog(store_app).head() == before
+    [recorded] = store_app.record_readings([reading("mrn-0042", SYSTEM)], "gw-a", gw_a)
+    assert recorded.identifier == "mrn-0042"
+    nurse = Sender("nurse", is_device=False)
+    assert store_app.record_readings([reading("mrn-0107")], "nurse", nurse)[0].accepted
