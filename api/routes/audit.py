@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
@@ -126,7 +127,8 @@ async def import_eido_route(
     response.headers["Location"] = f"/incidents/{incident_id}"
     if not created:  # imported before: the same incident, said so
         response.status_code = status.HTTP_200_OK
-        response.headers["Najda-EIDO-Import"] = f"already imported: {call.eido_id}"[:300]
+        shown = quote(call.eido_id, safe=":/._-@")[:250]  # a header is Latin-1 only
+        response.headers["Najda-EIDO-Import"] = f"already imported: {shown}"
     incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
     return incident_public(incident, services.now())
 
