@@ -21,15 +21,9 @@ from domain.patient import (
     Recorded,
     patient_id_for,
 )
-from domain.patient_identity import (
-    DEFAULT_PATIENT_SYSTEM,
-    NOT_REPORTABLE,
-    Sender,
-    require_devices,
-    require_system,
-)
+from domain.patient_devices import ImplausibleReport, PatientLookup, patient_ref
+from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, Sender, require_devices, require_system
 from domain.reporting import new_incident
-from domain.store import DispatchStore
 from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
 from domain.vitals import (
     Bounds,
@@ -65,21 +59,6 @@ class PatientReading:
     system: str | None = None
 
 
-@dataclass(frozen=True)
-class ImplausibleReport:
-    """A value refused as physiologically implausible, to record against its patient."""
-
-    patient: str
-    vital: Vital
-    value: float
-    reported: str
-    field: str
-    message: str
-    device: str
-    subject_field: str = "subject"
-    system: str | None = None
-
-
 def require_identifier(value: str, field: str = "identifier") -> str:
     """A FHIR logical id: 1-64 of A-Z a-z 0-9 - . (case matters)."""
     cleaned = value.strip() if isinstance(value, str) else ""
@@ -88,18 +67,7 @@ def require_identifier(value: str, field: str = "identifier") -> str:
     return cleaned
 
 
-def patient_ref(ref: str) -> UUID:
-    """The patient id for a reference: the id itself, or the identifier it derives from."""
-    cleaned = ref.strip()
-    if len(cleaned) == 36:
-        try:
-            return UUID(cleaned)
-        except ValueError:
-            pass
-    return patient_id_for(cleaned)
-
-
-class MonitoringCases(DispatchStore):
+class MonitoringCases(PatientLookup):
     """The remote-monitoring half of the Dispatch application."""
 
     monitoring_policy = MonitoringPolicy()
@@ -162,17 +130,6 @@ class MonitoringCases(DispatchStore):
             base = default_thresholds(patient.conditions) if reset else patient.thresholds
             merged = merge_thresholds(base, changes, "thresholds")
             patient.change_thresholds(merged, reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
-    def change_devices(self, patient_id: UUID, devices: Iterable[str], actor: str) -> None:
-        """Replace the devices (device users' names) that may post a patient's vitals."""
-        enrolled = require_devices(devices)
-
-        def command() -> None:
-            patient = self._patient(patient_id)
-            patient.change_devices(enrolled, actor, self._now())
             self._store(patient)
 
         self._retry(command)
@@ -255,43 +212,6 @@ class MonitoringCases(DispatchStore):
 
         return self._retry(command)
 
-    def record_implausible(
-        self, reports: Sequence[ImplausibleReport], actor: str, sender: Sender | None = None
-    ) -> int:
-        """Record refused implausible values against their patients (those the sender may
-        report for and still monitored; others are dropped, as the refusal was answered).
-        How many were recorded."""
-        sender = sender or Sender(actor, is_device=False)
-        now = self._now()
-
-        def command() -> int:
-            patients: dict[UUID, Patient] = {}
-            for report in reports:
-                pid = patient_ref(report.patient)
-                try:
-                    patient = patients.get(pid) or self._patient_named(pid, report, sender)
-                except InvalidValue:
-                    continue
-                if patient.discharged:
-                    continue
-                patient.refuse_implausible(
-                    vital=report.vital,
-                    value=report.value,
-                    reported=report.reported,
-                    field=report.field,
-                    message=report.message,
-                    device=report.device or sender.name,
-                    actor=actor,
-                    at=now,
-                )
-                patients[pid] = patient
-            recorded = sum(len(p.pending_events) for p in patients.values())
-            if patients:
-                self._store(*patients.values())
-            return recorded
-
-        return self._retry(command)
-
     def get_patient(self, patient_id: UUID) -> Patient:
         """A patient as stored now."""
         return self._get(Patient, patient_id, PatientNotFound)
@@ -322,26 +242,6 @@ class MonitoringCases(DispatchStore):
         return found[:limit]
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _patient(self, patient_id: UUID) -> Patient:
-        return self._load(Patient, patient_id, PatientNotFound)
-
-    def _patient_named(
-        self, patient_id: UUID, entry: PatientReading | ImplausibleReport, sender: Sender
-    ) -> Patient:
-        """The patient a reading names, when its identifier system matches and the sender
-        may report for them; one uniform refusal naming the subject field otherwise."""
-        try:
-            patient = self._patient(patient_id)
-        except PatientNotFound:
-            raise InvalidValue(entry.subject_field, NOT_REPORTABLE) from None
-        system = sender.default_system if entry.system is None else entry.system
-        named = patient.identifier == entry.patient.strip() and patient.is_named_by(
-            system, sender.default_system
-        )
-        if not named or (sender.is_device and not patient.reports_from(sender.name)):
-            raise InvalidValue(entry.subject_field, NOT_REPORTABLE)
-        return patient
 
     def _open_incident(
         self, patient: Patient, untouched: list[Patient | Incident]
