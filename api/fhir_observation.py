@@ -247,6 +247,8 @@ def _quantity(doc: dict[str, Any], vital: Vital, where: str) -> tuple[float, str
     code = quantity.get("code")
     if not isinstance(code, str) or not code:
         raise Problem(f"{where}.code", f'missing: give a UCUM code such as "{vital.unit}"')
+    if len(code) > 64:
+        raise Problem(f"{where}.code", "a UCUM code of a vital is a few characters long")
     factor = _factor(code, vital, f"{where}.code")
     converted = float(value) * factor
     reported = f"{float(value):g} {code}" if code != vital.unit else ""

@@ -35,11 +35,29 @@ _BODY = {
         "content": {t: {"schema": {"type": "object"}} for t in MEDIA_TYPES},
     }
 }
-_ANSWERS: dict[int | str, dict[str, Any]] = {
-    400: {"description": "not JSON (OperationOutcome)"},
-    409: {"description": "the patient is discharged (OperationOutcome)"},
-    415: {"description": "not application/fhir+json or application/json (OperationOutcome)"},
-    422: {"description": "refused: every problem at its FHIRPath (OperationOutcome)"},
+_RESOURCE = {
+    "type": "object",
+    "properties": {"resourceType": {"type": "string"}},
+    "required": ["resourceType"],
+}
+
+
+def _fhir(description: str) -> dict[str, Any]:
+    """An answer documented as a FHIR resource (application/fhir+json)."""
+    return {"description": description, "content": {FHIR_JSON: {"schema": _RESOURCE}}}
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _fhir("not JSON (OperationOutcome)"),
+    401: _fhir("no token, or an unknown or revoked one (OperationOutcome)"),
+    403: _fhir("the token's role may not post observations (OperationOutcome)"),
+    409: _fhir("the patient is discharged (OperationOutcome)"),
+    415: _fhir("not application/fhir+json or application/json (OperationOutcome)"),
+    422: _fhir("refused: every problem at its FHIRPath (OperationOutcome)"),
+}
+_BATCH: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    200: _fhir("Najda's summary (application/json), or a batch-response Bundle for a batch"),
 }
 
 
@@ -52,7 +70,7 @@ class _BadBody(Exception):
         self.message = message
 
 
-@router.get("/metadata", response_class=JSONResponse)
+@router.get("/metadata", response_class=JSONResponse, responses={200: _fhir("CapabilityStatement")})
 async def metadata(request: Request) -> JSONResponse:
     """The CapabilityStatement: what this FHIR intake supports (no token needed)."""
     return JSONResponse(capability_statement(request.app.version), media_type=FHIR_JSON)
@@ -62,7 +80,7 @@ async def metadata(request: Request) -> JSONResponse:
     "/Observation",
     dependencies=[POST],
     openapi_extra=_BODY,
-    responses=_ANSWERS,
+    responses=_ERRORS,
     response_model=ObservationsRecorded,
 )
 async def post_observation(
@@ -87,7 +105,13 @@ async def post_observation(
     return await _recorded(services, [entry], user.name, sender, "Observation")
 
 
-@router.post("", dependencies=[POST], openapi_extra=_BODY, responses=_ANSWERS)
+@router.post(
+    "",
+    dependencies=[POST],
+    openapi_extra=_BODY,
+    responses=_BATCH,
+    response_model=ObservationsRecorded,
+)
 async def post_bundle(request: Request, services: ServicesDep, user: PrincipalDep) -> JSONResponse:
     """Record a Bundle of vital-signs Observations, of one or several patients: a
     `transaction` (or `collection`) all or nothing, naming every bad entry; a `batch` entry

@@ -189,6 +189,9 @@ def test_refuses_a_unit_of_another_quantity_and_a_code_that_is_not_ucum() -> Non
     doc["valueQuantity"]["code"] = "bpm"
     [(_, unknown)] = observation_entry(doc).problems
     assert unknown.startswith('"bpm" is not UCUM')
+    doc["valueQuantity"]["code"] = "/min" + "." * 100_000  # never handed to the parser
+    [(_, long)] = observation_entry(doc).problems
+    assert long == "a UCUM code of a vital is a few characters long"
 
 
 def test_reads_the_older_loinc_blood_pressure_panel_like_the_vital_signs_one() -> None:
