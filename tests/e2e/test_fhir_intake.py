@@ -4,9 +4,11 @@ FHIR defines them; OperationOutcome errors, 415, and the CapabilityStatement."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from tests.e2e.harness import CENTRE, NajdaServer, build_world, head, offset, ok
 from tests.e2e.live import Listener, Message
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+HL7 = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "hl7-r4"
 HOME = offset(*CENTRE, north_m=600.0, east_m=200.0)
 DEVICE = "gw-7731"
 
@@ -215,3 +218,30 @@ def test_refused_tokens_on_the_fhir_endpoints_get_operation_outcomes(intake: Int
     assert forbidden.status_code == 403
     assert forbidden.json()["resourceType"] == "OperationOutcome"
     assert forbidden.json()["issue"][0]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("name", "patient", "recorded"),
+    [
+        ("heart-rate", "example", 1),
+        ("satO2", "example", 1),
+        ("bloodpressure", "example", 2),
+        ("respiratory-rate", "example", 1),
+        ("f001-glucose", "f001", 1),
+    ],
+)
+def test_hl7s_own_r4_examples_are_recorded_once_recent(
+    intake: Intake, name: str, patient: str, recorded: int
+) -> None:
+    w = intake
+    if not any(p["identifier"] == patient for p in ok(w.nurse.get("/patients"))):
+        enrol(w, patient)
+    doc = json.loads((HL7 / f"observation-example-{name}.json").read_text())
+    recent = (datetime.now(UTC) - timedelta(seconds=30)).isoformat(timespec="seconds")
+    if "effectivePeriod" in doc:
+        doc["effectivePeriod"]["start"] = recent
+    else:
+        doc["effectiveDateTime"] = recent
+    summary = ok(w.device.post("/fhir/Observation", json=doc, headers=FHIR_JSON))
+    assert summary["recorded"] == recorded
+    assert summary["patients"][0]["identifier"] == patient
