@@ -31,40 +31,18 @@ import httpx
 
 from bench._stats import Latency, banner, log, parse_mode, ratio
 from tests.e2e.harness import CENTRE, NajdaServer, clean_env, ok
+from tests.fhir_samples import quantity, vital_sign
 
 PATIENTS = 20
 GOAL_P99_MS = 250.0
 #: Requests per run (after WARM_UP unmeasured ones) and runs, by mode.
 SIZES = {"quick": (20, 1), "default": (60, 3), "full": (150, 5)}
 WARM_UP = 5
-UCUM = "http://unitsofmeasure.org"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 
-def _quantity(value: float, code: str) -> dict[str, Any]:
-    return {"value": value, "unit": code, "system": UCUM, "code": code}
-
-
 def _observation(patient: str, code: str, at: str, **value: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "vital-signs",
-                    }
-                ]
-            }
-        ],
-        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-        "subject": {"reference": f"Patient/{patient}"},
-        "effectiveDateTime": at,
-        "device": {"display": "gateway bench-gw"},
-        **value,
-    }
+    return vital_sign(patient, code, at, device="gateway bench-gw", **value)
 
 
 def bundle(at: datetime) -> dict[str, Any]:
@@ -76,15 +54,15 @@ def bundle(at: datetime) -> dict[str, Any]:
         bp = [
             {
                 "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-                "valueQuantity": _quantity(value, "mm[Hg]"),
+                "valueQuantity": quantity(value, "mm[Hg]"),
             }
             for code, value in (("8480-6", 122), ("8462-4", 78))
         ]
         entries += [
-            _observation(p, "8867-4", stamp, valueQuantity=_quantity(72 + i % 5, "/min")),
-            _observation(p, "59408-5", stamp, valueQuantity=_quantity(96, "%")),
-            _observation(p, "9279-1", stamp, valueQuantity=_quantity(16, "{breaths}/min")),
-            _observation(p, "15074-8", stamp, valueQuantity=_quantity(5.8, "mmol/l")),
+            _observation(p, "8867-4", stamp, valueQuantity=quantity(72 + i % 5, "/min")),
+            _observation(p, "59408-5", stamp, valueQuantity=quantity(96, "%")),
+            _observation(p, "9279-1", stamp, valueQuantity=quantity(16, "{breaths}/min")),
+            _observation(p, "15074-8", stamp, valueQuantity=quantity(5.8, "mmol/l")),
             _observation(p, "85354-9", stamp, component=bp),
         ]
     return {

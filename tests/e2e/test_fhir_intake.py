@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.harness import CENTRE, NajdaServer, build_world, head, offset, ok
 from tests.e2e.live import Listener, Message
+from tests.fhir_samples import quantity, vital_sign
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 HL7 = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "hl7-r4"
@@ -65,25 +66,7 @@ def enrol(w: Intake, identifier: str) -> None:
 def observation(patient: str, code: str, value: float, unit: str, ago_s: float = 5) -> Any:
     """A vital-signs Observation measured `ago_s` seconds ago."""
     at = (datetime.now(UTC) - timedelta(seconds=ago_s)).isoformat(timespec="seconds")
-    return {
-        "resourceType": "Observation",
-        "status": "final",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                        "code": "vital-signs",
-                    }
-                ]
-            }
-        ],
-        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
-        "subject": {"reference": f"Patient/{patient}"},
-        "effectiveDateTime": at,
-        "valueQuantity": {"value": value, "system": "http://unitsofmeasure.org", "code": unit},
-        "device": {"display": "Nonin 3230"},
-    }
+    return vital_sign(patient, code, at, valueQuantity=quantity(value, unit))
 
 
 def _has(event: str) -> Any:
