@@ -336,7 +336,6 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         f"/incidents/eido?lat={CENTRE[0]}&lon={CENTRE[1]}&priority=C",
         {**_sample_eido(), "$id": f"urn:emergency:uid:incidentid:{w.code('eido')}:test.example"},
         201,  # a fresh $id each time: importing one EIDO again answers 200
-
     ),
     ("GET", "/audit/verify"): lambda w, u: Call("GET", "/audit/verify"),
     ("PATCH", "/hospitals/{hospital}/status"): lambda w, u: Call(
