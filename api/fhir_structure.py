@@ -20,11 +20,15 @@ from pydantic import ValidationError
 
 #: Problems listed per resource at most.
 MAX_PROBLEMS = 20
-#: A Bundle with at least this many resources is checked by worker processes (about 1 ms of
-#: pure-Python validation per Observation: a gateway's 100 would hold one core 100 ms).
+#: A Bundle with at least this many resources is checked by worker processes (about 0.5-1 ms
+#: of pure-Python validation per Observation: a gateway's 100 hold one core 50-100 ms).
 PARALLEL_FROM = 32
-#: Worker processes at most (never more than the machine's cores).
+#: Worker processes at most.
 MAX_WORKERS = 4
+#: Cores the server needs for itself (event loop, store, projections). On a machine with
+#: fewer than this plus two, the pass stays in-process: on a shared 2-core machine workers
+#: only competed with the server (bench/fhir_bundle: no gain, sometimes a loss).
+SERVER_CORES = 2
 Problems = list[tuple[str, str]]
 _pool_lock = threading.Lock()
 _pools: list[ProcessPoolExecutor] = []
@@ -101,10 +105,13 @@ def _join(at: str, name: str) -> str:
     return f"{at}.{name}" if at else name
 
 
-def many_problems(documents: Sequence[tuple[dict[str, Any], str]]) -> list[Problems]:
-    """The structural problems of each (resource, path): in worker processes for a large
-    Bundle on a machine with several cores, else here."""
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+def many_problems(
+    documents: Sequence[tuple[dict[str, Any], str]], workers: int | None = None
+) -> list[Problems]:
+    """The structural problems of each (resource, path): in `workers` processes (default:
+    the cores the server leaves free, up to MAX_WORKERS) for a large Bundle, else here."""
+    if workers is None:
+        workers = min(MAX_WORKERS, (os.cpu_count() or 1) - SERVER_CORES)
     if len(documents) < PARALLEL_FROM or workers < 2:
         return _checked(documents)
     size = -(-len(documents) // workers)
