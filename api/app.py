@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import fhir_structure, ucum
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.live import ws
@@ -49,7 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings, plan) as services:
             app.state.services = services
+            # UCUM's registry takes seconds to build: in the background, not on a reading.
+            warming = asyncio.get_running_loop().run_in_executor(None, ucum.warm_up)
             yield
+            await warming
+            fhir_structure.shutdown()  # the structural pass's worker processes, if started
 
     app = FastAPI(
         title="Najda",

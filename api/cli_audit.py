@@ -288,7 +288,8 @@ def eido_export(args: argparse.Namespace) -> int:
 
     with _dispatch(args) as dispatch:
         past = incident_as_of(dispatch, args.incident_id, EventLog(dispatch).head())
-    print(json.dumps(incident_eido(past.incident, past.unit_statuses), indent=2))
+    agency = _settings(args).agency
+    print(json.dumps(incident_eido(past.incident, past.unit_statuses, agency), indent=2))
     return 0
 
 
@@ -309,8 +310,10 @@ def eido_import(args: argparse.Namespace) -> int:
     priority = Priority.parse(args.priority) if args.priority else None
     call = read_eido(document)
     with _dispatch(args, writes=True) as dispatch:  # its events are sealed
-        incident_id = import_eido(dispatch, call, args.actor, location=location, priority=priority)
-    print(incident_id)
+        incident_id, created = import_eido(
+            dispatch, call, args.actor, location=location, priority=priority
+        )
+    print(incident_id if created else f"{incident_id} (already imported: {call.eido_id})")
     return 0
 
 

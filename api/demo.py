@@ -185,5 +185,6 @@ def seed_demo(dispatch: Dispatch) -> DemoSummary:
             phone=patient.phone,
             conditions=patient.conditions,
             notes=patient.notes,
+            devices=["demo-device"],
         )
     return DemoSummary(len(STATIONS), len(HOSPITALS), len(UNITS), len(PATIENTS))

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import html
+import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
+from api.pidf import location_document, read_location
+from api.settings import Agency
 from domain.application import Dispatch
 from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
-from domain.errors import InvalidValue
+from domain.errors import AlreadyExists, InvalidValue, NotFound
 from domain.incident import Incident
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind, UnitStatus
 
-#: The agency Najda speaks for in the EIDOs it issues (a domain name, as EIDO ids use).
-DEFAULT_AGENCY = "najda.example"
+#: The agency Najda speaks for by default (deployments set NAJDA_AGENCY_ID/NAME/DOMAIN).
+DEFAULT_AGENCY = Agency()
+#: Ids of incidents imported from EIDOs derive from the EIDO's id (an import is idempotent).
+EIDO_NAMESPACE = UUID("3b0f6c2e-8a4d-5f7e-9c1b-2d6e4a8f0b13")
 
 _RESOURCE_TYPES = {
     UnitKind.ALS: "Ambulance",
@@ -51,28 +55,15 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
-def _pidf(position: Position, address: str) -> str:
-    """A minimal PIDF-LO presence document with a GML point (and the address as a note)."""
-    note = f"<gp:note-well>{html.escape(address)}</gp:note-well>" if address else ""
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<presence xmlns="urn:ietf:params:xml:ns:pidf"'
-        ' xmlns:gp="urn:ietf:params:xml:ns:pidf:geopriv10"'
-        ' xmlns:gml="http://www.opengis.net/gml" entity="pres:incident@najda">'
-        '<tuple id="incident"><status><gp:geopriv><gp:location-info>'
-        '<gml:Point srsName="urn:ogc:def:crs:EPSG::4326">'
-        f"<gml:pos>{position.lat!r} {position.lon!r}</gml:pos></gml:Point>"
-        f"</gp:location-info>{note}</gp:geopriv></status></tuple></presence>"
-    )
-
-
 def incident_eido(
     incident: Incident,
     unit_statuses: Mapping[UUID, UnitStatus],
-    agency: str = DEFAULT_AGENCY,
+    agency_info: Agency = DEFAULT_AGENCY,
 ) -> dict[str, Any]:
-    """The incident as an EIDO: incident, location, agency, agents, resources and notes."""
-    agency_ref = {"$ref": agency}
+    """The incident as an EIDO: incident, location, agency, agents, resources and notes;
+    ids end in the agency's domain (NENA-STA-021 s. 3.1.2), the agency named as set."""
+    agency = agency_info.domain
+    agency_ref = {"$ref": agency_info.id}
     incident_uri = f"urn:emergency:uid:incidentid:{incident.id.hex}:{agency}"
     location_id = f"urn:emergency:uid:locationid:{incident.id.hex}:{agency}"
     actors = {incident.reported_by, incident.last_actor}
@@ -156,7 +147,8 @@ def incident_eido(
         "incidentComponent": incident_part,
         "agencyComponent": [
             {
-                **prologue(agency, incident.reported_at),
+                **prologue(agency_info.id, incident.reported_at),
+                "agencyJcard": _jcard(agency_info),
                 "agencyRoleDescriptionRegistryText": ["Dispatching"],
                 "agencyType": ["ems"],
                 "incidentOwningAgencyIndicator": True,
@@ -174,7 +166,9 @@ def incident_eido(
             {
                 **prologue(location_id, incident.last_at),
                 "locationTypeDescriptionRegistryText": "Incident",
-                "locationByValue": _pidf(incident.location, incident.address),
+                "locationByValue": location_document(
+                    incident.location, entity=f"pres:{location_id}", at=incident.reported_at
+                ),
                 "locationDescriptionText": incident.address,
             }
         ],
@@ -192,6 +186,21 @@ def incident_eido(
             }
         ]
     return document
+
+
+def _jcard(agency: Agency) -> str:
+    """The agency's contact as a jCard (RFC 7095), as agencyJcard carries it."""
+    card = [
+        "vcard",
+        [
+            ["version", {}, "text", "4.0"],
+            ["kind", {}, "text", "org"],
+            ["fn", {}, "text", agency.name],
+            ["org", {}, "text", agency.name],
+            ["url", {}, "uri", f"https://{agency.domain}/"],
+        ],
+    ]
+    return json.dumps(card, ensure_ascii=False)
 
 
 # --- import ---------------------------------------------------------------------------
@@ -219,37 +228,7 @@ def _clean(text: str, max_length: int) -> str:
     return _CONTROL.sub(" ", text).strip()[:max_length].strip()
 
 
-_POS = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*$")
 _CIVIC_ORDER = ("HNO", "HNS", "PRD", "RD", "STS", "POD", "A3", "A1", "PC", "country")
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _read_pidf(text: str) -> tuple[Position | None, str]:
-    """The first GML point and civic address in a PIDF-LO document (either may be absent)."""
-    try:
-        root = ET.fromstring(text.strip())
-    except ET.ParseError:
-        return None, ""
-    position: Position | None = None
-    address = ""
-    for element in root.iter():
-        name = _local(element.tag)
-        if name == "pos" and position is None and element.text:
-            match = _POS.match(element.text)
-            if match:
-                try:
-                    position = Position(float(match[1]), float(match[2]))
-                except InvalidValue:
-                    position = None
-        elif name == "civicAddress" and not address:
-            parts = {_local(child.tag): (child.text or "").strip() for child in element}
-            street = " ".join(parts[k] for k in ("HNO", "HNS", "PRD", "RD", "STS") if parts.get(k))
-            rest = [parts[k] for k in ("A3", "A1", "PC", "country") if parts.get(k)]
-            address = ", ".join([p for p in (street, *rest) if p])
-    return position, address
 
 
 def _list(document: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -285,7 +264,7 @@ def read_eido(document: object) -> EidoCall:
     for part in _list(document, "locationComponent"):
         by_value = part.get("locationByValue")
         if isinstance(by_value, str):
-            found, civic = _read_pidf(by_value)
+            found, civic = read_location(by_value)
             location = location or found
             address = address or civic
         if not address and isinstance(part.get("locationDescriptionText"), str):
@@ -344,12 +323,20 @@ def import_eido(
     *,
     location: Position | None = None,
     priority: Priority | None = None,
-) -> UUID:
-    """Open an incident for the EIDO's call (blocking; run it in a worker thread).
+) -> tuple[UUID, bool]:
+    """The incident for the EIDO's call, and True when this import opened it (blocking; run it
+    in a worker thread). Idempotent: the incident's id derives from the EIDO's id, so an EIDO
+    imported before (even concurrently, by another process) answers the incident it opened.
 
     The location and priority given here win over the EIDO's; without either, the EIDO must
     carry it. A call start older than the store accepts is kept in a note instead.
     """
+    incident_id = eido_incident_id(call.eido_id)
+    try:
+        dispatch.get_incident(incident_id)
+        return incident_id, False
+    except NotFound:
+        pass
     where = location or call.location
     if where is None:
         raise InvalidValue("lat", "the EIDO carries no coordinates; give lat and lon")
@@ -362,16 +349,24 @@ def import_eido(
     if started is not None and not (now - MAX_CALL_AGE <= started <= now + MAX_CLOCK_SKEW):
         notes.append(f"EIDO call start {started.isoformat()} is outside the accepted window")
         started = None
-    incident_id = dispatch.report_incident(
-        location=where,
-        address=call.address,
-        nature=call.nature,
-        priority=level,
-        actor=actor,
-        callback=call.callback,
-        source=IncidentSource.OTHER,
-        call_received_at=started,
-    )
-    for text in notes:
-        dispatch.add_note(incident_id, text, actor)
-    return incident_id
+    try:
+        dispatch.report_incident(
+            location=where,
+            address=call.address,
+            nature=call.nature,
+            priority=level,
+            actor=actor,
+            callback=call.callback,
+            source=IncidentSource.OTHER,
+            call_received_at=started,
+            incident_id=incident_id,
+            notes=notes,
+        )
+    except AlreadyExists:  # imported at the same moment by another request
+        return incident_id, False
+    return incident_id, True
+
+
+def eido_incident_id(eido_id: str) -> UUID:
+    """The id of the incident an EIDO opens (its `$id` is unique: NENA-STA-021)."""
+    return uuid5(EIDO_NAMESPACE, eido_id.strip())

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.auth import Forbidden, Unauthenticated
+from api.fhir_outcome import issue, operation_outcome, outcome_response
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 
@@ -139,14 +140,26 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        status_code=401, content={"detail": str(exc)}, headers={"WWW-Authenticate": "Bearer"}
-    )
+async def _unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"}
+    if _is_fhir(request):
+        return outcome_response(401, _security_outcome(str(exc), "login"), headers)
+    return JSONResponse(status_code=401, content={"detail": str(exc)}, headers=headers)
 
 
-async def _forbidden(_request: Request, exc: Exception) -> JSONResponse:
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    if _is_fhir(request):
+        return outcome_response(403, _security_outcome(str(exc), "forbidden"))
     return JSONResponse(status_code=403, content={"detail": str(exc)})
+
+
+def _is_fhir(request: Request) -> bool:
+    """True on the FHIR endpoints, whose errors are OperationOutcomes."""
+    return request.url.path == "/fhir" or request.url.path.startswith("/fhir/")
+
+
+def _security_outcome(message: str, code: str) -> dict[str, Any]:
+    return operation_outcome([issue(message, code=code)])
 
 
 async def _refused(_request: Request, exc: Exception) -> JSONResponse:

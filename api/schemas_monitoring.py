@@ -75,6 +75,31 @@ class PatientCreate(_In):
         default=None, description="overrides of the defaults for the patient's conditions"
     )
     notes: Annotated[str, _optional_text(1000), Field(description="for crews: access, etc.")] = ""
+    identifier_system: Annotated[
+        str | None,
+        Field(
+            max_length=255,
+            description="the system of the identifier (a URI); default NAJDA_PATIENT_SYSTEM,"
+            " the system a short Patient/<identifier> reference names",
+        ),
+    ] = None
+    devices: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]],
+        Field(
+            max_length=20,
+            default_factory=list,
+            description="names of the device users (gateways) that may post this patient's"
+            " vitals; other devices are refused",
+        ),
+    ]
+
+
+class DevicesChange(_In):
+    """The device users that may post a patient's vitals (replaces the list)."""
+
+    devices: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20)
+    ]
 
 
 class ThresholdsChange(_In):
@@ -147,11 +172,28 @@ class AlertPublic(BaseModel):
     readings: list[ReadingPublic]
 
 
+class DeviceProblemPublic(BaseModel):
+    """A device sending implausible values for the patient: a nurse should check on them."""
+
+    problem: str = Field(description='"device sending implausible values"')
+    device: str
+    vital: Vital
+    message: str = Field(description="why the last value was refused")
+    refused: int = Field(description="values refused since the last good reading")
+    first_at: datetime
+    last_at: datetime
+
+
 class PatientPublic(BaseModel):
     """A monitored patient: bounds, latest reading per vital, open alerts."""
 
     id: UUID
     identifier: str
+    identifier_system: str
+    devices: list[str]
+    device_problem: DeviceProblemPublic | None = Field(
+        description="set while a device sends values no patient can have"
+    )
     name: str
     address: str
     lat: float
@@ -174,6 +216,11 @@ class BoardPublic(BaseModel):
 
     alerts: list[AlertPublic]
     patients: list[PatientPublic]
+    device_problems: list[PatientPublic] = Field(
+        default_factory=list,
+        description="patients whose device sends implausible values (latest first):"
+        " a nurse should check on them",
+    )
 
 
 class AlertChangePublic(BaseModel):
@@ -205,13 +252,22 @@ class PatientOutcomePublic(BaseModel):
     )
 
 
+class IgnoredPublic(BaseModel):
+    """An Observation of something Najda does not monitor: accepted, not recorded."""
+
+    entry: str = Field(description="'body', or the Bundle entry, e.g. 'entry[2]'")
+    reason: str
+
+
 class ObservationsRecorded(BaseModel):
-    """The outcome of a POST of FHIR observations (Najda's summary, not a FHIR Bundle)."""
+    """The outcome of a POST of FHIR observations (Najda's summary; a `batch` Bundle is
+    answered with a FHIR batch-response Bundle instead)."""
 
     recorded: int
     duplicates: int
     late: int
     patients: list[PatientOutcomePublic]
+    ignored: list[IgnoredPublic] = Field(default_factory=list)
 
 
 FhirDocument = dict[str, Any]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from domain.errors import InvalidValue
+from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
 from domain.response_plan import ResponsePlan, default_response_plan
 from domain.values import Priority
 from projections.audit_key import public_path
@@ -21,6 +23,25 @@ _FALSE = {"0", "false", "no", "off"}
 
 class SettingsError(ValueError):
     """Raised when a setting is unusable (bad URL, unreadable plan file, bad number)."""
+
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+@dataclass(frozen=True)
+class Agency:
+    """Who Najda speaks for in the EIDOs it issues: an id, a name and the agency's domain
+    (EIDO ids end in it, e.g. urn:emergency:uid:incidentid:<id>:<domain>)."""
+
+    id: str = "najda.example"
+    name: str = "Najda dispatch centre"
+    domain: str = "najda.example"
+
+    def __post_init__(self) -> None:
+        if not _DOMAIN.match(self.domain):
+            raise SettingsError(f"agency domain must be a DNS name, got {self.domain!r}")
+        if not self.id.strip() or not self.name.strip():
+            raise SettingsError("agency id and name must not be empty")
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,9 @@ class Settings:
     checkpoint_dir: Path | None = None  # default: <data dir>/checkpoints
     checkpoint_interval_s: float = 60.0
     max_unsealed_age_s: float = 300.0
+    patient_system: str = DEFAULT_PATIENT_SYSTEM
+    fhir_structure: bool = True
+    agency: Agency = field(default_factory=lambda: Agency())
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -65,6 +89,10 @@ class Settings:
             raise SettingsError(f"road network {self.road_network}: not a directory")
         if self.checkpoint_interval_s <= 0 or self.max_unsealed_age_s <= 0:
             raise SettingsError("the checkpoint interval and unsealed age must be positive")
+        try:
+            require_system(self.patient_system, "NAJDA_PATIENT_SYSTEM")
+        except InvalidValue as exc:
+            raise SettingsError(f"NAJDA_PATIENT_SYSTEM: {exc.message}") from None
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -110,6 +138,19 @@ class Settings:
                 int, "NAJDA_READY_MAX_LAG", env["NAJDA_READY_MAX_LAG"]
             )
         values.update(_audit_values(env))
+        if env.get("NAJDA_PATIENT_SYSTEM"):
+            values["patient_system"] = env["NAJDA_PATIENT_SYSTEM"].strip()
+        if env.get("NAJDA_FHIR_STRUCTURE"):
+            values["fhir_structure"] = env["NAJDA_FHIR_STRUCTURE"].strip().lower() not in _FALSE
+        agency = {
+            key: env[f"NAJDA_AGENCY_{key.upper()}"].strip()
+            for key in ("id", "name", "domain")
+            if env.get(f"NAJDA_AGENCY_{key.upper()}")
+        }
+        if agency:
+            if "domain" in agency:  # the agency's id is its domain unless given
+                agency.setdefault("id", agency["domain"])
+            values["agency"] = Agency(**agency)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

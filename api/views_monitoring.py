@@ -6,6 +6,7 @@ from api.schemas_monitoring import (
     AlertChangePublic,
     AlertPublic,
     BoundsPublic,
+    DeviceProblemPublic,
     PatientOutcomePublic,
     PatientPublic,
     ReadingPublic,
@@ -14,7 +15,7 @@ from domain.monitoring import Reading
 from domain.patient import Recorded
 from domain.vitals import Bounds, Condition, Direction, Severity, Vital
 from projections.board import IncidentBoard
-from projections.monitoring import AlertRow, MonitoringBoard, PatientRow
+from projections.monitoring import DEVICE_PROBLEM, AlertRow, MonitoringBoard, PatientRow
 
 
 def reading_public(
@@ -87,6 +88,9 @@ async def patient_public(
     return PatientPublic(
         id=patient.patient_id,
         identifier=patient.identifier,
+        identifier_system=patient.identifier_system,
+        devices=list(patient.devices),
+        device_problem=device_problem_public(patient),
         name=patient.name,
         address=patient.address,
         lat=patient.lat,
@@ -101,6 +105,22 @@ async def patient_public(
         latest=[classified(patient, patient.latest[v]) for v in Vital if v in patient.latest],
         open_alerts=alerts,
         incident_ids=list(patient.incident_ids),
+    )
+
+
+def device_problem_public(patient: PatientRow) -> DeviceProblemPublic | None:
+    """The patient's device problem, if a device sends implausible values."""
+    problem = patient.device_problem
+    if problem is None:
+        return None
+    return DeviceProblemPublic(
+        problem=DEVICE_PROBLEM,
+        device=problem.device,
+        vital=problem.vital,
+        message=problem.message,
+        refused=problem.refused,
+        first_at=problem.first_at,
+        last_at=problem.last_at,
     )
 
 

@@ -121,11 +121,16 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
         callback: str | None = None,
         source: IncidentSource = IncidentSource.PHONE,
         call_received_at: datetime | None = None,
+        incident_id: UUID | None = None,
+        notes: Sequence[str] = (),
     ) -> UUID:
-        """Open an incident for a call; returns its id."""
+        """Open an incident for a call, with its first notes, in one save; returns its id.
+        A given `incident_id` (from a natural key) makes a second report AlreadyExists."""
+        texts = [require_text(f"notes[{i}]", t, 4000) for i, t in enumerate(notes)]
+        now = self._now()
         incident = new_incident(
-            incident_id=self.new_id(),
-            now=self._now(),
+            incident_id=incident_id or self.new_id(),
+            now=now,
             location=location,
             address=address,
             nature=nature,
@@ -136,7 +141,10 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             source=source,
             call_received_at=call_received_at,
         )
-        self._store(incident)
+        for text in texts:
+            incident.add_note(text, actor, now)
+        creating = None if incident_id is None else f"incident {incident_id}"
+        self._store(incident, creating=creating)
         return incident.id
 
     def change_priority(

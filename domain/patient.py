@@ -93,8 +93,12 @@ class Patient(Aggregate):
         notes: str,
         actor: str,
         at: datetime,
+        identifier_system: str = "",
+        devices: list[str] | None = None,
     ) -> None:
         self.identifier = identifier
+        self.identifier_system = identifier_system  # "" (enrolled before systems): default
+        self.devices = tuple(devices or ())
         self.name = name
         self.home = home
         self.address = address
@@ -122,6 +126,14 @@ class Patient(Aggregate):
         """Alerts not cleared yet, one per vital at most."""
         return [t.alert for t in self.tracks.values() if t.alert is not None and t.alert.open]
 
+    def is_named_by(self, system: str, default_system: str) -> bool:
+        """True when an identifier of `system` (and this value) is this patient's."""
+        return (self.identifier_system or default_system) == system
+
+    def reports_from(self, device: str) -> bool:
+        """True when the device (a device user's name) is enrolled to report for them."""
+        return device in self.devices
+
     def require_monitored(self) -> None:
         """Raise PatientDischarged once the patient has left the programme."""
         if self.discharged:
@@ -136,6 +148,36 @@ class Patient(Aggregate):
         self.require_monitored()
         stored = {v.value: b for v, b in thresholds.items()}
         self._thresholds_changed(thresholds=stored, reason=reason, actor=actor, at=at)
+
+    def change_devices(self, devices: Sequence[str], actor: str, at: datetime) -> None:
+        """Replace the devices enrolled to report this patient's vitals."""
+        self.require_monitored()
+        self._devices_changed(devices=list(devices), actor=actor, at=at)
+
+    def refuse_implausible(
+        self,
+        *,
+        vital: Vital,
+        value: float,
+        reported: str,
+        field: str,
+        message: str,
+        device: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        """Record that a device sent a value no patient can have (it was not acted on)."""
+        self.require_monitored()
+        self._implausible_refused(
+            vital=vital,
+            value=value,
+            reported=reported,
+            field=field,
+            message=message,
+            device=device,
+            actor=actor,
+            at=at,
+        )
 
     def discharge(self, reason: str, actor: str, at: datetime) -> None:
         """Stop monitoring the patient; later readings are refused."""
@@ -260,6 +302,24 @@ class Patient(Aggregate):
         self, thresholds: dict[str, Bounds], reason: str, actor: str, at: datetime
     ) -> None:
         self.thresholds = {Vital(k): v for k, v in thresholds.items()}
+
+    @event("DevicesChanged", topic="najda:Patient.DevicesChanged")
+    def _devices_changed(self, devices: list[str], actor: str, at: datetime) -> None:
+        self.devices = tuple(devices)
+
+    @event("ImplausibleRefused", topic="najda:Patient.ImplausibleRefused")
+    def _implausible_refused(
+        self,
+        vital: Vital,
+        value: float,
+        reported: str,
+        field: str,
+        message: str,
+        device: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        pass  # the record is the event: nothing about the patient's state changes
 
     @event("Discharged", topic="najda:Patient.Discharged")
     def _discharged(self, reason: str, actor: str, at: datetime) -> None:

@@ -21,8 +21,9 @@ from domain.patient import (
     Recorded,
     patient_id_for,
 )
+from domain.patient_devices import ImplausibleReport, PatientLookup, patient_ref
+from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, Sender, require_devices, require_system
 from domain.reporting import new_incident
-from domain.store import DispatchStore
 from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
 from domain.vitals import (
     Bounds,
@@ -47,13 +48,15 @@ BoundsChanges = Mapping[Vital, Mapping[str, float | None]]
 
 @dataclass(frozen=True)
 class PatientReading:
-    """A reading for a patient named by id or identifier, with the fields naming it in
+    """A reading for a patient named by identifier value and system (None: the short
+    `Patient/<id>` reference, the configured default system), with the fields naming it in
     errors (e.g. 'entry[2].resource.subject.reference')."""
 
     patient: str
     reading: Reading
     subject_field: str = "subject"
     time_field: str = "at"
+    system: str | None = None
 
 
 def require_identifier(value: str, field: str = "identifier") -> str:
@@ -64,18 +67,7 @@ def require_identifier(value: str, field: str = "identifier") -> str:
     return cleaned
 
 
-def patient_ref(ref: str) -> UUID:
-    """The patient id for a reference: the id itself, or the identifier it derives from."""
-    cleaned = ref.strip()
-    if len(cleaned) == 36:
-        try:
-            return UUID(cleaned)
-        except ValueError:
-            pass
-    return patient_id_for(cleaned)
-
-
-class MonitoringCases(DispatchStore):
+class MonitoringCases(PatientLookup):
     """The remote-monitoring half of the Dispatch application."""
 
     monitoring_policy = MonitoringPolicy()
@@ -92,9 +84,14 @@ class MonitoringCases(DispatchStore):
         conditions: Iterable[str] = (),
         thresholds: BoundsChanges | None = None,
         notes: str = "",
+        identifier_system: str = DEFAULT_PATIENT_SYSTEM,
+        devices: Iterable[str] = (),
     ) -> UUID:
-        """Enrol a patient at home; bounds default by condition, `thresholds` override them."""
+        """Enrol a patient at home; bounds default by condition, `thresholds` override them;
+        `devices` (device users' names) may post their vitals."""
         identifier = require_identifier(identifier)
+        system = require_system(identifier_system)
+        enrolled_devices = require_devices(devices)
         chosen = parse_conditions(conditions)
         bounds = merge_thresholds(default_thresholds(chosen), thresholds or {}, "thresholds")
         patient = Patient(
@@ -109,6 +106,8 @@ class MonitoringCases(DispatchStore):
             notes=optional_text("notes", notes, 1000),
             actor=actor,
             at=self._now(),
+            identifier_system=system,
+            devices=enrolled_devices,
         )
         self._store(patient, creating=f"patient {identifier}")
         return patient.id
@@ -160,9 +159,13 @@ class MonitoringCases(DispatchStore):
 
         return self._retry(command)
 
-    def record_readings(self, entries: Sequence[PatientReading], actor: str) -> list[Recorded]:
+    def record_readings(
+        self, entries: Sequence[PatientReading], actor: str, sender: Sender | None = None
+    ) -> list[Recorded]:
         """Record vital signs of one or more patients, all or nothing, in one atomic save
         with the alerts they raise, any incident they open and notes on open incidents.
+        A patient is found only by identifier value and system, and only when the sender may
+        report for them (one uniform refusal otherwise).
 
         Two concurrent critical readings of one patient raise one incident: the second
         save fails on the patient's version and is retried on fresh state, where the
@@ -170,6 +173,7 @@ class MonitoringCases(DispatchStore):
         """
         if not entries:
             raise InvalidValue("entry", "no observation to record")
+        sender = sender or Sender(actor, is_device=False)
         now = self._now()
         groups: dict[UUID, list[PatientReading]] = {}
         for entry in entries:
@@ -181,7 +185,7 @@ class MonitoringCases(DispatchStore):
             untouched: list[Patient | Incident] = []
             outcomes = []
             for patient_id, group in groups.items():
-                patient = self._patient_named(patient_id, group[0])
+                patient = self._patient_named(patient_id, group[0], sender)
                 current = self._open_incident(patient, untouched)
                 recorded = patient.record_readings(
                     [(e.time_field, e.reading) for e in group],
@@ -238,18 +242,6 @@ class MonitoringCases(DispatchStore):
         return found[:limit]
 
     # --- helpers ------------------------------------------------------------------------
-
-    def _patient(self, patient_id: UUID) -> Patient:
-        return self._load(Patient, patient_id, PatientNotFound)
-
-    def _patient_named(self, patient_id: UUID, entry: PatientReading) -> Patient:
-        """The patient a reading names; a refusal naming the reference when unknown."""
-        try:
-            return self._patient(patient_id)
-        except PatientNotFound:
-            raise InvalidValue(
-                entry.subject_field, f"no patient {entry.patient!r} is enrolled"
-            ) from None
 
     def _open_incident(
         self, patient: Patient, untouched: list[Patient | Incident]
@@ -327,4 +319,12 @@ def _bounds_text(bounds: Bounds) -> str:
     return ", ".join(parts) or "none"
 
 
-__all__ = ["Condition", "MonitoringCases", "PatientReading", "patient_ref"]
+__all__ = [
+    "DEFAULT_PATIENT_SYSTEM",
+    "Condition",
+    "ImplausibleReport",
+    "MonitoringCases",
+    "PatientReading",
+    "Sender",
+    "patient_ref",
+]

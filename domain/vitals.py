@@ -49,31 +49,80 @@ _UNITS = {
     Vital.GLUCOSE: "mg/dL",
 }
 
-#: Values no device can truly measure: (lowest, highest) allowed, both inclusive. A reading
-#: outside is a device or entry error, refused rather than alerting on it.
+#: Physiological plausibility: (lowest, highest) a living patient's vital can truly take,
+#: both inclusive. Separate from the alert bounds and wide enough that a real extreme still
+#: alerts and opens an incident; a value outside is a device or entry error (a fraction sent
+#: as a percentage, mmol/L sent as mg/dL, a probe off the finger), refused and recorded
+#: against the device rather than acted on. Sources checked:
+#: - SpO2 20-100 %: pulse oximeters are calibrated and specified over 70-100 % (ISO
+#:   80601-2-61:2017; FDA guidance "Pulse Oximeters - Premarket Notification
+#:   Submissions", 2013); real patients lie far below that (high altitude: Grocott et al.,
+#:   N Engl J Med 2009;360:140-9, mean arterial SaO2 54 % at 8,400 m; cyanotic heart
+#:   disease), so 20 % keeps them and refuses a fraction (0.97) sent as %.
+#: - Heart rate 15-300 /min: agonal and complete-heart-block rhythms go below 20 /min;
+#:   supraventricular tachycardia in infants reaches 220-300 /min (AHA PALS Provider
+#:   Manual, 2020).
+#: - Respiratory rate 2-80 /min: agonal/opioid breathing below 4 /min; WHO IMCI counts 60 /min
+#:   and more as fast breathing in infants under 2 months, distressed neonates reach 80.
+#: - Systolic 40-300 and diastolic 15-200 mm[Hg]: home oscillometric monitors measure up to
+#:   about 299 mm[Hg] (IEC 80601-2-30 devices); shock with systolic below 50 and hypertensive
+#:   emergencies around 250/150 are real (2018 ESC/ESH hypertension guideline).
+#: - Glucose 10-1,000 mg/dL (0.6-55.5 mmol/L): home meters (accuracy per ISO 15197:2013)
+#:   display about 20-600 mg/dL and show LO/HI outside; hyperosmolar hyperglycaemic states
+#:   above 1,000 mg/dL are reported in the literature (ADA consensus, Kitabchi et al.,
+#:   Diabetes Care 2009;32:1335-43), and below 10 mg/dL no meter reads a number.
 PLAUSIBLE: Mapping[Vital, tuple[float, float]] = {
-    Vital.HEART_RATE: (1.0, 350.0),
-    Vital.SPO2: (0.0, 100.0),
-    Vital.SYSTOLIC_BP: (20.0, 300.0),
-    Vital.DIASTOLIC_BP: (10.0, 250.0),
-    Vital.RESPIRATORY_RATE: (1.0, 100.0),
-    Vital.GLUCOSE: (5.0, 2000.0),
+    Vital.HEART_RATE: (15.0, 300.0),
+    Vital.SPO2: (20.0, 100.0),
+    Vital.SYSTOLIC_BP: (40.0, 300.0),
+    Vital.DIASTOLIC_BP: (15.0, 200.0),
+    Vital.RESPIRATORY_RATE: (2.0, 80.0),
+    Vital.GLUCOSE: (10.0, 1000.0),
 }
 
 #: mg/dL per mmol/L of glucose (molar mass 180.16 g/mol).
 GLUCOSE_MG_DL_PER_MMOL_L = 18.016
 
 
+class Implausible(InvalidValue):
+    """Raised when a value is outside its vital's physiological plausibility range."""
+
+    def __init__(self, field: str, vital: Vital, value: float) -> None:
+        super().__init__(field, implausible_message(vital, value))
+        self.vital = vital
+        self.value = value
+
+
+def implausible_message(vital: Vital, value: float) -> str:
+    """'0.97 % is not a plausible SpO2 (20 to 100 %); was a fraction sent?'."""
+    low, high = PLAUSIBLE[vital]
+    unit = vital.unit
+    text = f"{value:g} {unit} is not a plausible {vital.label} ({low:g} to {high:g} {unit})"
+    return f"{text}; {likely_cause(vital, value)}"
+
+
+def likely_cause(vital: Vital, value: float) -> str:
+    """The likely device or entry error behind an implausible value."""
+    if vital is Vital.SPO2 and 0 < value <= 1:
+        return "was a fraction sent? (send % or the UCUM unit 1)"
+    if vital is Vital.SPO2 and value > 100:
+        return "a saturation cannot exceed 100 %"
+    if vital is Vital.GLUCOSE and 0 < value < PLAUSIBLE[vital][0]:
+        return "was mmol/L sent as mg/dL?"
+    if vital is Vital.GLUCOSE and value > PLAUSIBLE[vital][1]:
+        return "was mg/dL sent in another unit, or is the meter out of range?"
+    if value <= 0:
+        return "no signal (a probe or cuff off the patient?)"
+    return "a device or entry error? (check the device on the patient)"
+
+
 def check_plausible(vital: Vital, value: float, field: str) -> float:
-    """The value when a device could have measured it; InvalidValue naming `field` if not."""
+    """The value when a living patient could have it; Implausible naming `field` if not."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidValue(field, f"{vital.label} must be a finite number")
     low, high = PLAUSIBLE[vital]
     if not low <= value <= high:
-        raise InvalidValue(
-            field,
-            f"impossible {vital.label} {value:g} {vital.unit} (plausible: {low:g} to {high:g})",
-        )
+        raise Implausible(field, vital, float(value))
     return float(value)
 
 

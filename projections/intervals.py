@@ -1,4 +1,12 @@
-"""NEMSIS eTimes of each unit response, and its intervals, from an incident's timeline."""
+"""NEMSIS v3.5 eTimes of each unit response, and its intervals, from an incident's timeline.
+
+Mapping (the README's table): eTimes.01 the call received; .02 the incident reported;
+.03 the unit assigned; .04 the crew acknowledged; .05 en route; .06 on scene; .09
+transporting; .11 at hospital; .13 available again (after the run, or after a release);
+.14 released from the incident before finishing (a cancellation). Out of service is not
+back in service: it ends the response with no eTimes.13. Najda records no arrival at the
+patient (.07) nor transfer of care (.12): they stay empty rather than being guessed.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,7 @@ ETIMES: tuple[tuple[str, str, str], ...] = (
     ("eTimes.01", "call_received", "PSAP call date/time"),
     ("eTimes.02", "dispatch_notified", "dispatch notified date/time"),
     ("eTimes.03", "unit_notified", "unit notified by dispatch date/time"),
+    ("eTimes.04", "dispatch_acknowledged", "dispatch acknowledged date/time"),
     ("eTimes.05", "en_route", "unit en route date/time"),
     ("eTimes.06", "on_scene", "unit arrived on scene date/time"),
     ("eTimes.07", "at_patient", "arrived at patient date/time"),
@@ -23,6 +32,7 @@ ETIMES: tuple[tuple[str, str, str], ...] = (
     ("eTimes.11", "at_destination", "patient arrived at destination date/time"),
     ("eTimes.12", "transfer_of_care", "destination patient transfer of care date/time"),
     ("eTimes.13", "back_in_service", "unit back in service date/time"),
+    ("eTimes.14", "cancelled", "unit canceled date/time"),
 )
 
 #: Intervals: name -> (from eTime attribute, to eTime attribute).
@@ -41,7 +51,6 @@ _STATUS_TIME = {
     UnitStatus.TRANSPORTING: "left_scene",
     UnitStatus.AT_HOSPITAL: "at_destination",
     UnitStatus.AVAILABLE: "back_in_service",
-    UnitStatus.OUT_OF_SERVICE: "back_in_service",
 }
 
 
@@ -50,7 +59,8 @@ class UnitResponse:
     """One unit's response to one incident, as NEMSIS eTimes (None: did not happen).
 
     Najda records no separate arrival at the patient nor transfer of care: eTimes.07 and
-    eTimes.12 stay empty rather than being guessed.
+    eTimes.12 stay empty rather than being guessed. `out_of_service`: the unit left the
+    response out of service (no eTimes.13).
     """
 
     incident_id: UUID
@@ -63,6 +73,7 @@ class UnitResponse:
     call_received: datetime
     dispatch_notified: datetime
     unit_notified: datetime
+    dispatch_acknowledged: datetime | None = None
     en_route: datetime | None = None
     on_scene: datetime | None = None
     at_patient: datetime | None = None
@@ -70,7 +81,9 @@ class UnitResponse:
     at_destination: datetime | None = None
     transfer_of_care: datetime | None = None
     back_in_service: datetime | None = None
+    cancelled: datetime | None = None
     first_on_scene: bool = False
+    out_of_service: bool = False
 
     def interval_s(self, name: str) -> float | None:
         """The named interval in seconds, or None when either end is missing."""
@@ -132,11 +145,16 @@ def unit_responses(entries: Sequence[TimelineEntry]) -> list[UnitResponse]:
                 dispatch_notified=state.reported_at,
                 unit_notified=e.at,
             )
+        elif kind == "Unit.Acknowledged":
+            _acknowledged(state, entry.originator_id, e.incident_id, e.at)
         elif kind == "Unit.StatusChanged":
             _status(state, entry.originator_id, UnitStatus(e.status), e.at)
-        elif kind in ("Unit.Released", "Incident.UnitReleased", "Incident.UnitCleared"):
+        elif kind in ("Unit.Released", "Incident.UnitReleased"):
             unit_id = entry.originator_id if kind == "Unit.Released" else e.unit_id
+            _cancel(state, unit_id, e.at)
             _finish(state, unit_id, e.at)
+        elif kind == "Incident.UnitCleared":
+            _finish(state, e.unit_id, e.at)
     if state is None:
         return []
     for unit_id in list(state.open):
@@ -144,7 +162,28 @@ def unit_responses(entries: Sequence[TimelineEntry]) -> list[UnitResponse]:
     return _final(state)
 
 
+def _acknowledged(state: _Incident, unit_id: UUID, incident_id: UUID, at: datetime) -> None:
+    """eTimes.04: the crew acknowledged this dispatch (the first acknowledgement counts)."""
+    current = state.open.get(unit_id)
+    if current is None or current.incident_id != incident_id:
+        return
+    if current.dispatch_acknowledged is None:
+        state.open[unit_id] = replace(current, dispatch_acknowledged=at)
+
+
+def _cancel(state: _Incident, unit_id: UUID, at: datetime) -> None:
+    """eTimes.14: the unit was taken off the incident before finishing its run."""
+    current = state.open.get(unit_id)
+    if current is not None and current.cancelled is None:
+        state.open[unit_id] = replace(current, cancelled=at)
+
+
 def _status(state: _Incident, unit_id: UUID, status: UnitStatus, at: datetime) -> None:
+    if status is UnitStatus.OUT_OF_SERVICE:  # leaves the response, but not back in service
+        current = state.open.pop(unit_id, None)
+        if current is not None:
+            state.done.append(replace(current, out_of_service=True))
+        return
     current = state.open.get(unit_id)
     name = _STATUS_TIME.get(status)
     if current is None or name is None:

@@ -41,6 +41,23 @@ class AlertRow:
         return (-self.level.rank, self.acknowledged_by is not None, self.raised_at)
 
 
+#: What the board says of a device sending values no patient can have.
+DEVICE_PROBLEM = "device sending implausible values"
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """Values refused as implausible since the patient's last good reading of that vital:
+    the board flags it so that a nurse checks on the patient (and the device)."""
+
+    device: str
+    vital: Vital
+    message: str
+    refused: int
+    first_at: datetime
+    last_at: datetime
+
+
 @dataclass(frozen=True)
 class PatientRow:
     """A monitored patient with their bounds and latest reading per vital."""
@@ -60,6 +77,9 @@ class PatientRow:
     discharged: bool = False
     latest: dict[Vital, Reading] = field(default_factory=dict)
     incident_ids: tuple[UUID, ...] = ()
+    identifier_system: str = ""
+    devices: tuple[str, ...] = ()
+    device_problem: DeviceProblem | None = None
 
     def severity(self, reading: Reading) -> tuple[Severity, Direction | None]:
         """How the reading stands against the patient's bounds now."""
@@ -108,6 +128,8 @@ class MonitoringBoard:
                 notes=e.notes,
                 enrolled_at=e.at,
                 updated_at=e.at,
+                identifier_system=getattr(e, "identifier_system", ""),
+                devices=tuple(getattr(e, "devices", None) or ()),
             )
             self.patients[pid] = row
             return BoardChange(row)
@@ -134,7 +156,24 @@ class MonitoringBoard:
                 held = latest.get(reading.vital)
                 if held is None or reading.at >= held.at:
                     latest[reading.vital] = reading
-            return BoardChange(replace(patient, latest=latest), readings=tuple(e.readings))
+            problem = patient.device_problem
+            if problem is not None and any(r.vital is problem.vital for r in e.readings):
+                problem = None  # a good reading of that vital: the device is right again
+            patient = replace(patient, latest=latest, device_problem=problem)
+            return BoardChange(patient, readings=tuple(e.readings))
+        if kind == "DevicesChanged":
+            return BoardChange(replace(patient, devices=tuple(e.devices)))
+        if kind == "ImplausibleRefused":
+            held_problem = patient.device_problem
+            problem = DeviceProblem(
+                device=e.device,
+                vital=Vital(e.vital),
+                message=e.message,
+                refused=1 if held_problem is None else held_problem.refused + 1,
+                first_at=e.at if held_problem is None else held_problem.first_at,
+                last_at=e.at,
+            )
+            return BoardChange(replace(patient, device_problem=problem))
         if kind == "IncidentRaised":
             patient = replace(patient, incident_ids=(*patient.incident_ids, e.incident_id))
             key = (patient.patient_id, Vital(e.vital))
@@ -196,6 +235,15 @@ class MonitoringBoard:
         """Patients by name (monitored ones only unless asked)."""
         rows = [p for p in self.patients.values() if include_discharged or not p.discharged]
         return sorted(rows, key=lambda p: (p.name.lower(), p.identifier))
+
+    def device_problems(self) -> list[PatientRow]:
+        """Monitored patients whose device sends implausible values, the latest first."""
+        rows = [p for p in self.patients.values() if p.device_problem and not p.discharged]
+        return sorted(
+            rows,
+            key=lambda p: p.device_problem.last_at if p.device_problem else p.updated_at,
+            reverse=True,
+        )
 
     def alerts_of(self, patient_id: UUID) -> list[AlertRow]:
         """The patient's open alerts, in board order."""

@@ -74,6 +74,8 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
         return consult_sentence(kind.removeprefix("Incident.Consult"), e, call_signs)
     if kind == "Unit.Dispatched":
         return f"{subject} notified of the dispatch ({who})"
+    if kind == "Unit.Acknowledged":
+        return f"{subject} acknowledged the dispatch ({who})"
     if kind == "Unit.StatusChanged":
         return f"{who} reported {subject} {_STATUS_WORDS[UnitStatus(e.status)]}{_with(e.reason)}"
     if kind == "Unit.Released":

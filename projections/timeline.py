@@ -16,7 +16,12 @@ from projections.sentences import sentence
 
 #: Unit events that belong on the timeline of the incident the unit works.
 UNIT_STATUS_TOPICS = frozenset(
-    {"najda:Unit.Dispatched", "najda:Unit.StatusChanged", "najda:Unit.Released"}
+    {
+        "najda:Unit.Dispatched",
+        "najda:Unit.Acknowledged",
+        "najda:Unit.StatusChanged",
+        "najda:Unit.Released",
+    }
 )
 
 
@@ -68,7 +73,10 @@ class Attribution:
             self.working[originator_id] = event.incident_id
             return UUID(str(event.incident_id))
         incident_id = self.working.get(originator_id)
-        if topic == "najda:Unit.Released" or not UnitStatus(event.status).is_committed:
+        ends = topic == "najda:Unit.Released" or (
+            topic == "najda:Unit.StatusChanged" and not UnitStatus(event.status).is_committed
+        )
+        if ends:
             self.working.pop(originator_id, None)
         return incident_id
 

@@ -45,7 +45,15 @@ def patient_json(patient: PatientRow) -> dict[str, Any]:
         "thresholds": {v.value: b.as_list() for v, b in patient.thresholds.items()},
         "latest": [reading_json(patient, patient.latest[v]) for v in Vital if v in patient.latest],
         "incident_ids": [str(i) for i in patient.incident_ids],
+        "device_problem": _device_problem(patient),
     }
+
+
+def _device_problem(patient: PatientRow) -> dict[str, Any] | None:
+    problem = patient.device_problem
+    if problem is None:
+        return None
+    return {"device": problem.device, "vital": problem.vital.value, "message": problem.message}
 
 
 def alert_json(alert: AlertRow, patient: PatientRow) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
@@ -108,7 +109,8 @@ async def eido(incident_id: UUID, services: ServicesDep, user: PrincipalDep) -> 
 
     def build() -> tuple[dict[str, Any], object]:
         past = incident_as_of(services.dispatch, incident_id, EventLog(services.dispatch).head())
-        shown = incident_eido(incident_for(user, past.incident), past.unit_statuses)
+        agency = services.settings.agency
+        shown = incident_eido(incident_for(user, past.incident), past.unit_statuses, agency)
         return shown, past.incident.source
 
     document, source = await services.query(build)
@@ -137,12 +139,16 @@ async def import_eido_route(
         raise query_error(missing, InvalidValue(missing, "give both lat and lon"))
     location = Position(lat, lon) if lat is not None and lon is not None else None
     call = read_eido(document)
-    incident_id = await services.command(
+    incident_id, created = await services.command(
         lambda: import_eido(services.dispatch, call, actor, location=location, priority=priority)
     )
     response.headers["Location"] = f"/incidents/{incident_id}"
-    created = await services.query(lambda: services.dispatch.get_incident(incident_id))
-    return incident_public(created, services.now())
+    if not created:  # imported before: the same incident, said so
+        response.status_code = status.HTTP_200_OK
+        shown = quote(call.eido_id, safe=":/._-@")[:250]  # a header is Latin-1 only
+        response.headers["Najda-EIDO-Import"] = f"already imported: {shown}"
+    incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
+    return incident_public(incident, services.now())
 
 
 def verification_public(result: Verification) -> VerificationPublic:

@@ -14,6 +14,7 @@ from api.read_audit import record_reads
 from api.schemas_monitoring import (
     AlertAcknowledge,
     BoardPublic,
+    DevicesChange,
     PatientCreate,
     PatientDischarge,
     PatientPublic,
@@ -76,6 +77,8 @@ async def enrol_patient(
             conditions=[c.value for c in body.conditions],
             thresholds=changes,
             notes=body.notes,
+            identifier_system=body.identifier_system or services.settings.patient_system,
+            devices=body.devices,
         )
     )
     response.headers["Location"] = f"/patients/{patient_id}"
@@ -145,6 +148,21 @@ async def change_thresholds(
     return await _view(services, board, patient_id)
 
 
+@router.put("/patients/{patient}/devices", dependencies=[WRITE])
+async def change_devices(
+    patient_id: PatientIdDep,
+    body: DevicesChange,
+    services: ServicesDep,
+    board: BoardDep,
+    actor: ActorDep,
+) -> PatientPublic:
+    """Set the device users (gateways) that may post the patient's vitals."""
+    await services.command(
+        lambda: services.dispatch.change_devices(patient_id, body.devices, actor)
+    )
+    return await _view(services, board, patient_id)
+
+
 @router.post("/patients/{patient}/discharge", dependencies=[WRITE])
 async def discharge_patient(
     patient_id: PatientIdDep,
@@ -192,4 +210,7 @@ async def monitoring_board(
     ]
     shown = {p.id for p in patients} | {a.patient_id for a in alerts}
     await record_reads(services, user, "GET /monitoring/board", patients=sorted(shown, key=str))
-    return BoardPublic(alerts=alerts, patients=patients)
+    problems = [
+        p for row in monitoring.device_problems() for p in patients if p.id == row.patient_id
+    ]
+    return BoardPublic(alerts=alerts, patients=patients, device_problems=problems)

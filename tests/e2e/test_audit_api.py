@@ -108,6 +108,17 @@ def test_eido_export_validates_and_the_sample_imports_over_http(empty: httpx.Cli
     assert created["address"] == "42 W Cellular Street, Wilmington, DE, US"
     assert created["reported_by"] == ok(empty.get(f"/incidents/{incident_id}"))["reported_by"]
     assert ok(empty.get(f"/incidents/{created['id']}"))["priority"] == "C"
+    again = empty.post("/incidents/eido", json=sample, params={"lat": 1, "lon": 1})
+    assert again.status_code == 200  # imported before: the same incident, said so
+    assert ok(again)["id"] == created["id"]
+    assert again.headers["Location"] == f"/incidents/{created['id']}"
+    assert again.headers["Najda-EIDO-Import"].startswith("already imported: urn:emergency:")
+    accented = {**sample, "$id": "urn:emergency:uid:incidentid:é-1:samu.dz"}
+    params = {"lat": 39.74, "lon": -75.55, "priority": "C"}
+    first = ok(empty.post("/incidents/eido", json=accented, params=params), 201)
+    repeated = empty.post("/incidents/eido", json=accented, params=params)
+    assert ok(repeated)["id"] == first["id"]
+    assert repeated.headers["Najda-EIDO-Import"].endswith("incidentid:%C3%A9-1:samu.dz")
     not_eido = empty.post("/incidents/eido", json={"$id": "x"}, params={"lat": 1, "lon": 1})
     assert not_eido.status_code == 422
     assert not_eido.json()["detail"][0]["loc"] == ["body", "eidoVersion"]

@@ -192,6 +192,7 @@ def test_the_console_lists_monitoring_alerts_live_and_from_its_snapshot(
     with site.server.client(site.server.add_user("nurse.amal", "nurse")) as nurse:
         body = {"identifier": "mrn-0042", "name": "Amina Haddad", "lat": HOME[0], "lon": HOME[1]}
         home = {"address": "4 Rue Didouche", "phone": "+213 555 00 00", "conditions": ["copd"]}
+        home["devices"] = ["gw-7731"]
         ok(nurse.post("/patients", json={**body, **home}), 201)
     page = browser.new_context(viewport=DESKTOP).new_page()
     errors = PageErrors(page)

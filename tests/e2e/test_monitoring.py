@@ -74,6 +74,7 @@ def _enrol(nurse: httpx.Client, identifier: str, lat: float, lon: float, **extra
         "lon": lon,
         "address": f"{identifier} Home Street",
         "phone": "+213 555 00 00",
+        "devices": ["gw-7731"],
         **extra,
     }
     return ok(nurse.post("/patients", json=body), 201)
@@ -222,7 +223,9 @@ def test_changed_bounds_and_discharge(world: Monitoring) -> None:
     ok(world.nurse.post("/patients/mrn-0042/discharge", json={"reason": "moved away"}))
     refused = world.device.post("/fhir/Observation", json=spo2(95))
     assert refused.status_code == 409
-    assert "discharged" in refused.json()["detail"]
+    [issue] = refused.json()["issue"]
+    assert (issue["code"], issue["severity"]) == ("conflict", "error")
+    assert "discharged" in issue["diagnostics"]
     listed = ok(world.nurse.get("/patients"))
     assert [p["identifier"] for p in listed] == ["mrn-0107"]
 
@@ -240,54 +243,48 @@ def _future(doc: Any) -> None:
     doc["effectiveDateTime"] = iso_ago(-3600)
 
 
-REFUSED: list[tuple[str, str, Any, int, list[Any], str]] = [
-    # case, route, document, status, loc, words in the message
+REFUSED: list[tuple[str, str, Any, int, str, str]] = [
+    # case, route, document, status, FHIRPath expression, words in the message
     (
-        "unknown code",
+        "not LOINC",
         "/fhir/Observation",
-        _bad(lambda d: d["code"].update(coding=[{"system": "http://loinc.org", "code": "8310-5"}])),
+        _bad(
+            lambda d: d["code"].update(coding=[{"system": "http://snomed.info/sct", "code": "1"}])
+        ),
         422,
-        ["body", "code", "coding"],
-        "no LOINC vital sign",
+        "Observation.code.coding",
+        "no LOINC coding",
     ),
     (
         "wrong unit",
         "/fhir/Observation",
         _bad(lambda d: d["valueQuantity"].update(code="percent")),
         422,
-        ["body", "valueQuantity", "code"],
-        'expected UCUM "%" for SpO2, got "percent"',
+        "Observation.valueQuantity.code",
+        '"percent" is not UCUM; expected a UCUM unit of SpO2 like "%"',
     ),
     (
         "missing value",
         "/fhir/Observation",
         _bad(lambda d: d["valueQuantity"].pop("value")),
         422,
-        ["body", "valueQuantity", "value"],
+        "Observation.valueQuantity.value",
         "missing",
-    ),
-    (
-        "impossible value",
-        "/fhir/Observation",
-        _bad(lambda d: d["valueQuantity"].update(value=130)),
-        422,
-        ["body", "valueQuantity", "value"],
-        "impossible SpO2 130 %",
     ),
     (
         "unknown patient",
         "/fhir/Observation",
         _bad(lambda d: d["subject"].update(reference="Patient/mrn-9999")),
         422,
-        ["body", "subject", "reference"],
-        "no patient 'mrn-9999' is enrolled",
+        "Observation.subject.reference",
+        "no patient you may report for has this identifier",
     ),
     (
         "entered in error",
         "/fhir/Observation",
         _bad(lambda d: d.update(status="entered-in-error")),
         422,
-        ["body", "status"],
+        "Observation.status",
         "withdrawn",
     ),
     (
@@ -295,23 +292,23 @@ REFUSED: list[tuple[str, str, Any, int, list[Any], str]] = [
         "/fhir/Observation",
         _bad(_future),
         422,
-        ["body", "effectiveDateTime"],
+        "Observation.effectiveDateTime",
         "is in the future",
     ),
     (
-        "one bad entry in a bundle",
+        "one bad entry in a transaction",
         "/fhir",
         {
             "resourceType": "Bundle",
-            "type": "batch",
+            "type": "transaction",
             "entry": [
                 {"resource": spo2(70)},
                 {"resource": _bad(lambda d: d["valueQuantity"].update(code="%25"))},
             ],
         },
         422,
-        ["body", "entry", 1, "resource", "valueQuantity", "code"],
-        'got "%25"',
+        "Bundle.entry[1].resource.valueQuantity.code",
+        'expected a UCUM unit of SpO2 like "%", got "%25"',
     ),
     (
         "an unknown patient in a bundle",
@@ -322,8 +319,8 @@ REFUSED: list[tuple[str, str, Any, int, list[Any], str]] = [
             "entry": [{"resource": spo2(70)}, {"resource": spo2(70, patient="mrn-404")}],
         },
         422,
-        ["body", "entry", 1, "resource", "subject", "reference"],
-        "no patient 'mrn-404'",
+        "Bundle.entry[1].resource.subject.reference",
+        "no patient you may report for",
     ),
 ]
 
@@ -346,17 +343,20 @@ def _stored(w: Monitoring) -> tuple[int, Any, Any]:
 
 
 @pytest.mark.parametrize(
-    ("route", "document", "status", "loc", "words"),
-    [pytest.param(r, d, s, lo, w, id=case) for case, r, d, s, lo, w in REFUSED],
+    ("route", "document", "status", "expression", "words"),
+    [pytest.param(r, d, s, e, w, id=case) for case, r, d, s, e, w in REFUSED],
 )
 def test_a_bad_observation_is_refused_naming_the_problem_and_nothing_is_stored(
-    refusing: Monitoring, route: str, document: Any, status: int, loc: list[Any], words: str
+    refusing: Monitoring, route: str, document: Any, status: int, expression: str, words: str
 ) -> None:
     before = _stored(refusing)
     response = refusing.device.post(route, json=document, headers=FHIR_JSON)
     assert response.status_code == status, response.text
-    [problem] = [p for p in response.json()["detail"] if p["loc"] == loc]
-    assert words in problem["msg"], problem
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    [issue] = [i for i in outcome["issue"] if i["expression"] == [expression]]
+    assert words in issue["diagnostics"], issue
     assert _stored(refusing) == before
 
 
@@ -366,7 +366,8 @@ def test_a_body_that_is_not_json_is_refused(refusing: Monitoring) -> None:
     response = httpx.post(
         f"{refusing.server.url}/fhir/Observation", content=b"{not json", headers=headers
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["Observation"]
     assert _stored(refusing) == before
 
 
@@ -385,7 +386,8 @@ def test_the_cli_adds_a_nurse_who_sees_the_board_but_not_the_incidents(
     assert added.returncode == 0, added.stderr
     server = start_server("--no-demo", data_dir=data)
     with server.client(added.stdout.strip()) as nurse:
-        assert ok(nurse.get("/monitoring/board")) == {"alerts": [], "patients": []}
+        empty = {"alerts": [], "patients": [], "device_problems": []}
+        assert ok(nurse.get("/monitoring/board")) == empty
         assert nurse.get("/incidents").status_code == 403
 
 

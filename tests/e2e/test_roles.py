@@ -129,8 +129,10 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/patients/{patient}/discharge"): W_MONITOR,
     ("POST", "/patients/{patient}/alerts/{alert_id}/acknowledge"): W_MONITOR,
     ("GET", "/monitoring/board"): R_MONITOR,
+    ("PUT", "/patients/{patient}/devices"): W_MONITOR,
     ("POST", "/fhir/Observation"): W_FHIR,
     ("POST", "/fhir"): W_FHIR,
+    ("GET", "/fhir/metadata"): PUBLIC,
 }
 
 #: Websockets: /ws/console for dispatchers and administrators, /ws/crew for a crew only,
@@ -156,8 +158,10 @@ NURSE_DEVICE: dict[tuple[str, str] | str, tuple[str, str]] = {
     ("POST", "/patients/{patient}/discharge"): (Y, F),
     ("POST", "/patients/{patient}/alerts/{alert_id}/acknowledge"): (Y, F),
     ("GET", "/monitoring/board"): (Y, F),
+    ("PUT", "/patients/{patient}/devices"): (Y, F),
     ("POST", "/fhir/Observation"): (Y, Y),
     ("POST", "/fhir"): (Y, Y),
+    ("GET", "/fhir/metadata"): (Y, Y),
     "/ws/monitoring": (Y, F),
 }
 MATRIX = {key: (*row, *NURSE_DEVICE.get(key, (F, F))) for key, row in MATRIX.items()}
@@ -251,6 +255,7 @@ class World:
         identifier = self.code("mrn")
         lat, lon = offset(*CENTRE, north_m=-400.0)
         body = {"identifier": identifier, "name": "P", "lat": lat, "lon": lon, "address": "A"}
+        body["devices"] = ["role-device"]
         ok(self.admin.post("/patients", json=body), 201)
         return identifier
 
@@ -346,8 +351,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/incidents/eido"): lambda w, u: Call(
         "POST",
         f"/incidents/eido?lat={CENTRE[0]}&lon={CENTRE[1]}&priority=C",
-        _sample_eido(),
-        201,
+        {**_sample_eido(), "$id": f"urn:emergency:uid:incidentid:{w.code('eido')}:test.example"},
+        201,  # a fresh $id each time: importing one EIDO again answers 200
     ),
     ("GET", "/audit/verify"): lambda w, u: Call("GET", "/audit/verify"),
     ("PATCH", "/hospitals/{hospital}/status"): lambda w, u: Call(
@@ -403,6 +408,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         "POST", f"/patients/{w.alert()}/acknowledge", {"note": "called"}
     ),
     ("GET", "/monitoring/board"): lambda w, u: Call("GET", "/monitoring/board"),
+    ("PUT", "/patients/{patient}/devices"): lambda w, u: Call(
+        "PUT", f"/patients/{w.patient()}/devices", {"devices": ["role-device"]}
+    ),
+    ("GET", "/fhir/metadata"): lambda w, u: Call("GET", "/fhir/metadata"),
     ("POST", "/fhir/Observation"): lambda w, u: Call(
         "POST", "/fhir/Observation", _observation(w.patient(), 97)
     ),

@@ -13,6 +13,7 @@ from domain.values import Position, Priority, UnitKind, UnitStatus
 from projections.base import NotificationSource
 from projections.postgis import PostgisProjections
 from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
+from tests.eido_schema import require_eido_dir
 from tests.integration.support import run
 
 
@@ -93,6 +94,14 @@ def test_report_and_eido_export_write_their_formats(
     assert main(["eido", "export", incident, *options]) == 0
     eido = json.loads(capsys.readouterr().out)
     assert eido["incidentComponent"]["internalIncidentId"] == incident
+    sample = require_eido_dir() / "Samples" / "Sample call transfer EIDO.json"
+    where = ["--lat", "39.74", "--lon", "-75.55", "--priority", "C"]
+    assert main(["eido", "import", str(sample), *where, *options]) == 0
+    created = capsys.readouterr().out.strip()
+    assert main(["eido", "import", str(sample), *where, *options]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"{created} (already imported: urn:emergency:uid:incidentid:a56e556d871:bcf.state.pa.us)"
+    )
 
 
 @pytest.mark.postgres

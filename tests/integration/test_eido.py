@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from api.eido import import_eido, incident_eido, read_eido
+from api.eido import DEFAULT_AGENCY, import_eido, incident_eido, read_eido
+from api.settings import Agency, Settings
 from domain.application import Dispatch, UnitChoice
 from domain.errors import InvalidValue
 from domain.values import Position, Priority, UnitKind, UnitStatus
@@ -22,7 +26,7 @@ def _sample() -> Any:
     return json.loads((require_eido_dir() / SAMPLE).read_text(encoding="utf-8"))
 
 
-def _worked_incident(app: Dispatch) -> Any:
+def _worked_incident(app: Dispatch, agency: Agency = DEFAULT_AGENCY) -> Any:
     a1 = app.register_unit("A-1", UnitKind.ALS, "admin", home=Position(36.75, 3.06))
     b2 = app.register_unit("B 2", UnitKind.BLS, "admin", home=Position(36.75, 3.06))
     incident = app.report_incident(
@@ -34,7 +38,7 @@ def _worked_incident(app: Dispatch) -> Any:
     app.update_unit_status(a1, UnitStatus.EN_ROUTE, "crew.a")
     app.release_unit(incident, b2, "not needed", "d.sara")
     past = incident_as_of(app, incident, EventLog(app).head())
-    return incident_eido(past.incident, past.unit_statuses)
+    return incident_eido(past.incident, past.unit_statuses, agency)
 
 
 def test_the_sample_eido_validates_and_one_without_version_does_not() -> None:
@@ -82,9 +86,10 @@ def test_importing_the_sample_eido_creates_an_incident(store_app: Dispatch) -> N
     assert call.address == "42 W Cellular Street, Wilmington, DE, US"
     assert call.callback == "8195551212"
 
-    incident_id = import_eido(
+    incident_id, created = import_eido(
         store_app, call, "d.ali", location=Position(39.74, -75.55), priority=Priority.C
     )
+    assert created
 
     incident = store_app.get_incident(incident_id)
     assert (incident.nature, incident.priority, incident.address) == (
@@ -130,3 +135,74 @@ def test_an_eido_without_coordinates_or_priority_writes_nothing(store_app: Dispa
 
     assert (no_location.value.field, no_priority.value.field) == ("lat", "priority")
     assert EventLog(store_app).head() == head
+
+
+def test_importing_an_eido_twice_answers_the_incident_it_opened(store_app: Dispatch) -> None:
+    call = read_eido(_sample())
+    where = Position(39.74, -75.55)
+    first, created = import_eido(store_app, call, "d.ali", location=where, priority=Priority.C)
+    head = EventLog(store_app).head()
+    again, created_again = import_eido(
+        store_app, call, "d.sara", location=where, priority=Priority.A
+    )
+    assert (again, created, created_again) == (first, True, False)
+    assert EventLog(store_app).head() == head  # nothing written the second time
+    assert store_app.get_incident(first).priority is Priority.C
+
+
+def test_concurrent_imports_of_one_eido_open_one_incident(store_app: Dispatch) -> None:
+    call = read_eido(_sample())
+    where = Position(39.74, -75.55)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(
+            pool.map(
+                lambda actor: import_eido(
+                    store_app, call, actor, location=where, priority=Priority.C
+                ),
+                ["a", "b", "c", "d"],
+            )
+        )
+    assert len({incident for incident, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
+
+
+def test_the_agency_comes_from_settings(store_app: Dispatch) -> None:
+    env = {
+        "NAJDA_AGENCY_ID": "urn:emergency:uid:agencyid:ems.wilaya16.dz",
+        "NAJDA_AGENCY_NAME": "SAMU 16 Alger",
+        "NAJDA_AGENCY_DOMAIN": "samu16.example.dz",
+    }
+    agency = Settings.from_env(env).agency
+    document = _worked_incident(store_app, agency)
+    assert errors(document) == []
+    assert "najda.example" not in json.dumps(document)
+    (part,) = document["agencyComponent"]
+    assert part["$id"] == "urn:emergency:uid:agencyid:ems.wilaya16.dz"
+    assert ["fn", {}, "text", "SAMU 16 Alger"] in json.loads(part["agencyJcard"])[1]
+    assert document["$id"].endswith(":samu16.example.dz")
+    assert document["issuingElementIdentification"] == "cad.samu16.example.dz"
+    assert document["updatedByAgencyReference"] == {"$ref": agency.id}
+
+
+def test_the_pidf_lo_location_carries_method_and_usage_rules(store_app: Dispatch) -> None:
+    document = _worked_incident(store_app)
+    (location,) = document["locationComponent"]
+    root = ET.fromstring(location["locationByValue"])
+    gp = "{urn:ietf:params:xml:ns:pidf:geopriv10}"
+    gbp = "{urn:ietf:params:xml:ns:pidf:geopriv10:basicPolicy}"
+    (geopriv,) = root.iter(f"{gp}geopriv")
+    assert [child.tag for child in geopriv] == [
+        f"{gp}location-info",
+        f"{gp}usage-rules",
+        f"{gp}method",
+    ]
+    assert geopriv.findtext(f"{gp}method") == "Manual"
+    rules = geopriv.find(f"{gp}usage-rules")
+    assert rules is not None
+    assert rules.findtext(f"{gbp}retransmission-allowed") == "true"
+    expiry = datetime.fromisoformat(rules.findtext(f"{gbp}retention-expiry") or "")
+    stamp = root.findtext(
+        "{urn:ietf:params:xml:ns:pidf:data-model}device/"
+        "{urn:ietf:params:xml:ns:pidf:data-model}timestamp"
+    )
+    assert expiry - datetime.fromisoformat(stamp or "") == timedelta(days=1)

@@ -106,3 +106,36 @@ def test_the_report_keeps_calls_within_the_period(store_app: Dispatch) -> None:
     responses, _zones = collect(EventLog(store_app), start, start + timedelta(hours=1))
 
     assert [r.call_received for r in responses] == [start]
+
+
+def test_dispatch_acknowledged_and_unit_cancelled_fill_etimes_04_and_14(
+    store_app: Dispatch,
+) -> None:
+    clock = SetClock(T0)
+    store_app.clock = clock
+    kept = store_app.register_unit("A-KEPT", UnitKind.ALS, "admin", home=STATION)
+    cancelled = store_app.register_unit("A-CANC", UnitKind.ALS, "admin", home=STATION)
+    incident = store_app.report_incident(
+        location=Position(36.76, 3.07), address="", nature="collapse", priority=Priority.E,
+        actor="d",
+    )  # fmt: skip
+    clock.tick(20)
+    store_app.assign_units(incident, [UnitChoice(kept), UnitChoice(cancelled)], "d")
+    clock.tick(7)
+    assert store_app.acknowledge_assignment(kept, "crew.kept")
+    clock.tick(5)
+    assert not store_app.acknowledge_assignment(kept, "crew.kept")  # the first one counts
+    store_app.update_unit_status(cancelled, UnitStatus.EN_ROUTE, "crew.canc")
+    clock.tick(60)
+    store_app.release_unit(incident, cancelled, "not needed", "d")
+
+    responses = unit_responses(incident_timeline(EventLog(store_app), incident))
+    by_sign = {r.call_sign: r for r in responses}
+    assert by_sign["A-KEPT"].dispatch_acknowledged == T0 + timedelta(seconds=27)
+    assert by_sign["A-KEPT"].cancelled is None
+    assert by_sign["A-CANC"].dispatch_acknowledged is None
+    assert by_sign["A-CANC"].cancelled == T0 + timedelta(seconds=92)
+    assert by_sign["A-CANC"].back_in_service == T0 + timedelta(seconds=92)
+    header = report_csv({"responses": []}).splitlines()[0].split(",")
+    assert header.index("eTimes.04") == header.index("eTimes.03") + 1
+    assert header.index("eTimes.14") == header.index("eTimes.13") + 1

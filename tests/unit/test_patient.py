@@ -220,7 +220,7 @@ def test_an_unknown_patient_refuses_the_whole_batch_naming_its_reference(
     with pytest.raises(InvalidValue) as refused:
         app.record_readings([reading(Vital.SPO2, 70, 10, clock), stranger], "gw")
     assert refused.value.field == "entry[1].resource.subject.reference"
-    assert "no patient 'mrn-9999' is enrolled" in refused.value.message
+    assert "no patient you may report for has this identifier" in refused.value.message
     assert head(app) == before
 
 
@@ -288,6 +288,8 @@ def test_replaying_a_patient_s_events_rebuilds_exactly_the_state_the_commands_le
         notes="",
         actor="n",
         at=T0,
+        identifier_system="urn:najda:patient",
+        devices=["gw-1"],
     )
     ids = iter(UUID(int=i) for i in range(100, 10_000))
     now = T0

@@ -49,6 +49,8 @@ PINNED = {
         "AlertCleared",
         "AlertAcknowledged",
         "IncidentRaised",
+        "DevicesChanged",
+        "ImplausibleRefused",
     ],
 }
 
