@@ -74,6 +74,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "phone": PHONE,
                 "conditions": ["copd"],
                 "notes": NOTES,
+                "devices": ["gw-1"],  # the device token may post for this patient (M6)
             }
             ok(admin.post("/patients", json=patient), 201)
             headers = {"Content-Type": "application/fhir+json"}
