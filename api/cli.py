@@ -147,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
 
     add_commands(commands)
+    from api.cli_area import add_commands as add_area  # area import
+
+    add_area(commands)
     return parser
 
 
@@ -322,6 +325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return simulate_command(args)
         if args.command == "seed-demo":
             return seed_demo_command(args)
+        if args.command == "area":
+            from api.cli_area import run as area_command
+
+            return area_command(args)
         from api.cli_audit import run
 
         return run(args)
