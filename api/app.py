@@ -18,6 +18,7 @@ from api.routes import (
     consults,
     destinations,
     fhir,
+    geocode,
     health,
     hospitals,
     incidents,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (patients, fhir):  # remote monitoring
         app.include_router(module.router)
+    app.include_router(geocode.router)  # offline geocoding of the operating area
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app
 

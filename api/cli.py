@@ -38,6 +38,7 @@ environment variables (the options win over them):
   NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
+  NAJDA_DEMO_AREA        liechtenstein (default, real OpenStreetMap data) or sahil (invented)
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
 """
 
@@ -86,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
+    )
+    serve.add_argument(
+        "--demo-area",
+        choices=["liechtenstein", "sahil"],
+        help="demo area of an empty store: the real liechtenstein (default) or the invented "
+        "town sahil; an area imported with `najda area import` always wins",
     )
     serve.add_argument(
         "--no-demo",
@@ -194,6 +201,7 @@ def serve(args: argparse.Namespace) -> int:
         seed_demo=False if args.no_demo else None,
         poll_interval_s=args.poll_interval,
         road_network=args.road_network,
+        demo_area=args.demo_area,
     )
     app = create_app(settings)
     config = uvicorn.Config(

@@ -17,6 +17,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from api.demo import seed_demo
+from api.demo_area import seed_area_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
 from api.settings import Settings, SettingsError
@@ -24,10 +25,12 @@ from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
 from domain.response_plan import ResponsePlan
+from geo.area import EMERGENCY_MODE, Area
 from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
+from projections.geocoder import Geocoder
 from projections.locator import UnitLocator
 from projections.monitoring import MonitoringDirectory
 from projections.reference import ReferenceDirectory
@@ -62,6 +65,8 @@ class Services:
     positions: PositionIngestor
     monitoring: MonitoringDirectory
     issued_tokens: list[IssuedToken] = field(default_factory=list)
+    area: Area | None = None  # the operating area imported from OpenStreetMap, if any
+    geocoder: Geocoder | None = None  # its address index on this store
 
     @property
     def store(self) -> str:
@@ -104,14 +109,24 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             ) from None
         stack.callback(dispatch.close)
         source = NotificationSource(dispatch)
+        area = await run_in_threadpool(_open_area, settings)
         if settings.seed_demo and await run_in_threadpool(source.head) == 0:
             try:
-                summary = await run_in_threadpool(seed_demo, dispatch)
+                if area is not None:
+                    summary = await run_in_threadpool(seed_area_demo, dispatch, area)
+                else:
+                    summary = await run_in_threadpool(seed_demo, dispatch)
                 log.info("seeded the demo area: %s", summary)
             except AlreadyExists:  # another process, starting at the same time, seeds it
                 log.info("the demo area is being seeded by another process")
         locator, board = await stack.enter_async_context(_read_models(settings))
-        ranking = await run_in_threadpool(_road_ranking, settings, locator)
+        ranking = await run_in_threadpool(_road_ranking, settings, locator, area)
+        geocoder = None
+        if area is not None:
+            from api.geocoding import open_geocoder
+
+            geocoder = await run_in_threadpool(open_geocoder, settings, area)
+            stack.callback(geocoder.index.close)
         reference = ReferenceDirectory()
         users = UserDirectory()
         consults = ConsultDirectory()  # open teleconsults
@@ -160,6 +175,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 shared=settings.uses_postgres,
             ),
             monitoring=monitoring,
+            area=area,
+            geocoder=geocoder,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:
@@ -202,9 +219,24 @@ async def run_command(
     return result
 
 
-def _road_ranking(settings: Settings, locator: UnitLocator) -> UnitLocator:
-    """The locator, ranking by road ETA when a JEMSS road network is configured."""
+def _open_area(settings: Settings) -> Area | None:
+    """The imported area of the data directory; for the real demo, the bundled one."""
+    from api.areas import open_area
+
+    demo = settings.seed_demo and settings.demo_area == "liechtenstein"
+    return open_area(settings.data_dir, demo=demo)
+
+
+def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -> UnitLocator:
+    """The locator, ranking by road ETA over a JEMSS road network when one is configured,
+    else over the imported area's roads (emergency driving), else by distance."""
     if settings.road_network is None:
+        if area is not None and area.roads.lats.size:
+            from projections.road_locator import RoadLocator
+
+            network = area.roads.network()
+            log.info("ranking units by road ETA over %s (%d nodes)", area.name, network.node_count)
+            return RoadLocator(locator, network, EMERGENCY_MODE)
         return locator
     from geo.jemss_tables import TableError
     from projections.road_locator import RoadLocator

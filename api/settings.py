@@ -16,6 +16,8 @@ from domain.values import Priority
 from projections.stores import is_postgres_url
 
 _FALSE = {"0", "false", "no", "off"}
+#: Demo areas `najda serve` can start an empty store with.
+DEMO_AREAS = ("liechtenstein", "sahil")
 
 
 class SettingsError(ValueError):
@@ -40,6 +42,9 @@ class Settings:
     resume_buffer: int = 20_000
     admin_token: str | None = None
     road_network: Path | None = None
+    #: The demo area an empty embedded store starts with: the real `liechtenstein` (from the
+    #: bundled OpenStreetMap extract) or the invented town `sahil` (the tests' fixture).
+    demo_area: str = "liechtenstein"
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -54,6 +59,10 @@ class Settings:
             raise SettingsError("the client queue holds 10 or more, the resume buffer 100 or more")
         if self.road_network is not None and not self.road_network.is_dir():
             raise SettingsError(f"road network {self.road_network}: not a directory")
+        if self.demo_area not in DEMO_AREAS:
+            raise SettingsError(
+                f"demo area must be one of {', '.join(DEMO_AREAS)}, got {self.demo_area!r}"
+            )
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -92,6 +101,8 @@ class Settings:
             )
         if env.get("NAJDA_ROAD_NETWORK"):
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
+        if env.get("NAJDA_DEMO_AREA"):
+            values["demo_area"] = env["NAJDA_DEMO_AREA"].strip().lower()
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         values.update({k: v for k, v in overrides.items() if v is not None})
