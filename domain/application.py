@@ -18,6 +18,7 @@ from domain.commands import (
 )
 from domain.consult import require_specialties
 from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
+from domain.location_fix import LocationFix
 from domain.patients import MonitoringCases
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
@@ -121,8 +122,10 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
         callback: str | None = None,
         source: IncidentSource = IncidentSource.PHONE,
         call_received_at: datetime | None = None,
+        location_fix: LocationFix | None = None,
     ) -> UUID:
-        """Open an incident for a call; returns its id."""
+        """Open an incident for a call; returns its id (`location_fix`: how its location was
+        found, when it was geocoded)."""
         incident = new_incident(
             incident_id=self.new_id(),
             now=self._now(),
@@ -135,6 +138,7 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             callback=callback,
             source=source,
             call_received_at=call_received_at,
+            location_fix=location_fix,
         )
         self._store(incident)
         return incident.id
