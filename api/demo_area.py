@@ -7,6 +7,7 @@ from domain.application import Dispatch
 from domain.reference import station_id_for
 from domain.values import Position, UnitKind
 from geo.area import Area, Facility
+from geo.planar import point_m
 
 #: Demo assumption: an imported hospital's emergency department takes every kind of patient.
 DEMO_HOSPITAL_SERVICES = (
@@ -17,13 +18,24 @@ _ALS = ("advanced-airway", "cardiac-monitor")
 K = UnitKind
 
 
-def roster(facilities: list[Facility]) -> list[tuple[str, UnitKind, str, tuple[str, ...]]]:
-    """Units for the area's stations: (call sign, kind, station code, capabilities). The first
-    ambulance station holds A10 (the demo crew's unit), A11, B12, C1 and S1; every other
-    ambulance station an ALS and a BLS; every fire station a first responder."""
+def served(station: Facility, area: Area, radius_m: float = 3_000.0) -> int:
+    """How many addresses lie within `radius_m` of a station (where the calls will come from)."""
+    return sum(
+        1 for a in area.addresses if point_m(station.lat, station.lon, a.lat, a.lon) <= radius_m
+    )
+
+
+def roster(area: Area) -> list[tuple[str, UnitKind, str, tuple[str, ...]]]:
+    """Units for the area's stations: (call sign, kind, station code, capabilities). The
+    ambulance station with the most addresses around it holds A10 (the demo crew's unit), A11,
+    B12, C1 and S1; every other ambulance station an ALS and a BLS; every fire station a first
+    responder."""
     units: list[tuple[str, UnitKind, str, tuple[str, ...]]] = []
-    ambulance = [f for f in facilities if f.kind == "ambulance_station"]
-    fire = [f for f in facilities if f.kind == "fire_station"]
+    ambulance = sorted(
+        (f for f in area.facilities if f.kind == "ambulance_station"),
+        key=lambda f: (-served(f, area), f.code),
+    )
+    fire = [f for f in area.facilities if f.kind == "fire_station"]
     for i, station in enumerate(ambulance):
         if i == 0:
             units += [
@@ -53,7 +65,7 @@ def seed_area_demo(dispatch: Dispatch, area: Area) -> DemoSummary:
         )
     for s in stations:
         dispatch.register_station(s.code, s.name, Position(s.lat, s.lon), ACTOR)
-    units = roster(area.facilities)
+    units = roster(area)
     for call_sign, kind, station, capabilities in units:
         dispatch.register_unit(
             call_sign,
