@@ -20,7 +20,7 @@ from geo.roads import RoadNetwork
 EMERGENCY_MODE, REGULAR_MODE = 1, 2
 #: Walking pace for the leg between a point and its nearest road node, m/s.
 OFF_ROAD_MPS = 1.5
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ class Area:
     facilities: list[Facility] = field(default_factory=list)
     municipalities: list[str] = field(default_factory=list)
     source: dict[str, Any] = field(default_factory=dict)
+    buildings: list[tuple[tuple[float, float], ...]] = field(default_factory=list)  # outlines
 
     def counts(self) -> dict[str, int]:
         """How many of each thing the area holds."""
@@ -148,6 +149,7 @@ class Area:
             "places": len(self.places),
             "pois": len(self.pois),
             "municipalities": len(self.municipalities),
+            "buildings": len(self.buildings),
         }
 
 
@@ -182,6 +184,7 @@ def save_area(area: Area, directory: Path) -> None:
             "facilities": [asdict(f) for f in area.facilities],
             "municipalities": area.municipalities,
             "source": area.source,
+            "buildings": area.buildings,
         }
         with gzip.open(staging / "area.json.gz", "wt", encoding="utf-8") as out:
             json.dump(body, out, ensure_ascii=False)
@@ -230,6 +233,7 @@ def load_area(directory: Path) -> Area:
         facilities=[Facility(**f) for f in body["facilities"]],
         municipalities=list(body["municipalities"]),
         source=dict(body["source"]),
+        buildings=[tuple((x, y) for x, y in ring) for ring in body["buildings"]],
     )
 
 

@@ -49,6 +49,8 @@ STREET_CLASSES = frozenset(
 )  # fmt: skip
 POI_KEYS = ("amenity", "emergency", "healthcare", "tourism", "leisure", "historic", "office")
 MUNICIPALITY_LEVEL = "8"
+#: Building outlines are simplified to this tolerance (degrees; about a metre).
+BUILDING_TOLERANCE_DEG = 0.00001
 #: Roads reaching this far outside the operating area are kept (border roads, approaches).
 ROAD_MARGIN_DEG = 0.01
 
@@ -168,6 +170,7 @@ class _Reader:
         self.places: list[tuple[str, str, float, float]] = []
         self.pois: list[tuple[str, str, float, float, dict[str, str]]] = []
         self.facilities: list[tuple[str, str, str, float, float, dict[str, str]]] = []
+        self.buildings: list[tuple[tuple[float, float], ...]] = []
 
     def inside(self, lon: float, lat: float) -> bool:
         return self.area is None or bool(shapely.contains_xy(self.area, lon, lat))
@@ -207,6 +210,14 @@ class _Reader:
             self.name_lons.extend(lons.tolist())
             self.name_lats.extend(lats.tolist())
             self.street_lines[name].append(list(zip(lons.tolist(), lats.tolist(), strict=True)))
+
+    def building(self, shape: BaseGeometry, lon: float, lat: float) -> None:
+        """Keep a building's outline (simplified to about a metre) for the base map."""
+        if not self.inside(lon, lat):
+            return
+        for polygon in getattr(shape, "geoms", [shape]):
+            ring = polygon.exterior.simplify(BUILDING_TOLERANCE_DEG)
+            self.buildings.append(tuple((round(x, 6), round(y, 6)) for x, y in ring.coords))
 
     def tagged(self, kind: str, osm_id: str, tags: dict[str, str], lon: float, lat: float) -> None:
         if not self.inside(lon, lat):
@@ -258,13 +269,17 @@ def read_extract(
                 reader.tagged("n", f"n{obj.id}", dict(obj.tags), obj.lon, obj.lat)
         elif kind == "w":
             reader.way(obj)
-        elif kind == "a" and len(obj.tags) and _interesting(obj.tags):
+        elif kind == "a" and len(obj.tags) and (_interesting(obj.tags) or "building" in obj.tags):
             try:
-                centre = shapely.from_wkb(wkb.create_multipolygon(obj)).point_on_surface()
+                shape = shapely.from_wkb(wkb.create_multipolygon(obj))
             except RuntimeError:
                 continue
-            osm_id = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
-            reader.tagged("a", osm_id, dict(obj.tags), centre.x, centre.y)
+            centre = shape.point_on_surface()
+            if "building" in obj.tags:
+                reader.building(shape, centre.x, centre.y)
+            if _interesting(obj.tags):
+                osm_id = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
+                reader.tagged("a", osm_id, dict(obj.tags), centre.x, centre.y)
     roads = _road_graph(reader)
     if roads.lats.size == 0 and not reader.addresses and not reader.places:
         raise ImportError_(
@@ -407,6 +422,7 @@ def _assemble(
         pois=pois,
         facilities=facilities,
         municipalities=sorted({m.name for m in municipalities.items}),
+        buildings=reader.buildings,
         source={"file": path.name, "bytes": path.stat().st_size},
     )
 
