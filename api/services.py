@@ -123,10 +123,12 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         ranking = await run_in_threadpool(_road_ranking, settings, locator, area)
         geocoder = None
         if area is not None:
+            from api.basemap_area import area_features
             from api.geocoding import open_geocoder
 
             geocoder = await run_in_threadpool(open_geocoder, settings, area)
             stack.callback(geocoder.index.close)
+            await run_in_threadpool(area_features, area)  # the base map's layers, made once
         reference = ReferenceDirectory()
         users = UserDirectory()
         consults = ConsultDirectory()  # open teleconsults

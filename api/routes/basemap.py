@@ -31,6 +31,7 @@ class MapPublic(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
     bbox: list[float] | None = Field(description="null when no place nor unit is known yet")
     features: list[MapFeature]
+    geocoding: bool = Field(False, description="true when /geocode can answer (an area is loaded)")
     attribution: str | None = Field(
         None, description="the data's attribution, to show on the map (OpenStreetMap areas)"
     )
@@ -47,6 +48,7 @@ async def get_map(services: ServicesDep) -> MapPublic:
     stations = services.reference.list_stations()
     hospitals = services.reference.list_hospitals()
     data = await services.query(lambda: base_map(stations, hospitals, units, roads))
+    data["geocoding"] = services.geocoder is not None
     area = services.area
     if area is not None:  # buildings, named streets and places of the imported area
         layers = await services.query(lambda: area_features(area))

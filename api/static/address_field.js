@@ -7,10 +7,10 @@ const COORDINATES = /^\s*-?\d+(?:\.\d+)?\s*[,;\s]\s*-?\d+(?:\.\d+)?\s*$/;
 
 /**
  * Attach the candidate list to `input` (a text field) and `list` (an empty <ul>).
- * `near()` gives the point to prefer (the map's centre); `onChoose(candidate, typed)` runs
+ * `enabled()` says whether the server can geocode; `near()` gives the point to prefer (the map's centre); `onChoose(candidate, typed)` runs
  * when one is chosen. Returns { chosen(), clear() }.
  */
-export function attachAddressField(input, list, { near, onChoose }) {
+export function attachAddressField(input, list, { enabled, near, onChoose }) {
   let candidates = [];
   let active = -1;
   let chosen = null;
@@ -88,7 +88,7 @@ export function attachAddressField(input, list, { near, onChoose }) {
     chosen = null;
     clearTimeout(timer);
     const text = input.value.trim();
-    if (text.length < 2 || COORDINATES.test(text)) { close(); return; }
+    if (!enabled() || text.length < 2 || COORDINATES.test(text)) { close(); return; }
     timer = setTimeout(() => lookup(text), DELAY_MS);
   });
   input.addEventListener("keydown", (e) => {

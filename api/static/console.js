@@ -26,6 +26,7 @@ const ui = {
   draftMarker: null,
   where: null, // the location field's candidate list
   mapFix: null, // the last map click and the address found there
+  geocoding: false, // the server has an area to geocode in
   unitsFitted: false,
   busy: false,
 };
@@ -38,6 +39,7 @@ function start() {
   map = createMap($("map"));
   map.on("click", (e) => { setDraftLocation(e.latlng.lat, e.latlng.lng); fillFromMap(e.latlng.lat, e.latlng.lng); });
   ui.where = attachAddressField($("f-location"), $("f-candidates"), {
+    enabled: () => ui.geocoding,
     near: () => map.getCenter(),
     onChoose: (candidate) => {
       setDraftLocation(candidate.lat, candidate.lon, false);
@@ -107,7 +109,9 @@ function logout() {
 
 async function loadBaseMap() {
   try {
-    const bounds = drawBaseMap(map, await api("GET", "/map"), { hospitals: false });
+    const base = await api("GET", "/map");
+    ui.geocoding = Boolean(base.geocoding); // an area is loaded: addresses can be looked up
+    const bounds = drawBaseMap(map, base, { hospitals: false });
     if (bounds && !ui.unitsFitted) map.fitBounds(bounds, { padding: [8, 8] });
   } catch (err) {
     toast(`The base map could not be loaded: ${err.message}`);
@@ -517,6 +521,7 @@ function intakeLocation() {
 
 /** A map click: the nearest address (or street) goes into the address field. */
 async function fillFromMap(lat, lon) {
+  if (!ui.geocoding) return;
   const [rlat, rlon] = [Number(lat.toFixed(5)), Number(lon.toFixed(5))];
   ui.mapFix = { lat: rlat, lon: rlon, label: "" };
   try {

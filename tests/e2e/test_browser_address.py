@@ -34,6 +34,8 @@ def page(server: NajdaServer) -> Iterator[tuple[Any, PageErrors]]:
         console = browser.new_context(viewport=DESKTOP).new_page()
         errors = PageErrors(console)
         sign_in(console, server.url + "/", server.printed_tokens()["demo-dispatcher"])
+        # The base map (with its attribution) says whether addresses can be looked up.
+        console.wait_for_selector(".leaflet-control-attribution", timeout=SHOW_MS)
         yield console, errors
 
 
