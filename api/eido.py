@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +15,7 @@ from domain.application import Dispatch
 from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
 from domain.errors import InvalidValue
 from domain.incident import Incident
+from domain.location_fix import LocationFix
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind, UnitStatus
 
 #: The agency Najda speaks for in the EIDOs it issues (a domain name, as EIDO ids use).
@@ -344,15 +345,27 @@ def import_eido(
     *,
     location: Position | None = None,
     priority: Priority | None = None,
+    locate: Callable[[str], tuple[Position, LocationFix] | None] | None = None,
 ) -> UUID:
     """Open an incident for the EIDO's call (blocking; run it in a worker thread).
 
     The location and priority given here win over the EIDO's; without either, the EIDO must
-    carry it. A call start older than the store accepts is kept in a note instead.
+    carry it (coordinates, or a civic address that `locate` finds in the operating area).
+    A call start older than the store accepts is kept in a note instead.
     """
     where = location or call.location
+    fix: LocationFix | None = None
+    if where is None and locate is not None and call.address:
+        found = locate(call.address)  # the civic address, geocoded with its precision
+        if found is not None:
+            where, fix = found
     if where is None:
-        raise InvalidValue("lat", "the EIDO carries no coordinates; give lat and lon")
+        raise InvalidValue(
+            "lat",
+            "the EIDO carries no coordinates"
+            + (" and its civic address is not found in the area" if call.address else "")
+            + "; give lat and lon",
+        )
     level = priority or call.priority
     if level is None:
         raise InvalidValue("priority", "the EIDO carries no priority; give one")
@@ -371,6 +384,7 @@ def import_eido(
         callback=call.callback,
         source=IncidentSource.OTHER,
         call_received_at=started,
+        location_fix=fix,
     )
     for text in notes:
         dispatch.add_note(incident_id, text, actor)

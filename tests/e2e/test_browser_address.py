@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from api.areas import demo_extract, import_area
+from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, FREE_SPOT, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import NajdaServer, clean_env, ok
 
@@ -18,8 +18,7 @@ from tests.e2e.harness import NajdaServer, clean_env, ok
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NajdaServer]:
     work = tmp_path_factory.mktemp("console-area")
-    staging = tmp_path_factory.mktemp("import")
-    import_area(demo_extract(), staging, boundary="Liechtenstein")  # the start-up reuses it
+    staging, _ = liechtenstein()  # imported once; the server's start-up reuses it
     shutil.copytree(staging / "area", work / "data" / "area")
     started = NajdaServer(work, env=clean_env(NAJDA_DEMO_AREA="liechtenstein")).start()
     try:

@@ -12,12 +12,12 @@ import numpy as np
 import psycopg
 import pytest
 
-from api.areas import demo_extract, import_area
 from geo.area import Area
 from geo.planar import point_m
 from projections.address_index import AddressIndex
 from projections.address_sqlite import SqliteAddressIndex
 from projections.geocoder import Geocoder, QueryError
+from tests.area_fixture import liechtenstein
 from tests.conftest import PG_ADMIN_URL, _admin_conn, _unavailable
 
 #: (query, what the best candidate's label starts with, its precision, its municipality).
@@ -85,10 +85,8 @@ SEARCHES: list[tuple[str, str, str, str]] = [
 
 
 @pytest.fixture(scope="module")
-def area(tmp_path_factory: pytest.TempPathFactory) -> Area:
-    return import_area(
-        demo_extract(), tmp_path_factory.mktemp("geo"), boundary="Liechtenstein"
-    ).area
+def area() -> Area:
+    return liechtenstein()[1]
 
 
 @pytest.fixture(scope="module")
