@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: Abbreviations written out before matching (whole words, after lower-casing and accents).
 ABBREVIATIONS: dict[str, str] = {
@@ -51,14 +52,15 @@ def normalise(text: str) -> str:
     return " ".join(" ".join(words).split())
 
 
-def trigrams(text: str) -> set[str]:
+@lru_cache(maxsize=200_000)
+def trigrams(text: str) -> frozenset[str]:
     """The trigrams of each word as PostgreSQL's pg_trgm counts them (two spaces before, one
-    after)."""
+    after); remembered, since the index's names come back again and again."""
     grams: set[str] = set()
     for word in text.split():
         padded = f"  {word} "
         grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
-    return grams
+    return frozenset(grams)
 
 
 def similarity(a: str, b: str) -> float:
@@ -66,18 +68,28 @@ def similarity(a: str, b: str) -> float:
     ta, tb = trigrams(a), trigrams(b)
     if not ta or not tb:
         return 0.0
-    return len(ta & tb) / len(ta | tb)
+    shared = len(ta & tb)
+    return shared / (len(ta) + len(tb) - shared)
+
+
+@lru_cache(maxsize=100_000)
+def _runs(name: str, smallest: int, largest: int) -> tuple[str, ...]:
+    """The runs of `smallest` to `largest` consecutive words of a name."""
+    words = name.split()
+    return tuple(
+        " ".join(words[start : start + size])
+        for size in range(smallest, largest + 1)
+        for start in range(0, max(1, len(words) - size + 1))
+    )
 
 
 def word_similarity(query: str, name: str) -> float:
     """How well the query is contained in the name (pg_trgm's idea of `word_similarity`,
     on whole words): the best similarity of the query to a run of the name's words."""
-    words = name.split()
-    best = similarity(query, name)
     span = max(1, len(query.split()))
-    for size in range(max(1, span - 1), span + 2):
-        for start in range(0, max(1, len(words) - size + 1)):
-            best = max(best, similarity(query, " ".join(words[start : start + size])))
+    best = similarity(query, name)
+    for run in _runs(name, max(1, span - 1), span + 1):
+        best = max(best, similarity(query, run))
     return best
 
 

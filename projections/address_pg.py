@@ -122,7 +122,7 @@ class PostgresAddressIndex:
     def bare_trigram_query(self, text: str, limit: int) -> list[int]:
         with self.pool.connection() as conn:
             rows = conn.execute(
-                "SELECT id FROM najda_geo_name WHERE %s <% norm"
+                "SELECT id FROM najda_geo_name WHERE %s <%% norm"
                 " ORDER BY word_similarity(%s, norm) DESC LIMIT %s",
                 (text, text, limit),
             ).fetchall()

@@ -27,6 +27,7 @@ CREATE TABLE name(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL
     detail TEXT NOT NULL);
 CREATE VIRTUAL TABLE name_fts USING fts5(norm, content='name', content_rowid='id',
     tokenize='trigram');
+CREATE VIRTUAL TABLE name_vocab USING fts5vocab(name_fts, 'row');
 CREATE TABLE address(id INTEGER PRIMARY KEY, street_id INTEGER NOT NULL,
     housenumber TEXT NOT NULL, number INTEGER NOT NULL, suffix TEXT NOT NULL, lat REAL NOT NULL,
     lon REAL NOT NULL, postcode TEXT NOT NULL, municipality TEXT NOT NULL);
@@ -40,6 +41,9 @@ CREATE TABLE segment(id INTEGER PRIMARY KEY, street_id INTEGER NOT NULL, lat1 RE
 CREATE VIRTUAL TABLE segment_rt USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 """
 NAME_COLUMNS = "id, kind, name, norm, municipality, lat, lon, detail"
+#: The rarest trigrams of a query that are searched for (the common ones, such as those of
+#: `strasse`, match half the index and say little).
+MATCH_TRIGRAMS = 12
 #: Search radii for the nearest street, metres (the first that holds a segment wins).
 STREET_RADII_M = (60.0, 250.0, 1_000.0, 5_000.0, 25_000.0)
 
@@ -50,6 +54,8 @@ class SqliteAddressIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._df: dict[str, int] | None = None
+        self._df_inode = -1
 
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -111,9 +117,19 @@ class SqliteAddressIndex:
             return ""
         return str(row[0]) if row else ""
 
+    def _match(self, text: str) -> str:
+        """An FTS5 expression: any of the query's rarest trigrams that the index holds."""
+        if self._df is None or self._df_inode != _inode(self.path):
+            self._df = dict(self._db().execute("SELECT term, doc FROM name_vocab"))
+            self._df_inode = _inode(self.path)
+        df = self._df
+        grams = {text[i : i + 3] for i in range(len(text) - 2)}
+        known = sorted((df[g], g) for g in grams if g in df and g.strip())
+        return " OR ".join('"' + g.replace('"', '""') + '"' for _, g in known[:MATCH_TRIGRAMS])
+
     def names(self, text: str, limit: int) -> list[NameRow]:
-        grams = _fts_trigrams(text)
-        if not grams:
+        match = self._match(text)
+        if not match:
             rows = self._db().execute(
                 f"SELECT {NAME_COLUMNS} FROM name WHERE norm LIKE ? LIMIT ?", (text + "%", limit)
             )
@@ -122,15 +138,14 @@ class SqliteAddressIndex:
                 f"SELECT {', '.join('n.' + c.strip() for c in NAME_COLUMNS.split(','))}"
                 " FROM name_fts JOIN name n ON n.id = name_fts.rowid"
                 " WHERE name_fts MATCH ? ORDER BY bm25(name_fts) LIMIT ?",
-                (" OR ".join(grams), limit),
+                (match, limit),
             )
         return [NameRow(*r) for r in rows]
 
     def bare_trigram_query(self, text: str, limit: int) -> list[int]:
-        grams = _fts_trigrams(text)
         rows = self._db().execute(
             "SELECT rowid FROM name_fts WHERE name_fts MATCH ? ORDER BY bm25(name_fts) LIMIT ?",
-            (" OR ".join(grams) or '""', limit),
+            (self._match(text) or '""', limit),
         )
         return [int(r[0]) for r in rows]
 
@@ -226,9 +241,3 @@ def _inode(path: Path) -> int:
         return os.stat(path).st_ino
     except OSError:
         return -1
-
-
-def _fts_trigrams(text: str) -> list[str]:
-    """The query's trigrams as FTS5 phrases (the trigram tokenizer matches substrings)."""
-    grams = sorted({text[i : i + 3] for i in range(len(text) - 2)})
-    return ['"' + g.replace('"', '""') + '"' for g in grams if g.strip() and len(g) == 3]

@@ -26,7 +26,7 @@ from projections.address_index import PLACE, POI, STREET, AddressIndex, AddressR
 PRECISIONS = ("address", "interpolated", "intersection", "street", "poi", "place")
 #: Reverse geocoding returns an address only this close.
 ADDRESS_RADIUS_M = 50.0
-CANDIDATES = 60
+CANDIDATES = 30
 MAX_LIMIT = 50
 
 __all__ = ["Candidate", "Geocoder", "QueryError", "Reverse"]
