@@ -92,8 +92,8 @@ async def geocode(
 )
 async def reverse(
     services: ServicesDep,
-    lat: Annotated[float, Query(ge=-90, le=90)],
-    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
 ) -> ReversePublic:
     """What is at a point: the nearest address within 50 m, else the nearest named street
     and its municipality, with the distance."""
