@@ -86,6 +86,7 @@ def read_boundaries(path: Path) -> list[Boundary]:
     processor = (
         osmium.FileProcessor(str(path))
         .with_areas(osmium.filter.TagFilter(("boundary", "administrative")))
+        .with_filter(osmium.filter.EmptyTagFilter())
         .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
         .with_filter(osmium.filter.TagFilter(("boundary", "administrative")))
     )
@@ -261,7 +262,11 @@ def read_extract(
     municipalities = _Municipalities(boundaries, shape)
     reader = _Reader(shape)
     wkb = osmium.geom.WKBFactory()
-    processor = osmium.FileProcessor(str(path)).with_areas()
+    # Untagged nodes only feed the location cache (it sees every node before the filters):
+    # they never reach Python, which is most of the file.
+    processor = (
+        osmium.FileProcessor(str(path)).with_areas().with_filter(osmium.filter.EmptyTagFilter())
+    )
     for obj in _guarded(processor, path):
         kind = obj.type_str()
         if kind == "n":

@@ -3,21 +3,27 @@ its hospital and stations, road ETAs, and offline geocoding over HTTP."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from api.areas import demo_extract
+from api.cli import main
 from geo.area import EMERGENCY_MODE, load_area
+from tests.area_fixture import liechtenstein
 from tests.e2e.harness import NajdaServer, clean_env, ok
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NajdaServer]:
-    started = NajdaServer(
-        tmp_path_factory.mktemp("real"), env=clean_env(NAJDA_DEMO_AREA="liechtenstein")
-    ).start()
+    work = tmp_path_factory.mktemp("real")
+    # The first start would import the bundled extract (tests/integration/test_area_start.py
+    # covers that); the server here starts from the same import, made once for the tests.
+    shutil.copytree(liechtenstein()[0] / "area", work / "data" / "area")
+    started = NajdaServer(work, env=clean_env(NAJDA_DEMO_AREA="liechtenstein")).start()
     try:
         yield started
     finally:
@@ -122,6 +128,27 @@ def test_a_restart_reuses_the_cached_area(server: NajdaServer) -> None:
     assert cached.stat().st_mtime_ns == before
     with server.client(server.printed_tokens()["demo-dispatcher"]) as client:
         assert ok(client.get("/geocode", params={"q": "Landesspital"}))["candidates"]
+
+
+def test_a_reimport_updates_the_area_and_keeps_the_incidents(
+    server: NajdaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with server.client() as admin:
+        before = {i["id"] for i in ok(admin.get("/incidents"))}
+    assert before  # reported by the tests above
+    server.stop()
+    vaduz_only = ["area", "import", str(demo_extract()), "--bbox", "9.50,47.12,9.54,47.15"]
+    assert main([*vaduz_only, "--data-dir", str(server.data_dir)]) == 0
+    assert "streets removed" in capsys.readouterr().out
+    server.start()
+    with server.client(server.printed_tokens()["demo-dispatcher"]) as client:
+        assert {i["id"] for i in ok(client.get("/incidents"))} == before
+        found = ok(client.get("/geocode", params={"q": "Zweistäpfle 6, Balzers"}))
+        assert all(c["municipality"] != "Balzers" for c in found["candidates"]), found
+        assert (
+            ok(client.get("/geocode", params={"q": "Städtle 14"}))["candidates"][0]["precision"]
+            == "address"
+        )
 
 
 def test_the_invented_town_has_no_area_to_geocode(tmp_path: Path) -> None:
