@@ -223,10 +223,14 @@ async def run_command(
 
 def _open_area(settings: Settings) -> Area | None:
     """The imported area of the data directory; for the real demo, the bundled one."""
-    from api.areas import open_area
+    from api.areas import AreaImportError, open_area
+    from geo.area import AreaCacheError
 
     demo = settings.seed_demo and settings.demo_area == "liechtenstein"
-    return open_area(settings.data_dir, demo=demo)
+    try:
+        return open_area(settings.data_dir, demo=demo)
+    except (AreaImportError, AreaCacheError) as exc:
+        raise SettingsError(f"operating area: {exc}") from None
 
 
 def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -> UnitLocator:
