@@ -22,6 +22,7 @@ from api.routes import (
     consults,
     destinations,
     fhir,
+    geocode,
     health,
     hospitals,
     incidents,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (patients, patient_reads, fhir):  # remote monitoring
         app.include_router(module.router)
+    app.include_router(geocode.router)  # offline geocoding of the operating area
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.state.metrics = Metrics(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # sees every answer

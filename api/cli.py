@@ -39,6 +39,7 @@ environment variables (the options win over them):
   NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
+  NAJDA_DEMO_AREA        liechtenstein (default, real OpenStreetMap data) or sahil (invented)
   NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
   NAJDA_READY_MAX_LAG    positions a read model or the sealer may trail while /health/ready
                          answers 200 (default 1000)
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
+    )
+    serve.add_argument(
+        "--demo-area",
+        choices=["liechtenstein", "sahil"],
+        help="demo area of an empty store: the real liechtenstein (default) or the invented "
+        "town sahil; an area imported with `najda area import` always wins",
     )
     serve.add_argument(
         "--no-demo",
@@ -165,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_backup import add_commands as add_backup
 
     add_backup(commands, _store_options)
+    from api.cli_area import add_commands as add_area  # area import
+
+    add_area(commands)
     return parser
 
 
@@ -209,6 +219,7 @@ def serve(args: argparse.Namespace) -> int:
         seed_demo=False if args.no_demo else None,
         poll_interval_s=args.poll_interval,
         road_network=args.road_network,
+        demo_area=args.demo_area,
     )
     app = create_app(settings)
     config = uvicorn.Config(
@@ -350,6 +361,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return simulate_command(args)
         if args.command == "seed-demo":
             return seed_demo_command(args)
+        if args.command == "area":
+            from api.cli_area import run as area_command
+
+            return area_command(args)
         from api.cli_audit import run
 
         return run(args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from domain.application import Dispatch
 from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
 from domain.errors import AlreadyExists, InvalidValue, NotFound
 from domain.incident import Incident
+from domain.location_fix import LocationFix
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind, UnitStatus
 
 #: The agency Najda speaks for by default (deployments set NAJDA_AGENCY_ID/NAME/DOMAIN).
@@ -323,13 +324,15 @@ def import_eido(
     *,
     location: Position | None = None,
     priority: Priority | None = None,
+    locate: Callable[[str], tuple[Position, LocationFix] | None] | None = None,
 ) -> tuple[UUID, bool]:
     """The incident for the EIDO's call, and True when this import opened it (blocking; run it
     in a worker thread). Idempotent: the incident's id derives from the EIDO's id, so an EIDO
     imported before (even concurrently, by another process) answers the incident it opened.
 
     The location and priority given here win over the EIDO's; without either, the EIDO must
-    carry it. A call start older than the store accepts is kept in a note instead.
+    carry it (coordinates, or a civic address that `locate` finds in the operating area).
+    A call start older than the store accepts is kept in a note instead.
     """
     incident_id = eido_incident_id(call.eido_id)
     try:
@@ -338,8 +341,18 @@ def import_eido(
     except NotFound:
         pass
     where = location or call.location
+    fix: LocationFix | None = None
+    if where is None and locate is not None and call.address:
+        found = locate(call.address)  # the civic address, geocoded with its precision
+        if found is not None:
+            where, fix = found
     if where is None:
-        raise InvalidValue("lat", "the EIDO carries no coordinates; give lat and lon")
+        raise InvalidValue(
+            "lat",
+            "the EIDO carries no coordinates"
+            + (" and its civic address is not found in the area" if call.address else "")
+            + "; give lat and lon",
+        )
     level = priority or call.priority
     if level is None:
         raise InvalidValue("priority", "the EIDO carries no priority; give one")
@@ -361,6 +374,7 @@ def import_eido(
             call_received_at=started,
             incident_id=incident_id,
             notes=notes,
+            location_fix=fix,
         )
     except AlreadyExists:  # imported at the same moment by another request
         return incident_id, False

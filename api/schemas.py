@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from api.schemas_location import LocationFixIn, LocationFixPublic
 from domain.consult import Specialty, specialty_of
 from domain.errors import InvalidValue
 from domain.hospital_status import EdStatus
@@ -120,6 +121,9 @@ class IncidentCreate(_In):
     callback: Annotated[str, _optional_text(40)] | None = None
     source: IncidentSource = IncidentSource.PHONE
     call_received_at: IsoTime | None = None
+    location_fix: LocationFixIn | None = Field(
+        None, description="how the location was found (typed text, chosen label, precision)"
+    )
 
 
 class NoteCreate(_In):
@@ -247,6 +251,7 @@ class IncidentPublic(BaseModel):
     assignments: list[AssignmentPublic]
     notes: list[NotePublic]
     recommendation: RecommendationPublic | None = None
+    location_fix: LocationFixPublic | None = None
 
 
 class BoardUnitPublic(BaseModel):

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.audit_trust import seal_policy, witnessed
 from api.demo import seed_demo
+from api.demo_area import seed_area_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
 from api.settings import Settings, SettingsError
@@ -25,11 +26,13 @@ from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
 from domain.response_plan import ResponsePlan
+from geo.area import EMERGENCY_MODE, Area
 from projections.base import NotificationSource
 from projections.board import IncidentBoard
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.eventlog import EventLog
+from projections.geocoder import Geocoder
 from projections.locator import UnitLocator
 from projections.monitoring import MonitoringDirectory
 from projections.read_log import ReadLog, ReadRecorder
@@ -74,6 +77,8 @@ class Services:
     reads: ReadRecorder  # who read which patient's data
     issued_tokens: list[IssuedToken] = field(default_factory=list)
     listening: Listening | None = None  # None on the embedded store (no LISTEN)
+    area: Area | None = None  # the operating area imported from OpenStreetMap, if any
+    geocoder: Geocoder | None = None  # its address index on this store
 
     @property
     def store(self) -> str:
@@ -117,14 +122,26 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         stack.callback(dispatch.close)
         key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
+        area = await run_in_threadpool(_open_area, settings)
         if settings.seed_demo and await run_in_threadpool(source.head) == 0:
             try:
-                summary = await run_in_threadpool(seed_demo, dispatch)
+                if area is not None:
+                    summary = await run_in_threadpool(seed_area_demo, dispatch, area)
+                else:
+                    summary = await run_in_threadpool(seed_demo, dispatch)
                 log.info("seeded the demo area: %s", summary)
             except AlreadyExists:  # another process, starting at the same time, seeds it
                 log.info("the demo area is being seeded by another process")
         locator, board = await stack.enter_async_context(_read_models(settings))
-        ranking = await run_in_threadpool(_road_ranking, settings, locator)
+        ranking = await run_in_threadpool(_road_ranking, settings, locator, area)
+        geocoder = None
+        if area is not None:
+            from api.basemap_area import area_features
+            from api.geocoding import open_geocoder
+
+            geocoder = await run_in_threadpool(open_geocoder, settings, area)
+            stack.callback(geocoder.index.close)
+            await run_in_threadpool(area_features, area)  # the base map's layers, made once
         reference = ReferenceDirectory()
         users = UserDirectory()
         consults = ConsultDirectory()  # open teleconsults
@@ -178,6 +195,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             ),
             monitoring=monitoring,
             reads=reads,
+            area=area,
+            geocoder=geocoder,
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:
@@ -222,9 +241,28 @@ async def run_command(
     return result
 
 
-def _road_ranking(settings: Settings, locator: UnitLocator) -> UnitLocator:
-    """The locator, ranking by road ETA when a JEMSS road network is configured."""
+def _open_area(settings: Settings) -> Area | None:
+    """The imported area of the data directory; for the real demo, the bundled one."""
+    from api.areas import AreaImportError, open_area
+    from geo.area import AreaCacheError
+
+    demo = settings.seed_demo and settings.demo_area == "liechtenstein"
+    try:
+        return open_area(settings.data_dir, demo=demo)
+    except (AreaImportError, AreaCacheError) as exc:
+        raise SettingsError(f"operating area: {exc}") from None
+
+
+def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -> UnitLocator:
+    """The locator, ranking by road ETA over a JEMSS road network when one is configured,
+    else over the imported area's roads (emergency driving), else by distance."""
     if settings.road_network is None:
+        if area is not None and area.roads.lats.size:
+            from projections.road_locator import RoadLocator
+
+            network = area.roads.network()
+            log.info("ranking units by road ETA over %s (%d nodes)", area.name, network.node_count)
+            return RoadLocator(locator, network, EMERGENCY_MODE)
         return locator
     from geo.jemss_tables import TableError
     from projections.road_locator import RoadLocator

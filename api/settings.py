@@ -19,6 +19,8 @@ from projections.audit_key import public_path
 from projections.stores import is_postgres_url
 
 _FALSE = {"0", "false", "no", "off"}
+#: Demo areas `najda serve` can start an empty store with.
+DEMO_AREAS = ("liechtenstein", "sahil")
 
 
 class SettingsError(ValueError):
@@ -71,6 +73,9 @@ class Settings:
     patient_system: str = DEFAULT_PATIENT_SYSTEM
     fhir_structure: bool = True
     agency: Agency = field(default_factory=lambda: Agency())
+    #: The demo area an empty embedded store starts with: the real `liechtenstein` (from the
+    #: bundled OpenStreetMap extract) or the invented town `sahil` (the tests' fixture).
+    demo_area: str = "liechtenstein"
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -93,6 +98,10 @@ class Settings:
             require_system(self.patient_system, "NAJDA_PATIENT_SYSTEM")
         except InvalidValue as exc:
             raise SettingsError(f"NAJDA_PATIENT_SYSTEM: {exc.message}") from None
+        if self.demo_area not in DEMO_AREAS:
+            raise SettingsError(
+                f"demo area must be one of {', '.join(DEMO_AREAS)}, got {self.demo_area!r}"
+            )
         if self.admin_token is not None and len(self.admin_token) < 32:
             raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
 
@@ -131,6 +140,8 @@ class Settings:
             )
         if env.get("NAJDA_ROAD_NETWORK"):
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
+        if env.get("NAJDA_DEMO_AREA"):
+            values["demo_area"] = env["NAJDA_DEMO_AREA"].strip().lower()
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         if env.get("NAJDA_READY_MAX_LAG"):

@@ -20,6 +20,7 @@ from api.schemas import (
     StationPublic,
     UnitPublic,
 )
+from api.schemas_location import LocationFixPublic
 from domain.hospital_status import HospitalStatus
 from domain.incident import Incident
 from domain.unit import Unit
@@ -43,7 +44,17 @@ def incident_public(
 ) -> IncidentPublic:
     """An incident aggregate as the API shows it."""
     statuses = unit_statuses or {}
+    fix = getattr(incident, "location_fix", None)
     return IncidentPublic(
+        location_fix=None
+        if fix is None
+        else LocationFixPublic(
+            typed=fix.typed,
+            label=fix.label,
+            precision=fix.precision,
+            lat=fix.position.lat,
+            lon=fix.position.lon,
+        ),
         id=incident.id,
         status=incident.status,
         priority=incident.priority,

@@ -103,6 +103,7 @@ def write_history(
             location=where, address=f"{rng.randint(1, 200)} Street {rng.randint(1, 90)}",
             nature="chest pain", priority=rng.choice(PRIORITIES), determinant="",
             callback=None, source=IncidentSource.PHONE, actor="calltaker", at=at,
+            location_fix=None,
         )  # fmt: skip
         if not free:
             break

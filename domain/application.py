@@ -18,6 +18,7 @@ from domain.commands import (
 )
 from domain.consult import require_specialties
 from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
+from domain.location_fix import LocationFix
 from domain.patients import MonitoringCases
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
@@ -123,9 +124,11 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
         call_received_at: datetime | None = None,
         incident_id: UUID | None = None,
         notes: Sequence[str] = (),
+        location_fix: LocationFix | None = None,
     ) -> UUID:
         """Open an incident for a call, with its first notes, in one save; returns its id.
-        A given `incident_id` (from a natural key) makes a second report AlreadyExists."""
+        A given `incident_id` (from a natural key) makes a second report AlreadyExists;
+        `location_fix`: how its location was found, when it was geocoded."""
         texts = [require_text(f"notes[{i}]", t, 4000) for i, t in enumerate(notes)]
         now = self._now()
         incident = new_incident(
@@ -140,6 +143,7 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             callback=callback,
             source=source,
             call_received_at=call_received_at,
+            location_fix=location_fix,
         )
         for text in texts:
             incident.add_note(text, actor, now)

@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from domain import consult as consults
 from domain.consult import Consult, ConsultNotFound, ConsultStatus, Specialty
 from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
+from domain.location_fix import LocationFix
 from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
 
 
@@ -65,8 +66,11 @@ class Incident(Aggregate):
         source: IncidentSource,
         actor: str,
         at: datetime,
+        location_fix: LocationFix | None = None,  # eventsourcing 9.5 asks for it when
+        # constructing (keyword-only defaults are not applied), not when replaying old events
     ) -> None:
         self.call_received_at = call_received_at
+        self.location_fix = location_fix  # absent from events stored before it existed
         self.location = location
         self.address = address
         self.nature = nature

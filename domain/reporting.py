@@ -7,6 +7,7 @@ from uuid import UUID
 
 from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
 from domain.incident import Incident
+from domain.location_fix import LocationFix
 from domain.values import (
     IncidentSource,
     Position,
@@ -30,6 +31,7 @@ def new_incident(
     callback: str | None = None,
     source: IncidentSource = IncidentSource.PHONE,
     call_received_at: datetime | None = None,
+    location_fix: LocationFix | None = None,
 ) -> Incident:
     """A reported incident (not saved yet), its fields checked like any call's."""
     received = require_recent(
@@ -47,4 +49,5 @@ def new_incident(
         source=IncidentSource(source),
         actor=actor,
         at=now,
+        location_fix=location_fix,
     )

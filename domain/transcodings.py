@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from domain.location_fix import LocationFix
 from domain.monitoring import Reading
 from domain.values import Position
 from domain.vitals import Bounds, Vital
@@ -65,8 +66,29 @@ class ReadingAsDict(Transcoding):
         )
 
 
+class LocationFixAsDict(Transcoding):
+    """How a call's location was found, stored as a plain object."""
+
+    type = LocationFix
+    name = "location_fix"
+
+    def encode(self, obj: LocationFix) -> dict[str, Any]:
+        return {
+            "typed": obj.typed,
+            "label": obj.label,
+            "precision": obj.precision,
+            "lat": obj.position.lat,
+            "lon": obj.position.lon,
+        }
+
+    def decode(self, data: Any) -> LocationFix:
+        position = Position(float(data["lat"]), float(data["lon"]))
+        return LocationFix(data["typed"], data["label"], data["precision"], position)
+
+
 def register_domain_transcodings(transcoder: JSONTranscoder) -> None:
     """Register every transcoding our events need (str enums are stored as their value)."""
     transcoder.register(PositionAsList())
     transcoder.register(BoundsAsList())
     transcoder.register(ReadingAsDict())
+    transcoder.register(LocationFixAsDict())

@@ -13,6 +13,7 @@ from api.audit_trust import trust
 from api.auth import AUDIT, OPERATE, READ, PrincipalDep, allow
 from api.deps import ActorDep, ServicesDep
 from api.eido import import_eido, incident_eido, read_eido
+from api.eido_geocode import civic_locator
 from api.errors import ERRORS
 from api.read_audit import record_incident_read
 from api.redaction import incident_for, timeline_for
@@ -139,8 +140,11 @@ async def import_eido_route(
         raise query_error(missing, InvalidValue(missing, "give both lat and lon"))
     location = Position(lat, lon) if lat is not None and lon is not None else None
     call = read_eido(document)
+    locate = None if services.geocoder is None else civic_locator(services.geocoder)
     incident_id, created = await services.command(
-        lambda: import_eido(services.dispatch, call, actor, location=location, priority=priority)
+        lambda: import_eido(
+            services.dispatch, call, actor, location=location, priority=priority, locate=locate
+        )
     )
     response.headers["Location"] = f"/incidents/{incident_id}"
     if not created:  # imported before: the same incident, said so

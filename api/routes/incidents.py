@@ -29,6 +29,7 @@ from api.services import Services
 from api.views import board_public, incident_public
 from domain.application import UnitChoice
 from domain.errors import Conflict
+from domain.location_fix import LocationFix
 from domain.values import IncidentSource, Position
 from projections.users import Principal
 
@@ -65,6 +66,12 @@ async def report_incident(
 ) -> IncidentPublic:
     """Open an incident for a call; the answer carries its recommended units."""
     location = Position(body.lat, body.lon)
+    fix = body.location_fix
+    location_fix = (
+        None
+        if fix is None
+        else LocationFix.checked(fix.typed, fix.label, fix.precision, location)
+    )
     incident_id = await services.command(
         lambda: services.dispatch.report_incident(
             location=location,
@@ -76,6 +83,7 @@ async def report_incident(
             callback=body.callback,
             source=body.source,
             call_received_at=body.call_received_at,
+            location_fix=location_fix,
         )
     )
     response.headers["Location"] = f"/incidents/{incident_id}"

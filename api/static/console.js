@@ -1,6 +1,7 @@
 // The dispatcher console: live map, incident queue, unit board, intake, recommendations,
 // assignment, release, re-assignment, notes and the selected incident's live timeline and
 // teleconsults; hospitals with their ED status, and open remote-monitoring alerts.
+import { attachAddressField } from "./address_field.js";
 import { api, ApiError, session } from "./api.js";
 import {
   age, bedsText, clock, consultItems, debounced, distance, duration, edStatusText, el, kindLabel, noteItems, kindTag, priorityClass,
@@ -23,6 +24,9 @@ const ui = {
   incidentMarkers: new Map(),
   hospitalMarkers: new Map(), // hospital id -> marker (drawn from the live state, not the base map)
   draftMarker: null,
+  where: null, // the location field's candidate list
+  mapFix: null, // the last map click and the address found there
+  geocoding: false, // the server has an area to geocode in
   unitsFitted: false,
   busy: false,
 };
@@ -33,14 +37,24 @@ let live = null;
 
 function start() {
   map = createMap($("map"));
-  map.on("click", (e) => setDraftLocation(e.latlng.lat, e.latlng.lng));
+  map.on("click", (e) => { setDraftLocation(e.latlng.lat, e.latlng.lng); fillFromMap(e.latlng.lat, e.latlng.lng); });
+  ui.where = attachAddressField($("f-location"), $("f-candidates"), {
+    enabled: () => ui.geocoding,
+    near: () => map.getCenter(),
+    onChoose: (candidate) => {
+      setDraftLocation(candidate.lat, candidate.lon, false);
+      $("f-address").value = candidate.label;
+      ui.mapFix = null;
+      $("f-nature").focus();
+    },
+  });
   document.addEventListener("keydown", onKey);
   $("login-form").addEventListener("submit", onLogin);
   $("logout").addEventListener("click", logout);
   $("help-button").addEventListener("click", () => toggleHelp(true));
   $("help-close").addEventListener("click", () => toggleHelp(false));
   $("intake").addEventListener("submit", onReport);
-  $("intake").addEventListener("reset", () => { clearDraft(); $("intake-error").textContent = ""; });
+  $("intake").addEventListener("reset", () => { clearDraft(); ui.where.clear(); ui.mapFix = null; $("intake-error").textContent = ""; });
   $("f-location").addEventListener("change", () => {
     const at = parseLocation($("f-location").value);
     if (at) setDraftLocation(at.lat, at.lon, false);
@@ -95,7 +109,9 @@ function logout() {
 
 async function loadBaseMap() {
   try {
-    const bounds = drawBaseMap(map, await api("GET", "/map"), { hospitals: false });
+    const base = await api("GET", "/map");
+    ui.geocoding = Boolean(base.geocoding); // an area is loaded: addresses can be looked up
+    const bounds = drawBaseMap(map, base, { hospitals: false });
     if (bounds && !ui.unitsFitted) map.fitBounds(bounds, { padding: [8, 8] });
   } catch (err) {
     toast(`The base map could not be loaded: ${err.message}`);
@@ -487,6 +503,37 @@ function setDraftLocation(lat, lon, fill = true) {
   if (fill) $("f-address").focus();
 }
 
+/** The intake's location: a chosen geocoder candidate, typed coordinates, or a map click;
+ * with how it was found (the incident records it). */
+function intakeLocation() {
+  const text = $("f-location").value.trim();
+  const at = parseLocation(text);
+  if (at) {
+    const fix = ui.mapFix && ui.mapFix.lat === at.lat && ui.mapFix.lon === at.lon
+      ? { typed: "", label: ui.mapFix.label, precision: "map" }
+      : { typed: text, label: "", precision: "coordinates" };
+    return { ...at, fix };
+  }
+  const chosen = ui.where.chosen();
+  if (!chosen) return null;
+  return { lat: chosen.lat, lon: chosen.lon, fix: { typed: chosen.typed, label: chosen.label, precision: chosen.precision } };
+}
+
+/** A map click: the nearest address (or street) goes into the address field. */
+async function fillFromMap(lat, lon) {
+  if (!ui.geocoding) return;
+  const [rlat, rlon] = [Number(lat.toFixed(5)), Number(lon.toFixed(5))];
+  ui.mapFix = { lat: rlat, lon: rlon, label: "" };
+  try {
+    const found = await api("GET", `/geocode/reverse?lat=${rlat}&lon=${rlon}`);
+    if (!ui.mapFix || ui.mapFix.lat !== rlat || ui.mapFix.lon !== rlon) return; // clicked again
+    ui.mapFix.label = found.label;
+    $("f-address").value = found.precision === "address" ? found.label : `near ${found.label} (${Math.round(found.distance_m)} m)`;
+  } catch {
+    // no area loaded: the coordinates alone locate the call
+  }
+}
+
 function clearDraft() {
   if (ui.draftMarker) { ui.draftMarker.remove(); ui.draftMarker = null; }
 }
@@ -495,11 +542,11 @@ async function onReport(event) {
   event.preventDefault();
   const error = $("intake-error");
   error.textContent = "";
-  const at = parseLocation($("f-location").value);
-  if (!at) { error.textContent = "location: click the map or type latitude, longitude (e.g. 36.75, 3.06)"; $("f-location").focus(); return; }
+  const where = intakeLocation();
+  if (!where) { error.textContent = "location: type an address and choose it (↓, Enter), click the map, or type latitude, longitude"; $("f-location").focus(); return; }
   const nature = $("f-nature").value.trim();
   if (!nature) { error.textContent = "nature: say what happened (e.g. chest pain)"; $("f-nature").focus(); return; }
-  const body = { lat: at.lat, lon: at.lon, nature, priority: $("f-priority").value, address: $("f-address").value.trim() };
+  const body = { lat: where.lat, lon: where.lon, nature, priority: $("f-priority").value, address: $("f-address").value.trim(), location_fix: where.fix };
   const callback = $("f-callback").value.trim();
   if (callback) body.callback = callback;
   try {

@@ -6,6 +6,8 @@ const BASE_STYLES = {
   area: { color: "#475569", weight: 2, fillColor: "#f8fafc", fillOpacity: 1, dashArray: "8 5" },
   zone: { color: "#64748b", weight: 1.2, fillOpacity: 0.55 },
   roads: { color: "#9ca3af", weight: 1, opacity: 0.9 },
+  buildings: { color: "#cbd5e1", weight: 0.5, fillColor: "#e2e8f0", fillOpacity: 0.9 },
+  street: { color: "#94a3b8", weight: 2, opacity: 0.9 },
 };
 /** Pale fills that tell neighbouring zones apart (each zone is also labelled by its code). */
 const ZONE_FILLS = ["#fef3c7", "#dcfce7", "#e0e7ff", "#fce7f3", "#ccfbf1", "#fee2e2", "#ede9fe", "#f1f5f9"];
@@ -38,6 +40,7 @@ export function drawBaseMap(map, geojson, { hospitals = true } = {}) {
     style: (f) => (f.properties.kind === "zone" ? zoneStyle(f) : BASE_STYLES[f.properties.kind] || {}),
     pointToLayer: (f, latlng) => {
       const kind = f.properties.kind;
+      if (kind === "place") return placeMarker(f, latlng);
       const text = kind === "hospital" ? "H" : "S";
       const icon = L.divIcon({
         className: `place place-${kind}`,
@@ -48,14 +51,27 @@ export function drawBaseMap(map, geojson, { hospitals = true } = {}) {
         .bindTooltip(`${kind === "hospital" ? "Hospital" : "Station"} ${f.properties.code}: ${f.properties.name}`);
     },
     onEachFeature: (f, l) => {
+      if (f.properties.kind === "street") l.bindTooltip(`${f.properties.name}, ${f.properties.municipality}`, { sticky: true });
       if (f.properties.kind !== "zone") return;
       l.bindTooltip(`${f.properties.code}`, { permanent: true, direction: "center", className: "zone-label", interactive: false });
     },
     interactive: true,
   }).addTo(map); // area first, then zones and roads over it: features come in drawing order
+  if (geojson.attribution) {
+    L.control.attribution({ prefix: false }).addAttribution(escapeHtml(geojson.attribution)).addTo(map);
+  }
   if (!geojson.bbox) return null;
   const [w, s, e, n] = geojson.bbox;
   return L.latLngBounds([s, w], [n, e]);
+}
+
+/** A town or village (labelled) or a smaller place (named on hover). */
+function placeMarker(f, latlng) {
+  const { name, place, label } = f.properties;
+  const dot = L.circleMarker(latlng, { radius: label ? 3 : 2, color: "#334155", weight: 1, fillOpacity: 0.8, interactive: false });
+  return dot.bindTooltip(escapeHtml(name), label
+    ? { permanent: true, direction: "right", className: "place-label", interactive: false }
+    : { direction: "right", className: `place-label place-${place}` });
 }
 
 /** The HTML of a unit marker: shape by kind, colour AND text by status, a stale flag. */

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.area_fixture import liechtenstein
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
 
 #: Thousands of requests over some fifty operations: more than the default two minutes on a
@@ -88,7 +90,9 @@ class Fuzz:
 @pytest.fixture(scope="module")
 def fuzz(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzz]:
     """A server with the test world, a station, a hospital and a crew on CREW_UNIT."""
-    server = NajdaServer(tmp_path_factory.mktemp("fuzz"), ["--no-demo"]).start()
+    work = tmp_path_factory.mktemp("fuzz")
+    shutil.copytree(liechtenstein()[0] / "area", work / "data" / "area")  # /geocode answers
+    server = NajdaServer(work, ["--no-demo"]).start()
     try:
         with server.client() as admin:
             build_world(admin)

@@ -39,6 +39,7 @@ def report() -> Incident:
         source=IncidentSource.PHONE,
         actor="call-taker",
         at=T0,
+        location_fix=None,
     )
 
 

@@ -1,0 +1,29 @@
+"""Start-up with the real demo area: the bundled extract is imported once, then read back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.services import _open_area
+from api.settings import Settings
+
+
+def test_the_first_start_imports_the_bundled_area_and_later_starts_reuse_it(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, demo_area="liechtenstein")
+    first = _open_area(settings)
+    assert first is not None and first.name == "Liechtenstein"
+    saved = tmp_path / "area" / "area.json.gz"
+    written = saved.stat().st_mtime_ns
+    again = _open_area(settings)
+    assert again is not None and again.counts() == first.counts()
+    assert saved.stat().st_mtime_ns == written  # read back, not imported again
+    facilities = {f.name for f in again.facilities}
+    assert {"Liechtensteinisches Landesspital", "Rotes Kreuz Liechtenstein"} <= facilities
+
+
+def test_the_invented_town_or_no_demo_loads_no_area(tmp_path: Path) -> None:
+    assert _open_area(Settings(data_dir=tmp_path, demo_area="sahil")) is None
+    assert _open_area(Settings(data_dir=tmp_path, seed_demo=False)) is None
+    assert not (tmp_path / "area").exists()
