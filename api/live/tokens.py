@@ -1,0 +1,60 @@
+"""Ends open sockets when their token stops working: revoked, replaced or expired."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+
+from projections.users import UserDirectory
+
+#: The longest a socket waits between two checks of its token (clock changes, missed hints).
+RECHECK_S = 30.0
+
+
+class TokenWatch:
+    """Wakes the sockets of a token as soon as the user directory (which follows the log in
+    every process) stops accepting it, or when it expires."""
+
+    def __init__(self, users: UserDirectory, clock: Callable[[], datetime]) -> None:
+        self.users = users
+        self.clock = clock
+        self._waiting: dict[str, set[asyncio.Event]] = {}
+        users.on_invalidated(self._invalidated)
+
+    def _invalidated(self, digest: str) -> None:
+        for event in self._waiting.get(digest, ()):
+            event.set()
+
+    def still_valid(self, digest: str) -> bool:
+        """True while the token with this hash works."""
+        return self.users.by_token_hash(digest, self.clock()) is not None
+
+    def why_invalid(self, digest: str) -> str:
+        """The reason given to a client whose token stopped working."""
+        if self.users.by_token_hash(digest) is not None:
+            return "the token has expired"
+        return "the token was revoked or replaced"
+
+    async def until_invalid(self, digest: str) -> str:
+        """Wait until the token with this hash stops working; returns why."""
+        event = asyncio.Event()
+        self._waiting.setdefault(digest, set()).add(event)
+        try:
+            while self.still_valid(digest):
+                expires = self.users.expires_at(digest)
+                wait_s = RECHECK_S
+                if expires is not None:
+                    wait_s = min(wait_s, max(0.0, (expires - self.clock()).total_seconds()))
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait_s + 0.001):
+                        await event.wait()
+                event.clear()
+            return self.why_invalid(digest)
+        finally:
+            waiting = self._waiting.get(digest)
+            if waiting is not None:
+                waiting.discard(event)
+                if not waiting:
+                    del self._waiting[digest]
