@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.live import ws
+from api.middleware import AccessLog, NoStore
 from api.routes import (
     assignments,
     basemap,
@@ -44,9 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, plan) as services:
-            app.state.services = services
-            yield
+        started = False
+        try:
+            async with open_services(settings, plan) as services:
+                app.state.services = services
+                started = True
+                yield
+        except Exception as exc:
+            if not started:  # said once, plainly, by `najda serve`
+                app.state.start_failure = f"{type(exc).__name__}: {exc}"
+            raise
 
     app = FastAPI(
         title="Najda",
@@ -82,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (patients, fhir):  # remote monitoring
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(NoStore)
+    app.add_middleware(AccessLog)  # outermost: it sees every answer, the 413s included
     return app
 
 

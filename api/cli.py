@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import getpass
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -31,14 +33,20 @@ environment variables (the options win over them):
   NAJDA_DATABASE_URL     postgresql://user:password@host:port/database
   NAJDA_HOST, NAJDA_PORT address to listen on (default 127.0.0.1:8000)
   NAJDA_RESPONSE_PLAN    JSON response plan file
-  NAJDA_SEED_DEMO        0 to never seed the demo area
+  NAJDA_SEED_DEMO        1 to seed the demo into an empty store (the embedded default), 0 never
   NAJDA_POLL_INTERVAL_S  longest delay before the read models notice a missed wake-up
   NAJDA_STALE_AFTER_S    flag a unit stale after this many silent seconds (default 180)
   NAJDA_AUTO_DISPATCH    priorities dispatched at once on report, e.g. "Ω,A" (default none)
   NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
+  NAJDA_RESUME_BUFFER_BYTES  and at most this many bytes of them (default 33554432, 32 MiB)
+  NAJDA_WS_SEND_TIMEOUT_S    drop a websocket client that takes no message for this long (30)
+  NAJDA_TOKEN_TTL_DAYS   days a new token works (default 90; 0: until replaced or revoked)
+  NAJDA_AUTH_FAILURES    failed sign-ins a client may make per minute before 429 (default 10)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
-  NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
+  NAJDA_ADMIN_TOKEN      the token of administrator `admin` (a strong secret of 32+ characters;
+                         change it and restart to rotate it)
+  NAJDA_TLS_CERT, NAJDA_TLS_KEY  serve HTTPS and WSS with this certificate and key (PEM)
 """
 
 
@@ -52,6 +60,15 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         metavar="URL",
         help="PostgreSQL/PostGIS URL (postgresql://...); default: the embedded SQLite store",
+    )
+
+
+def _expiry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--expires-in-days",
+        type=float,
+        metavar="DAYS",
+        help="days the token works (default 90 or $NAJDA_TOKEN_TTL_DAYS; 0: until replaced)",
     )
 
 
@@ -87,11 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
     )
-    serve.add_argument(
+    demo = serve.add_mutually_exclusive_group()
+    demo.add_argument(
         "--no-demo",
         action="store_true",
         help="do not seed the demo city into an empty store",
     )
+    demo.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed the demo city into an empty store (default on the embedded store only)",
+    )
+    serve.add_argument(
+        "--tls-cert", type=Path, metavar="PEM", help="serve HTTPS and WSS with this certificate"
+    )
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     serve.add_argument(
         "--poll-interval",
         type=float,
@@ -121,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="add a user and print its token")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    _expiry_option(add)
     add.add_argument("--unit", metavar="CALLSIGN", help="the crew's unit (crew only)")
     add.add_argument(
         "--specialty",
@@ -133,9 +161,15 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(add)
     listing = actions.add_parser("list", help="list active users")
     _store_options(listing)
-    token = actions.add_parser("token", help="give a user a new token and print it")
-    token.add_argument("name")
-    _store_options(token)
+    for action in ("rotate", "token"):
+        rotate = actions.add_parser(
+            action,
+            help="give a user a new token and print it (the old one stops at once, on every"
+            " process and open socket)" if action == "rotate" else "the same as rotate",
+        )
+        rotate.add_argument("name")
+        _expiry_option(rotate)
+        _store_options(rotate)
     revoke = actions.add_parser("revoke", help="revoke a user for good")
     revoke.add_argument("name")
     _store_options(revoke)
@@ -167,11 +201,18 @@ class _Server(uvicorn.Server):
                 port = int(sock.getsockname()[1])
                 break
         shown = f"[{host}]" if ":" in host else host
+        scheme = "https" if self.config.is_ssl else "http"
         services = getattr(self.config.app, "state", None)
         issued = getattr(getattr(services, "services", None), "issued_tokens", [])
         for token in issued:
             print(token.line(), flush=True)
-        print(f"Najda is running at http://{shown}:{port}/ (store: {self.store})", flush=True)
+        if issued:
+            print("Sign in with one of these tokens; they are shown this once.", flush=True)
+        else:
+            print(
+                "Sign in with your token (`najda users rotate NAME` prints a new one).", flush=True
+            )
+        print(f"Najda is running at {scheme}://{shown}:{port}/ (store: {self.store})", flush=True)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await super().shutdown(sockets)
@@ -179,8 +220,10 @@ class _Server(uvicorn.Server):
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the server until interrupted."""
+    """Run the server until interrupted; a start that fails says why and returns 1."""
     from api.app import create_app
+    from api.live.frames import MAX_FRAME_BYTES, GuardedWebSocketProtocol
+    from projections.stores import secure_umask
 
     settings = Settings.from_env(
         host=args.host,
@@ -188,10 +231,18 @@ def serve(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         database_url=args.database_url,
         response_plan_file=args.response_plan,
-        seed_demo=False if args.no_demo else None,
+        seed_demo=False if args.no_demo else True if args.demo else None,
         poll_interval_s=args.poll_interval,
         road_network=args.road_network,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
+    secure_umask()
+    problem = _cannot_listen(settings.host, settings.port)
+    if problem is not None:
+        where = f"{settings.host}:{settings.port}"
+        print(f"najda: cannot listen on {where}: {problem}", file=sys.stderr)
+        return 1
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -202,11 +253,59 @@ def serve(args: argparse.Namespace) -> int:
         # Live messages are small and go to hundreds of consoles: compressing each one
         # per connection cost more CPU than the fan-out itself.
         ws_per_message_deflate=False,
+        ws=GuardedWebSocketProtocol,  # small frames until a client is authenticated
+        ws_max_size=MAX_FRAME_BYTES,
+        access_log=False,  # api/middleware.py logs each request with its user instead
+        log_config=_log_config(args.log_level),
+        ssl_certfile=None if settings.tls_cert is None else str(settings.tls_cert),
+        ssl_keyfile=None if settings.tls_key is None else str(settings.tls_key),
     )
     server = _Server(config, settings.store_description())
-    with contextlib.suppress(KeyboardInterrupt):  # re-raised by uvicorn after a clean stop
-        server.run()
-    return 0 if server.started else 1
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # re-raised by uvicorn after a clean stop
+            server.run()
+    except SystemExit:  # uvicorn exits when the lifespan or the bind fails
+        pass
+    if server.started:
+        return 0
+    failure = getattr(app.state, "start_failure", None)
+    print(f"najda: the server did not start: {failure or 'see the messages above'}",
+          file=sys.stderr, flush=True)
+    return 1
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus Najda's access log (one line per request, with the user)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["najda_access"] = {
+        "formatter": "default",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["najda.access"] = {
+        "handlers": ["najda_access"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the address cannot be bound (port in use, unknown host), or None when it can."""
+    if port == 0:
+        return None
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return str(exc)
+    for family, kind, proto, _name, address in infos[:1]:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                return exc.strerror or str(exc)
+    return None
 
 
 def seed_demo_command(args: argparse.Namespace) -> int:
@@ -238,8 +337,9 @@ def seed_demo_command(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
-    from projections.stores import postgres_env, sqlite_env
+    from projections.stores import postgres_env, secure_umask, sqlite_env
 
+    secure_umask()
     settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
     if settings.database_url is not None:
         env = postgres_env(settings.database_url)
@@ -254,20 +354,32 @@ def users_command(args: argparse.Namespace) -> int:
     from domain.errors import DispatchError
     from domain.unit import unit_id_for
 
-    dispatch, _settings = _open_store(args)
+    dispatch, settings = _open_store(args)
     try:
         actor = f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name known to the system
         actor = "cli"
+    days = getattr(args, "expires_in_days", None)
+    if days is not None:
+        if days < 0:
+            print("najda: --expires-in-days must be 0 or more", file=sys.stderr)
+            return 2
+        settings = settings.with_overrides(token_ttl_days=days)
+    expires_at = settings.token_expiry(dispatch.clock())
     try:
         if args.action == "add":
             unit_id = None if args.unit is None else unit_id_for(args.unit)
             token = dispatch.add_user(
-                args.name, args.role, actor, unit_id=unit_id, specialties=args.specialty
+                args.name,
+                args.role,
+                actor,
+                unit_id=unit_id,
+                specialties=args.specialty,
+                expires_at=expires_at,
             )
             print(token)
-        elif args.action == "token":
-            print(dispatch.issue_token(args.name, actor))
+        elif args.action in ("rotate", "token"):
+            print(dispatch.issue_token(args.name, actor, expires_at=expires_at))
         elif args.action == "revoke":
             dispatch.revoke_user(args.name, actor)
             print(f"revoked {args.name}")

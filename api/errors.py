@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from api.auth import Forbidden, Unauthenticated
+from api.throttle import TooManyFailures
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 
@@ -41,6 +42,10 @@ COMMON: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorPublic, "description": "No bearer token, or an unknown or revoked one"},
     403: {"model": ErrorPublic, "description": "The token's role may not do this"},
     413: {"model": ErrorPublic, "description": "The body is larger than the server accepts"},
+    429: {
+        "model": ErrorPublic,
+        "description": "Too many failed sign-ins from this client; retry after Retry-After",
+    },
     503: {
         "model": ErrorPublic,
         "description": "The event store is unreachable for now; retry after Retry-After",
@@ -149,6 +154,13 @@ async def _forbidden(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=403, content={"detail": str(exc)})
 
 
+async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
+    wait = exc.retry_after_s if isinstance(exc, TooManyFailures) else 60
+    return JSONResponse(
+        status_code=429, content={"detail": str(exc)}, headers={"Retry-After": str(wait)}
+    )
+
+
 async def _refused(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=400, content={"detail": str(exc)})
 
@@ -161,6 +173,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(TooManyFailures, _throttled)
     app.add_exception_handler(DispatchError, _refused)
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)

@@ -460,6 +460,7 @@ class UserPublic(BaseModel):
 
 
 class UserToken(UserPublic):
-    """A user with the token just made for it (shown once)."""
+    """A user with the token just made for it (shown once) and when it stops working."""
 
     token: str
+    expires_at: datetime | None = None

@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from api.demo import seed_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
+from api.live.tokens import TokenWatch
 from api.settings import Settings, SettingsError
+from api.throttle import AuthThrottle
 from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
@@ -61,6 +63,8 @@ class Services:
     feed: LiveFeed
     positions: PositionIngestor
     monitoring: MonitoringDirectory
+    tokens: TokenWatch
+    throttle: AuthThrottle
     issued_tokens: list[IssuedToken] = field(default_factory=list)
 
     @property
@@ -104,9 +108,11 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             ) from None
         stack.callback(dispatch.close)
         source = NotificationSource(dispatch)
-        if settings.seed_demo and await run_in_threadpool(source.head) == 0:
+        demo_seeded = False  # only into an empty store, and only when asked (see Settings)
+        if settings.wants_demo and await run_in_threadpool(source.head) == 0:
             try:
                 summary = await run_in_threadpool(seed_demo, dispatch)
+                demo_seeded = True
                 log.info("seeded the demo area: %s", summary)
             except AlreadyExists:  # another process, starting at the same time, seeds it
                 log.info("the demo area is being seeded by another process")
@@ -122,6 +128,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             plan,
             reference,
             buffer_size=settings.resume_buffer,
+            buffer_bytes=settings.resume_buffer_bytes,
             build_after=max(0, head - settings.resume_buffer),
             stale_after=timedelta(seconds=settings.stale_after_s),
         )
@@ -160,6 +167,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
                 shared=settings.uses_postgres,
             ),
             monitoring=monitoring,
+            tokens=TokenWatch(users, dispatch.clock),
+            throttle=AuthThrottle(settings.auth_failures_per_minute),
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:
@@ -181,7 +190,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             stack.push_async_callback(_cancel, listening)
         watching = asyncio.create_task(_watch_stale(services), name="stale-watch")
         stack.push_async_callback(_cancel, watching)
-        services.issued_tokens = await ensure_users(services)
+        services.issued_tokens = await ensure_users(services, demo_seeded)
         yield services
 
 

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from domain.hashchain import GENESIS, link, row_digest
 from domain.store import DispatchStore
 from projections.eventlog import EventLog, RawEvent, SqlRunner
+from projections.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class Sealer:
 async def sealing(app: DispatchStore, poll_interval_s: float = 1.0) -> AsyncIterator[Sealer]:
     """Seal in the background while the context is open: after each save, and every poll."""
     sealer = Sealer(EventLog(app))
-    await asyncio.to_thread(sealer.ensure_table)
+    await in_thread(sealer.ensure_table)
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
 
@@ -116,7 +117,7 @@ async def sealing(app: DispatchStore, poll_interval_s: float = 1.0) -> AsyncIter
                     await wake.wait()
             wake.clear()
             try:
-                while await asyncio.to_thread(sealer.seal_batch):
+                while await in_thread(sealer.seal_batch):
                     pass
             except Exception:  # the store may be briefly unreachable; retry next tick
                 log.exception("sealing the event log failed; retrying")
