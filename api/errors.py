@@ -118,11 +118,12 @@ async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
         raise exc
     # A body with thousands of bad keys would otherwise make thousands of errors, encoded on
     # the event loop; the first few say what is wrong.
-    errors = _finite(jsonable_encoder(exc.errors()[:MAX_ERRORS_SHOWN]))
+    # The echoed input is left out before anything walks it: it may be nested thousands
+    # deep (a recursion error, once a 500) or not even encodable (a lone surrogate); the
+    # field's location and the message say what is wrong without it.
+    shown = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()[:MAX_ERRORS_SHOWN]]
+    errors = _finite(jsonable_encoder(shown))
     for error in errors:
-        # The echoed input may not even be encodable (a lone surrogate); the field name and
-        # the message say what is wrong without it.
-        error.pop("input", None)
         if not _encodable(error.get("ctx")):
             error.pop("ctx", None)
     return JSONResponse(status_code=422, content={"detail": errors})

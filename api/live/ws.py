@@ -257,6 +257,8 @@ async def _handle(services: Services, user: Principal, text: str) -> dict[str, A
         data = json.loads(text)
     except ValueError:
         return {"type": "error", "status": 400, "detail": "not JSON"}
+    except RecursionError:
+        return {"type": "error", "status": 400, "detail": "JSON nested too deeply"}
     if not isinstance(data, dict):
         return {"type": "error", "status": 400, "detail": "send a JSON object"}
     ref = data.get("id")
