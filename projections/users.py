@@ -22,7 +22,8 @@ class Principal:
     specialties: frozenset[str] = field(default_factory=frozenset)
 
 
-#: Called with the hash of a token that stopped working (replaced, or its user revoked).
+#: Called with the hash of a token that stopped working (replaced, or its user revoked), or
+#: whose user's access changed (a specialist's specialties).
 Invalidated = Callable[[str], None]
 
 
@@ -103,6 +104,7 @@ class UserDirectory:
         digest = self._hash_of.get(user_id)
         if digest is not None:
             self._by_hash[digest] = updated
+            self._invalidated(digest)  # what its open sockets may receive changed
 
     def by_token_hash(self, digest: str, now: datetime | None = None) -> Principal | None:
         """The active user holding the token with this hash (None once it expired at `now`)."""

@@ -1,4 +1,5 @@
-"""Ends open sockets when their token stops working: revoked, replaced or expired."""
+"""Ends open sockets when their token stops working (revoked, replaced or expired) or what
+their user may see changes (a specialist's specialties)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from projections.users import UserDirectory
+from projections.users import Principal, UserDirectory
 
 #: The longest a socket waits between two checks of its token (clock changes, missed hints).
 RECHECK_S = 30.0
@@ -27,22 +28,26 @@ class TokenWatch:
         for event in self._waiting.get(digest, ()):
             event.set()
 
-    def still_valid(self, digest: str) -> bool:
-        """True while the token with this hash works."""
-        return self.users.by_token_hash(digest, self.clock()) is not None
+    def still_valid(self, digest: str, user: Principal) -> bool:
+        """True while the token with this hash works, for `user` with the same access."""
+        return self.users.by_token_hash(digest, self.clock()) == user
 
     def why_invalid(self, digest: str) -> str:
-        """The reason given to a client whose token stopped working."""
-        if self.users.by_token_hash(digest) is not None:
+        """The reason given to a client whose token stopped working (or changed)."""
+        held = self.users.by_token_hash(digest)
+        if held is not None and self.users.by_token_hash(digest, self.clock()) is None:
             return "the token has expired"
+        if held is not None:
+            return "the user's access changed: reconnect"
         return "the token was revoked or replaced"
 
-    async def until_invalid(self, digest: str) -> str:
-        """Wait until the token with this hash stops working; returns why."""
+    async def until_invalid(self, digest: str, user: Principal) -> str:
+        """Wait until the token with this hash stops working, or its user's access (what
+        the socket was opened with) changes; returns why."""
         event = asyncio.Event()
         self._waiting.setdefault(digest, set()).add(event)
         try:
-            while self.still_valid(digest):
+            while self.still_valid(digest, user):
                 expires = self.users.expires_at(digest)
                 wait_s = RECHECK_S
                 if expires is not None:

@@ -226,12 +226,12 @@ async def _pump(
     async def receive() -> None:
         while True:
             text = await websocket.receive_text()
-            if not tokens.still_valid(digest):  # never act on a token that stopped working
+            if not tokens.still_valid(digest, user):  # never act on a token that stopped
                 raise Refused(UNAUTHORIZED, tokens.why_invalid(digest))
             subscriber.push(encode(await _handle(services, user, text)))
 
     async def guard() -> None:
-        raise Refused(UNAUTHORIZED, await tokens.until_invalid(digest))
+        raise Refused(UNAUTHORIZED, await tokens.until_invalid(digest, user))
 
     tasks = {asyncio.create_task(work()) for work in (send, receive, guard)}
     try:
