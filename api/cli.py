@@ -23,8 +23,9 @@ DESCRIPTION = """\
 Najda: event-sourced emergency dispatch coordination.
 
 With no configuration, events live in a SQLite file in the data directory and the read
-models in memory; an empty store is seeded with a demo city. Give a PostgreSQL URL
-(--database-url or NAJDA_DATABASE_URL) to keep events and read models in PostgreSQL/PostGIS.
+models in memory; an empty store is seeded with a demo city and its users, whose tokens are
+printed that once. Give a PostgreSQL URL (--database-url or NAJDA_DATABASE_URL) to keep
+events and read models in PostgreSQL/PostGIS (seeded with the demo only with --demo).
 """
 
 ENVIRONMENT = """\
