@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.docs import install_docs
 from api.errors import COMMON, install_error_handlers
 from api.live import ws
-from api.middleware import AccessLog, NoStore
+from api.middleware import AccessLog, AuthBeforeBody, NoStore
 from api.routes import (
     assignments,
     basemap,
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (patients, fhir):  # remote monitoring
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AuthBeforeBody)  # before a large body is read, the token is checked
     app.add_middleware(NoStore)
     app.add_middleware(AccessLog)  # outermost: it sees every answer, the 413s included
     return app

@@ -1,4 +1,5 @@
-"""Every answer's edges: an access log line naming the user, and no caching of API answers."""
+"""Every answer's edges: an access log line naming the user, no caching of API answers, and
+no large body read from a client that is not signed in."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ import logging
 import time
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.auth import Unauthenticated, principal_for
+from api.throttle import TooManyFailures
 
 access_log = logging.getLogger("najda.access")
 
@@ -78,3 +83,51 @@ class NoStore:
             await send(message)
 
         await self.app(scope, receive, sending)
+
+
+#: A body up to this size is read as usual before the route checks the token.
+SMALL_BODY_BYTES = 4096
+
+
+class AuthBeforeBody:
+    """Answer 401 (or 429) before reading a large request body whose bearer token is
+    missing or not valid: an anonymous client cannot make the server read and parse up to
+    the body limit. Small bodies go on to the route, which checks the token as always."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _large_body(scope):
+            await self.app(scope, receive, send)
+            return
+        services = scope["app"].state.services
+        headers = dict(scope["headers"])
+        header = headers.get(b"authorization", b"").decode("latin-1")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        client = scope["client"][0] if scope.get("client") else "-"
+        try:
+            services.throttle.check(client)
+            principal_for(services.users, token, services.now())
+        except TooManyFailures as exc:
+            answer = JSONResponse(
+                {"detail": str(exc)}, 429, headers={"Retry-After": str(exc.retry_after_s)}
+            )
+        except Unauthenticated as exc:
+            if token:
+                services.throttle.failed(client)
+            answer = JSONResponse({"detail": str(exc)}, 401, {"WWW-Authenticate": "Bearer"})
+        else:
+            await self.app(scope, receive, send)
+            return
+        answer.headers["Connection"] = "close"  # the unread body cannot be skipped over
+        await answer(scope, receive, send)
+
+
+def _large_body(scope: Scope) -> bool:
+    """True when the request declares a body over SMALL_BODY_BYTES, or streams one."""
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length")
+    if length is not None:
+        return not length.isdigit() or int(length) > SMALL_BODY_BYTES
+    return b"chunked" in headers.get(b"transfer-encoding", b"").lower()

@@ -1,62 +1,66 @@
 """H3: the demo is seeded only into an empty store that asks for it; a store with real users
-never gets demo users; demo tokens are printed once, when made; no start depends on a demo
-user."""
+never gets demo users; demo tokens are made (and shown) once; no start depends on a demo
+user. Each start here is the server's own start-up (`open_services`) on a real store."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import StartServer
-from tests.e2e.harness import ok
+from api.services import open_services
+from api.settings import Settings
+from domain.response_plan import default_response_plan
 
 
-def _names(admin: httpx.Client) -> set[str]:
-    return {u["name"] for u in ok(admin.get("/users"))}
+async def _start(settings: Settings) -> tuple[list[str], set[str], int]:
+    """Start and stop once: (names of the tokens issued, active users, units)."""
+    async with open_services(settings, default_response_plan()) as services:
+        issued = [t.name for t in services.issued_tokens]
+        users = {u.name for u in services.users.list_users()}
+        return issued, users, len(await services.locator.all_units())
 
 
-def test_a_store_with_real_users_never_gets_the_demo(
-    start_server: StartServer, tmp_path: Path
+def test_a_store_with_real_users_never_gets_the_demo(tmp_path: Path) -> None:
+    plain = Settings(data_dir=tmp_path, seed_demo=False)
+    asking = Settings(data_dir=tmp_path)  # the embedded default asks for the demo
+
+    async def scenario() -> tuple[list[str], set[str], int]:
+        async with open_services(plain, default_response_plan()) as services:
+            dispatch = services.dispatch
+            await services.command(lambda: dispatch.add_user("d.real", "dispatcher", "t"))
+        return await _start(asking)
+
+    issued, users, units = asyncio.run(scenario())
+    assert issued == [] and units == 0
+    assert users == {"admin", "d.real"}
+
+
+def test_the_demo_users_are_made_once_and_revoking_demo_admin_keeps_starts(
+    tmp_path: Path,
 ) -> None:
-    data = tmp_path / "real"
-    first = start_server("--no-demo", data_dir=data, name="first")
-    real = first.add_user("d.real", "dispatcher")
-    first.stop()
-    again = start_server(data_dir=data, name="again")  # the embedded default asks for the demo
-    with again.client() as admin, again.client(real) as dispatcher:
-        assert _names(admin) == {"admin", "d.real"}
-        assert ok(dispatcher.get("/units")) == []
-    assert again.printed_tokens() == {}
+    settings = Settings(data_dir=tmp_path)
 
+    async def scenario() -> tuple[list[str], list[str], set[str], int]:
+        first, _, _ = await _start(settings)
+        async with open_services(settings, default_response_plan()) as services:
+            await services.command(lambda: services.dispatch.revoke_user("demo-admin", "t"))
+        again, users, units = await _start(settings)  # raised here before the fix
+        return first, again, users, units
 
-def test_revoking_demo_admin_does_not_stop_the_next_start(
-    start_server: StartServer, tmp_path: Path
-) -> None:
-    data = tmp_path / "demo"
-    first = start_server(data_dir=data, name="first")
-    tokens = first.printed_tokens()
-    assert "demo-admin" in tokens
-    with first.client(tokens["demo-admin"]) as demo_admin:
-        assert demo_admin.delete("/users/demo-admin").status_code == 204
-    first.stop()
-    second = start_server(data_dir=data, name="second")  # raises if it does not start
-    assert second.printed_tokens() == {}  # never printed again, never renewed
-    with second.client(tokens["demo-dispatcher"]) as dispatcher:
-        assert len(ok(dispatcher.get("/units"))) == 30
-    with second.client(tokens["demo-admin"]) as revoked:
-        assert revoked.get("/units").status_code == 401
-    with second.client() as admin:
-        assert "demo-admin" not in _names(admin)
+    first, again, users, units = asyncio.run(scenario())
+    assert sorted(first) == sorted(
+        ["demo-dispatcher", "demo-crew-a10", "demo-auditor", "demo-admin", "demo-avl",
+         "demo-specialist", "demo-nurse", "demo-device"]
+    )  # fmt: skip
+    assert again == []  # never printed again, never renewed
+    assert "demo-admin" not in users and "demo-dispatcher" in users
+    assert units == 30
 
 
 @pytest.mark.postgres
-def test_a_postgresql_store_is_seeded_only_when_asked(
-    start_server: StartServer, pg_url: str
-) -> None:
-    server = start_server("--database-url", pg_url, name="plain")
-    with server.client() as admin:
-        assert ok(admin.get("/units")) == []
-        assert _names(admin) == {"admin"}
-    assert server.printed_tokens() == {}
+def test_a_postgresql_store_is_seeded_only_when_asked(pg_url: str) -> None:
+    issued, users, units = asyncio.run(_start(Settings(database_url=pg_url)))
+    assert units == 0 and users == {"admin"}
+    assert issued == ["admin"]  # the bootstrap administrator, nothing of the demo
