@@ -16,6 +16,7 @@ from api.errors import COMMON, install_error_handlers
 from api.live import ws
 from api.logs import RequestId
 from api.metrics import Metrics, RequestMetrics
+from api.middleware import AccessLog, AuthBeforeBody, NoStore
 from api.routes import (
     assignments,
     basemap,
@@ -50,13 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings, plan) as services:
-            app.state.services = services
-            # UCUM's registry takes seconds to build: in the background, not on a reading.
-            warming = asyncio.get_running_loop().run_in_executor(None, ucum.warm_up)
-            yield
-            await warming
-            fhir_structure.shutdown()  # the structural pass's worker processes, if started
+        started = False
+        try:
+            async with open_services(settings, plan) as services:
+                app.state.services = services
+                started = True
+                # UCUM's registry takes seconds to build: in the background, not on a reading.
+                warming = asyncio.get_running_loop().run_in_executor(None, ucum.warm_up)
+                yield
+                await warming
+                fhir_structure.shutdown()  # the structural pass's worker processes, if started
+        except Exception as exc:
+            if not started:  # said once, plainly, by `najda serve`
+                app.state.start_failure = f"{type(exc).__name__}: {exc}"
+            raise
 
     app = FastAPI(
         title="Najda",
@@ -93,9 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(geocode.router)  # offline geocoding of the operating area
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(AuthBeforeBody)  # before a large body is read, the token is checked
+    app.add_middleware(NoStore)
     app.state.metrics = Metrics(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # sees every answer
-    app.add_middleware(RequestId)  # outermost: every log line and event of a request has it
+    app.add_middleware(AccessLog)  # it sees every answer, the 413s included
+    app.add_middleware(RequestId)  # outermost: every log line (the access log's too) has it
     return app
 
 

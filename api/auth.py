@@ -43,6 +43,7 @@ the pages ask for one and send it with every request.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -88,12 +89,15 @@ class Forbidden(DispatchError):
 _bearer = HTTPBearer(auto_error=False, description="a token printed by `najda users add`")
 
 
-def principal_for(directory: UserDirectory, token: str | None) -> Principal:
-    """The user holding `token`; Unauthenticated when missing or unknown."""
+def principal_for(directory: UserDirectory, token: str | None, now: datetime) -> Principal:
+    """The user holding `token`; Unauthenticated when missing, unknown, revoked or expired."""
     if not token:
         raise Unauthenticated("give a bearer token: Authorization: Bearer <token>")
-    user = directory.by_token_hash(token_hash(token.strip()))
+    digest = token_hash(token.strip())
+    user = directory.by_token_hash(digest, now)
     if user is None:
+        if directory.by_token_hash(digest) is not None:
+            raise Unauthenticated("the token has expired: ask an administrator for a new one")
         raise Unauthenticated("the token is unknown or revoked")
     return user
 
@@ -103,8 +107,18 @@ def authenticate(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The calling user, from the Authorization header."""
-    directory: UserDirectory = request.app.state.services.users
-    return principal_for(directory, credentials.credentials if credentials else None)
+    services = request.app.state.services
+    token = credentials.credentials if credentials else None
+    client = request.client.host if request.client else "-"
+    services.throttle.check(client)  # 429 for a client that keeps guessing
+    try:
+        user = principal_for(services.users, token, services.now())
+    except Unauthenticated:
+        if token:
+            services.throttle.failed(client)
+        raise
+    request.state.user = user.name  # for the access log
+    return user
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticate)]

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import getpass
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import uvicorn
 
 from api.audit_trust import witnessed
 from api.settings import Settings, SettingsError
@@ -22,8 +18,9 @@ DESCRIPTION = """\
 Najda: event-sourced emergency dispatch coordination.
 
 With no configuration, events live in a SQLite file in the data directory and the read
-models in memory; an empty store is seeded with a demo city. Give a PostgreSQL URL
-(--database-url or NAJDA_DATABASE_URL) to keep events and read models in PostgreSQL/PostGIS.
+models in memory; an empty store is seeded with a demo city and its users, whose tokens are
+printed that once. Give a PostgreSQL URL (--database-url or NAJDA_DATABASE_URL) to keep
+events and read models in PostgreSQL/PostGIS (seeded with the demo only with --demo).
 """
 
 ENVIRONMENT = """\
@@ -32,15 +29,21 @@ environment variables (the options win over them):
   NAJDA_DATABASE_URL     postgresql://user:password@host:port/database
   NAJDA_HOST, NAJDA_PORT address to listen on (default 127.0.0.1:8000)
   NAJDA_RESPONSE_PLAN    JSON response plan file
-  NAJDA_SEED_DEMO        0 to never seed the demo area
+  NAJDA_SEED_DEMO        1 to seed the demo into an empty store (the embedded default), 0 never
   NAJDA_POLL_INTERVAL_S  longest delay before the read models notice a missed wake-up
   NAJDA_STALE_AFTER_S    flag a unit stale after this many silent seconds (default 180)
   NAJDA_AUTO_DISPATCH    priorities dispatched at once on report, e.g. "Ω,A" (default none)
   NAJDA_CLIENT_QUEUE     messages a websocket client may fall behind before it is dropped
   NAJDA_RESUME_BUFFER    changes kept in memory for resuming clients (default 20000)
+  NAJDA_RESUME_BUFFER_BYTES  and at most this many bytes of them (default 33554432, 32 MiB)
+  NAJDA_WS_SEND_TIMEOUT_S    drop a websocket client that takes no message for this long (30)
+  NAJDA_TOKEN_TTL_DAYS   days a new token works (default 90; 0: until replaced or revoked)
+  NAJDA_AUTH_FAILURES    failed sign-ins a client may make per minute before 429 (default 10)
   NAJDA_ROAD_NETWORK     a JEMSS scenario directory whose roads rank units by road ETA
   NAJDA_DEMO_AREA        liechtenstein (default, real OpenStreetMap data) or sahil (invented)
-  NAJDA_ADMIN_TOKEN      the token of the first administrator, `admin` (32+ characters)
+  NAJDA_ADMIN_TOKEN      the token of administrator `admin` (a strong secret of 32+ characters;
+                         change it and restart to rotate it)
+  NAJDA_TLS_CERT, NAJDA_TLS_KEY  serve HTTPS and WSS with this certificate and key (PEM)
   NAJDA_READY_MAX_LAG    positions a read model or the sealer may trail while /health/ready
                          answers 200 (default 1000)
   NAJDA_AUDIT_KEY        audit signing key file (default <data dir>/audit/najda-audit.key)
@@ -61,6 +64,15 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
         "--database-url",
         metavar="URL",
         help="PostgreSQL/PostGIS URL (postgresql://...); default: the embedded SQLite store",
+    )
+
+
+def _expiry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--expires-in-days",
+        type=float,
+        metavar="DAYS",
+        help="days the token works (default 90 or $NAJDA_TOKEN_TTL_DAYS; 0: until replaced)",
     )
 
 
@@ -102,11 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="demo area of an empty store: the real liechtenstein (default) or the invented "
         "town sahil; an area imported with `najda area import` always wins",
     )
-    serve.add_argument(
+    demo = serve.add_mutually_exclusive_group()
+    demo.add_argument(
         "--no-demo",
         action="store_true",
         help="do not seed the demo city into an empty store",
     )
+    demo.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed the demo city into an empty store (default on the embedded store only)",
+    )
+    serve.add_argument(
+        "--tls-cert", type=Path, metavar="PEM", help="serve HTTPS and WSS with this certificate"
+    )
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     serve.add_argument(
         "--poll-interval",
         type=float,
@@ -118,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level (default info)",
+    )
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="log lines as text (default) or one JSON object a line (time, level, logger,"
+        " message, request_id, user)",
     )
 
     seed = commands.add_parser(
@@ -136,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     add = actions.add_parser("add", help="add a user and print its token")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    _expiry_option(add)
     add.add_argument("--unit", metavar="CALLSIGN", help="the crew's unit (crew only)")
     add.add_argument(
         "--specialty",
@@ -148,9 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
     _store_options(add)
     listing = actions.add_parser("list", help="list active users")
     _store_options(listing)
-    token = actions.add_parser("token", help="give a user a new token and print it")
-    token.add_argument("name")
-    _store_options(token)
+    for action in ("rotate", "token"):
+        rotate = actions.add_parser(
+            action,
+            help="give a user a new token and print it (the old one stops at once, on every"
+            " process and open socket)" if action == "rotate" else "the same as rotate",
+        )
+        rotate.add_argument("name")
+        _expiry_option(rotate)
+        _store_options(rotate)
     revoke = actions.add_parser("revoke", help="revoke a user for good")
     revoke.add_argument("name")
     _store_options(revoke)
@@ -176,66 +212,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_area(commands)
     return parser
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn server that prints where it listens once the sockets are bound."""
-
-    def __init__(self, config: uvicorn.Config, store: str) -> None:
-        super().__init__(config)
-        self.store = store
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if not self.started:
-            return
-        host, port = self.config.host, self.config.port
-        for server in self.servers:
-            for sock in server.sockets:
-                port = int(sock.getsockname()[1])
-                break
-        shown = f"[{host}]" if ":" in host else host
-        services = getattr(self.config.app, "state", None)
-        issued = getattr(getattr(services, "services", None), "issued_tokens", [])
-        for token in issued:
-            print(token.line(), flush=True)
-        print(f"Najda is running at http://{shown}:{port}/ (store: {self.store})", flush=True)
-
-    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().shutdown(sockets)
-        print("Najda stopped.", flush=True)
-
-
-def serve(args: argparse.Namespace) -> int:
-    """Run the server until interrupted."""
-    from api.app import create_app
-
-    settings = Settings.from_env(
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir,
-        database_url=args.database_url,
-        response_plan_file=args.response_plan,
-        seed_demo=False if args.no_demo else None,
-        poll_interval_s=args.poll_interval,
-        road_network=args.road_network,
-        demo_area=args.demo_area,
-    )
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        lifespan="on",
-        # Live messages are small and go to hundreds of consoles: compressing each one
-        # per connection cost more CPU than the fan-out itself.
-        ws_per_message_deflate=False,
-    )
-    server = _Server(config, settings.store_description())
-    with contextlib.suppress(KeyboardInterrupt):  # re-raised by uvicorn after a clean stop
-        server.run()
-    return 0 if server.started else 1
 
 
 def seed_demo_command(args: argparse.Namespace) -> int:
@@ -268,8 +244,9 @@ def seed_demo_command(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
-    from projections.stores import postgres_env, sqlite_env
+    from projections.stores import postgres_env, secure_umask, sqlite_env
 
+    secure_umask()
     settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
     if settings.database_url is not None:
         env = postgres_env(settings.database_url)
@@ -286,20 +263,32 @@ def users_command(args: argparse.Namespace) -> int:
     from domain.errors import DispatchError
     from domain.unit import unit_id_for
 
-    dispatch, _settings = _open_store(args)
+    dispatch, settings = _open_store(args)
     try:
         actor = f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name known to the system
         actor = "cli"
+    days = getattr(args, "expires_in_days", None)
+    if days is not None:
+        if days < 0:
+            print("najda: --expires-in-days must be 0 or more", file=sys.stderr)
+            return 2
+        settings = settings.with_overrides(token_ttl_days=days)
+    expires_at = settings.token_expiry(dispatch.clock())
     try:
         if args.action == "add":
             unit_id = None if args.unit is None else unit_id_for(args.unit)
             token = dispatch.add_user(
-                args.name, args.role, actor, unit_id=unit_id, specialties=args.specialty
+                args.name,
+                args.role,
+                actor,
+                unit_id=unit_id,
+                specialties=args.specialty,
+                expires_at=expires_at,
             )
             print(token)
-        elif args.action == "token":
-            print(dispatch.issue_token(args.name, actor))
+        elif args.action in ("rotate", "token"):
+            print(dispatch.issue_token(args.name, actor, expires_at=expires_at))
         elif args.action == "revoke":
             dispatch.revoke_user(args.name, actor)
             print(f"revoked {args.name}")
@@ -352,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
+            from api.cli_serve import serve
+
             return serve(args)
         if args.command == "users":
             return users_command(args)

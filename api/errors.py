@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from api.auth import Forbidden, Unauthenticated
 from api.fhir_outcome import issue, operation_outcome, outcome_response
+from api.throttle import TooManyFailures
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 
@@ -42,6 +43,10 @@ COMMON: dict[int | str, dict[str, object]] = {
     401: {"model": ErrorPublic, "description": "No bearer token, or an unknown or revoked one"},
     403: {"model": ErrorPublic, "description": "The token's role may not do this"},
     413: {"model": ErrorPublic, "description": "The body is larger than the server accepts"},
+    429: {
+        "model": ErrorPublic,
+        "description": "Too many failed sign-ins from this client; retry after Retry-After",
+    },
     503: {
         "model": ErrorPublic,
         "description": "The event store is unreachable for now; retry after Retry-After",
@@ -114,11 +119,12 @@ async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
         raise exc
     # A body with thousands of bad keys would otherwise make thousands of errors, encoded on
     # the event loop; the first few say what is wrong.
-    errors = _finite(jsonable_encoder(exc.errors()[:MAX_ERRORS_SHOWN]))
+    # The echoed input is left out before anything walks it: it may be nested thousands
+    # deep (a recursion error, once a 500) or not even encodable (a lone surrogate); the
+    # field's location and the message say what is wrong without it.
+    shown = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()[:MAX_ERRORS_SHOWN]]
+    errors = _finite(jsonable_encoder(shown))
     for error in errors:
-        # The echoed input may not even be encodable (a lone surrogate); the field name and
-        # the message say what is wrong without it.
-        error.pop("input", None)
         if not _encodable(error.get("ctx")):
             error.pop("ctx", None)
     return JSONResponse(status_code=422, content={"detail": errors})
@@ -160,6 +166,11 @@ def _is_fhir(request: Request) -> bool:
 
 def _security_outcome(message: str, code: str) -> dict[str, Any]:
     return operation_outcome([issue(message, code=code)])
+async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
+    wait = exc.retry_after_s if isinstance(exc, TooManyFailures) else 60
+    return JSONResponse(
+        status_code=429, content={"detail": str(exc)}, headers={"Retry-After": str(wait)}
+    )
 
 
 async def _refused(_request: Request, exc: Exception) -> JSONResponse:
@@ -174,6 +185,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(TooManyFailures, _throttled)
     app.add_exception_handler(DispatchError, _refused)
     for error in UNAVAILABLE:
         app.add_exception_handler(error, _unavailable)

@@ -18,8 +18,16 @@ from domain.correlation import current_request_id, reset_request_id, set_request
 
 LOG_FORMATS = ("text", "json")
 
-#: The user a request is served for, once authenticated (set by api/auth.py).
-current_user: ContextVar[str | None] = ContextVar("najda_user", default=None)
+#: The request's `scope["state"]` while it is served: api/auth.py puts the user there once
+#: authenticated (`request.state.user`), so log lines say who, whatever thread they come from.
+_request_state: ContextVar[dict[str, Any] | None] = ContextVar("najda_state", default=None)
+
+
+def current_user() -> str | None:
+    """The authenticated user of the request being served (None before or outside one)."""
+    state = _request_state.get()
+    user = None if state is None else state.get("user")
+    return user if isinstance(user, str) else None
 
 #: A request id a client may give (X-Request-ID): short, and nothing a log line could choke on.
 _GIVEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -42,7 +50,7 @@ class ContextFilter(logging.Filter):
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id()
         if not hasattr(record, "user"):
-            record.user = current_user.get()
+            record.user = current_user()
         return True
 
 
@@ -148,7 +156,8 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         request_id = request_id_from(scope.get("headers", []))
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -156,9 +165,9 @@ class RequestId:
             await send(message)
 
         token = set_request_id(request_id)
-        user_token = current_user.set(None)
+        state_token = _request_state.set(state)
         try:
             await self.app(scope, receive, sending)
         finally:
-            current_user.reset(user_token)
+            _request_state.reset(state_token)
             reset_request_id(token)

@@ -474,6 +474,7 @@ class ClinicalAccess(BaseModel):
 
 
 class UserToken(UserPublic):
-    """A user with the token just made for it (shown once)."""
+    """A user with the token just made for it (shown once) and when it stops working."""
 
     token: str
+    expires_at: datetime | None = None

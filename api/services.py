@@ -21,7 +21,9 @@ from api.demo import seed_demo
 from api.demo_area import seed_area_demo
 from api.live.feed import LiveFeed
 from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
+from api.live.tokens import TokenWatch
 from api.settings import Settings, SettingsError
+from api.throttle import AuthThrottle
 from api.users import IssuedToken, ensure_users
 from domain.application import Dispatch
 from domain.errors import AlreadyExists
@@ -75,6 +77,8 @@ class Services:
     positions: PositionIngestor
     monitoring: MonitoringDirectory
     reads: ReadRecorder  # who read which patient's data
+    tokens: TokenWatch
+    throttle: AuthThrottle
     issued_tokens: list[IssuedToken] = field(default_factory=list)
     listening: Listening | None = None  # None on the embedded store (no LISTEN)
     area: Area | None = None  # the operating area imported from OpenStreetMap, if any
@@ -123,12 +127,14 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
         area = await run_in_threadpool(_open_area, settings)
-        if settings.seed_demo and await run_in_threadpool(source.head) == 0:
+        demo_seeded = False  # only into an empty store, and only when asked (see Settings)
+        if settings.wants_demo and await run_in_threadpool(source.head) == 0:
             try:
                 if area is not None:
                     summary = await run_in_threadpool(seed_area_demo, dispatch, area)
                 else:
                     summary = await run_in_threadpool(seed_demo, dispatch)
+                demo_seeded = True
                 log.info("seeded the demo area: %s", summary)
             except AlreadyExists:  # another process, starting at the same time, seeds it
                 log.info("the demo area is being seeded by another process")
@@ -152,6 +158,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             plan,
             reference,
             buffer_size=settings.resume_buffer,
+            buffer_bytes=settings.resume_buffer_bytes,
             build_after=max(0, head - settings.resume_buffer),
             stale_after=timedelta(seconds=settings.stale_after_s),
         )
@@ -197,6 +204,8 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             reads=reads,
             area=area,
             geocoder=geocoder,
+            tokens=TokenWatch(users, dispatch.clock),
+            throttle=AuthThrottle(settings.auth_failures_per_minute),
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:
@@ -220,7 +229,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             stack.push_async_callback(_cancel, listening)
         watching = asyncio.create_task(_watch_stale(services), name="stale-watch")
         stack.push_async_callback(_cancel, watching)
-        services.issued_tokens = await ensure_users(services)
+        services.issued_tokens = await ensure_users(services, demo_seeded)
         yield services
 
 
@@ -246,7 +255,7 @@ def _open_area(settings: Settings) -> Area | None:
     from api.areas import AreaImportError, open_area
     from geo.area import AreaCacheError
 
-    demo = settings.seed_demo and settings.demo_area == "liechtenstein"
+    demo = settings.wants_demo and settings.demo_area == "liechtenstein"
     try:
         return open_area(settings.data_dir, demo=demo)
     except (AreaImportError, AreaCacheError) as exc:

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -14,6 +15,7 @@ from urllib.parse import urlparse
 from domain.errors import InvalidValue
 from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.user import token_weakness
 from domain.values import Priority
 from projections.audit_key import public_path
 from projections.stores import is_postgres_url
@@ -21,6 +23,17 @@ from projections.stores import is_postgres_url
 _FALSE = {"0", "false", "no", "off"}
 #: Demo areas `najda serve` can start an empty store with.
 DEMO_AREAS = ("liechtenstein", "sahil")
+#: Numeric settings from the environment: variable -> (field, type).
+_NUMBERS: dict[str, tuple[str, type[int] | type[float]]] = {
+    "NAJDA_POLL_INTERVAL_S": ("poll_interval_s", float),
+    "NAJDA_STALE_AFTER_S": ("stale_after_s", float),
+    "NAJDA_CLIENT_QUEUE": ("client_queue", int),
+    "NAJDA_RESUME_BUFFER": ("resume_buffer", int),
+    "NAJDA_RESUME_BUFFER_BYTES": ("resume_buffer_bytes", int),
+    "NAJDA_WS_SEND_TIMEOUT_S": ("ws_send_timeout_s", float),
+    "NAJDA_TOKEN_TTL_DAYS": ("token_ttl_days", float),
+    "NAJDA_AUTH_FAILURES": ("auth_failures_per_minute", int),
+}
 
 
 class SettingsError(ValueError):
@@ -55,13 +68,14 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     response_plan_file: Path | None = None
-    seed_demo: bool = True
+    seed_demo: bool | None = None  # None: the embedded store asks for the demo, PostgreSQL not
     read_timeout_s: float = 5.0
     poll_interval_s: float = 1.0
     stale_after_s: float = 180.0
     auto_dispatch: frozenset[Priority] = frozenset()
     client_queue: int = 5_000
     resume_buffer: int = 20_000
+    resume_buffer_bytes: int = 32 * 1024 * 1024
     admin_token: str | None = None
     road_network: Path | None = None
     ready_max_lag: int = 1_000  # positions a read model or the sealer may trail when ready
@@ -76,6 +90,11 @@ class Settings:
     #: The demo area an empty embedded store starts with: the real `liechtenstein` (from the
     #: bundled OpenStreetMap extract) or the invented town `sahil` (the tests' fixture).
     demo_area: str = "liechtenstein"
+    ws_send_timeout_s: float = 30.0
+    token_ttl_days: float = 90.0
+    auth_failures_per_minute: int = 10
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -102,8 +121,24 @@ class Settings:
             raise SettingsError(
                 f"demo area must be one of {', '.join(DEMO_AREAS)}, got {self.demo_area!r}"
             )
-        if self.admin_token is not None and len(self.admin_token) < 32:
-            raise SettingsError("NAJDA_ADMIN_TOKEN must be 32 characters or more")
+        if self.resume_buffer_bytes < 1024 * 1024:
+            raise SettingsError("the resume buffer holds 1 MiB (1048576 bytes) or more")
+        if self.ws_send_timeout_s <= 0 or self.token_ttl_days < 0:
+            raise SettingsError("the send timeout is positive; the token lifetime 0 or more")
+        if self.auth_failures_per_minute < 1:
+            raise SettingsError("NAJDA_AUTH_FAILURES must be 1 or more")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise SettingsError("give both --tls-cert and --tls-key, or neither")
+        for name, path in (("TLS certificate", self.tls_cert), ("TLS key", self.tls_key)):
+            if path is not None and not path.is_file():
+                raise SettingsError(f"{name} {path}: no such file")
+        if self.admin_token is not None:
+            weakness = token_weakness(self.admin_token)
+            if weakness is not None:
+                raise SettingsError(
+                    f"NAJDA_ADMIN_TOKEN is too weak: it {weakness}; "
+                    "make a strong one with `openssl rand -base64 32`"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -122,22 +157,14 @@ class Settings:
             values["response_plan_file"] = Path(env["NAJDA_RESPONSE_PLAN"])
         if env.get("NAJDA_SEED_DEMO"):
             values["seed_demo"] = env["NAJDA_SEED_DEMO"].strip().lower() not in _FALSE
-        if env.get("NAJDA_POLL_INTERVAL_S"):
-            values["poll_interval_s"] = _number(
-                float, "NAJDA_POLL_INTERVAL_S", env["NAJDA_POLL_INTERVAL_S"]
-            )
-        if env.get("NAJDA_STALE_AFTER_S"):
-            values["stale_after_s"] = _number(
-                float, "NAJDA_STALE_AFTER_S", env["NAJDA_STALE_AFTER_S"]
-            )
+        for variable, (field_name, kind) in _NUMBERS.items():
+            if env.get(variable):
+                values[field_name] = _number(kind, variable, env[variable])
         if env.get("NAJDA_AUTO_DISPATCH"):
             values["auto_dispatch"] = parse_priorities(env["NAJDA_AUTO_DISPATCH"])
-        if env.get("NAJDA_CLIENT_QUEUE"):
-            values["client_queue"] = _number(int, "NAJDA_CLIENT_QUEUE", env["NAJDA_CLIENT_QUEUE"])
-        if env.get("NAJDA_RESUME_BUFFER"):
-            values["resume_buffer"] = _number(
-                int, "NAJDA_RESUME_BUFFER", env["NAJDA_RESUME_BUFFER"]
-            )
+        for name in ("tls_cert", "tls_key"):
+            if env.get(f"NAJDA_{name.upper()}"):
+                values[name] = Path(env[f"NAJDA_{name.upper()}"])
         if env.get("NAJDA_ROAD_NETWORK"):
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
         if env.get("NAJDA_DEMO_AREA"):
@@ -165,9 +192,19 @@ class Settings:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    def token_expiry(self, now: datetime) -> datetime | None:
+        """When a token issued now stops working (None when tokens do not expire)."""
+        return None if self.token_ttl_days == 0 else now + timedelta(days=self.token_ttl_days)
+
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given (non-None) values replaced."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def wants_demo(self) -> bool:
+        """Whether an empty store is seeded with the demo area: asked for with --demo or
+        NAJDA_SEED_DEMO=1; by default only the embedded store (never PostgreSQL) is."""
+        return self.seed_demo if self.seed_demo is not None else not self.uses_postgres
 
     @property
     def uses_postgres(self) -> bool:

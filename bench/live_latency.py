@@ -205,7 +205,7 @@ def run(store: str, repeats: int, incidents: int, workdir: Path) -> tuple[Latenc
     ours: list[list[float]] = []
     base: list[list[float]] = []
     with scratch_database("najda_bench_live", postgis=True) as pg_url:
-        args = ["--database-url", pg_url] if store == "postgresql" else []
+        args = ["--database-url", pg_url, "--demo"] if store == "postgresql" else []
         server = NajdaServer(workdir / store, args, clean_env()).start()
         baseline, port = start_baseline(workdir)
         try:

@@ -23,7 +23,7 @@ from domain.patients import MonitoringCases
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
 from domain.unit import Unit, unit_id_for
-from domain.user import Role, User, require_user_name, token_hash, user_id_for
+from domain.user import Role, User, require_user_name, token_hash, token_weakness, user_id_for
 from domain.values import (
     IncidentSource,
     Position,
@@ -31,6 +31,7 @@ from domain.values import (
     UnitKind,
     UnitStatus,
     optional_text,
+    require_aware,
     require_call_sign,
     require_recent,
     require_text,
@@ -371,15 +372,18 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
         unit_id: UUID | None = None,
         token: str | None = None,
         specialties: Iterable[str] = (),
+        expires_at: datetime | None = None,
     ) -> str:
         """Register a user and return its bearer token (only its hash is stored).
 
-        A token is made unless one is given (e.g. a deployment's bootstrap secret). A
+        A token is made unless one is given (e.g. a deployment's bootstrap secret, which must
+        be strong). It works until `expires_at` (None: until replaced or revoked). A
         specialist is given its specialties in the same save.
         """
         name = require_user_name(name)
-        if token is not None and (len(token) < 32 or not token.isprintable() or " " in token):
-            raise InvalidValue("token", "give at least 32 printable characters without spaces")
+        weakness = None if token is None else token_weakness(token)
+        if weakness is not None:
+            raise InvalidValue("token", f"the token {weakness}")
         try:
             role = Role(str(role).strip().lower())
         except ValueError:
@@ -401,6 +405,8 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             raise InvalidValue("specialties", "only a specialist has specialties")
         token = token or new_token()
         at = self._now()
+        if expires_at is not None and require_aware("expires_at", expires_at) <= at:
+            raise InvalidValue("expires_at", "a token must expire after it is issued")
         user = User(
             id=user_id_for(name),
             name=name,
@@ -409,6 +415,7 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             token_sha256=token_hash(token),
             actor=actor,
             at=at,
+            expires_at=expires_at,
         )
         if chosen:
             user.set_specialties(chosen, actor, at)
@@ -436,13 +443,29 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
 
         self._retry(command)
 
-    def issue_token(self, name: str, actor: str) -> str:
-        """Give a user a new token (the previous one stops working) and return it."""
-        token = new_token()
+    def issue_token(
+        self,
+        name: str,
+        actor: str,
+        *,
+        expires_at: datetime | None = None,
+        token: str | None = None,
+    ) -> str:
+        """Give a user a new token (the previous one stops working at once) and return it.
+
+        A token is made unless one is given (a deployment's bootstrap secret, which must be
+        strong); it works until `expires_at` (None: until replaced or revoked).
+        """
+        weakness = None if token is None else token_weakness(token)
+        if weakness is not None:
+            raise InvalidValue("token", f"the token {weakness}")
+        token = token or new_token()
+        if expires_at is not None:
+            require_aware("expires_at", expires_at)
 
         def command() -> None:
             user = self._user(name)
-            user.issue_token(token_hash(token), actor, self._now())
+            user.issue_token(token_hash(token), actor, self._now(), expires_at)
             self._store(user)
 
         self._retry(command)

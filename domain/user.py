@@ -4,7 +4,10 @@ token hash."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+import zlib
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid5
@@ -43,6 +46,28 @@ def user_id_for(name: str) -> UUID:
     return uuid5(USER_NAMESPACE, name.strip().lower())
 
 
+def token_weakness(token: str) -> str | None:
+    """Why a chosen secret token is too weak to guard an account ('is a repeated pattern'), or
+    None when it will do.
+
+    Made tokens are 256-bit random; a token chosen by an operator (NAJDA_ADMIN_TOKEN) must be
+    at least 32 printable characters, use at least 10 different ones, carry at least 90 bits
+    by its own character frequencies, and not be a repeated pattern (it must not compress).
+    """
+    if len(token) < 32 or not token.isprintable() or any(c.isspace() for c in token):
+        return "needs at least 32 printable characters without spaces"
+    if len(set(token)) < 10:
+        return f"uses only {len(set(token))} different characters (10 or more needed)"
+    counts = Counter(token)
+    bits = -sum(n * math.log2(n / len(token)) for n in counts.values())
+    if bits < 90:
+        return f"is too predictable (about {bits:.0f} bits; 90 or more needed)"
+    raw = token.encode("utf-8")
+    if len(zlib.compress(raw, 9)) < len(raw) * 0.9:
+        return "is a repeated pattern"
+    return None
+
+
 def token_hash(token: str) -> str:
     """The stored form of a bearer token (tokens are 256-bit random, so SHA-256 suffices)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -68,9 +93,8 @@ class User(Aggregate):
         TOPIC = "najda:User.Created"
 
     @event("Registered", topic="najda:User.Registered")
-    def __init__(
+    def __init__(  # keyword arguments only; `expires_at` has a default for older events
         self,
-        *,
         id: UUID,
         name: str,
         role: Role,
@@ -78,20 +102,27 @@ class User(Aggregate):
         token_sha256: str,
         actor: str,
         at: datetime,
+        expires_at: datetime | None = None,
     ) -> None:
         self.name = name
         self.role = Role(role)
         self.unit_id = unit_id
         self.token_sha256 = token_sha256
+        self.token_expires_at = expires_at
         self.revoked = False
         self.specialties: tuple[str, ...] = ()
         self.clinical = False  # an auditor granted clinical access sees patient data
 
-    def issue_token(self, token_sha256: str, actor: str, at: datetime) -> None:
-        """Replace the user's token (the old one stops working)."""
+    def issue_token(
+        self, token_sha256: str, actor: str, at: datetime, expires_at: datetime | None = None
+    ) -> None:
+        """Replace the user's token (the old one stops working); it works until `expires_at`
+        (None: until replaced or revoked)."""
         if self.revoked:
             raise UserRevoked(self.name)
-        self._token_issued(token_sha256=token_sha256, actor=actor, at=at)
+        if expires_at is not None and expires_at <= at:
+            raise InvalidValue("expires_at", "a token must expire after it is issued")
+        self._token_issued(token_sha256=token_sha256, actor=actor, at=at, expires_at=expires_at)
 
     def revoke(self, actor: str, at: datetime) -> None:
         """Stop the user's token from working, for good."""
@@ -130,8 +161,11 @@ class User(Aggregate):
         self.specialties = tuple(specialties)
 
     @event("TokenIssued", topic="najda:User.TokenIssued")
-    def _token_issued(self, token_sha256: str, actor: str, at: datetime) -> None:
+    def _token_issued(
+        self, token_sha256: str, actor: str, at: datetime, expires_at: datetime | None = None
+    ) -> None:
         self.token_sha256 = token_sha256
+        self.token_expires_at = expires_at
 
     @event("Revoked", topic="najda:User.Revoked")
     def _revoked(self, actor: str, at: datetime) -> None:

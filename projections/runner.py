@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 
 from projections.base import NotificationSource, Projection, Tracked
+from projections.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class ProjectionRunner:
             groups.setdefault(position, []).append(projection)
         advanced = False
         for position, members in sorted(groups.items()):
-            batch = await asyncio.to_thread(self.source.read, position, self.batch_size)
+            batch = await in_thread(self.source.read, position, self.batch_size)
             if not batch:
                 continue
             leaders = [p for p in members if p not in self.followers]

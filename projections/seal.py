@@ -19,6 +19,7 @@ from domain.store import DispatchStore
 from projections.audit_key import AuditKey, PublicKey
 from projections.checkpoint import Checkpoint, write_checkpoint
 from projections.eventlog import EventLog, RawEvent, SqlRunner
+from projections.threads import in_thread
 from projections.witness import ensure_witness_table, witnessed
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ async def sealing(
     """Seal in the background while the context is open: after each save, and every poll;
     sign a checkpoint of the chain head every `checkpoint_interval_s` and at the end."""
     sealer = Sealer(EventLog(app), policy.key.public)
-    await asyncio.to_thread(sealer.ensure_table)
+    await in_thread(sealer.ensure_table)
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
 
@@ -207,10 +208,10 @@ async def sealing(
                     await wake.wait()
             wake.clear()
             try:
-                while (await asyncio.to_thread(sealer.seal_batch)).examined:
+                while (await in_thread(sealer.seal_batch)).examined:
                     pass
                 if time.monotonic() - last_checkpoint >= policy.checkpoint_interval_s:
-                    await asyncio.to_thread(checkpoint)
+                    await in_thread(checkpoint)
                     last_checkpoint = time.monotonic()
             except Exception:  # the store may be briefly unreachable; retry next tick
                 log.exception("sealing the event log failed; retrying")
@@ -225,7 +226,7 @@ async def sealing(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         try:  # what was sealed last is checkpointed before the store closes
-            await asyncio.to_thread(sealer.seal_all)
-            await asyncio.to_thread(checkpoint)
+            await in_thread(sealer.seal_all)
+            await in_thread(checkpoint)
         except Exception:
             log.exception("the final seal and checkpoint failed")

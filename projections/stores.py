@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -15,9 +16,31 @@ def is_postgres_url(url: str) -> bool:
     return urlparse(url).scheme in ("postgresql", "postgres", "postgresql+asyncpg")
 
 
+def secure_umask() -> None:
+    """Files this process creates from now on (the store, its journal) are its user's only."""
+    os.umask(0o077)
+
+
+def secure_data_dir(path: Path) -> None:
+    """Make the embedded store's directory (0700) and files (0600) its owner's only.
+
+    A directory shared with others (sticky, like /tmp) keeps its mode; the files are
+    tightened wherever they are.
+    """
+    directory = path.parent
+    if not directory.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = directory.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        directory.chmod(0o700)
+    for file in directory.glob(path.name + "*"):  # the store and its -wal, -shm, -journal
+        if file.is_file() and file.stat().st_uid == os.getuid():
+            file.chmod(0o600)
+
+
 def sqlite_env(path: Path) -> dict[str, str]:
-    """eventsourcing environment for the embedded SQLite store in one file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """eventsourcing environment for the embedded SQLite store in one file (made private)."""
+    secure_data_dir(path)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": str(path),

@@ -49,6 +49,16 @@ from projections.locator import UnitLocator
 from projections.recommend import recommend_at
 from projections.reference import ReferenceDirectory
 
+#: What a buffered message costs beyond its text (the object, its tuples and sets).
+MESSAGE_OVERHEAD_BYTES = 200
+
+
+def message_bytes(message: Message) -> int:
+    """About what a buffered message holds in memory (its text counted once per character:
+    live messages are mostly ASCII, and Python keeps ASCII text one byte a character)."""
+    return len(message.text) + MESSAGE_OVERHEAD_BYTES
+
+
 #: Units in these statuses are off the air: never flagged stale.
 OFF_AIR = frozenset({UnitStatus.OUT_OF_SERVICE})
 
@@ -65,6 +75,7 @@ class LiveFeed:
         reference: ReferenceDirectory,
         *,
         buffer_size: int = 20_000,
+        buffer_bytes: int = 32 * 1024 * 1024,
         build_after: int = 0,
         stale_after: timedelta = timedelta(seconds=180),
     ) -> None:
@@ -73,7 +84,10 @@ class LiveFeed:
         self.plan = plan
         self.reference = reference
         self.stale_after = stale_after
-        self._buffer: deque[Message] = deque(maxlen=buffer_size)
+        self._buffer: deque[Message] = deque()
+        self._buffer_size = buffer_size
+        self._buffer_bytes_limit = buffer_bytes
+        self._buffer_bytes = 0
         self._build_after = build_after
         self._subscribers: set[Subscriber] = set()
         self.dropped_clients = 0  # dropped for falling too far behind, since start
@@ -91,6 +105,7 @@ class LiveFeed:
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
         self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
+        self._buffer_bytes = 0
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
         self._monitoring.clear()
@@ -231,7 +246,12 @@ class LiveFeed:
         if row is None or not build:
             return None
         base["type"] = "incident"
-        base["incident"] = incident_json(row, notes, is_open)
+        # Deltas: a note message carries the new note; only an assignment carries them all
+        # (the crew that joins needs what was said before), so nothing grows with each note.
+        shown = notes if item.topic == "najda:Incident.UnitAssigned" else None
+        base["incident"] = incident_json(row, shown, is_open, len(notes))
+        if item.topic == "najda:Incident.NoteAdded":
+            base["note"] = notes[-1] if notes else None
         if rec is not None:
             base["recommendation"] = rec
         units = {u.unit_id for u in row.units}
@@ -259,12 +279,17 @@ class LiveFeed:
     # --- publishing and resume -----------------------------------------------------------
 
     def _publish(self, message: Message) -> None:
-        if len(self._buffer) == self._buffer.maxlen:
-            self._covered_after = self._buffer[0].pos
-            self._positions = []
         self._buffer.append(message)
+        self._buffer_bytes += message_bytes(message)
         if self._positions:
             self._positions.append(message.pos)
+        while len(self._buffer) > 1 and (
+            len(self._buffer) > self._buffer_size or self._buffer_bytes > self._buffer_bytes_limit
+        ):  # bounded in count and in bytes: older positions resume from a snapshot
+            dropped = self._buffer.popleft()
+            self._buffer_bytes -= message_bytes(dropped)
+            self._covered_after = dropped.pos
+            self._positions = []
         for subscriber in list(self._subscribers):
             subscriber.offer(message)
 

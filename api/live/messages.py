@@ -50,9 +50,12 @@ def unit_json(row: UnitRow, stale: bool, acknowledged: bool = False) -> dict[str
     }
 
 
-def incident_json(row: BoardRow, notes: list[dict[str, Any]], open_: bool) -> dict[str, Any]:
-    """An incident with location, nature, priority, status, units and notes."""
-    return {
+def incident_json(
+    row: BoardRow, notes: list[dict[str, Any]] | None, open_: bool, note_count: int = 0
+) -> dict[str, Any]:
+    """An incident with location, nature, priority, status, units, how many notes it has and,
+    when given (snapshots, assignments), the notes themselves."""
+    body = {
         "id": str(row.incident_id),
         "open": open_,
         "priority": row.priority.value,
@@ -74,8 +77,11 @@ def incident_json(row: BoardRow, notes: list[dict[str, Any]], open_: bool) -> di
             }
             for u in row.units
         ],
-        "notes": notes,
+        "note_count": len(notes) if notes is not None else note_count,
     }
+    if notes is not None:
+        body["notes"] = notes
+    return body
 
 
 def place_json(place: Place) -> dict[str, Any]:

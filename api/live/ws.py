@@ -6,7 +6,9 @@ Protocol: the server accepts, then authenticates from the Authorization header o
 message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
 missed messages after `?since=` or a snapshot, then live messages. Every change message
 carries the notification position (`pos`) it reflects. Close codes: 4400 bad parameters,
-4401 no valid token, 4403 wrong role, 4429 too far behind (resume with since).
+4401 no valid token (also when it is revoked, replaced or expires while the socket is open),
+4403 wrong role, 4429 too far behind or too slow to read (resume with since), 1009 a message
+too large (4 KiB before authentication, 64 KiB after).
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from api.auth import (
     check_role,
     principal_for,
 )
+from api.live.frames import PRE_AUTH_MAX_BYTES, drop_connection, lift_frame_limit
 from api.live.messages import encode
 from api.live.requests import crew_request
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
 from api.read_audit import record_feed_read
 from api.services import Services
+from api.throttle import TooManyFailures
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
-from domain.user import Role
+from domain.user import Role, token_hash
 from projections.users import Principal
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,7 @@ router = APIRouter()
 
 AUTH_TIMEOUT_S = 10.0
 BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, TOO_SLOW = 4400, 4401, 4403, 4429
+MESSAGE_TOO_BIG = 1009
 
 
 class Refused(Exception):
@@ -87,8 +92,9 @@ async def _serve(websocket: WebSocket, channel: str) -> None:
     await websocket.accept()
     try:
         since, bbox = _parameters(websocket)
-        user = await _authenticate(websocket, services)
+        user, digest = await _authenticate(websocket, services)
         interest = _interest(user, channel, bbox)
+        lift_frame_limit(websocket)  # only now may the client send larger messages
     except Refused as refused:
         await _close(websocket, refused.code, refused.reason)
         return
@@ -111,13 +117,19 @@ async def _serve(websocket: WebSocket, channel: str) -> None:
             "resumed": backlog is not None,
         }
         await websocket.send_text(encode(hello))
+        timeout_s = services.settings.ws_send_timeout_s
         for text in [snapshot] if snapshot is not None else backlog or []:
-            await websocket.send_text(text)
-        await _pump(websocket, services, subscriber, user)
+            await _send(websocket, text, timeout_s)
+        await _pump(websocket, services, subscriber, user, digest)
     except TooFarBehind:
         await _close(
             websocket, TOO_SLOW, "too far behind: reconnect with ?since=<last pos received>"
         )
+    except Refused as refused:  # the token stopped working while the socket was open
+        await _close(websocket, refused.code, refused.reason)
+    except TimeoutError:  # the client stopped reading: drop it, it resumes with ?since=
+        log.info("dropped a websocket client (%s) that stopped reading", user.name)
+        await _abort(websocket)
     except WebSocketDisconnect:
         pass
     finally:
@@ -144,7 +156,13 @@ def _parameters(websocket: WebSocket) -> tuple[int | None, BBox | None]:
     return since, bbox
 
 
-async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
+async def _authenticate(websocket: WebSocket, services: Services) -> tuple[Principal, str]:
+    """The user and its token's hash, from the header or a small first message."""
+    client = websocket.client.host if websocket.client else "-"
+    try:
+        services.throttle.check(client)
+    except TooManyFailures as exc:
+        raise Refused(TOO_SLOW, str(exc)) from None
     header = websocket.headers.get("authorization", "")
     token: str | None = None
     if header.lower().startswith("bearer "):
@@ -155,15 +173,21 @@ async def _authenticate(websocket: WebSocket, services: Services) -> Principal:
                 first = await websocket.receive_text()
         except (TimeoutError, WebSocketDisconnect, KeyError):
             raise Refused(UNAUTHORIZED, "send {'type': 'auth', 'token': ...} first") from None
+        if len(first) > PRE_AUTH_MAX_BYTES:  # another server's protocol may let it through
+            raise Refused(MESSAGE_TOO_BIG, f"authenticate first, in {PRE_AUTH_MAX_BYTES} bytes")
         try:
             data = json.loads(first)
             token = str(data["token"]) if data.get("type") == "auth" else None
-        except (ValueError, TypeError, KeyError, AttributeError):
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             token = None
     try:
-        return principal_for(services.users, token)
+        user = principal_for(services.users, token, services.now())
     except Unauthenticated as exc:
+        if token:
+            services.throttle.failed(client)
         raise Refused(UNAUTHORIZED, str(exc)) from None
+    websocket.state.user = user.name  # for the access log
+    return user, token_hash((token or "").strip())
 
 
 def _interest(user: Principal, channel: str, bbox: BBox | None) -> Interest:
@@ -186,31 +210,48 @@ def _interest(user: Principal, channel: str, bbox: BBox | None) -> Interest:
 
 
 async def _pump(
-    websocket: WebSocket, services: Services, subscriber: Subscriber, user: Principal
+    websocket: WebSocket,
+    services: Services,
+    subscriber: Subscriber,
+    user: Principal,
+    digest: str,
 ) -> None:
-    """Send queued messages and read the client's, until either side ends."""
+    """Send queued messages and read the client's, until either side ends or the token
+    stops working (revoked, replaced or expired: Refused with 4401)."""
+    tokens = services.tokens
+    timeout_s = services.settings.ws_send_timeout_s
 
     async def send() -> None:
         while True:
             for text in await subscriber.next():
-                await websocket.send_text(text)
+                await _send(websocket, text, timeout_s)
 
     async def receive() -> None:
         while True:
             text = await websocket.receive_text()
+            if not tokens.still_valid(digest, user):  # never act on a token that stopped
+                raise Refused(UNAUTHORIZED, tokens.why_invalid(digest))
             subscriber.push(encode(await _handle(services, user, text)))
 
-    sending = asyncio.create_task(send())
-    receiving = asyncio.create_task(receive())
+    async def guard() -> None:
+        raise Refused(UNAUTHORIZED, await tokens.until_invalid(digest, user))
+
+    tasks = {asyncio.create_task(work()) for work in (send, receive, guard)}
     try:
-        done, _ = await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
-            task.result()  # re-raise TooFarBehind or a disconnect
+            task.result()  # re-raise TooFarBehind, Refused, a send timeout or a disconnect
     finally:
-        for task in (sending, receiving):
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+async def _send(websocket: WebSocket, text: str, timeout_s: float) -> None:
+    """Send one message; TimeoutError when the client does not take it in time."""
+    async with asyncio.timeout(timeout_s):
+        await websocket.send_text(text)
 
 
 async def _handle(services: Services, user: Principal, text: str) -> dict[str, Any]:
@@ -219,6 +260,8 @@ async def _handle(services: Services, user: Principal, text: str) -> dict[str, A
         data = json.loads(text)
     except ValueError:
         return {"type": "error", "status": 400, "detail": "not JSON"}
+    except RecursionError:
+        return {"type": "error", "status": 400, "detail": "JSON nested too deeply"}
     if not isinstance(data, dict):
         return {"type": "error", "status": 400, "detail": "send a JSON object"}
     ref = data.get("id")
@@ -245,6 +288,15 @@ async def _crew_request(
         raise Forbidden("only a crew sends requests on its socket")
     unit_id: UUID = user.unit_id
     return await crew_request(services, unit_id, user.name, data)
+
+
+async def _abort(websocket: WebSocket) -> None:
+    """Drop a connection whose client stopped reading (a close frame could not get through)."""
+    if drop_connection(websocket):
+        return
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(0.5):
+            await websocket.close(TOO_SLOW, "too slow")
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:

@@ -67,9 +67,15 @@ async def add_user(body: UserCreate, services: ServicesDep, actor: ActorDep) -> 
     """Add a user; the answer holds its token, shown this once (only a hash is stored)."""
     unit_id = None if body.unit is None else unit_ref_id(body.unit)
     specialties = sorted({s.value for s in body.specialties})
+    expires_at = services.settings.token_expiry(services.now())
     token = await services.command(
         lambda: services.dispatch.add_user(
-            body.name, body.role, actor, unit_id=unit_id, specialties=specialties
+            body.name,
+            body.role,
+            actor,
+            unit_id=unit_id,
+            specialties=specialties,
+            expires_at=expires_at,
         )
     )
     return UserToken(
@@ -78,13 +84,17 @@ async def add_user(body: UserCreate, services: ServicesDep, actor: ActorDep) -> 
         unit_id=unit_id,
         specialties=specialties,
         token=token,
+        expires_at=expires_at,
     )
 
 
 @router.post("/{name}/token")
 async def new_token(name: UserName, services: ServicesDep, actor: ActorDep) -> UserToken:
     """Give the user a new token; the old one stops working."""
-    token = await services.command(lambda: services.dispatch.issue_token(name, actor))
+    expires_at = services.settings.token_expiry(services.now())
+    token = await services.command(
+        lambda: services.dispatch.issue_token(name, actor, expires_at=expires_at)
+    )
     user = await services.query(lambda: services.dispatch.get_user(name))
     return UserToken(
         name=user.name,
@@ -92,6 +102,7 @@ async def new_token(name: UserName, services: ServicesDep, actor: ActorDep) -> U
         unit_id=user.unit_id,
         specialties=list(user.specialties),
         token=token,
+        expires_at=expires_at,
     )
 
 

@@ -9,6 +9,7 @@ import {
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, incidentMarker, unitMarker } from "./mapview.js";
+import { withNotes } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 // incidents: id -> [pos, incident]; consults: id -> [pos, consult]; destinations: the
@@ -84,7 +85,8 @@ function onMessage(message) {
     if (message.destinations) crew.destinations = message.destinations;
     else if (before !== message.unit.status && message.unit.status !== "transporting") crew.destinations = null;
   } else if (message.type === "incident" && message.pos > (crew.incidents.get(message.incident.id) || [-1])[0]) {
-    crew.incidents.set(message.incident.id, [message.pos, message.incident]);
+    const [, held] = crew.incidents.get(message.incident.id) || [];
+    crew.incidents.set(message.incident.id, [message.pos, withNotes(held, message)]);
   } else if (message.type === "consult" && message.pos > (crew.consults.get(message.consult.id) || [-1])[0]) {
     crew.consults.set(message.consult.id, [message.pos, message.consult]);
   } else if (message.type === "stale" && crew.unit) {

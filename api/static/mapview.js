@@ -48,12 +48,13 @@ export function drawBaseMap(map, geojson, { hospitals = true } = {}) {
         iconSize: [18, 18],
       });
       return L.marker(latlng, { icon, keyboard: false, interactive: true, zIndexOffset: -1000 })
-        .bindTooltip(`${kind === "hospital" ? "Hospital" : "Station"} ${f.properties.code}: ${f.properties.name}`);
+        // Leaflet renders a tooltip string as HTML: names and codes are text, always escaped.
+        .bindTooltip(escapeHtml(`${kind === "hospital" ? "Hospital" : "Station"} ${f.properties.code}: ${f.properties.name}`));
     },
     onEachFeature: (f, l) => {
       if (f.properties.kind === "street") l.bindTooltip(`${f.properties.name}, ${f.properties.municipality}`, { sticky: true });
       if (f.properties.kind !== "zone") return;
-      l.bindTooltip(`${f.properties.code}`, { permanent: true, direction: "center", className: "zone-label", interactive: false });
+      l.bindTooltip(escapeHtml(f.properties.code), { permanent: true, direction: "center", className: "zone-label", interactive: false });
     },
     interactive: true,
   }).addTo(map); // area first, then zones and roads over it: features come in drawing order
@@ -78,9 +79,9 @@ function placeMarker(f, latlng) {
 function unitHtml(unit) {
   const stale = unit.stale ? `<b class="stale-flag" title="no report for a while">STALE</b>` : "";
   return (
-    `<div class="unit-shape kind-${unit.kind}"><span class="unit-tag">${kindTag(unit.kind)}</span></div>` +
+    `<div class="unit-shape kind-${escapeHtml(unit.kind)}"><span class="unit-tag">${escapeHtml(kindTag(unit.kind))}</span></div>` +
     `<div class="unit-label"><span class="cs">${escapeHtml(unit.call_sign)}</span>` +
-    `<span class="st">${statusCode(unit.status)}</span>${stale}</div>`
+    `<span class="st">${escapeHtml(statusCode(unit.status))}</span>${stale}</div>`
   );
 }
 
@@ -91,7 +92,7 @@ export function unitLabel(unit) {
 /** Place or update a unit's marker; `stack` lifts it above others at the very same point. */
 export function unitMarker(map, marker, unit, onClick, stack = 0) {
   const icon = L.divIcon({
-    className: `unit-marker status-${unit.status}${unit.stale ? " is-stale" : ""}${stack ? " stacked" : ""}`,
+    className: `unit-marker status-${escapeHtml(unit.status)}${unit.stale ? " is-stale" : ""}${stack ? " stacked" : ""}`,
     html: unitHtml(unit),
     iconSize: [26, 26],
     iconAnchor: [13, 13 + 27 * stack],

@@ -1,6 +1,15 @@
 // The console's picture of the world, keyed by id and applied in `pos` order: a message older
 // than what is held for its object is ignored, so a unit never goes back to an earlier status.
 
+/** The incident of a live message with its notes: a message carries them all (snapshot,
+ * assignment), or the one note it adds to those held, or none (they are kept). */
+export function withNotes(held, message) {
+  const incident = message.incident;
+  if (incident.notes) return incident;
+  const notes = held && held.notes ? held.notes : [];
+  return { ...incident, notes: message.note ? [...notes, message.note] : notes };
+}
+
 export class ConsoleState {
   constructor() {
     this.units = new Map(); // id -> unit (with _pos)
@@ -39,7 +48,9 @@ export class ConsoleState {
         if (this.putUnit(message.unit, message.pos)) changed.units.add(message.unit.id);
         break;
       case "incident":
-        if (this.putIncident(message.incident, message.pos)) changed.incidents.add(message.incident.id);
+        if (this.putIncident(withNotes(this.incidents.get(message.incident.id), message), message.pos)) {
+          changed.incidents.add(message.incident.id);
+        }
         if (message.recommendation) this.recommendations.set(message.incident.id, message.recommendation);
         break;
       case "station":

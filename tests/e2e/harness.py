@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +192,16 @@ def offset(
     dlat = north_m / 111_320.0
     dlon = east_m / (111_320.0 * math.cos(math.radians(lat)))
     return lat + dlat, lon + dlon
+
+
+def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    """Poll `check` until it holds or the timeout passes; returns whether it held."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

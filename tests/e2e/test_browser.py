@@ -294,7 +294,7 @@ def test_a_silent_unit_is_flagged_stale_on_the_board_and_map_until_heard_again(
 def test_on_postgis_a_console_on_another_process_shows_a_keyed_assignment_within_a_second(
     browser: Any, start_server: StartServer, pg_url: str
 ) -> None:
-    first = start_server("--database-url", pg_url, name="first")
+    first = start_server("--database-url", pg_url, "--demo", name="first")
     second = start_server("--database-url", pg_url, "--no-demo", name="second")
     assigning, errors = _console(browser, first, "d.pg.one")
     watching, watch_errors = _console(browser, second, "d.pg.two")

@@ -279,7 +279,8 @@ def test_a_bounding_box_keeps_far_incidents_off_a_console(start_server: StartSer
 def test_a_client_that_stops_reading_is_dropped_without_holding_others_back(
     start_server: StartServer,
 ) -> None:
-    server = start_server("--no-demo", NAJDA_CLIENT_QUEUE="10")
+    # The queue's bound is tested here, not the send timeout (tests/security/test_slow_clients.py)
+    server = start_server("--no-demo", NAJDA_CLIENT_QUEUE="10", NAJDA_WS_SEND_TIMEOUT_S="300")
     token = server.add_user("d.one", "dispatcher")
     # About 7 MB of messages: more than the kernel's socket buffers and the transport's
     # can hold for a client that reads nothing, so the server's queue for it must fill.

@@ -142,8 +142,8 @@ def test_a_critical_spo2_posted_as_fhir_reaches_a_console_as_an_incident_within_
         events = [m["event"] for m in console.changes()]
         assert events.index("Patient.AlertRaised") < events.index("Incident.Reported")
         note = next(m for m in console.changes() if m["event"] == "Incident.NoteAdded")
-        assert "SpO2 78 %" in note["incident"]["notes"][0]["text"]
-        assert "key with neighbour" in note["incident"]["notes"][0]["text"]
+        assert "SpO2 78 %" in note["note"]["text"]  # the note itself, not all the notes
+        assert "key with neighbour" in note["note"]["text"]
         alert = next(m for m in console.changes() if m["event"] == "Patient.AlertRaised")
         assert alert["alert"]["level"] == "critical" and alert["alert"]["vital"] == "spo2"
         assert not any(m["type"] == "readings" for m in console.messages)

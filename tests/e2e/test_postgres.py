@@ -24,7 +24,7 @@ def _eventually(check: object, timeout_s: float) -> bool:
 def test_the_server_runs_the_whole_flow_on_postgis_and_keeps_it_across_restarts(
     start_server: StartServer, pg_url: str
 ) -> None:
-    first = start_server("--database-url", pg_url, name="first")
+    first = start_server("--database-url", pg_url, "--demo", name="first")
     assert "store: postgresql" in first.log()
     with first.client() as client:
         health = ok(client.get("/health"))
@@ -52,7 +52,7 @@ def test_the_server_runs_the_whole_flow_on_postgis_and_keeps_it_across_restarts(
         assert bad.status_code == 422
     assert first.stop() == 0
 
-    second = start_server("--database-url", pg_url, name="second")
+    second = start_server("--database-url", pg_url, "--demo", name="second")
     with second.client() as client:
         assert len(ok(client.get("/units"))) == 30  # not seeded twice
         board = ok(client.get("/incidents"))
@@ -83,7 +83,7 @@ def test_a_second_process_hears_of_new_events_through_listen_notify(
 
 
 def test_refusals_on_postgis_write_nothing(start_server: StartServer, pg_url: str) -> None:
-    server = start_server("--database-url", pg_url, name="pg")
+    server = start_server("--database-url", pg_url, "--demo", name="pg")
     with server.client() as client:
         before = ok(client.get("/health"))["head"]
         incident_id = report(client, "C")["id"]

@@ -14,7 +14,16 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
+from tests.e2e.harness import (
+    CENTRE,
+    NajdaServer,
+    bearer,
+    build_world,
+    clean_env,
+    offset,
+    ok,
+    report,
+)
 from tests.eido_schema import require_eido_dir
 
 #: The crew's own unit, and a unit of somebody else's.
@@ -480,7 +489,10 @@ class Roles:
 @pytest.fixture(scope="module")
 def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
     """One server with a user of every role (the crew on OWN_UNIT) and a revoked user."""
-    server = NajdaServer(tmp_path_factory.mktemp("roles"), ["--no-demo"]).start()
+    # The matrix sends wrong and revoked tokens to every route on purpose: lift the per-client
+    # throttle of failed sign-ins here (tests/security/test_sign_in_throttle.py checks it).
+    env = clean_env(NAJDA_AUTH_FAILURES="100000")
+    server = NajdaServer(tmp_path_factory.mktemp("roles"), ["--no-demo"], env).start()
     try:
         with server.client() as admin:
             build_world(admin)

@@ -159,6 +159,8 @@ def test_a_crew_hears_of_its_own_unit_and_incident_only(world: World) -> None:
         "Incident.NoteAdded",
     ]
     assert [n["text"] for n in messages[0]["incident"]["notes"]] == ["dog on the premises"]
+    assert messages[2]["note"]["text"] == "patient conscious"  # a delta: the new note only
+    assert "notes" not in messages[2]["incident"] and messages[2]["incident"]["note_count"] == 2
     snapshot = json.loads(world.feed.snapshot(Interest(unit_id=a1)))
     assert snapshot["incident"]["id"] == str(ours)
     assert len(snapshot["incident"]["notes"]) == 2
