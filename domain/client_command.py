@@ -34,8 +34,9 @@ def client_command_id(scope: str, command_id: str) -> UUID:
 
 
 def describe(content: Content) -> str:
-    """`status en_route`: the command's type and its values, for the message of a refusal."""
-    values = [str(v) for k, v in sorted(content.items()) if k != "type" and v not in ("", None)]
+    """`status en_route incident_id 5f…`: the command's type and values, for a refusal."""
+    shown = [(k, v) for k, v in content.items() if k != "type" and v not in ("", None)]
+    values = [str(v) if i == 0 else f"{k} {v}" for i, (k, v) in enumerate(shown)]
     return " ".join([str(content.get("type", "command")), *values])
 
 

@@ -188,3 +188,9 @@ def status_once(
         "incident_id": None if for_incident is None else str(for_incident),
     }
     return Once(crew_scope(unit_id), require_command_id(command_id), content)
+
+
+def destination_once(unit_id: UUID, command_id: object, hospital_code: str) -> Once:
+    """A destination choice to run once per client command id."""
+    content: Content = {"type": "destination", "hospital": hospital_code.strip()}
+    return Once(crew_scope(unit_id), require_command_id(command_id), content)

@@ -11,7 +11,7 @@ from api.live.positions import Report
 from api.routes.destinations import destinations_for
 from api.services import Services
 from domain.client_command import Content, Once, require_command_id
-from domain.crew_commands import crew_scope, status_once
+from domain.crew_commands import crew_scope, destination_once, status_once
 from domain.errors import InvalidValue
 from domain.hospital_status import Service, service_of
 from domain.values import UnitStatus, require_aware
@@ -50,7 +50,9 @@ async def crew_request(
         code = data.get("hospital")
         if not isinstance(code, str) or not code.strip():
             raise InvalidValue("hospital", "give the code of a hospital")
-        once = _once(unit_id, data, {"type": "destination", "hospital": code.strip()})
+        once = None
+        if "command_id" in data:
+            once = destination_once(unit_id, data["command_id"], code)
         return await services.command(
             lambda: dispatch.choose_destination(unit_id, code, actor, once=once)
         )
