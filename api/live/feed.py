@@ -250,6 +250,8 @@ class LiveFeed:
             units.update(u.unit_id for u in before.units)
         if item.topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
             units.add(item.event.unit_id)
+        if not is_open:  # its crews learn how it ended (their units' release events follow)
+            units.update(u for u, unit in self._units.items() if unit.incident_id == iid)
         points = [(row.lat, row.lon)]
         if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
             points.append((before.lat, before.lon))

@@ -25,6 +25,7 @@ export class Gps {
     this.state = "off"; // off, waiting, sharing, denied, unavailable
     this.detail = "";
     this.skipped = 0;
+    this.later = null; // a throttled fix, sent once the minimum gap has passed
     this.reports = 0;
     if (localStorage.getItem(KEY) === "on") this.enable();
   }
@@ -46,6 +47,7 @@ export class Gps {
 
   disable() {
     if (this.watch !== null) navigator.geolocation.clearWatch(this.watch);
+    clearTimeout(this.later);
     this.watch = null;
     localStorage.setItem(KEY, "off");
     this.set("off", "");
@@ -66,10 +68,15 @@ export class Gps {
     }
     const now = Date.now();
     const here = { lat, lon };
+    clearTimeout(this.later);
     if (this.last) {
       const since = now - this.last.sentAt;
       const moved = metres(this.last, here);
-      if (since < MIN_GAP_MS || (moved < MOVED_M && since < REFRESH_MS)) return;
+      if (moved < MOVED_M && since < REFRESH_MS) return;
+      if (since < MIN_GAP_MS) { // too soon: this fix goes when the gap has passed, unless a newer one does
+        this.later = setTimeout(() => this.fix(position), MIN_GAP_MS - since);
+        return;
+      }
     }
     this.last = { lat, lon, sentAt: now };
     try {

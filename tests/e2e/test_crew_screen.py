@@ -309,7 +309,7 @@ def test_the_phone_gps_moves_the_unit_and_the_destination_is_chosen_and_reranked
     page.clock.fast_forward(3_500)  # past the throttle's minimum gap
     eventually(lambda: at(moved))
 
-    incident = site.job(phone.call_sign, "chest pain")
+    incident = site.job(phone.call_sign, "abdominal pain")
     phone.takeover("new_job")
     page.click("#takeover-ok")
     for step in ("en_route", "on_scene", "transporting"):
