@@ -133,16 +133,22 @@ class CrewCommands(DispatchStore):
 
             return self._retry(command)
         ident = client_command_id(once.scope, once.command_id)
+        attempts = 0
 
         def command_once() -> dict[str, Any]:
-            recorded = self._recorded_command(ident)
-            if recorded is not None:
+            # The record is created in the command's own save: a stored one makes that save
+            # fail on the store's uniqueness check, so the first attempt need not look it up.
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and (recorded := self._recorded_command(ident)) is not None:
                 return recorded.replay(once.content)
             try:
                 changed, result = act()
             except Conflict as refusal:
                 if self._local.served and not self._local.fresh:
                     raise  # decided on cached state: the retry decides again on fresh state
+                if (recorded := self._recorded_command(ident)) is not None:
+                    return recorded.replay(once.content)  # refused now, but done before
                 self._store(self._command_record(ident, once, {}, str(refusal), actor))
                 raise
             self._store(*changed, self._command_record(ident, once, result, None, actor))
