@@ -174,8 +174,14 @@ function watchJob() {
     }
     return;
   }
-  if (crew.clearing === was) { setSeen(""); crew.clearing = null; return; } // the crew cleared it
+  if (crew.clearing === was || clearedByCrew(was)) { setSeen(""); crew.clearing = null; return; } // the crew cleared it
   if (!crew.takeover || crew.takeover.kind !== "cancelled") showTakeover({ kind: "cancelled", incident: null, previous: was });
+}
+
+/** True when this screen sent (or still holds) a press that clears the unit from `incidentId`. */
+function clearedByCrew(incidentId) {
+  const clears = (c) => c.type === "status" && !COMMITTED.has(c.status) && c.incident_id === incidentId;
+  return Boolean(outbox && (outbox.items.some(clears) || outbox.sent.some(clears)));
 }
 
 function showTakeover(takeover) {

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.browser import SHOW_MS, PageErrors, chromium, sign_in
+from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import CENTRE, NajdaServer, offset, ok, report
 from tests.waiting import eventually
 
@@ -362,3 +362,34 @@ def test_a_bad_destination_is_refused_with_the_field_named(site: Site) -> None:
     assert ok(first) == {"destination": "H-FAR", "name": "Hospital H-FAR", "replayed": False}
     assert other.status_code == 409 and other.json()["detail"].startswith("command_id: 'k'")
     assert ok(again)["replayed"] is True
+
+
+def test_the_console_shows_the_destination_a_crew_chose_live_and_on_the_timeline(
+    browser: Any, site: Site
+) -> None:
+    call_sign, token = site.crew()
+    incident = site.job(call_sign, "abdominal pain")
+    context = browser.new_context(viewport=DESKTOP)
+    console = context.new_page()
+    errors = PageErrors(console)
+    sign_in(console, site.server.url + "/", site.server.add_user(f"d.{call_sign}", "dispatcher"))
+    console.click(f'.queue-item[data-incident="{incident}"]')
+    console.wait_for_selector(f'#assigned li[data-unit="{call_sign}"]', timeout=SHOW_MS)
+
+    with httpx.Client(
+        base_url=site.server.url, headers={"Authorization": f"Bearer {token}"}
+    ) as crew:
+        for step in ("en_route", "on_scene"):
+            ok(crew.post(f"/units/{call_sign}/status", json={"status": step}))
+        ok(crew.post(f"/units/{call_sign}/destination", json={"hospital": "H-FAR"}))
+
+    shown = console.wait_for_selector(
+        f'#assigned li[data-unit="{call_sign}"] .dest-chosen[data-code="H-FAR"]', timeout=SHOW_MS
+    )
+    assert shown.inner_text().strip() == "→ Hospital H-FAR (H-FAR)"
+    line = console.wait_for_selector(
+        '#timeline li[data-event="Incident.DestinationChosen"]', timeout=SHOW_MS
+    )
+    assert f"chose Hospital H-FAR (H-FAR) as {call_sign}'s destination" in line.inner_text()
+    assert not errors.lines, errors.lines
+    context.close()
