@@ -87,7 +87,7 @@ function showConnection(state, detail) {
   const note = $("conn-note");
   note.hidden = state === "connected";
   note.textContent = state === "offline"
-    ? "No network: report by radio. This screen catches up when the network returns."
+    ? "No network: presses are queued and sent when it returns; for anything urgent, use the radio."
     : state === "refused" ? detail : `Connection lost: reconnecting${detail ? ` (${detail})` : ""}. Buttons return with it.`;
   if (live && live.lastHello) {
     $("whoami").textContent = `Signed in as ${live.lastHello.user}`;
@@ -223,7 +223,9 @@ function renderTakeover() {
   if (next) {
     body.push(el("div", { class: "takeover-job" },
       el("span", { class: `prio-badge big prio-${priorityClass(next.incident.priority)}` }, next.incident.priority),
-      el("div", {}, el("div", { class: "nature" }, next.incident.nature), el("div", { class: "job-address" }, next.where))));
+      el("div", {}, el("div", { class: "nature" }, next.incident.nature),
+        el("div", { class: "hint" }, `Priority ${priorityLabel(next.incident.priority)}`),
+        el("div", { class: "job-address" }, next.where))));
   } else if (takeover.incident) {
     body.push(el("p", {}, "Loading the job…"));
   }
@@ -305,14 +307,14 @@ function renderOutbox() {
   const connected = live && live.state === "connected";
   $("outbox").hidden = !items.length;
   $("outbox").replaceChildren(...items.map((item) => el("li", { class: "queued", dataset: { commandId: item.command_id, type: item.type } },
-    `⏳ ${item.label} · ${connected ? "sending…" : "queued"} ${clock(item.queued_at)}`)));
+    `• ${item.label} · ${connected ? "sending…" : "queued"} ${clock(item.queued_at)}`)));
 }
 
 function renderGps() {
   if (!gps) { $("gps-toggle").disabled = true; return; }
   $("gps-toggle").disabled = false;
   $("gps-toggle").setAttribute("aria-pressed", String(gps.enabled));
-  $("gps-toggle").textContent = gps.enabled ? "⌖ Stop sharing GPS" : "⌖ Share GPS position";
+  $("gps-toggle").textContent = gps.enabled ? "◎ Stop sharing GPS" : "◎ Share GPS position";
   $("gps-state").dataset.state = gps.state;
   $("gps-state").textContent = gps.state === "off" ? "GPS off: the unit's position comes from its AVL, if any"
     : `GPS ${gps.state}${gps.detail ? `: ${gps.detail}` : ""}`;
