@@ -285,6 +285,7 @@ def test_accepts_a_late_note_on_an_incident_that_is_no_longer_open(ended: str) -
 
 
 Stamped = Callable[[Incident, str, datetime], object]
+H1 = UUID("00000000-0000-4000-8000-0000000000a1")
 
 
 def stamped(*commands: Stamped) -> list[Event]:
@@ -310,6 +311,7 @@ OPEN_STEPS: list[Stamped] = [
     lambda i, who, at: i.decline_consult(C2, "not cardiac", who, at),
     lambda i, who, at: i.request_consult(C3, Specialty.PSYCHIATRY, "agitation", None, who, at),
     lambda i, who, at: i.cancel_consult(C3, "calmer", who, at),
+    lambda i, who, at: i.choose_destination(A1, "A1", H1, "LLS", "Landesspital", who, at),
 ]
 CLOSING_STEPS: list[Stamped] = [
     lambda i, who, at: i.clear_unit(A1, "A1", who, at),
