@@ -3,6 +3,9 @@
 // server answers a replayed id with its first result, so nothing is done twice.
 
 const KEY = "najda.crew.outbox";
+/** No answer within this time: the socket is taken for dead and opened again (the command is
+ * replayed with its id on the new one). */
+const ANSWER_MS = 15000;
 
 function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -46,11 +49,14 @@ export class Outbox {
         const { label, queued_at: _, ...body } = item;
         this.sent.push(body);
         let answer;
+        const silent = setTimeout(() => live.reconnectNow(true), ANSWER_MS); // a half-open socket
         try {
           answer = { ok: true, result: await live.request(body) };
         } catch (err) {
           if (err.lost) return; // not delivered, or no answer: kept, replayed on reconnect
           answer = { ok: false, error: err };
+        } finally {
+          clearTimeout(silent);
         }
         this.items.shift();
         this.save();

@@ -133,10 +133,11 @@ export class LiveClient {
     this.timer = setTimeout(() => this.open(), Math.min(10_000, 1000 * 2 ** Math.min(this.attempt - 1, 3)));
   }
 
-  /** The network is back: connect at once (a socket still trying is replaced). */
-  reconnectNow() {
+  /** The network is back: connect at once (a socket still trying is replaced; with `force`,
+   * an open one too: it went silent). */
+  reconnectNow(force = false) {
     if (this.stopped) return;
-    if (this.socket && this.socket.readyState === WebSocket.OPEN && this.state === "connected") return;
+    if (!force && this.socket && this.socket.readyState === WebSocket.OPEN && this.state === "connected") return;
     this.drop("replaced");
     this.attempt = Math.max(this.attempt, 1);
     this.open();
