@@ -302,6 +302,14 @@ class UnitStatusChange(_In):
 
     status: StatusIn
     reason: Annotated[str, _optional_text(500)] = ""
+    command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
+        default=None,
+        description="the client's id for this press: a replay with the same content answers "
+        "the first result, with other content 409 (nothing done)",
+    )
+    incident_id: UUID | None = Field(
+        default=None, description="the incident the step is for: 409 if the unit works another"
+    )
 
 
 class PositionReport(_In):

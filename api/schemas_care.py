@@ -99,6 +99,23 @@ class DestinationsPublic(BaseModel):
 # --- teleconsults ---------------------------------------------------------------------------
 
 
+class DestinationChoice(_In):
+    """The hospital a crew takes its patient to."""
+
+    hospital: Annotated[str, Field(min_length=1, max_length=40, description="hospital code")]
+    command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
+        default=None, description="the client's id for this choice: a replay answers the first"
+    )
+
+
+class DestinationChosen(BaseModel):
+    """The destination recorded (`replayed`: answered from the first time this id came)."""
+
+    destination: str
+    name: str
+    replayed: bool = False
+
+
 class ConsultCreate(_In):
     """A teleconsult to request on an incident: the specialty and why."""
 

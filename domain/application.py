@@ -17,6 +17,7 @@ from domain.commands import (
     utc_now,
 )
 from domain.consult import require_specialties
+from domain.crew_commands import CrewCommands
 from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
 from domain.location_fix import LocationFix
 from domain.patients import MonitoringCases
@@ -40,7 +41,7 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
+class Dispatch(CrewCommands, ConsultCommands, HospitalStatusCommands, MonitoringCases):
     """Incidents, units, stations, hospitals, users, teleconsults and monitored patients;
     every command is saved as events."""
 
@@ -229,39 +230,6 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             self._store(incident, unit)
 
         self._retry(command)
-
-    def update_unit_status(
-        self, unit_id: UUID, status: UnitStatus, actor: str, reason: str = ""
-    ) -> None:
-        """Move a unit along its lifecycle; finishing a run also clears it from its incident."""
-        clean_reason = optional_text("reason", reason, 500)
-
-        def command() -> None:
-            unit = self._unit(unit_id)
-            at = self._now()
-            incident_id = unit.incident_id
-            unit.change_status(UnitStatus(status), actor, at, clean_reason)
-            if incident_id is not None and not unit.status.is_committed:
-                incident = self._incident(incident_id)
-                incident.clear_unit(unit.id, unit.call_sign, actor, at)
-                self._store(unit, incident)
-            else:
-                self._store(unit)
-
-        self._retry(command)
-
-    def acknowledge_assignment(self, unit_id: UUID, actor: str) -> bool:
-        """The crew confirms its current assignment; True when this was the first time."""
-
-        def command() -> bool:
-            unit = self._unit(unit_id)
-            if not unit.acknowledge(actor, self._now()):
-                self._keep(unit)
-                return False
-            self._store(unit)
-            return True
-
-        return self._retry(command)
 
     def report_position(
         self, unit_id: UUID, position: Position, actor: str, at: datetime | None = None

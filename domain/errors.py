@@ -113,3 +113,28 @@ class IncidentHasActiveUnits(Conflict):
 
 class ConcurrentChange(Conflict):
     """Raised when a concurrent command changed the same aggregate first (lost the race)."""
+
+
+class CommandIdReused(Conflict):
+    """Raised when a client command id already recorded comes back with different content."""
+
+    def __init__(self, command_id: str, recorded: str, sent: str) -> None:
+        super().__init__(
+            f"command_id: {command_id!r} was already used for {recorded}, not {sent}; "
+            "nothing was done (give each new command a new id)"
+        )
+        self.command_id = command_id
+
+
+class RefusedBefore(Conflict):
+    """Raised when a replayed client command was refused the first time (same answer again)."""
+
+
+class NotTheSameIncident(Conflict):
+    """Raised when a crew's step was meant for an incident its unit no longer works."""
+
+    def __init__(self, call_sign: str, meant: UUID, current: UUID | None) -> None:
+        now = f"incident {current}" if current is not None else "no incident"
+        super().__init__(
+            f"incident_id: the step was for incident {meant}, but unit {call_sign} is on {now}"
+        )

@@ -41,6 +41,17 @@ class Assignment:
     end_reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Destination:
+    """The hospital a unit's crew takes the patient to."""
+
+    hospital_id: UUID
+    code: str
+    name: str
+    chosen_by: str
+    chosen_at: datetime
+
+
 class Incident(Aggregate):
     """An emergency incident: reported, assigned units, notes, then closed or cancelled."""
 
@@ -87,6 +98,7 @@ class Incident(Aggregate):
         self.ended_at: datetime | None = None
         self.disposition: str | None = None
         self.consults: dict[UUID, Consult] = {}
+        self.destinations: dict[UUID, Destination] = {}  # unit id -> where it takes the patient
         self.last_actor = actor
         self.last_at = at
 
@@ -171,6 +183,34 @@ class Incident(Aggregate):
         """Record that a unit finished its work on this incident and is back in service."""
         self.require_active_unit(unit_id, call_sign)
         self._unit_cleared(unit_id=unit_id, actor=actor, at=at)
+
+    def choose_destination(
+        self,
+        unit_id: UUID,
+        call_sign: str,
+        hospital_id: UUID,
+        code: str,
+        name: str,
+        actor: str,
+        at: datetime,
+    ) -> bool:
+        """Record the hospital a unit working the incident takes its patient to; False (and
+        nothing recorded) when that is already its destination."""
+        self.require_open()
+        self.require_active_unit(unit_id, call_sign)
+        current = self.destinations.get(unit_id)
+        if current is not None and current.hospital_id == hospital_id:
+            return False
+        self._destination_chosen(
+            unit_id=unit_id,
+            call_sign=call_sign,
+            hospital_id=hospital_id,
+            code=code,
+            name=name,
+            actor=actor,
+            at=at,
+        )
+        return True
 
     def close(self, disposition: str, actor: str, at: datetime) -> None:
         """Close the incident once every unit has cleared (teleconsult requests nobody
@@ -327,6 +367,20 @@ class Incident(Aggregate):
     def _end_assignment(self, unit_id: UUID, at: datetime, reason: str) -> None:
         current = self.assignments[unit_id]
         self.assignments[unit_id] = replace(current, active=False, ended_at=at, end_reason=reason)
+
+    @event("DestinationChosen", topic="najda:Incident.DestinationChosen")
+    def _destination_chosen(
+        self,
+        unit_id: UUID,
+        call_sign: str,
+        hospital_id: UUID,
+        code: str,
+        name: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        self.destinations[unit_id] = Destination(hospital_id, code, name, actor, at)
+        self._touch(actor, at)
 
     @event("Closed", topic="najda:Incident.Closed")
     def _closed(self, disposition: str, actor: str, at: datetime) -> None:

@@ -66,6 +66,8 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
         return f"{who} released {call_signs.get(e.unit_id, 'a unit')}{_with(e.reason)}"
     if kind == "Incident.UnitCleared":
         return f"{call_signs.get(e.unit_id, 'a unit')} cleared the incident ({who})"
+    if kind == "Incident.DestinationChosen":
+        return f"{who} chose {e.name} ({e.code}) as {e.call_sign}'s destination"
     if kind == "Incident.Closed":
         return f"{who} closed the incident{_with(e.disposition)}"
     if kind == "Incident.Cancelled":

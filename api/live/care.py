@@ -63,6 +63,18 @@ def destinations_json(
     return ranked.model_dump(mode="json")
 
 
+def destination_json(e: Any) -> dict[str, Any]:
+    """The hospital a unit's crew chose (from its `Incident.DestinationChosen` event)."""
+    return {
+        "unit_id": str(e.unit_id),
+        "call_sign": e.call_sign,
+        "code": e.code,
+        "name": e.name,
+        "by": e.actor,
+        "at": iso(e.at),
+    }
+
+
 def consult_json(found: OpenConsult) -> dict[str, Any]:
     """A teleconsult with its incident's id."""
     c = found.consult

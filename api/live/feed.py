@@ -14,6 +14,7 @@ from uuid import UUID
 from api.live.care import (
     consult_json,
     consult_message,
+    destination_json,
     destinations_json,
     hospital_json,
     hospital_status_message,
@@ -103,6 +104,7 @@ class LiveFeed:
         self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
+        self._destinations: dict[UUID, dict[str, dict[str, Any]]] = {}  # incident -> unit -> it
         self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._buffer_bytes = 0
@@ -159,7 +161,10 @@ class LiveFeed:
         if topic.startswith("najda:Incident."):
             return self._incident_event(item, base, build, rec)
         if topic == "najda:Hospital.StatusUpdated" and build:
-            return hospital_status_message(item, base, self.reference)
+            message = hospital_status_message(item, base, self.reference)
+            # Crews on a job re-rank the destinations they are shown.
+            working = frozenset(u for u, row in self._units.items() if row.incident_id is not None)
+            return None if message is None else replace(message, unit_ids=working)
         if topic.startswith("najda:Patient."):  # remote monitoring (api/live/monitoring.py)
             return self._monitoring.message(item, base, build)
         if topic in ("najda:Station.Registered", "najda:Hospital.Registered") and build:
@@ -237,19 +242,28 @@ class LiveFeed:
             self._notes.setdefault(iid, []).append(
                 {"text": e.text, "actor": e.actor, "at": iso(e.at)}
             )
+        elif item.topic == "najda:Incident.DestinationChosen":
+            self._destinations.setdefault(iid, {})[str(item.event.unit_id)] = destination_json(
+                item.event
+            )
         after = self._board.rows.get(iid)
         row = after or before
         is_open = after is not None
         notes = self._notes.get(iid, [])
+        destinations = self._destinations.get(iid, {})
         if not is_open:
             self._notes.pop(iid, None)
+            self._destinations.pop(iid, None)
         if row is None or not build:
             return None
         base["type"] = "incident"
         # Deltas: a note message carries the new note; only an assignment carries them all
         # (the crew that joins needs what was said before), so nothing grows with each note.
         shown = notes if item.topic == "najda:Incident.UnitAssigned" else None
-        base["incident"] = incident_json(row, shown, is_open, len(notes))
+        base["incident"] = {
+            **incident_json(row, shown, is_open, len(notes)),
+            "destinations": destinations,
+        }
         if item.topic == "najda:Incident.NoteAdded":
             base["note"] = notes[-1] if notes else None
         if rec is not None:
@@ -259,10 +273,17 @@ class LiveFeed:
             units.update(u.unit_id for u in before.units)
         if item.topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
             units.add(item.event.unit_id)
+        if not is_open:  # its crews learn how it ended (their units' release events follow)
+            units.update(u for u, unit in self._units.items() if unit.incident_id == iid)
         points = [(row.lat, row.lon)]
         if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
             points.append((before.lat, before.lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
+
+    def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
+        iid = row.incident_id
+        shown = incident_json(row, self._notes.get(iid, []), True)
+        return {**shown, "destinations": self._destinations.get(iid, {})}
 
     def _unit_json(self, row: UnitRow) -> dict[str, Any]:
         uid = row.unit_id
@@ -351,7 +372,7 @@ class LiveFeed:
             if box is None or box.contains(row.lat, row.lon)
         ]
         incidents = [
-            incident_json(row, self._notes.get(row.incident_id, []), True)
+            self._open_incident_json(row)
             for row in self._board.ordered()
             if box is None or box.contains(row.lat, row.lon)
         ]
@@ -379,8 +400,7 @@ class LiveFeed:
         if row is not None and row.incident_id is not None:
             board_row = self._board.rows.get(row.incident_id)
             if board_row is not None:
-                notes = self._notes.get(board_row.incident_id, [])
-                incident = incident_json(board_row, notes, True)
+                incident = self._open_incident_json(board_row)
         consults = []
         if row is not None and row.incident_id is not None:
             consults = [consult_json(c) for c in self._consults.listed(incident_id=row.incident_id)]

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query
 from api.auth import OPERATE, check_unit
 from api.deps import PrincipalDep, ServicesDep, UnitIdDep
 from api.errors import ERRORS
-from api.schemas_care import DestinationsPublic, ServiceIn
+from api.schemas_care import DestinationChoice, DestinationChosen, DestinationsPublic, ServiceIn
 from api.services import Services
 from api.views_care import destinations_public
+from domain.crew_commands import destination_once
 from domain.errors import UnitNotFound
 from domain.hospital_status import Service
 from projections.destinations import travel_for
@@ -52,3 +53,19 @@ async def get_destinations(
     one. The hospitals left out are listed with the reason."""
     check_unit(user, unit_id, OPERATE, "see destinations for")
     return await destinations_for(services, unit_id, service, limit)
+
+
+@router.post("/{unit}/destination")
+async def choose_destination(
+    unit_id: UnitIdDep, body: DestinationChoice, services: ServicesDep, user: PrincipalDep
+) -> DestinationChosen:
+    """Record the hospital the unit takes its patient to, on its incident (on scene or
+    transporting; 422 for an unknown hospital, 409 for a closed one or a unit not on a job)."""
+    check_unit(user, unit_id, OPERATE, "choose the destination of")
+    once = None
+    if body.command_id is not None:
+        once = destination_once(unit_id, body.command_id, body.hospital)
+    answer = await services.command(
+        lambda: services.dispatch.choose_destination(unit_id, body.hospital, user.name, once=once)
+    )
+    return DestinationChosen.model_validate(answer)

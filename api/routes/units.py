@@ -28,6 +28,7 @@ from api.schemas import (
 )
 from api.services import Services
 from api.views import unit_public, unit_row_public
+from domain.crew_commands import status_once
 from domain.errors import InvalidValue
 from domain.reference import station_id_for
 from domain.values import Position
@@ -115,8 +116,13 @@ async def change_status(
 ) -> UnitPublic:
     """Move the unit along its lifecycle; 409 names the current and requested status."""
     check_unit(user, unit_id, OPERATE, "change the status of")
+    once = None
+    if body.command_id is not None:
+        once = status_once(unit_id, body.command_id, body.status, body.reason, body.incident_id)
     await services.command(
-        lambda: services.dispatch.update_unit_status(unit_id, body.status, user.name, body.reason)
+        lambda: services.dispatch.update_unit_status(
+            unit_id, body.status, user.name, body.reason, once=once, for_incident=body.incident_id
+        )
     )
     return await unit_view(services, unit_id)
 

@@ -357,11 +357,16 @@ function renderDetail() {
       el("span", { class: `status-chip status-${u.status}` }, `${STATUS[u.status]?.symbol ?? ""} ${statusLabel(u.status)}`),
       ` ${u.call_sign} `, el("span", { class: "hint" }, kindLabel(u.kind)),
       u.acknowledged ? el("span", { class: "ack" }, " ACK") : null,
+      destinationOf(incident, u) ? el("span", { class: "dest-chosen", dataset: { code: destinationOf(incident, u).code } },
+        ` → ${destinationOf(incident, u).name} (${destinationOf(incident, u).code})`) : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openRelease(u.id) }, "Release") : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openReassign(u.id) }, "Re-assign")
         : null)) : [el("li", { class: "hint" }, "No unit yet.")]));
   $("notes").replaceChildren(...noteItems(incident.notes));
 }
+
+/** The hospital the unit's crew chose for its patient on this incident, if any. */
+const destinationOf = (incident, unit) => (incident.destinations || {})[unit.id] || null;
 
 const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 

@@ -32,7 +32,7 @@ export class LiveClient {
     this.pending = new Map();
     this.serial = 0;
     window.addEventListener("online", () => this.reconnectNow());
-    window.addEventListener("offline", () => this.setState("offline"));
+    window.addEventListener("offline", () => this.wentOffline());
   }
 
   start() {
@@ -61,7 +61,7 @@ export class LiveClient {
   open() {
     clearTimeout(this.timer);
     if (this.stopped) return;
-    if (!navigator.onLine) { this.setState("offline"); return; }
+    if (!navigator.onLine) { this.setState("offline"); this.retryLater(); return; }
     this.setState(this.attempt ? "reconnecting" : "connecting", this.attempt ? `attempt ${this.attempt + 1}` : "");
     const socket = new WebSocket(this.url());
     this.socket = socket;
@@ -97,8 +97,7 @@ export class LiveClient {
   closed(socket, event) {
     if (socket !== this.socket) return;
     this.socket = null;
-    for (const waiter of this.pending.values()) waiter.reject(new Error("the connection was lost; try again"));
-    this.pending.clear();
+    this.failPending();
     if (this.stopped) { this.setState("closed"); return; }
     if (FATAL[event.code]) {
       this.stopped = true;
@@ -111,7 +110,7 @@ export class LiveClient {
   }
 
   schedule() {
-    if (!navigator.onLine) { this.setState("offline"); return; }
+    if (!navigator.onLine) { this.setState("offline"); this.retryLater(); return; }
     this.attempt += 1;
     const ceiling = Math.min(10_000, 500 * 2 ** Math.min(this.attempt - 1, 5));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: consoles do not stampede
@@ -119,16 +118,53 @@ export class LiveClient {
     this.timer = setTimeout(() => this.open(), delay);
   }
 
-  reconnectNow() {
-    if (this.stopped || this.socket) return;
+  /** Offline: drop the socket (it may linger half-open) and keep trying, slowly, in case
+   * the browser's online event never comes. */
+  wentOffline() {
+    if (this.stopped) return;
+    this.drop("the network is down");
+    this.setState("offline");
+    this.retryLater();
+  }
+
+  retryLater() {
+    clearTimeout(this.timer);
+    this.attempt += 1;
+    this.timer = setTimeout(() => this.open(), Math.min(10_000, 1000 * 2 ** Math.min(this.attempt - 1, 3)));
+  }
+
+  /** The network is back: connect at once (a socket still trying is replaced; with `force`,
+   * an open one too: it went silent). */
+  reconnectNow(force = false) {
+    if (this.stopped) return;
+    if (!force && this.socket && this.socket.readyState === WebSocket.OPEN && this.state === "connected") return;
+    this.drop("replaced");
+    this.attempt = Math.max(this.attempt, 1);
     this.open();
+  }
+
+  /** Forget the current socket without waiting for its close event; requests on it fail. */
+  drop(reason) {
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close(1000, reason);
+    }
+    this.failPending();
+  }
+
+  failPending() {
+    for (const waiter of this.pending.values()) waiter.reject(Object.assign(new Error("the connection was lost; try again"), { lost: true }));
+    this.pending.clear();
   }
 
   /** Send a request on the socket (crew: ack, status, position); resolves to its result. */
   request(body) {
     return new Promise((resolve, reject) => {
       if (!this.socket || this.state !== "connected") {
-        reject(new Error("not connected: wait for the connection to come back"));
+        reject(Object.assign(new Error("not connected: wait for the connection to come back"), { lost: true }));
         return;
       }
       const id = ++this.serial;

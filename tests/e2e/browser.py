@@ -82,6 +82,13 @@ def sign_in(page: Any, url: str, token: str) -> None:
     page.wait_for_selector('#conn[data-state="connected"]', timeout=SHOW_MS)
 
 
+def acknowledge_job(page: Any) -> None:
+    """On the crew screen: acknowledge the new job that took the screen over."""
+    page.wait_for_selector("#takeover[data-kind]:not([hidden])", timeout=SHOW_MS)
+    page.click("#takeover-ok")
+    page.wait_for_selector("#takeover", state="hidden", timeout=SHOW_MS)
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a screenshot under tests/e2e/screenshots/ and print where."""
     SCREENSHOTS.mkdir(exist_ok=True)

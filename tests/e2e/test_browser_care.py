@@ -14,6 +14,7 @@ from tests.e2e.browser import (
     PHONE,
     SHOW_MS,
     PageErrors,
+    acknowledge_job,
     chromium,
     screenshot,
     sign_in,
@@ -99,6 +100,7 @@ def test_the_crew_sees_destinations_ranked_by_the_server_with_a_closed_one_absen
     context, page, errors = _crew_page(browser, site.server, token)
     page.wait_for_selector("#job:not([hidden])", timeout=SHOW_MS)
     assert page.eval_on_selector_all("#dest-list li", "items => items.length") == 0
+    acknowledge_job(page)
 
     for step in ("en_route", "on_scene", "transporting"):
         page.click(f'.sbtn[data-status="{step}"]')

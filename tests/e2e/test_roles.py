@@ -121,6 +121,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/audit/verify"): VERIFY,
     ("PATCH", "/hospitals/{hospital}/status"): W_HOSPITAL,
     ("GET", "/units/{unit}/destinations"): R_DESTINATIONS,
+    ("POST", "/units/{unit}/destination"): W_UNIT,  # the chosen hospital (crew: own unit)
     ("POST", CONSULTS): C_REQUEST,
     ("GET", CONSULTS): C_READ,
     ("GET", CONSULT): C_READ,
@@ -188,6 +189,7 @@ CREW_OWN_UNIT_ONLY = (
     ("POST", "/units/{unit}/acknowledge"),
     ("POST", "/units/{unit}/position"),
     ("GET", "/units/{unit}/destinations"),
+    ("POST", "/units/{unit}/destination"),
 )
 
 
@@ -368,6 +370,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         "PATCH", f"/hospitals/{w.hospital}/status", {"beds": {"general": 3}}
     ),
     ("GET", "/units/{unit}/destinations"): lambda w, u: Call("GET", f"/units/{u}/destinations"),
+    ("POST", "/units/{unit}/destination"): lambda w, u: _on_scene(w, u),
     ("POST", CONSULTS): lambda w, u: Call(
         "POST",
         f"/incidents/{w.assigned(OWN_UNIT)}/consults",
@@ -463,6 +466,14 @@ def _on_incident(world: World, unit: str, method: str, what: str) -> Call:
     """A request about the unit's assignment, once it has one."""
     world.assigned(unit)
     return Call(method, f"/units/{unit}/{what}")
+
+
+def _on_scene(world: World, unit: str) -> Call:
+    """Choose the destination of the unit, assigned and on scene."""
+    world.assigned(unit)
+    for step in ("en_route", "on_scene"):
+        ok(world.admin.post(f"/units/{unit}/status", json={"status": step}))
+    return Call("POST", f"/units/{unit}/destination", {"hospital": world.hospital})
 
 
 def _out_of_service(world: World, unit: str) -> Call:

@@ -15,8 +15,20 @@ def test_compares_policies_and_writes_table_plots_calls_and_stores(
 ) -> None:
     scenario = write_scenario(tmp_path / "jemss")
     out = tmp_path / "out"
-    code = main(["simulate", str(scenario), "--compare", "--days", "0.3", "--seed", "2",
-                 "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "simulate",
+            str(scenario),
+            "--compare",
+            "--days",
+            "0.3",
+            "--seed",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     for policy in ("closest-straight", "closest-road", "coverage"):
@@ -28,8 +40,22 @@ def test_compares_policies_and_writes_table_plots_calls_and_stores(
     assert (out / "response_cdf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     replay = tmp_path / "replay"
-    code = main(["simulate", str(scenario), "--compare", "--days", "0.3", "--seed", "99",
-                 "--calls", str(out / "calls.csv"), "--out", str(replay), "--no-progress"])
+    code = main(
+        [
+            "simulate",
+            str(scenario),
+            "--compare",
+            "--days",
+            "0.3",
+            "--seed",
+            "99",
+            "--calls",
+            str(out / "calls.csv"),
+            "--out",
+            str(replay),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     table = lambda text: [ln for ln in text.splitlines() if ln.startswith("| ")]  # noqa: E731
     assert table((replay / "report.md").read_text()) == table((out / "report.md").read_text())
@@ -61,8 +87,19 @@ def test_a_bad_call_list_is_named_by_line_and_column(
 def test_a_synthetic_city_runs_from_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = main(["simulate", "synthetic", "--policy", "closest-straight",
-                 "--policy", "coverage-straight", "--days", "0.2", "--no-progress"])
+    code = main(
+        [
+            "simulate",
+            "synthetic",
+            "--policy",
+            "closest-straight",
+            "--policy",
+            "coverage-straight",
+            "--days",
+            "0.2",
+            "--no-progress",
+        ]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "| closest-straight | high |" in printed and "| coverage-straight | high |" in printed

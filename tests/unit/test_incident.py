@@ -195,6 +195,40 @@ def test_refuses_releasing_or_clearing_a_unit_not_active_on_the_incident(
     given(incident(*past), Incident).when(command).then_raises(UnitNotOnIncident, str(INCIDENT))
 
 
+def choose(code: str = "LLS", unit_id: UUID = A1, call_sign: str = "A1") -> Command:
+    hospital = UUID(int=int.from_bytes(code.encode(), "big"))
+    return lambda i: i.choose_destination(unit_id, call_sign, hospital, code, code, "crew", NOW)
+
+
+def test_records_the_destination_a_unit_working_the_incident_chose() -> None:
+    outcome = given(incident(assign()), Incident).when(choose("LLS"))
+
+    outcome.then(ev("DestinationChosen", unit_id=A1, code="LLS", actor="crew", at=NOW))
+    assert outcome.aggregate.destinations[A1].code == "LLS"
+
+
+def test_choosing_the_same_destination_again_records_nothing_and_another_replaces_it() -> None:
+    given(incident(assign(), choose("LLS")), Incident).when(choose("LLS")).then()
+    changed = given(incident(assign(), choose("LLS")), Incident).when(choose("KSC"))
+    changed.then(ev("DestinationChosen", code="KSC"))
+    assert changed.aggregate.destinations[A1].code == "KSC"
+
+
+@pytest.mark.parametrize(
+    ("past", "command", "error"),
+    [
+        pytest.param([], choose(), UnitNotOnIncident, id="never-assigned"),
+        pytest.param([assign(), clear()], choose(), UnitNotOnIncident, id="cleared"),
+        pytest.param([assign()], choose(unit_id=B2, call_sign="B2"), UnitNotOnIncident, id="other"),
+        pytest.param([assign(), release(), close()], choose(), IncidentNotOpen, id="closed"),
+    ],
+)
+def test_refuses_a_destination_for_a_unit_not_working_an_open_incident(
+    past: list[Command], command: Command, error: type[Exception]
+) -> None:
+    given(incident(*past), Incident).when(command).then_raises(error)  # type: ignore[type-var]
+
+
 # --- closing and cancelling ----------------------------------------------------------
 
 
@@ -286,6 +320,7 @@ def test_accepts_a_late_note_on_an_incident_that_is_no_longer_open(ended: str) -
 
 
 Stamped = Callable[[Incident, str, datetime], object]
+H1 = UUID("00000000-0000-4000-8000-0000000000a1")
 
 
 def stamped(*commands: Stamped) -> list[Event]:
@@ -311,6 +346,7 @@ OPEN_STEPS: list[Stamped] = [
     lambda i, who, at: i.decline_consult(C2, "not cardiac", who, at),
     lambda i, who, at: i.request_consult(C3, Specialty.PSYCHIATRY, "agitation", None, who, at),
     lambda i, who, at: i.cancel_consult(C3, "calmer", who, at),
+    lambda i, who, at: i.choose_destination(A1, "A1", H1, "LLS", "Landesspital", who, at),
 ]
 CLOSING_STEPS: list[Stamped] = [
     lambda i, who, at: i.clear_unit(A1, "A1", who, at),

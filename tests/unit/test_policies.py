@@ -61,8 +61,9 @@ def unit(i: int, station: int, busy: bool = False) -> SimUnit:
 
 
 def candidate(u: SimUnit, eta_s: float) -> Candidate:
-    return Candidate(u.unit_id, u.call_sign, UnitKind.ALS, (), UnitStatus.AVAILABLE, 0.0, 0.0,
-                     START, 0.0, eta_s)
+    return Candidate(
+        u.unit_id, u.call_sign, UnitKind.ALS, (), UnitStatus.AVAILABLE, 0.0, 0.0, START, 0.0, eta_s
+    )
 
 
 def call(priority: str) -> Call:
@@ -131,8 +132,7 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
     reused = Coverage(hold_below=0.9, rebalance=0.0)
     sim = FakeSim(scenario(capacity=3), [])
     for _ in range(200):
-        sim.units = [unit(i, int(rng.integers(3)), busy=bool(rng.random() < 0.3))
-                     for i in range(3)]
+        sim.units = [unit(i, int(rng.integers(3)), busy=bool(rng.random() < 0.3)) for i in range(3)]
         idle = sim.idle_units()
         ranked = [candidate(u, float(rng.integers(60, 500))) for u in idle]
         ranked.sort(key=lambda c: c.eta_s)
@@ -142,8 +142,7 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
         assert reused.relocations(sim) == fresh.relocations(sim)
         for u in idle:
             assert reused.station_for(u, sim) == Coverage().station_for(u, sim)
-    other = FakeSim(scenario(capacity=3), [unit(0, 0), unit(1, 1), unit(2, 2)],
-                    travel=FakeTravel())
+    other = FakeSim(scenario(capacity=3), [unit(0, 0), unit(1, 1), unit(2, 2)], travel=FakeTravel())
     assert reused._memo is not None and reused._memo.serves(sim, 0.5)
     reused.holds(call("low"), other)
     assert not reused._memo.serves(sim, 0.5)  # another travel: a memo of its own

@@ -75,9 +75,7 @@ def test_reverse_trees_and_trees_from_agree(network: RoadNetwork) -> None:
     for mode in (1, 2):
         for a in range(5):
             for b in range(5):
-                assert network.tree_from(a, mode)[b] == pytest.approx(
-                    network.tree_to(b, mode)[a]
-                )
+                assert network.tree_from(a, mode)[b] == pytest.approx(network.tree_to(b, mode)[a])
 
 
 def test_etas_to_uses_pinned_trees_and_reverse_search_alike(network: RoadNetwork) -> None:

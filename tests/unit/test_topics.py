@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from eventsourcing.utils import get_topic, resolve_topic
 
+from domain.client_command import ClientCommand
 from domain.incident import Incident
 from domain.patient import Patient
 from domain.reference import Hospital, Station
@@ -26,6 +27,7 @@ PINNED = {
         "ConsultEnded",
         "ConsultDeclined",
         "ConsultCancelled",
+        "DestinationChosen",
     ],
     Unit: [
         "Registered",
@@ -37,6 +39,7 @@ PINNED = {
     ],
     User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet", "ClinicalAccessSet"],
     Station: ["Registered"],
+    ClientCommand: ["Recorded"],
     Hospital: ["Registered", "StatusUpdated"],
     Patient: [
         "Enrolled",
