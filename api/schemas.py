@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -161,6 +161,16 @@ class AssignmentCreate(_In):
     units: Annotated[list[UnitRef], Field(min_length=1, max_length=20)]
 
 
+class UnitReassign(_In):
+    """Take a committed unit from the incident it works now and dispatch it here."""
+
+    unit: UnitRef
+    from_incident_id: UUID = Field(
+        description="the incident the dispatcher saw the unit on (409 if it moved meanwhile)"
+    )
+    reason: Annotated[str, _optional_text(500)] = ""
+
+
 class UnitRelease(_In):
     """Why a unit is taken off an incident."""
 
@@ -205,16 +215,43 @@ class CandidatePublic(BaseModel):
     eta_s: float
 
 
+class FillingUnitPublic(BaseModel):
+    """A unit committed to the incident that fills a requirement."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+
+
 class RequirementPublic(BaseModel):
-    """One requirement of the response plan and the units that fill it."""
+    """One requirement of the response plan: filled (by which units), proposed (the best
+    units, ranked) or unavailable (with the nearest substitute of another kind)."""
 
     label: str
     kinds: list[UnitKind]
     count: int
     capabilities: list[str]
-    filled: bool
+    state: Literal["filled", "proposed", "unavailable"]
+    filled: bool = Field(description="committed units fill the requirement")
+    needed: int = Field(description="how many more units it needs")
+    filled_by: list[FillingUnitPublic]
     proposed: list[CandidatePublic]
     alternatives: list[CandidatePublic]
+    substitute: CandidatePublic | None = Field(
+        description="when unavailable: the nearest available unit of another kind"
+    )
+
+
+class UnitOptionPublic(BaseModel):
+    """Any unit, chosen by call sign, for an incident: its distance, ETA and commitment."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    status: UnitStatus
+    incident_id: UUID | None = Field(description="the incident it works now, if any")
+    distance_m: float
+    eta_s: float
 
 
 class RecommendationPublic(BaseModel):
@@ -223,6 +260,7 @@ class RecommendationPublic(BaseModel):
     incident_id: UUID
     requirements: list[RequirementPublic]
     proposed: list[CandidatePublic]
+    short: list[str] = Field(description="labels of the requirements no committed unit fills")
 
 
 class IncidentPublic(BaseModel):
@@ -274,6 +312,10 @@ class BoardIncidentPublic(BaseModel):
     updated_at: datetime
     age_s: float
     units: list[BoardUnitPublic]
+    short: list[str] = Field(
+        default_factory=list,
+        description="the response plan's requirements its units leave unfilled (all while pending)",
+    )
 
 
 # --- units ------------------------------------------------------------------------------

@@ -17,8 +17,15 @@ from domain.commands import (
     utc_now,
 )
 from domain.consult import require_specialties
-from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
+from domain.errors import (
+    InvalidTransition,
+    InvalidValue,
+    UnitAlreadyOnIncident,
+    UnitNotFound,
+    UserNotFound,
+)
 from domain.patients import MonitoringCases
+from domain.reassign import ReassignCommands
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
 from domain.unit import Unit, unit_id_for
@@ -38,7 +45,7 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
+class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases, ReassignCommands):
     """Incidents, units, stations, hospitals, users, teleconsults and monitored patients;
     every command is saved as events."""
 
@@ -194,6 +201,8 @@ class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases):
             units = [self._unit(c.unit_id) for c in choices]
             at = self._now()
             for unit, choice in zip(units, choices, strict=True):
+                if unit.incident_id == incident.id:
+                    raise UnitAlreadyOnIncident(unit.call_sign, incident.id)
                 unit.dispatch(incident.id, actor, at)
                 incident.assign_unit(
                     unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at

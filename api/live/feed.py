@@ -46,7 +46,7 @@ from projections.changes import (
 from projections.consults import CONSULT_TOPICS, ConsultBook
 from projections.destinations import travel_for
 from projections.locator import UnitLocator
-from projections.recommend import recommend_at
+from projections.recommend import recommend_at, short_on_board
 from projections.reference import ReferenceDirectory
 
 #: Units in these statuses are off the air: never flagged stale.
@@ -89,6 +89,7 @@ class LiveFeed:
         self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
+        self._finished: set[UUID] = set()  # open incidents where a unit finished its work
         self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
@@ -226,12 +227,15 @@ class LiveFeed:
         row = after or before
         is_open = after is not None
         notes = self._notes.get(iid, [])
+        if item.topic == "najda:Incident.UnitCleared":
+            self._finished.add(iid)
         if not is_open:
             self._notes.pop(iid, None)
+            self._finished.discard(iid)
         if row is None or not build:
             return None
         base["type"] = "incident"
-        base["incident"] = incident_json(row, notes, is_open)
+        base["incident"] = incident_json(row, notes, is_open, self._short(row))
         if rec is not None:
             base["recommendation"] = rec
         units = {u.unit_id for u in row.units}
@@ -243,6 +247,18 @@ class LiveFeed:
         if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
             points.append((before.lat, before.lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
+
+    def _short(self, row: BoardRow) -> list[str]:
+        """The requirements the incident's units leave unfilled; none once its units have
+        finished their work and left (it waits to be closed, it needs nobody)."""
+        if not row.units and row.incident_id in self._finished:
+            return []
+        capabilities = {
+            u.unit_id: self._units[u.unit_id].capabilities
+            for u in row.units
+            if u.unit_id in self._units
+        }
+        return short_on_board(row, self.plan, capabilities)
 
     def _unit_json(self, row: UnitRow) -> dict[str, Any]:
         uid = row.unit_id
@@ -326,7 +342,7 @@ class LiveFeed:
             if box is None or box.contains(row.lat, row.lon)
         ]
         incidents = [
-            incident_json(row, self._notes.get(row.incident_id, []), True)
+            incident_json(row, self._notes.get(row.incident_id, []), True, self._short(row))
             for row in self._board.ordered()
             if box is None or box.contains(row.lat, row.lon)
         ]
@@ -355,7 +371,7 @@ class LiveFeed:
             board_row = self._board.rows.get(row.incident_id)
             if board_row is not None:
                 notes = self._notes.get(board_row.incident_id, [])
-                incident = incident_json(board_row, notes, True)
+                incident = incident_json(board_row, notes, True, self._short(board_row))
         consults = []
         if row is not None and row.incident_id is not None:
             consults = [consult_json(c) for c in self._consults.listed(incident_id=row.incident_id)]

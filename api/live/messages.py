@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.changes import BoardRow, UnitRow
+from projections.locator import Candidate
 from projections.recommend import Recommendation
 from projections.reference import Place
 
@@ -50,8 +51,11 @@ def unit_json(row: UnitRow, stale: bool, acknowledged: bool = False) -> dict[str
     }
 
 
-def incident_json(row: BoardRow, notes: list[dict[str, Any]], open_: bool) -> dict[str, Any]:
-    """An incident with location, nature, priority, status, units and notes."""
+def incident_json(
+    row: BoardRow, notes: list[dict[str, Any]], open_: bool, short: list[str] | None = None
+) -> dict[str, Any]:
+    """An incident with location, nature, priority, status, units, notes and the labels of
+    the response plan's requirements its units leave unfilled."""
     return {
         "id": str(row.incident_id),
         "open": open_,
@@ -75,6 +79,7 @@ def incident_json(row: BoardRow, notes: list[dict[str, Any]], open_: bool) -> di
             for u in row.units
         ],
         "notes": notes,
+        "short": short or [],
     }
 
 
@@ -91,22 +96,25 @@ def place_json(place: Place) -> dict[str, Any]:
 
 
 def recommendation_json(rec: Recommendation) -> list[dict[str, Any]]:
-    """Requirement by requirement: the proposed units with distance and ETA."""
+    """Requirement by requirement: its state and the proposed units with distance and ETA."""
+
+    def candidate(c: Candidate) -> dict[str, Any]:
+        return {
+            "unit_id": str(c.unit_id),
+            "call_sign": c.call_sign,
+            "kind": c.kind.value,
+            "distance_m": round(c.distance_m, 1),
+            "eta_s": round(c.eta_s, 1),
+        }
+
     return [
         {
             "label": line.requirement.label,
             "count": line.requirement.count,
+            "state": line.state.value,
             "filled": line.filled,
-            "proposed": [
-                {
-                    "unit_id": str(c.unit_id),
-                    "call_sign": c.call_sign,
-                    "kind": c.kind.value,
-                    "distance_m": round(c.distance_m, 1),
-                    "eta_s": round(c.eta_s, 1),
-                }
-                for c in line.proposed
-            ],
+            "proposed": [candidate(c) for c in line.proposed],
+            "substitute": candidate(line.substitute) if line.substitute else None,
         }
         for line in rec.lines
     ]

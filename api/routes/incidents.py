@@ -28,6 +28,7 @@ from api.views import board_public, incident_public
 from domain.application import UnitChoice
 from domain.errors import Conflict
 from domain.values import Position
+from projections.recommend import short_on_board
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,11 @@ async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) ->
 async def list_open_incidents(board: BoardDep, services: ServicesDep) -> list[BoardIncidentPublic]:
     """The board: open incidents, most urgent first, then oldest first."""
     now = services.now()
-    return [board_public(row, now) for row in await board.open_incidents()]
+    capabilities = {u.unit_id: u.capabilities for u in await services.locator.all_units()}
+    return [
+        board_public(row, now, short_on_board(row, services.plan, capabilities))
+        for row in await board.open_incidents()
+    ]
 
 
 @router.get("/{incident_id}", dependencies=[READS])

@@ -8,13 +8,16 @@ import {
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, hospitalMarker, incidentMarker, unitMarker } from "./mapview.js";
+import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const state = new ConsoleState();
 const ui = {
   selected: null, // incident id
-  recs: [], // flattened recommendation: [{unit_id, call_sign, kind, distance_m, eta_s, label, proposed}]
+  recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
+  rec: null, // the selected incident's recommendation as the API answered it
+  option: null, // the unit typed by call sign, as GET /incidents/{id}/options/{unit} answered
   recsFor: null,
   timelineFor: null,
   unitMarkers: new Map(),
@@ -48,6 +51,8 @@ function start() {
   $("note-form").addEventListener("submit", onNote);
   $("release-form").addEventListener("submit", onRelease);
   $("reassign-form").addEventListener("submit", onReassign);
+  $("any-form").addEventListener("submit", onAssignAny);
+  $("any-unit").addEventListener("input", debounced(lookUpAny, 200));
   $("end-form").addEventListener("submit", onEnd);
   $("close-button").addEventListener("click", () => openEnd("close"));
   $("cancel-button").addEventListener("click", () => openEnd("cancel"));
@@ -259,14 +264,17 @@ function renderIncidentMarker(id) {
 
 function renderQueue() {
   const list = $("queue");
-  const queue = state.queue(priorityRank);
-  $("queue-count").textContent = `(${queue.length})`;
+  const queue = orderedQueue();
+  const waiting = queue.filter((i) => attention(i, state.unitsOf(i.id)) === "pending" || attention(i, state.unitsOf(i.id)) === "short").length;
+  $("queue-count").textContent = `(${queue.length}${waiting ? ` · ${waiting} need units` : ""})`;
+  $("queue-count").dataset.waiting = String(waiting);
   list.replaceChildren(...queue.map((incident) => {
     const units = state.unitsOf(incident.id);
     const selected = incident.id === ui.selected;
+    const need = attention(incident, units);
     return el("li", {
-      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}`,
-      dataset: { incident: incident.id },
+      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}${need === "short" ? " short" : ""}`,
+      dataset: { incident: incident.id, attention: need },
       "aria-current": selected ? "true" : null,
     },
     el("button", { type: "button", class: "queue-button", onclick: () => select(incident.id), "aria-label": `${priorityLabel(incident.priority)}: ${incident.nature}` },
@@ -275,10 +283,20 @@ function renderQueue() {
         el("span", { class: "nature" }, incident.nature),
         el("span", { class: "address" }, incident.address || `${incident.lat.toFixed(4)}, ${incident.lon.toFixed(4)}`),
         el("span", { class: "queue-units" }, units.length
-          ? units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))
-          : el("span", { class: "unassigned-flag" }, incident.status === "pending" ? "UNASSIGNED" : "UNITS CLEARED: close it"))),
+          ? [need === "short" ? el("span", { class: "short-flag", title: `short of ${incident.short.join(", ")}` }, `SHORT: ${incident.short.join(", ")}`) : null,
+            ...units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))]
+          : el("span", { class: "unassigned-flag" }, need === "pending" ? "UNASSIGNED"
+            : need === "short" ? `NO UNIT: short of ${incident.short.join(", ")}` : "UNITS CLEARED"))),
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
   }));
+}
+
+/** The queue with the incidents that need units (pending, short) on top, each part most
+ * urgent first, then oldest. */
+function orderedQueue() {
+  const queue = state.queue(priorityRank);
+  const needs = (i) => ["pending", "short"].includes(attention(i, state.unitsOf(i.id)));
+  return [...queue.filter(needs), ...queue.filter((i) => !needs(i))];
 }
 
 function select(id) {
@@ -303,7 +321,7 @@ function select(id) {
 }
 
 function moveSelection(step) {
-  const queue = state.queue(priorityRank);
+  const queue = orderedQueue();
   if (!queue.length) return;
   const at = queue.findIndex((i) => i.id === ui.selected);
   const next = at < 0 ? 0 : Math.min(queue.length - 1, Math.max(0, at + step));
@@ -330,7 +348,9 @@ function renderDetail() {
       el("span", { class: `prio-badge big prio-${priorityClass(incident.priority)}` }, incident.priority),
       el("div", {},
         el("div", { class: "nature" }, incident.nature, incident.determinant ? ` (${incident.determinant})` : ""),
-        el("div", { class: "hint" }, priorityLabel(incident.priority), " · ", incident.status.toUpperCase()))),
+        el("div", { class: "hint" }, priorityLabel(incident.priority), " · ",
+          el("span", { class: "detail-state", dataset: { attention: attention(incident, state.unitsOf(incident.id)) } },
+            attention(incident, state.unitsOf(incident.id)) === "short" ? `SHORT of ${incident.short.join(", ")}` : incident.status.toUpperCase())))),
     el("div", { class: "address" }, incident.address || "(no address)", " · ", `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}`),
     el("div", { class: "hint" }, "Call received ", clock(incident.call_received_at), " · age ",
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
@@ -351,40 +371,35 @@ const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 
 async function loadRecommendations() {
   const id = ui.selected;
-  if (!id || !state.incidents.has(id)) { ui.recs = []; renderRecs(); return; }
+  if (!id || !state.incidents.has(id)) { ui.recs = []; ui.rec = null; renderRecs(); return; }
   try {
     const rec = await api("GET", `/incidents/${id}/recommendations?alternatives=4`);
     if (ui.selected !== id) return;
-    const flat = [];
-    const seen = new Set();
-    for (const req of rec.requirements) {
-      for (const [list, proposed] of [[req.proposed, true], [req.alternatives, false]]) {
-        for (const c of list) {
-          if (seen.has(c.unit_id)) continue;
-          seen.add(c.unit_id);
-          flat.push({ ...c, label: req.label, filled: req.filled, proposed });
-        }
-      }
-    }
     // Never offer a unit the feed already shows committed (the feed may be ahead of this read).
-    ui.recs = flat.filter((c) => (state.units.get(c.unit_id) || { status: "available" }).status === "available").slice(0, 9);
+    ui.rec = rec;
+    ui.recs = numbered(rec, state.units);
     ui.recsFor = id;
     renderRecs();
   } catch (err) {
     if (ui.selected === id && err.status !== 409) toast(err.message);
     ui.recs = [];
+    ui.rec = null;
     renderRecs();
   }
 }
 
 function renderRecs() {
+  $("requirements").replaceChildren(...(ui.rec && ui.recsFor === ui.selected ? requirementItems(ui.rec) : []));
   const list = $("recs");
   if (!ui.recs.length) {
-    list.replaceChildren(el("li", { class: "hint" }, ui.recsFor ? "No suitable unit is available." : "…"));
+    const allFilled = ui.rec && ui.rec.requirements.every((r) => r.state === "filled");
+    list.replaceChildren(el("li", { class: "hint" }, !ui.recsFor ? "…"
+      : allFilled ? "Every requirement is filled: type a call sign below to send more."
+        : "No suitable unit is available: type any unit's call sign below."));
     return;
   }
   list.replaceChildren(...ui.recs.map((c, i) =>
-    el("li", { class: c.proposed ? "proposed" : "alternative", dataset: { unit: c.call_sign, index: String(i + 1) } },
+    el("li", { class: c.role, dataset: { unit: c.call_sign, index: String(i + 1), role: c.role, requirement: c.label } },
       el("button", { type: "button", class: "assign", onclick: () => assign(i), "aria-keyshortcuts": String(i + 1),
         "aria-label": `Assign ${c.call_sign}, ${kindLabel(c.kind)}, ${distance(c.distance_m)}, ETA ${duration(c.eta_s)}` },
         el("kbd", {}, String(i + 1)),
@@ -392,7 +407,7 @@ function renderRecs() {
         el("span", { class: `kind-chip kind-${c.kind}` }, kindTag(c.kind)),
         el("span", { class: "dist" }, distance(c.distance_m)),
         el("span", { class: "eta" }, `ETA ${duration(c.eta_s)}`),
-        el("span", { class: "why hint" }, c.proposed ? `proposed: ${c.label}` : `alternative: ${c.label}`)))));
+        el("span", { class: "why hint" }, `${c.role}: ${c.label}`)))));
 }
 
 async function assign(index) {
@@ -609,15 +624,62 @@ async function onReassign(event) {
   const target = state.incidents.get($("reassign-target").value);
   const from = ui.selected;
   if (!unit || !target || !from) return;
-  const reason = `re-assigned to ${target.priority} ${target.nature}`.slice(0, 500);
-  const released = await act(`Releasing ${unit.call_sign}`, () =>
-    api("POST", `/incidents/${from}/assignments/${unit.id}/release`, { reason }));
-  if (!released) return;
+  const moved = await act(`Re-assigning ${unit.call_sign} to ${target.nature}`, () =>
+    api("POST", `/incidents/${target.id}/assignments/reassign`, { unit: unit.id, from_incident_id: from }));
+  if (!moved) return;
   closeForms();
-  const assigned = await act(`Assigning ${unit.call_sign} to ${target.nature}`, () =>
-    api("POST", `/incidents/${target.id}/assignments`, { units: [unit.id] }));
-  if (assigned) select(target.id);
-  else toast(`${unit.call_sign} was released but not re-assigned: it is available again.`);
+  toast(`${unit.call_sign} re-assigned to ${target.priority} ${target.nature}`, "ok");
+  select(target.id);
+}
+
+// --- any unit, by call sign ---------------------------------------------------------------
+
+async function lookUpAny() {
+  const id = ui.selected;
+  const typed = $("any-unit").value.trim();
+  ui.option = null;
+  $("any-take").hidden = true;
+  if (!id || !typed) { $("any-info").textContent = ""; return; }
+  try {
+    const option = await api("GET", `/incidents/${id}/options/${encodeURIComponent(typed)}`);
+    if (ui.selected !== id || $("any-unit").value.trim() !== typed) return;
+    ui.option = option;
+    const where = `${distance(option.distance_m)} · ETA ${duration(option.eta_s)}`;
+    if (option.incident_id === id) $("any-info").textContent = `${option.call_sign} is already on this incident`;
+    else if (option.status === "available") $("any-info").textContent = `${option.call_sign} ${kindTag(option.kind)} available · ${where}`;
+    else if (option.incident_id) {
+      const other = state.incidents.get(option.incident_id);
+      $("any-info").textContent = `${option.call_sign} is ${statusLabel(option.status)} on ${other ? `${other.priority} ${other.nature}` : "another incident"} · ${where}`;
+    } else $("any-info").textContent = `${option.call_sign} is ${statusLabel(option.status)}: it cannot be assigned`;
+  } catch (err) {
+    if (ui.selected === id) $("any-info").textContent = err.message;
+  }
+}
+
+/** Assign the typed unit: at once when it is available; a unit committed elsewhere is
+ * taken only after the dispatcher confirms (one re-assign command, one atomic save). */
+async function onAssignAny(event) {
+  event.preventDefault();
+  const id = ui.selected;
+  await lookUpAny();
+  const option = ui.option;
+  if (!id || !option) return;
+  if (option.status === "available") {
+    const ok = await act(`Assigning ${option.call_sign}`, () => api("POST", `/incidents/${id}/assignments`, { units: [option.unit_id] }));
+    if (ok) { $("any-unit").value = ""; $("any-info").textContent = `${option.call_sign} assigned`; }
+    return;
+  }
+  if (!option.incident_id || option.incident_id === id) return;
+  const take = $("any-take");
+  take.hidden = false;
+  take.textContent = `Take ${option.call_sign} from its incident?`;
+  take.onclick = async () => {
+    take.hidden = true;
+    const ok = await act(`Taking ${option.call_sign}`, () => api("POST", `/incidents/${id}/assignments/reassign`,
+      { unit: option.unit_id, from_incident_id: option.incident_id }));
+    if (ok) { $("any-unit").value = ""; $("any-info").textContent = `${option.call_sign} taken and assigned`; }
+  };
+  take.focus();
 }
 
 /** Run an API call, showing its error; resolves to whether it succeeded. */

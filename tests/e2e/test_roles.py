@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/incidents/{incident_id}/cancel"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/assignments"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/assignments/reassign"): W_INCIDENTS,
+    ("GET", "/incidents/{incident_id}/options/{unit}"): R_RECOMMEND,
     ("GET", "/units"): R_ROSTER,
     ("GET", "/units/{unit}"): R_UNIT,
     ("GET", "/units/{unit}/assignment"): R_UNIT,
@@ -301,6 +303,10 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): lambda w, u: Call(
         "POST", f"/incidents/{w.assigned('B-MID')}/assignments/B-MID/release", {"reason": "re-plan"}
     ),
+    ("POST", "/incidents/{incident_id}/assignments/reassign"): lambda w, u: _reassign(w, "B-MID"),
+    ("GET", "/incidents/{incident_id}/options/{unit}"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/options/B-MID"
+    ),
     ("GET", "/units"): lambda w, u: Call("GET", "/units"),
     ("GET", "/units/{unit}"): lambda w, u: Call("GET", f"/units/{u}"),
     ("GET", "/units/{unit}/assignment"): lambda w, u: _on_incident(w, u, "GET", "assignment"),
@@ -448,6 +454,13 @@ def _out_of_service(world: World, unit: str) -> Call:
 def _assign(world: World, unit: str) -> Call:
     world.free(unit)
     return Call("POST", f"/incidents/{world.incident()}/assignments", {"units": [unit]})
+
+
+def _reassign(world: World, unit: str) -> Call:
+    """Take the unit, dispatched to a fresh incident, for another fresh one."""
+    source = world.assigned(unit)
+    body = {"unit": unit, "from_incident_id": source}
+    return Call("POST", f"/incidents/{world.incident()}/assignments/reassign", body)
 
 
 @dataclass
