@@ -19,6 +19,7 @@ from api.routes import (
     consults,
     destinations,
     fhir,
+    floor,
     health,
     hospitals,
     incidents,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the store and read models open in the lifespan, not here."""
     settings = settings or Settings.from_env()
     plan = settings.load_response_plan()
+    targets = settings.load_targets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=COMMON,
     )
     app.state.settings = settings
+    app.state.targets = targets
     install_error_handlers(app)
     install_docs(app)
     for module in (
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_pages(app)  # the console at /, the crew screen at /crew
     app.include_router(destinations.router)  # hospitals for a crew's patient
     app.include_router(consults.router)  # teleconsults
+    app.include_router(floor.router)  # targets and alarm settings for the console
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     for module in (patients, fhir):  # remote monitoring

@@ -242,6 +242,22 @@ class RequirementPublic(BaseModel):
     )
 
 
+class TargetsPublic(BaseModel):
+    """One priority's time targets, in seconds."""
+
+    call_to_dispatch_s: float = Field(description="call received → first unit dispatched")
+    turnout_s: float = Field(description="unit dispatched → en route")
+    on_scene_s: float = Field(description="call received → a unit on scene")
+    at_hospital_s: float = Field(description="handover time at hospital")
+
+
+class FloorSettingsPublic(BaseModel):
+    """Per-priority targets and the priorities of new calls that sound the console's alarm."""
+
+    targets: dict[str, TargetsPublic]
+    alarm_priorities: list[str]
+
+
 class UnitOptionPublic(BaseModel):
     """Any unit, chosen by call sign, for an incident: its distance, ETA and commitment."""
 

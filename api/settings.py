@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from domain.errors import InvalidValue
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.targets import DEFAULT_TARGETS, Targets, targets_from_mapping
 from domain.values import Priority
 from projections.stores import is_postgres_url
+
+T = TypeVar("T")
 
 _FALSE = {"0", "false", "no", "off"}
 
@@ -41,6 +44,10 @@ class Settings:
     admin_token: str | None = None
     road_network: Path | None = None
     ready_max_lag: int = 1_000  # positions a read model or the sealer may trail when ready
+    targets_file: Path | None = None  # per-priority time targets (JSON), see domain/targets.py
+    #: New calls of these priorities sound the console's alarm (life-threatening, critical,
+    #: serious by default).
+    alarm_priorities: frozenset[Priority] = frozenset({Priority.E, Priority.D, Priority.C})
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -95,6 +102,10 @@ class Settings:
             )
         if env.get("NAJDA_ROAD_NETWORK"):
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
+        if env.get("NAJDA_TARGETS"):
+            values["targets_file"] = Path(env["NAJDA_TARGETS"])
+        if env.get("NAJDA_ALARM_PRIORITIES") is not None:
+            values["alarm_priorities"] = parse_priorities(env["NAJDA_ALARM_PRIORITIES"])
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         if env.get("NAJDA_READY_MAX_LAG"):
@@ -138,19 +149,29 @@ class Settings:
         """The response plan from the JSON file, or the default plan."""
         if self.response_plan_file is None:
             return default_response_plan()
-        path = self.response_plan_file
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SettingsError(f"cannot read response plan {path}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise SettingsError(f"response plan {path} is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise SettingsError(f"response plan {path} must hold a JSON object")
-        try:
-            return ResponsePlan.from_mapping(data)
-        except InvalidValue as exc:
-            raise SettingsError(f"response plan {path}: {exc}") from None
+        return _load_json(self.response_plan_file, "response plan", ResponsePlan.from_mapping)
+
+    def load_targets(self) -> dict[Priority, Targets]:
+        """The per-priority time targets from the JSON file, or the defaults."""
+        if self.targets_file is None:
+            return dict(DEFAULT_TARGETS)
+        return _load_json(self.targets_file, "targets", targets_from_mapping)
+
+
+def _load_json(path: Path, what: str, build: Callable[[Mapping[str, Any]], T]) -> T:
+    """Build settings from a JSON object in a file; every failure names the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise SettingsError(f"{what} {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{what} {path} must hold a JSON object")
+    try:
+        return build(data)
+    except InvalidValue as exc:
+        raise SettingsError(f"{what} {path}: {exc}") from None
 
 
 def parse_priorities(text: str) -> frozenset[Priority]:

@@ -8,6 +8,7 @@ import {
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, hospitalMarker, incidentMarker, unitMarker } from "./mapview.js";
+import { Alarm } from "./alarm.js";
 import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
 
@@ -18,6 +19,7 @@ const ui = {
   recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
   rec: null, // the selected incident's recommendation as the API answered it
   option: null, // the unit typed by call sign, as GET /incidents/{id}/options/{unit} answered
+  floor: null, // GET /floor/settings: per-priority targets and the alarm's priorities
   recsFor: null,
   timelineFor: null,
   unitMarkers: new Map(),
@@ -31,11 +33,18 @@ const ui = {
 };
 let map = null;
 let live = null;
+let alarm = null;
 
 // --- start, login, logout -----------------------------------------------------------------
 
 function start() {
   map = createMap($("map"));
+  alarm = new Alarm($("alarm"));
+  $("alarm").querySelector(".alarm-ack").addEventListener("click", () => alarm.acknowledge());
+  $("alarm").querySelector(".alarm-mute").addEventListener("click", toggleMute);
+  $("mute-button").addEventListener("click", toggleMute);
+  // Browsers start sound only after a gesture: any key or click unlocks it.
+  for (const type of ["keydown", "pointerdown"]) document.addEventListener(type, () => alarm.unlock(), { capture: true });
   map.on("click", (e) => setDraftLocation(e.latlng.lat, e.latlng.lng));
   document.addEventListener("keydown", onKey);
   $("login-form").addEventListener("submit", onLogin);
@@ -85,11 +94,38 @@ async function signIn() {
   }
   $("login").hidden = true;
   loadBaseMap();
+  loadFloorSettings();
   live = startLive("/ws/console", () => session.token, {
     onMessage,
     onState: showConnection,
     onFatal: (reason) => { session.token = null; showLogin(reason); },
   });
+}
+
+async function loadFloorSettings() {
+  try {
+    ui.floor = await api("GET", "/floor/settings");
+  } catch (err) {
+    toast(`Targets could not be loaded: ${err.message}`);
+  }
+}
+
+function toggleMute() {
+  alarm.toggleMute();
+  $("mute-button").textContent = alarm.muted ? "Sound off" : "Sound on";
+  $("mute-button").dataset.muted = String(alarm.muted);
+}
+
+/** A new call the floor must hear about: a monitoring incident, or a call of an alarm
+ * priority reported by somebody else. */
+function soundNewCall(message) {
+  if (message.type !== "incident" || message.event !== "Incident.Reported" || !ui.floor) return;
+  const incident = message.incident;
+  const me = live && live.lastHello ? live.lastHello.user : null;
+  if (incident.source === "monitoring") alarm.raise(`new:${incident.id}`, `monitoring incident ${incident.priority} ${incident.nature}`);
+  else if (ui.floor.alarm_priorities.includes(incident.priority) && message.actor !== me) {
+    alarm.raise(`new:${incident.id}`, `new ${incident.priority} ${incident.nature}`);
+  }
 }
 
 function logout() {
@@ -124,6 +160,7 @@ function onMessage(message) {
     if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
     return;
   }
+  soundNewCall(message);
   for (const id of restack()) changed.units.add(id);
   for (const id of changed.units) renderUnit(id);
   for (const id of changed.incidents) renderIncidentMarker(id);
@@ -289,6 +326,40 @@ function renderQueue() {
             : need === "short" ? `NO UNIT: short of ${incident.short.join(", ")}` : "UNITS CLEARED"))),
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
   }));
+  markOverdue();
+}
+
+/** Highlight, with the elapsed time, queue rows and units past their priority's target; an
+ * overdue pending call sounds the alarm (once). */
+function markOverdue(now = Date.now()) {
+  if (!ui.floor) return;
+  const target = (priority) => ui.floor.targets[priority];
+  for (const row of document.querySelectorAll(".queue-item")) {
+    const incident = state.incidents.get(row.dataset.incident);
+    if (!incident || !target(incident.priority)) continue;
+    const elapsed = (now - Date.parse(incident.call_received_at)) / 1000;
+    const late = ["pending", "short"].includes(row.dataset.attention) && elapsed > target(incident.priority).call_to_dispatch_s;
+    row.classList.toggle("overdue", late);
+    row.dataset.overdue = late ? "call_to_dispatch" : "";
+    if (late && row.dataset.attention === "pending") alarm.raise(`overdue:${incident.id}`, `${incident.priority} ${incident.nature} unassigned ${age(incident.call_received_at, now)}`);
+  }
+  for (const unit of state.units.values()) {
+    const row = $(`unit-${unit.id}`);
+    const incident = unit.incident_id ? state.incidents.get(unit.incident_id) : null;
+    if (!row) continue;
+    const limits = incident && target(incident.priority);
+    let late = "";
+    if (limits) {
+      const inStatus = (now - Date.parse(unit.status_at)) / 1000;
+      const sinceCall = (now - Date.parse(incident.call_received_at)) / 1000;
+      if (unit.status === "dispatched" && inStatus > limits.turnout_s) late = "turnout";
+      else if (["dispatched", "en_route"].includes(unit.status) && sinceCall > limits.on_scene_s) late = "on_scene";
+      else if (unit.status === "at_hospital" && inStatus > limits.at_hospital_s) late = "at_hospital";
+    }
+    row.classList.toggle("overdue", Boolean(late));
+    row.dataset.overdue = late;
+    row.title = late ? `over the ${late.replace("_", " ")} target` : "";
+  }
 }
 
 /** The queue with the incidents that need units (pending, short) on top, each part most
@@ -756,6 +827,7 @@ function onKey(event) {
     x: () => openEnd("cancel"),
     f: () => { const i = state.incidents.get(ui.selected); if (i) map.setView([i.lat, i.lon], Math.max(map.getZoom(), 14)); },
     "?": () => toggleHelp($("help").hidden),
+    a: () => alarm.acknowledge(),
   };
   if (actions[key]) { event.preventDefault(); actions[key](); }
 }
@@ -766,6 +838,7 @@ function tick() {
   const now = Date.now();
   $("now").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
   for (const node of document.querySelectorAll("[data-since]")) node.textContent = age(node.dataset.since, now);
+  markOverdue(now);
 }
 
 window.addEventListener("DOMContentLoaded", start);

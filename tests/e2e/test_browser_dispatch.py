@@ -3,6 +3,7 @@ in one call: headless Chromium against one demo server for the module."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, sign_in, wait_unit_shown
-from tests.e2e.harness import NajdaServer, ok, report
+from tests.e2e.harness import NajdaServer, clean_env, ok, report
 
 #: Twenty calls around the demo city's stations (lat, lon, priority, nature): enough to run
 #: the ALS ambulances out, so requirements become unavailable on the way.
@@ -51,8 +52,12 @@ SHOWN_REQUIREMENTS = """() => [...document.querySelectorAll('#requirements li')]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NajdaServer]:
-    """One server seeded with the demo city for the module."""
-    started = NajdaServer(tmp_path_factory.mktemp("console-truth")).start()
+    """One server seeded with the demo city for the module (E calls: 3 s targets)."""
+    workdir = tmp_path_factory.mktemp("console-truth")
+    # Short targets for E calls, so the overdue marks and the alarm show within seconds.
+    targets = workdir / "targets.json"
+    targets.write_text(json.dumps({"E": {"call_to_dispatch_s": 3, "turnout_s": 3}}))
+    started = NajdaServer(workdir, env=clean_env(NAJDA_TARGETS=str(targets))).start()
     try:
         yield started
     finally:
@@ -274,4 +279,53 @@ def test_a_busy_shift_the_console_shows_what_the_api_says_at_every_step(
     _shot(page, tmp_path, "busy-shift-end")
     # The ALS ambulances ran out on the way: some calls were left short or waiting.
     assert unavailable_seen >= 5, unavailable_seen
+    assert not errors.lines, errors.lines
+
+
+def _alarm(page: Any) -> dict[str, str]:
+    found: dict[str, str] = page.eval_on_selector("#alarm", "n => ({...n.dataset})")
+    return found
+
+
+def test_overdue_calls_and_units_are_marked_and_the_alarm_repeats_until_acknowledged(
+    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+) -> None:
+    page, errors = _console(browser, server, "d.alarm")
+    assert ok(admin.get("/floor/settings"))["targets"]["E"]["call_to_dispatch_s"] == 3
+    page.wait_for_function("() => document.querySelector('#now').textContent !== ''")
+    # A low-acuity phone call sounds nothing; an E call from another dispatcher does, and
+    # the alarm repeats while nobody acknowledges it.
+    report(admin, "A", lat=36.7400, lon=3.0500, nature="minor injury")
+    urgent = report(admin, "E", lat=36.7520, lon=3.0580, nature="cardiac arrest")["id"]
+    page.wait_for_function(
+        "() => document.querySelector('#alarm').dataset.active !== '0'", timeout=SHOW_MS
+    )
+    assert "cardiac arrest" in page.inner_text("#alarm .alarm-text")
+    assert "minor injury" not in page.inner_text("#alarm .alarm-text")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#alarm').dataset.beeps) >= 2", timeout=SHOW_MS
+    )
+    # Past its 3 s call-to-dispatch target the pending call is highlighted and alarms again.
+    row = f'.queue-item[data-incident="{urgent}"]'
+    page.wait_for_selector(f'{row}.overdue[data-overdue="call_to_dispatch"]', timeout=SHOW_MS)
+    page.wait_for_function(
+        "() => document.querySelector('#alarm .alarm-text').textContent.includes('unassigned')",
+        timeout=SHOW_MS,
+    )
+    _shot(page, tmp_path, "console-overdue-alarm")
+    page.keyboard.press("a")
+    assert _alarm(page)["active"] == "0"
+    # A unit that does not turn out within the target is marked on the board.
+    ok(admin.post(f"/incidents/{urgent}/assignments", json={"units": ["A10"]}))
+    page.wait_for_selector('#board tr[data-unit="A10"][data-overdue="turnout"]', timeout=SHOW_MS)
+    # Muted: a monitoring incident (any priority) is listed but makes no sound.
+    page.click("#mute-button")
+    beeps = _alarm(page)["beeps"]
+    report(admin, "A", lat=36.7410, lon=3.0510, nature="low SpO2", source="monitoring")
+    page.wait_for_function(
+        "() => document.querySelector('#alarm .alarm-text').textContent.includes('monitoring')",
+        timeout=SHOW_MS,
+    )
+    assert _alarm(page)["muted"] == "true" and _alarm(page)["beeps"] == beeps
+    page.keyboard.press("a")
     assert not errors.lines, errors.lines

@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/assignments/reassign"): W_INCIDENTS,
     ("GET", "/incidents/{incident_id}/options/{unit}"): R_RECOMMEND,
+    ("GET", "/floor/settings"): R_INCIDENTS,
     ("GET", "/units"): R_ROSTER,
     ("GET", "/units/{unit}"): R_UNIT,
     ("GET", "/units/{unit}/assignment"): R_UNIT,
@@ -307,6 +308,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("GET", "/incidents/{incident_id}/options/{unit}"): lambda w, u: Call(
         "GET", f"/incidents/{w.incident()}/options/B-MID"
     ),
+    ("GET", "/floor/settings"): lambda w, u: Call("GET", "/floor/settings"),
     ("GET", "/units"): lambda w, u: Call("GET", "/units"),
     ("GET", "/units/{unit}"): lambda w, u: Call("GET", f"/units/{u}"),
     ("GET", "/units/{unit}/assignment"): lambda w, u: _on_incident(w, u, "GET", "assignment"),

@@ -178,6 +178,7 @@ def test_the_openapi_description_covers_every_resource(demo: httpx.Client) -> No
         "/incidents/{incident_id}/assignments/{unit}/release": {"post"},
         "/incidents/{incident_id}/assignments/reassign": {"post"},
         "/incidents/{incident_id}/options/{unit}": {"get"},
+        "/floor/settings": {"get"},
         "/units": {"get", "post"},
         "/units/{unit}": {"get"},
         "/units/{unit}/status": {"post"},
