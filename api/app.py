@@ -18,6 +18,7 @@ from api.routes import (
     basemap,
     consults,
     destinations,
+    duplicates,
     fhir,
     floor,
     health,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(destinations.router)  # hospitals for a crew's patient
     app.include_router(consults.router)  # teleconsults
     app.include_router(floor.router)  # targets and alarm settings for the console
+    app.include_router(duplicates.router)  # possible duplicate calls
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     for module in (patients, fhir):  # remote monitoring

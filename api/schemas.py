@@ -242,6 +242,18 @@ class RequirementPublic(BaseModel):
     )
 
 
+class DuplicatePublic(BaseModel):
+    """An open incident that may be the same emergency as the one asked about."""
+
+    id: UUID
+    priority: Priority
+    nature: str
+    address: str
+    call_received_at: datetime
+    distance_m: float
+    units: list[str]
+
+
 class TargetsPublic(BaseModel):
     """One priority's time targets, in seconds."""
 
@@ -301,6 +313,9 @@ class IncidentPublic(BaseModel):
     assignments: list[AssignmentPublic]
     notes: list[NotePublic]
     recommendation: RecommendationPublic | None = None
+    duplicate_of: UUID | None = Field(
+        default=None, description="the incident this call was linked to as a duplicate"
+    )
 
 
 class BoardUnitPublic(BaseModel):

@@ -79,6 +79,7 @@ def incident_public(
         ],
         notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
         recommendation=recommendation,
+        duplicate_of=getattr(incident, "duplicate_of", None),
     )
 
 

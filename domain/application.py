@@ -17,6 +17,7 @@ from domain.commands import (
     utc_now,
 )
 from domain.consult import require_specialties
+from domain.duplicates import DuplicateCommands
 from domain.errors import (
     InvalidTransition,
     InvalidValue,
@@ -45,7 +46,9 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(ConsultCommands, HospitalStatusCommands, MonitoringCases, ReassignCommands):
+class Dispatch(
+    ConsultCommands, HospitalStatusCommands, MonitoringCases, ReassignCommands, DuplicateCommands
+):
     """Incidents, units, stations, hospitals, users, teleconsults and monitored patients;
     every command is saved as events."""
 

@@ -85,6 +85,8 @@ class Incident(Aggregate):
         self.consults: dict[UUID, Consult] = {}
         self.last_actor = actor
         self.last_at = at
+        self.duplicate_of: UUID | None = None  # the incident this call was linked to
+        self.dismissed_duplicates: list[UUID] = []  # incidents ruled out as the same call
 
     # --- queries -------------------------------------------------------------------------
 
@@ -183,6 +185,15 @@ class Incident(Aggregate):
         self.require_open()
         self._withdraw_requests("incident cancelled", actor, at)
         self._cancelled(reason=reason, actor=actor, at=at)
+
+    def link_duplicate(self, original_id: UUID, actor: str, at: datetime) -> None:
+        """Record that this call reports the same emergency as `original_id`."""
+        self.require_open()
+        self._duplicate_linked(original_id=original_id, actor=actor, at=at)
+
+    def dismiss_duplicate(self, candidate_id: UUID, actor: str, at: datetime) -> None:
+        """Record that `candidate_id` was offered as a possible duplicate and ruled out."""
+        self._duplicate_dismissed(candidate_id=candidate_id, actor=actor, at=at)
 
     # --- teleconsults (rules in domain/consult.py) ----------------------------------------
 
@@ -323,6 +334,16 @@ class Incident(Aggregate):
     def _end_assignment(self, unit_id: UUID, at: datetime, reason: str) -> None:
         current = self.assignments[unit_id]
         self.assignments[unit_id] = replace(current, active=False, ended_at=at, end_reason=reason)
+
+    @event("DuplicateLinked", topic="najda:Incident.DuplicateLinked")
+    def _duplicate_linked(self, original_id: UUID, actor: str, at: datetime) -> None:
+        self.duplicate_of = original_id
+        self._touch(actor, at)
+
+    @event("DuplicateDismissed", topic="najda:Incident.DuplicateDismissed")
+    def _duplicate_dismissed(self, candidate_id: UUID, actor: str, at: datetime) -> None:
+        self.dismissed_duplicates.append(candidate_id)
+        self._touch(actor, at)
 
     @event("Closed", topic="najda:Incident.Closed")
     def _closed(self, disposition: str, actor: str, at: datetime) -> None:

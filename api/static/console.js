@@ -61,6 +61,7 @@ function start() {
   $("release-form").addEventListener("submit", onRelease);
   $("reassign-form").addEventListener("submit", onReassign);
   $("any-form").addEventListener("submit", onAssignAny);
+  $("triage-form").addEventListener("submit", onTriage);
   $("any-unit").addEventListener("input", debounced(lookUpAny, 200));
   $("end-form").addEventListener("submit", onEnd);
   $("close-button").addEventListener("click", () => openEnd("close"));
@@ -389,6 +390,82 @@ function select(id) {
   refreshTimeline(true);
   renderConsults();
   loadConsults();
+  loadCallDetails();
+}
+
+// --- callback, possible duplicates, re-triage and radio statuses --------------------------
+
+/** The selected incident as stored (its callback number) and its possible duplicates. */
+async function loadCallDetails() {
+  const id = ui.selected;
+  $("callback-line").replaceChildren();
+  $("duplicates").hidden = true;
+  if (!id || !state.incidents.has(id)) return;
+  try {
+    const [incident, duplicates] = await Promise.all([
+      api("GET", `/incidents/${id}`), api("GET", `/incidents/${id}/duplicates`)]);
+    if (ui.selected !== id) return;
+    $("t-priority").value = incident.priority;
+    $("callback-line").replaceChildren(...(incident.callback ? ["Callback ",
+      el("a", { class: "callback", href: `tel:${incident.callback.replace(/[^+\d]/g, "")}` }, incident.callback)] : []));
+    renderDuplicates(id, duplicates);
+  } catch (err) {
+    if (ui.selected === id && err.status !== 404) toast(err.message);
+  }
+}
+
+function renderDuplicates(id, duplicates) {
+  const box = $("duplicates");
+  box.hidden = !duplicates.length;
+  box.replaceChildren(...duplicates.map((d) => el("div", { class: "duplicate", dataset: { incident: d.id } },
+    el("b", {}, "Possible duplicate: "), `${d.priority} ${d.nature} · ${d.address || ""} · ${distance(d.distance_m)} · ${age(d.call_received_at)} ago`,
+    d.units.length ? ` · ${d.units.join(", ")}` : "",
+    el("button", { type: "button", class: "dup-link", onclick: () => linkDuplicate(id, d) }, "Link (same call)"),
+    el("button", { type: "button", class: "dup-dismiss", onclick: () => dismissDuplicate(id, d) }, "Dismiss"))));
+}
+
+async function linkDuplicate(id, original) {
+  const ok = await act("Linking the duplicate", () => api("POST", `/incidents/${id}/duplicates/${original.id}/link`));
+  if (!ok) return;
+  toast(`Linked to ${original.priority} ${original.nature}: this call is cancelled as a duplicate`, "ok");
+  if (state.incidents.has(original.id)) select(original.id);
+}
+
+async function dismissDuplicate(id, candidate) {
+  const ok = await act("Dismissing", () => api("POST", `/incidents/${id}/duplicates/${candidate.id}/dismiss`));
+  if (ok && ui.selected === id) loadCallDetails();
+}
+
+async function onTriage(event) {
+  event.preventDefault();
+  const id = ui.selected;
+  const incident = id && state.incidents.get(id);
+  if (!incident) return;
+  const priority = $("t-priority").value;
+  const typed = $("t-location").value.trim();
+  const at = typed ? parseLocation(typed) : null;
+  if (typed && !at) { toast("location: type latitude, longitude (e.g. 36.75, 3.06)"); return; }
+  if (priority !== incident.priority) {
+    const ok = await act("Changing the priority", () => api("POST", `/incidents/${id}/priority`, { priority }));
+    if (!ok) return;
+  }
+  if (at) {
+    const ok = await act("Moving the incident", () => api("POST", `/incidents/${id}/location`, { lat: at.lat, lon: at.lon, address: incident.address || "" }));
+    if (!ok) return;
+    $("t-location").value = "";
+  }
+  toast("Incident updated", "ok");
+}
+
+/** Status changes a dispatcher may record for a crew on the radio (domain/unit.py). */
+const RADIO_NEXT = {
+  dispatched: ["en_route"], en_route: ["on_scene"], on_scene: ["transporting", "available"],
+  transporting: ["at_hospital"], at_hospital: ["available"],
+};
+
+async function radioStatus(unit, status) {
+  await act(`Recording ${unit.call_sign} ${statusLabel(status)}`, () =>
+    api("POST", `/units/${unit.id}/status`, { status, reason: "by radio, entered by the dispatcher" }));
 }
 
 function moveSelection(step) {
@@ -434,7 +511,10 @@ function renderDetail() {
       u.acknowledged ? el("span", { class: "ack" }, " ACK") : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openRelease(u.id) }, "Release") : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openReassign(u.id) }, "Re-assign")
-        : null)) : [el("li", { class: "hint" }, "No unit yet.")]));
+        : null,
+      ...(RADIO_NEXT[u.status] || []).map((next) => el("button", {
+        type: "button", class: "radio", dataset: { next }, title: "the crew said so on the radio", onclick: () => radioStatus(u, next),
+      }, `📻 ${statusLabel(next)}`)))) : [el("li", { class: "hint" }, "No unit yet.")]));
   $("notes").replaceChildren(...noteItems(incident.notes));
 }
 
@@ -674,9 +754,13 @@ async function onEnd(event) {
   const text = $("end-text").value.trim();
   if (!ui.selected || !text) return;
   const body = mode === "close" ? { disposition: text } : { reason: text };
+  const incident = state.incidents.get(ui.selected);
   const ok = await act(mode === "close" ? "Closing" : "Cancelling", () =>
     api("POST", `/incidents/${ui.selected}/${mode}`, body));
-  if (ok) closeForms();
+  if (!ok) return;
+  closeForms();
+  const what = incident ? `${incident.priority} ${incident.nature}` : "Incident";
+  toast(`${what} ${mode === "close" ? "closed" : "cancelled"}: ${text}`, "ok");
 }
 
 async function onRelease(event) {
@@ -696,7 +780,8 @@ async function onReassign(event) {
   const from = ui.selected;
   if (!unit || !target || !from) return;
   const moved = await act(`Re-assigning ${unit.call_sign} to ${target.nature}`, () =>
-    api("POST", `/incidents/${target.id}/assignments/reassign`, { unit: unit.id, from_incident_id: from }));
+    api("POST", `/incidents/${target.id}/assignments/reassign`,
+      { unit: unit.id, from_incident_id: from, reason: `re-assigned to ${target.priority} ${target.nature}`.slice(0, 500) }));
   if (!moved) return;
   closeForms();
   toast(`${unit.call_sign} re-assigned to ${target.priority} ${target.nature}`, "ok");
@@ -727,6 +812,11 @@ async function lookUpAny() {
   }
 }
 
+function takenFor(id) {
+  const incident = state.incidents.get(id);
+  return incident ? `re-assigned to ${incident.priority} ${incident.nature}`.slice(0, 500) : "re-assigned by dispatcher";
+}
+
 /** Assign the typed unit: at once when it is available; a unit committed elsewhere is
  * taken only after the dispatcher confirms (one re-assign command, one atomic save). */
 async function onAssignAny(event) {
@@ -747,7 +837,7 @@ async function onAssignAny(event) {
   take.onclick = async () => {
     take.hidden = true;
     const ok = await act(`Taking ${option.call_sign}`, () => api("POST", `/incidents/${id}/assignments/reassign`,
-      { unit: option.unit_id, from_incident_id: option.incident_id }));
+      { unit: option.unit_id, from_incident_id: option.incident_id, reason: takenFor(id) }));
     if (ok) { $("any-unit").value = ""; $("any-info").textContent = `${option.call_sign} taken and assigned`; }
   };
   take.focus();
@@ -791,6 +881,15 @@ function typing(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
+/** Close an open suggestion list (an address's, a datalist's); true if one was open. The
+ * intake form is never wiped by Escape: Clear does that. */
+function closeSuggestions() {
+  const open = [...document.querySelectorAll("[data-suggestions]:not([hidden]), .suggestions:not([hidden])")]
+    .filter((node) => node.children.length);
+  for (const node of open) node.hidden = true;
+  return open.length > 0;
+}
+
 function toggleHelp(show) {
   $("help").hidden = !show;
   if (show) $("help-close").focus();
@@ -799,9 +898,10 @@ function toggleHelp(show) {
 function onKey(event) {
   if (!$("login").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
+    // A suggestion list closes first, and nothing else happens on that Escape.
+    if (closeSuggestions()) { event.preventDefault(); return; }
     if (!$("help").hidden) toggleHelp(false);
     else if (!$("release-form").hidden || !$("reassign-form").hidden || !$("end-form").hidden) closeForms();
-    else if ($("intake").contains(document.activeElement)) $("intake").reset();
     if (typing(event.target)) event.target.blur();
     $("toast").hidden = true;
     return;

@@ -329,3 +329,76 @@ def test_overdue_calls_and_units_are_marked_and_the_alarm_repeats_until_acknowle
     assert _alarm(page)["muted"] == "true" and _alarm(page)["beeps"] == beeps
     page.keyboard.press("a")
     assert not errors.lines, errors.lines
+
+
+def test_floor_controls_duplicates_radio_status_triage_and_ending(
+    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+) -> None:
+    page, errors = _console(browser, server, "d.floor")
+    first = report(admin, "C", lat=36.7440, lon=3.0480, nature="fall", callback="+213 555 0101")
+    second = report(
+        admin, "C", lat=36.7444, lon=3.0480, nature="fall in street", callback="+213 555 0202"
+    )
+    _select(page, second["id"])
+    # The callback number is a tel: link; the nearby open call is offered as a duplicate.
+    assert page.get_attribute("#callback-line a.callback", "href") == "tel:+2135550202"
+    page.wait_for_selector(f'#duplicates .duplicate[data-incident="{first["id"]}"]')
+    _shot(page, tmp_path, "console-possible-duplicate")
+    page.click("#duplicates .dup-link")
+    page.wait_for_selector(f'.queue-item.selected[data-incident="{first["id"]}"]')
+    page.wait_for_selector(f'.queue-item[data-incident="{second["id"]}"]', state="detached")
+    linked = ok(admin.get(f"/incidents/{second['id']}"))
+    assert (linked["status"], linked["duplicate_of"]) == ("cancelled", first["id"])
+
+    # A crew on the radio: the dispatcher records its status for it.
+    ok(admin.post(f"/incidents/{first['id']}/assignments", json={"units": ["A13"]}))
+    page.click('#assigned li[data-unit="A13"] button.radio[data-next="en_route"]')
+    wait_unit_shown(page, "A13", "en_route")
+    page.wait_for_function(
+        "() => document.querySelector('#timeline').textContent.includes('by radio')",
+        timeout=SHOW_MS,
+    )
+    assert "d.floor reported A13 en route" in page.inner_text("#timeline")
+
+    # Re-triage and a corrected location from the incident view.
+    page.select_option("#t-priority", "E")
+    page.fill("#t-location", "36.7450, 3.0490")
+    page.click("#triage-form button[type=submit]")
+    page.wait_for_selector(
+        f'.queue-item[data-incident="{first["id"]}"] .prio-badge.prio-e', timeout=SHOW_MS
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#toast').textContent === 'Incident updated'",
+        timeout=SHOW_MS,
+    )
+    moved = ok(admin.get(f"/incidents/{first['id']}"))
+    assert (moved["priority"], moved["lat"], moved["lon"]) == ("E", 36.745, 3.049)
+
+    # Cancel with a confirmation (the reason), and a visible result.
+    page.keyboard.press("x")
+    page.fill("#end-text", "caller says no longer needed")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#toast').textContent.includes('cancelled: caller says')",
+        timeout=SHOW_MS,
+    )
+    page.wait_for_selector(f'.queue-item[data-incident="{first["id"]}"]', state="detached")
+    assert ok(admin.get(f"/incidents/{first['id']}"))["status"] == "cancelled"
+
+    # Escape closes a suggestion list first and never wipes the intake form.
+    page.keyboard.press("n")
+    page.fill("#f-address", "12 Rue des Oliviers")
+    page.fill("#f-nature", "chest pain")
+    page.evaluate(
+        """() => { const ul = document.createElement('ul'); ul.className = 'suggestions';
+        ul.id = 'test-suggestions'; ul.append(document.createElement('li'));
+        document.getElementById('intake').append(ul); }"""
+    )
+    page.focus("#f-address")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#test-suggestions")
+    assert page.evaluate("document.activeElement.id") == "f-address"
+    page.keyboard.press("Escape")
+    assert page.input_value("#f-address") == "12 Rue des Oliviers"
+    assert page.input_value("#f-nature") == "chest pain"
+    assert not errors.lines, errors.lines

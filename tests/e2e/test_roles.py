@@ -87,6 +87,9 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/incidents/{incident_id}/assignments/reassign"): W_INCIDENTS,
     ("GET", "/incidents/{incident_id}/options/{unit}"): R_RECOMMEND,
     ("GET", "/floor/settings"): R_INCIDENTS,
+    ("GET", "/incidents/{incident_id}/duplicates"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/duplicates/{original_id}/link"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/duplicates/{candidate_id}/dismiss"): W_INCIDENTS,
     ("GET", "/units"): R_ROSTER,
     ("GET", "/units/{unit}"): R_UNIT,
     ("GET", "/units/{unit}/assignment"): R_UNIT,
@@ -309,6 +312,15 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         "GET", f"/incidents/{w.incident()}/options/B-MID"
     ),
     ("GET", "/floor/settings"): lambda w, u: Call("GET", "/floor/settings"),
+    ("GET", "/incidents/{incident_id}/duplicates"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/duplicates"
+    ),
+    ("POST", "/incidents/{incident_id}/duplicates/{original_id}/link"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/duplicates/{w.incident()}/link"
+    ),
+    ("POST", "/incidents/{incident_id}/duplicates/{candidate_id}/dismiss"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/duplicates/{w.incident()}/dismiss"
+    ),
     ("GET", "/units"): lambda w, u: Call("GET", "/units"),
     ("GET", "/units/{unit}"): lambda w, u: Call("GET", f"/units/{u}"),
     ("GET", "/units/{unit}/assignment"): lambda w, u: _on_incident(w, u, "GET", "assignment"),

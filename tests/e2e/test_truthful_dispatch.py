@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -153,3 +154,48 @@ def test_a_stale_or_wrong_reassign_is_refused_and_changes_nothing(client: httpx.
     assert missing_field.status_code == 422 and "from_incident_id" in missing_field.text
     assert head(client) == before
     assert ok(client.get("/units/TA-1"))["incident_id"] == b
+
+
+def test_a_nearby_open_call_is_offered_as_a_duplicate_to_link_or_dismiss(
+    client: httpx.Client,
+) -> None:
+    first = report(client, "D", nature="chest pain", callback="+213 555 0101")["id"]
+    lat, lon = offset(*CENTRE, north_m=120.0)
+    second = report(client, "D", nature="man collapsed", lat=lat, lon=lon)["id"]
+    far_lat, far_lon = offset(*CENTRE, north_m=2_000.0)
+    far = report(client, "C", nature="fall", lat=far_lat, lon=far_lon)["id"]
+    offered = ok(client.get(f"/incidents/{second}/duplicates"))
+    assert [d["id"] for d in offered] == [first]
+    assert offered[0]["distance_m"] == pytest.approx(120, abs=5)
+    assert ok(client.get(f"/incidents/{far}/duplicates")) == []
+
+    # Dismissed: no longer offered, and recorded.
+    ok(client.post(f"/incidents/{second}/duplicates/{first}/dismiss"))
+    assert ok(client.get(f"/incidents/{second}/duplicates")) == []
+    timeline = ok(client.get(f"/incidents/{second}/timeline"))["entries"]
+    assert any(e["event"] == "Incident.DuplicateDismissed" for e in timeline)
+
+    # Linked: the new call is cancelled as a duplicate, the original noted, in one save.
+    third = report(client, "D", nature="chest pain again", callback="+213 555 0199")["id"]
+    before = head(client)
+    linked = ok(client.post(f"/incidents/{third}/duplicates/{first}/link"))
+    assert head(client) == before + 3  # linked, cancelled, the original's note
+    assert (linked["status"], linked["duplicate_of"]) == ("cancelled", first)
+    notes = ok(client.get(f"/incidents/{first}"))["notes"]
+    assert "duplicate call linked: chest pain again" in notes[-1]["text"]
+    assert "+213 555 0199" in notes[-1]["text"]
+
+
+def test_a_wrong_duplicate_link_changes_nothing(client: httpx.Client) -> None:
+    first = report(client, "D")["id"]
+    second = report(client, "D")["id"]
+    ok(client.post(f"/incidents/{second}/assignments", json={"units": ["TA-1"]}))
+    before = head(client)
+    itself = client.post(f"/incidents/{first}/duplicates/{first}/link")
+    assert itself.status_code == 422 and "original" in itself.text
+    unknown = client.post(f"/incidents/{first}/duplicates/{UUID(int=7)}/link")
+    assert unknown.status_code == 404
+    busy = client.post(f"/incidents/{second}/duplicates/{first}/link")
+    assert busy.status_code == 409 and "TA-1" in busy.json()["detail"]
+    assert head(client) == before
+    assert ok(client.get(f"/incidents/{second}"))["status"] == "dispatched"

@@ -26,6 +26,8 @@ PINNED = {
         "ConsultEnded",
         "ConsultDeclined",
         "ConsultCancelled",
+        "DuplicateLinked",
+        "DuplicateDismissed",
     ],
     Unit: [
         "Registered",
