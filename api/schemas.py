@@ -349,6 +349,16 @@ class BoardIncidentPublic(BaseModel):
     )
 
 
+class IncidentSummaryPublic(BoardIncidentPublic):
+    """An incident in a list: a board row, and once ended its end; every unit it ever had."""
+
+    ended_at: datetime | None = None
+    disposition: str | None = None
+    call_signs: list[str] = Field(
+        default_factory=list, description="every unit ever assigned (history searches)"
+    )
+
+
 # --- units ------------------------------------------------------------------------------
 
 

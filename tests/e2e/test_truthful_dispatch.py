@@ -199,3 +199,56 @@ def test_a_wrong_duplicate_link_changes_nothing(client: httpx.Client) -> None:
     assert busy.status_code == 409 and "TA-1" in busy.json()["detail"]
     assert head(client) == before
     assert ok(client.get(f"/incidents/{second}"))["status"] == "dispatched"
+
+
+def test_the_history_search_finds_ended_incidents_by_words_unit_and_time(
+    client: httpx.Client,
+) -> None:
+    ended = report(client, "C", nature="zeta fall on stairs")["id"]
+    ok(client.post(f"/incidents/{ended}/assignments", json={"units": ["TB-1"]}))
+    ok(client.post(f"/incidents/{ended}/cancel", json={"reason": "zeta patient refused"}))
+    still_open = report(client, "D", nature="zeta chest pain")["id"]
+    other = report(client, "B", nature="omega sick person")["id"]
+
+    plain = ok(client.get("/incidents"))  # the board, as before: open incidents only
+    assert {r["id"] for r in plain} >= {still_open, other} and ended not in {r["id"] for r in plain}
+
+    def ids(**params: Any) -> list[str]:
+        return [r["id"] for r in ok(client.get("/incidents", params=params))]
+
+    assert ids(q="zeta") == [still_open, ended]  # newest call first, open and ended
+    assert ids(q="zeta", state="closed") == [ended]
+    assert ids(q="zeta", state="open") == [still_open]
+    assert ids(q="refused") == [ended]  # the reason it ended is searchable too
+    assert ended in ids(unit="tb-1") and still_open not in ids(unit="tb-1")
+    row = ok(client.get("/incidents", params={"q": "zeta", "state": "closed"}))[0]
+    assert (row["status"], row["call_signs"], row["disposition"]) == (
+        "cancelled",
+        ["TB-1"],
+        "zeta patient refused",
+    )
+    assert row["ended_at"] is not None
+    created = ok(client.get(f"/incidents/{ended}"))["call_received_at"]
+    assert ids(q="zeta", **{"from": created, "to": created}) == [ended]
+
+    page = client.get("/incidents", params={"q": "zeta", "limit": 1, "offset": 1})
+    assert page.headers["X-Total-Count"] == "2" and [r["id"] for r in ok(page)] == [ended]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"state": "lost"}, "state"),
+        ({"from": "2024-03-01T08:00:00"}, "from"),  # no offset: ambiguous
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2024-03-02T08:00:00Z", "to": "2024-03-01T08:00:00Z"}, "from"),
+        ({"q": "x", "limit": 0}, "limit"),
+        ({"q": "x", "offset": -1}, "offset"),
+    ],
+)
+def test_a_bad_history_search_is_refused_naming_the_field(
+    client: httpx.Client, params: dict[str, Any], field: str
+) -> None:
+    refused = client.get("/incidents", params=params)
+    assert refused.status_code == 422
+    assert ["query", field] in [d["loc"] for d in refused.json()["detail"]], refused.text
