@@ -9,6 +9,7 @@ import {
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, hospitalMarker, incidentMarker, unitMarker } from "./mapview.js";
 import { Alarm } from "./alarm.js";
+import { buildHistoryForm, historyItems, searchHistory } from "./history.js";
 import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
 
@@ -19,6 +20,7 @@ const ui = {
   recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
   rec: null, // the selected incident's recommendation as the API answered it
   option: null, // the unit typed by call sign, as GET /incidents/{id}/options/{unit} answered
+  historyOffset: 0,
   floor: null, // GET /floor/settings: per-priority targets and the alarm's priorities
   recsFor: null,
   timelineFor: null,
@@ -62,6 +64,9 @@ function start() {
   $("reassign-form").addEventListener("submit", onReassign);
   $("any-form").addEventListener("submit", onAssignAny);
   $("triage-form").addEventListener("submit", onTriage);
+  buildHistoryForm($("history-form"));
+  $("history-form").addEventListener("submit", (event) => { event.preventDefault(); searchPage(0); });
+  $("history-next").addEventListener("click", () => searchPage(ui.historyOffset + HISTORY_PAGE));
   $("any-unit").addEventListener("input", debounced(lookUpAny, 200));
   $("end-form").addEventListener("submit", onEnd);
   $("close-button").addEventListener("click", () => openEnd("close"));
@@ -108,6 +113,21 @@ async function loadFloorSettings() {
     ui.floor = await api("GET", "/floor/settings");
   } catch (err) {
     toast(`Targets could not be loaded: ${err.message}`);
+  }
+}
+
+const HISTORY_PAGE = 20;
+
+/** One page of the history search; a found incident opens in the incident view (an ended one
+ * read-only, with its timeline). */
+async function searchPage(offset) {
+  try {
+    const rows = await searchHistory($("history-form"), offset, HISTORY_PAGE);
+    ui.historyOffset = offset;
+    $("history").replaceChildren(...historyItems(rows, (id) => select(id)));
+    $("history-next").hidden = rows.length < HISTORY_PAGE;
+  } catch (err) {
+    toast(`History: ${err.message}`);
   }
 }
 

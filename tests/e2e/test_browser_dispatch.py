@@ -402,3 +402,52 @@ def test_floor_controls_duplicates_radio_status_triage_and_ending(
     assert page.input_value("#f-address") == "12 Rue des Oliviers"
     assert page.input_value("#f-nature") == "chest pain"
     assert not errors.lines, errors.lines
+
+
+def test_history_search_in_the_console_and_the_auditors_read_only_view(
+    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+) -> None:
+    ended = report(admin, "C", lat=36.7300, lon=3.0900, nature="quartz fall")["id"]
+    ok(admin.post(f"/incidents/{ended}/assignments", json={"units": ["B11"]}))
+    ok(admin.post(f"/incidents/{ended}/cancel", json={"reason": "quartz patient refused"}))
+
+    # The dispatcher finds the ended incident and reads it (read-only: it has ended).
+    page, errors = _console(browser, server, "d.history")
+    page.click("#history-panel summary")
+    page.fill('#history-form [name="q"]', "quartz")
+    page.select_option('#history-form [name="state"]', "closed")
+    page.click('#history-form button[type="submit"]')
+    found = f'#history li[data-incident="{ended}"][data-status="cancelled"]'
+    page.wait_for_selector(found, timeout=SHOW_MS)
+    assert page.eval_on_selector_all("#history li", "rows => rows.length") == 1
+    page.click(f"{found} button")
+    page.wait_for_selector('#timeline li[data-event="Incident.Cancelled"]', timeout=SHOW_MS)
+    assert "has ended" in page.inner_text("#detail-head")
+    assert not errors.lines, errors.lines
+
+    # The auditor: search, timeline, the state at a chosen entry, and the store verified.
+    token = server.add_user("a.history", "auditor")
+    head = ok(admin.get("/health"))["head"]
+    auditor = browser.new_context(viewport=DESKTOP).new_page()
+    audit_errors = PageErrors(auditor)
+    auditor.goto(server.url + "/audit")
+    auditor.fill("#login-token", token)
+    auditor.keyboard.press("Enter")
+    auditor.wait_for_selector("#login", state="hidden", timeout=SHOW_MS)
+    auditor.fill('#history-form [name="q"]', "quartz")
+    auditor.click('#history-form button[type="submit"]')
+    auditor.click(f'#history li[data-incident="{ended}"] button', timeout=SHOW_MS)
+    auditor.wait_for_selector('#incident .audit-incident[data-status="cancelled"]')
+    auditor.click('#timeline li[data-event="Incident.UnitAssigned"] button', timeout=SHOW_MS)
+    past = auditor.wait_for_selector("#asof-result .audit-incident", timeout=SHOW_MS)
+    assert past.get_attribute("data-status") == "dispatched"
+    assert "units on it: B11" in past.inner_text()
+    timeline = ok(admin.get(f"/incidents/{ended}/timeline"))["entries"]
+    assigned = next(e for e in timeline if e["event"] == "Incident.UnitAssigned")
+    assert auditor.input_value("#asof") == str(assigned["position"])
+    auditor.click("#verify-button")
+    auditor.wait_for_selector('#verify[data-state="ok"]', timeout=30_000)
+    _shot(auditor, tmp_path, "auditor-view")
+    # Read-only: nothing the auditor did wrote an event.
+    assert ok(admin.get("/health"))["head"] == head
+    assert not audit_errors.lines, audit_errors.lines
