@@ -105,7 +105,9 @@ class Settings:
         if env.get("NAJDA_TARGETS"):
             values["targets_file"] = Path(env["NAJDA_TARGETS"])
         if env.get("NAJDA_ALARM_PRIORITIES") is not None:
-            values["alarm_priorities"] = parse_priorities(env["NAJDA_ALARM_PRIORITIES"])
+            values["alarm_priorities"] = parse_priorities(
+                env["NAJDA_ALARM_PRIORITIES"], "NAJDA_ALARM_PRIORITIES"
+            )
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         if env.get("NAJDA_READY_MAX_LAG"):
@@ -174,12 +176,12 @@ def _load_json(path: Path, what: str, build: Callable[[Mapping[str, Any]], T]) -
         raise SettingsError(f"{what} {path}: {exc}") from None
 
 
-def parse_priorities(text: str) -> frozenset[Priority]:
+def parse_priorities(text: str, name: str = "auto-dispatch priorities") -> frozenset[Priority]:
     """Priorities from a comma-separated list such as 'Ω,A' (empty: none)."""
     try:
         return frozenset(Priority.parse(p) for p in text.split(",") if p.strip())
     except InvalidValue as exc:
-        raise SettingsError(f"auto-dispatch priorities: {exc.message}") from None
+        raise SettingsError(f"{name}: {exc.message}") from None
 
 
 def _number(kind: type[int] | type[float], name: str, text: str) -> Any:

@@ -54,3 +54,8 @@ def test_alarm_priorities_come_from_the_environment() -> None:
     assert Settings().alarm_priorities == {Priority.E, Priority.D, Priority.C}
     chosen = Settings.from_env({"NAJDA_ALARM_PRIORITIES": "Ω,a,b"}).alarm_priorities
     assert chosen == {Priority.OMEGA, Priority.A, Priority.B}
+
+
+def test_a_bad_alarm_priority_is_refused_naming_the_setting() -> None:
+    with pytest.raises(SettingsError, match="NAJDA_ALARM_PRIORITIES"):
+        Settings.from_env({"NAJDA_ALARM_PRIORITIES": "E,Q"})
