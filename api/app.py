@@ -35,6 +35,7 @@ from api.routes import reports as report_routes
 from api.routes.pages import install_pages
 from api.services import open_services
 from api.settings import Settings
+from projections.history import HistoryIndex
 
 #: Largest request body accepted; every field has its own, smaller, limit.
 MAX_BODY_BYTES = 1_000_000
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.targets = targets
+    app.state.history = HistoryIndex()  # incident history for searches, followed from the log
     install_error_handlers(app)
     install_docs(app)
     for module in (

@@ -3,10 +3,11 @@
     python -m bench.history_search [--quick | --full] [--repeats N]
 
 A scratch database gets a valid history (units, incidents worked from call to close) written
-straight through the recorder. Figure: one history search (`incident_history` then `search`,
-as the route runs it: read the incident rows of six topics, decode, fold, filter), in ms.
-Baseline: the raw read of the same rows (the same SQL, no decoding, no fold). The ratio says
-what decoding and folding cost over reading; both grow with the whole history.
+straight through the recorder. Figure: one history search as the route runs it on a live
+server (`HistoryIndex.refresh`, which reads only the rows after its position, then `search`),
+in ms; also the first search of a fresh index (the whole history read, decoded and folded).
+Baseline: the raw read of all the incident rows (the same SQL as a fresh index, no decoding,
+no fold), which is what a search without the index would at least pay.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
 from domain.application import Dispatch
 from projections.eventlog import EventLog
-from projections.history import TOPICS, HistoryQuery, incident_history, search
+from projections.history import TOPICS, HistoryIndex, HistoryQuery, search
 from projections.stores import postgres_env
 
 EVENTS = {"quick": 20_000, "default": 200_000, "full": 1_000_000}
@@ -47,8 +48,13 @@ def main() -> None:
                 with elog.transaction() as runner:
                     return len(elog.rows(runner, f"topic IN ({marks})", list(TOPICS)))
 
+            index = HistoryIndex()
+            start = time.perf_counter()
+            index.refresh(elog)
+            cold_ms = (time.perf_counter() - start) * 1000
+
             def searched() -> int:
-                return len(search(incident_history(elog), query))
+                return len(search(index.refresh(elog), query))
 
             raw_ms: list[float] = []
             search_ms: list[float] = []
@@ -62,9 +68,10 @@ def main() -> None:
             app.close()
     banner(f"history search over {len(history.incidents)} incidents ({rows} incident rows)")
     figure, baseline = median(search_ms), median(raw_ms)
-    print(f"history search (decode, fold, filter): {figure:.1f} ms median {spread(search_ms)}")
-    print(f"baseline raw read of the same rows:     {baseline:.1f} ms median {spread(raw_ms)}")
-    print(f"ratio search / raw read: {ratio(figure, baseline):.2f}x")
+    print(f"history search (index up to date):  {figure:.1f} ms median {spread(search_ms)}")
+    print(f"first search of a fresh index:      {cold_ms:.1f} ms (once per server start)")
+    print(f"baseline raw read of all the rows:  {baseline:.1f} ms median {spread(raw_ms)}")
+    print(f"ratio search / raw read: {ratio(figure, baseline):.3f}x")
 
 
 if __name__ == "__main__":

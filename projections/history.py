@@ -3,6 +3,7 @@ read straight from the event log (both stores, one code path)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -90,21 +91,42 @@ class HistoryQuery:
 
 
 def incident_history(log: EventLog) -> list[HistoryRow]:
-    """Every incident, newest call first."""
-    marks = ", ".join("?" for _ in TOPICS)
-    rows: dict[UUID, HistoryRow] = {}
-    with log.transaction() as runner:
-        raws = log.rows(runner, f"topic IN ({marks})", list(TOPICS))
-    for raw in raws:
-        e = log.decode(raw)
-        iid = raw.originator_id
-        if raw.topic == TOPICS[0]:
-            rows[iid] = HistoryRow(reported_row(iid, e), IncidentStatus.PENDING)
-        elif iid in rows:
-            rows[iid] = _apply(rows[iid], raw.topic, e)
-    return sorted(
-        rows.values(), key=lambda r: (r.board.call_received_at, r.incident_id), reverse=True
-    )
+    """Every incident, newest call first (folded from the whole log)."""
+    return HistoryIndex().refresh(log)
+
+
+class HistoryIndex:
+    """The history kept in memory and brought up to date from the log on each read: only the
+    incident rows after its own position are read and folded (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[UUID, HistoryRow] = {}
+        self._position = 0
+        self._ordered: list[HistoryRow] = []
+        self._lock = threading.Lock()
+
+    def refresh(self, log: EventLog) -> list[HistoryRow]:
+        """Fold the rows recorded since the last read; every incident, newest call first."""
+        marks = ", ".join("?" for _ in TOPICS)
+        where = f"{log.position_column} > ? AND topic IN ({marks})"
+        with self._lock:
+            with log.transaction() as runner:
+                raws = log.rows(runner, where, [self._position, *TOPICS])
+            for raw in raws:
+                e = log.decode(raw)
+                iid = raw.originator_id
+                if raw.topic == TOPICS[0]:
+                    self._rows[iid] = HistoryRow(reported_row(iid, e), IncidentStatus.PENDING)
+                elif iid in self._rows:
+                    self._rows[iid] = _apply(self._rows[iid], raw.topic, e)
+                self._position = max(self._position, raw.position)
+            if raws or not self._ordered:
+                self._ordered = sorted(
+                    self._rows.values(),
+                    key=lambda r: (r.board.call_received_at, r.incident_id),
+                    reverse=True,
+                )
+            return list(self._ordered)
 
 
 def _apply(row: HistoryRow, topic: str, e: Any) -> HistoryRow:

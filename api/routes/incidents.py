@@ -6,7 +6,7 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from api.auth import OPERATE, READ, allow
@@ -32,7 +32,7 @@ from domain.errors import Conflict, InvalidValue
 from domain.values import Position
 from projections.changes import BoardRow
 from projections.eventlog import EventLog
-from projections.history import HistoryQuery, HistoryState, incident_history, search
+from projections.history import HistoryIndex, HistoryQuery, HistoryState, search
 from projections.recommend import short_on_board
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) ->
 
 @router.get("", dependencies=[READS])
 async def list_incidents(
+    request: Request,
     board: BoardDep,
     services: ServicesDep,
     response: Response,
@@ -151,8 +152,9 @@ async def list_incidents(
         unit_id=unit_ref_id(unit) if unit else None,
         call_sign=unit,
     )
+    history: HistoryIndex = request.app.state.history
     found = search(
-        await services.query(lambda: incident_history(EventLog(services.dispatch))), query
+        await services.query(lambda: history.refresh(EventLog(services.dispatch))), query
     )
     response.headers["X-Total-Count"] = str(len(found))
     page = found[offset : offset + limit]

@@ -7,7 +7,13 @@ import pytest
 from domain.application import Dispatch, UnitChoice
 from domain.values import IncidentStatus, Position, Priority, UnitKind
 from projections.eventlog import EventLog
-from projections.history import HistoryQuery, HistoryState, incident_history, search
+from projections.history import (
+    HistoryIndex,
+    HistoryQuery,
+    HistoryState,
+    incident_history,
+    search,
+)
 
 ACTOR = "dispatcher-1"
 CITY = Position(36.75, 3.06)
@@ -45,3 +51,26 @@ def test_history_holds_open_and_ended_incidents_with_every_unit(
     assert [r.incident_id for r in search(rows, by_unit)] == [ended]
     later = HistoryQuery(since=rows[0].board.call_received_at)
     assert [r.incident_id for r in search(rows, later)] == [still_open]
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_the_index_folds_only_what_was_recorded_since_its_last_read(
+    store: str, request: pytest.FixtureRequest
+) -> None:
+    app: Dispatch = request.getfixturevalue(f"{store}_app")
+    index = HistoryIndex()
+    log = EventLog(app)
+    first = app.report_incident(
+        location=CITY, address="", nature="fall", priority=Priority.C, actor=ACTOR
+    )
+    assert [r.status for r in index.refresh(log)] == [IncidentStatus.PENDING]
+    app.close_incident(first, "advice given", ACTOR)
+    second = app.report_incident(
+        location=CITY, address="", nature="burns", priority=Priority.D, actor=ACTOR
+    )
+    rows = index.refresh(log)
+    assert [(r.incident_id, r.status) for r in rows] == [
+        (second, IncidentStatus.PENDING),
+        (first, IncidentStatus.CLOSED),
+    ]
+    assert index.refresh(log) == rows == incident_history(log)
