@@ -235,7 +235,9 @@ class LiveFeed:
         if row is None or not build:
             return None
         base["type"] = "incident"
-        base["incident"] = incident_json(row, notes, is_open, self._short(row))
+        base["incident"] = incident_json(
+            row, notes, is_open, self._short(row), iid in self._finished
+        )
         if rec is not None:
             base["recommendation"] = rec
         units = {u.unit_id for u in row.units}
@@ -249,10 +251,7 @@ class LiveFeed:
         return Message(item.position, encode(base), tuple(points), frozenset(units))
 
     def _short(self, row: BoardRow) -> list[str]:
-        """The requirements the incident's units leave unfilled; none once its units have
-        finished their work and left (it waits to be closed, it needs nobody)."""
-        if not row.units and row.incident_id in self._finished:
-            return []
+        """The requirements the incident's units leave unfilled (as GET /incidents says)."""
         capabilities = {
             u.unit_id: self._units[u.unit_id].capabilities
             for u in row.units
@@ -342,7 +341,13 @@ class LiveFeed:
             if box is None or box.contains(row.lat, row.lon)
         ]
         incidents = [
-            incident_json(row, self._notes.get(row.incident_id, []), True, self._short(row))
+            incident_json(
+                row,
+                self._notes.get(row.incident_id, []),
+                True,
+                self._short(row),
+                row.incident_id in self._finished,
+            )
             for row in self._board.ordered()
             if box is None or box.contains(row.lat, row.lon)
         ]
@@ -371,7 +376,13 @@ class LiveFeed:
             board_row = self._board.rows.get(row.incident_id)
             if board_row is not None:
                 notes = self._notes.get(board_row.incident_id, [])
-                incident = incident_json(board_row, notes, True, self._short(board_row))
+                incident = incident_json(
+                    board_row,
+                    notes,
+                    True,
+                    self._short(board_row),
+                    board_row.incident_id in self._finished,
+                )
         consults = []
         if row is not None and row.incident_id is not None:
             consults = [consult_json(c) for c in self._consults.listed(incident_id=row.incident_id)]

@@ -52,10 +52,15 @@ def unit_json(row: UnitRow, stale: bool, acknowledged: bool = False) -> dict[str
 
 
 def incident_json(
-    row: BoardRow, notes: list[dict[str, Any]], open_: bool, short: list[str] | None = None
+    row: BoardRow,
+    notes: list[dict[str, Any]],
+    open_: bool,
+    short: list[str] | None = None,
+    finished: bool = False,
 ) -> dict[str, Any]:
-    """An incident with location, nature, priority, status, units, notes and the labels of
-    the response plan's requirements its units leave unfilled."""
+    """An incident with location, nature, priority, status, units, notes, the labels of the
+    response plan's requirements its units leave unfilled, and whether a unit finished its
+    work there (cleared, as opposed to released)."""
     return {
         "id": str(row.incident_id),
         "open": open_,
@@ -80,6 +85,7 @@ def incident_json(
         ],
         "notes": notes,
         "short": short or [],
+        "finished": finished,
     }
 
 

@@ -52,10 +52,11 @@ export function requirementItems(rec) {
 }
 
 /** What a queue row needs: "pending" (no unit yet), "short" (a requirement no unit fills,
- * e.g. its unit was released or re-assigned), "cleared" (its units finished: close it), or
- * "" (every requirement filled). Short comes from the server (the feed's `short`). */
+ * e.g. its unit was released or re-assigned), "cleared" (no unit left and one finished its
+ * work there: close it), or "" (every requirement filled). `short` and `finished` come from
+ * the server (the feed). */
 export function attention(incident, units) {
   if (!units.length && incident.status === "pending") return "pending";
-  if ((incident.short || []).length) return "short";
-  return units.length ? "" : "cleared";
+  if (!units.length && incident.finished) return "cleared";
+  return (incident.short || []).length ? "short" : units.length ? "" : "cleared";
 }

@@ -171,6 +171,15 @@ def test_a_filled_requirement_is_never_proposed_and_a_short_call_reads_short(
     page.wait_for_selector(f'{row}[data-attention=""]', timeout=SHOW_MS)
     _shows(page, _expected(admin, incident_id))
     assert page.query_selector('#recs li[data-role="proposed"]') is None
+    # Released, a unit's need comes back (short); finished, the call reads UNITS CLEARED.
+    units = [a["call_sign"] for a in ok(admin.get(f"/incidents/{incident_id}"))["assignments"]]
+    release = {"reason": "needed elsewhere"}
+    ok(admin.post(f"/incidents/{incident_id}/assignments/{units[1]}/release", json=release))
+    page.wait_for_selector(f'{row}[data-attention="short"]', timeout=SHOW_MS)
+    for status in ("en_route", "on_scene", "available"):
+        ok(admin.post(f"/units/{units[0]}/status", json={"status": status}))
+    page.wait_for_selector(f'{row}[data-attention="cleared"]', timeout=SHOW_MS)
+    assert "UNITS CLEARED" in page.inner_text(row)
     assert not errors.lines, errors.lines
 
 
