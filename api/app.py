@@ -22,7 +22,9 @@ from api.routes import (
     basemap,
     consults,
     destinations,
+    duplicates,
     fhir,
+    floor,
     geocode,
     health,
     hospitals,
@@ -39,6 +41,7 @@ from api.routes import reports as report_routes
 from api.routes.pages import install_pages
 from api.services import open_services
 from api.settings import Settings
+from projections.history import HistoryIndex
 
 #: Largest request body accepted; every field has its own, smaller, limit.
 MAX_BODY_BYTES = 1_000_000
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; the store and read models open in the lifespan, not here."""
     settings = settings or Settings.from_env()
     plan = settings.load_response_plan()
+    targets = settings.load_targets()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=COMMON,
     )
     app.state.settings = settings
+    app.state.targets = targets
+    app.state.history = HistoryIndex()  # incident history for searches, followed from the log
     install_error_handlers(app)
     install_docs(app)
     for module in (
@@ -95,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_pages(app)  # the console at /, the crew screen at /crew
     app.include_router(destinations.router)  # hospitals for a crew's patient
     app.include_router(consults.router)  # teleconsults
+    app.include_router(floor.router)  # targets and alarm settings for the console
+    app.include_router(duplicates.router)  # possible duplicate calls
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     for module in (patients, patient_reads, fhir):  # remote monitoring

@@ -37,8 +37,11 @@ in its specialties, the incident it consults on included; ends only those it acc
 Nurses are remote-monitoring staff; a device is a gateway that posts vital signs only.
 Auditors see no patient records, and a monitoring incident's patient data is withheld from
 them (api/redaction.py) unless an administrator granted them clinical access.
-/health, the API documentation and the browser pages (`/`, `/crew`, `/ui/...`) need no token:
-the pages ask for one and send it with every request.
+History searches and the floor's targets are read like the board; a unit's option for an
+incident (by call sign) is a recommendation; duplicates are listed, linked and dismissed by
+those who change incidents.
+/health, the API documentation and the browser pages (`/`, `/crew`, `/audit`, `/ui/...`) need no
+token: the pages ask for one and send it with every request.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -165,6 +165,16 @@ class AssignmentCreate(_In):
     units: Annotated[list[UnitRef], Field(min_length=1, max_length=20)]
 
 
+class UnitReassign(_In):
+    """Take a committed unit from the incident it works now and dispatch it here."""
+
+    unit: UnitRef
+    from_incident_id: UUID = Field(
+        description="the incident the dispatcher saw the unit on (409 if it moved meanwhile)"
+    )
+    reason: Annotated[str, _optional_text(500)] = ""
+
+
 class UnitRelease(_In):
     """Why a unit is taken off an incident."""
 
@@ -209,16 +219,71 @@ class CandidatePublic(BaseModel):
     eta_s: float
 
 
+class FillingUnitPublic(BaseModel):
+    """A unit committed to the incident that fills a requirement."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+
+
 class RequirementPublic(BaseModel):
-    """One requirement of the response plan and the units that fill it."""
+    """One requirement of the response plan: filled (by which units), proposed (the best
+    units, ranked) or unavailable (with the nearest substitute of another kind)."""
 
     label: str
     kinds: list[UnitKind]
     count: int
     capabilities: list[str]
-    filled: bool
+    state: Literal["filled", "proposed", "unavailable"]
+    filled: bool = Field(description="committed units fill the requirement")
+    needed: int = Field(description="how many more units it needs")
+    filled_by: list[FillingUnitPublic]
     proposed: list[CandidatePublic]
     alternatives: list[CandidatePublic]
+    substitute: CandidatePublic | None = Field(
+        description="when unavailable: the nearest available unit of another kind"
+    )
+
+
+class DuplicatePublic(BaseModel):
+    """An open incident that may be the same emergency as the one asked about."""
+
+    id: UUID
+    priority: Priority
+    nature: str
+    address: str
+    call_received_at: datetime
+    distance_m: float
+    units: list[str]
+
+
+class TargetsPublic(BaseModel):
+    """One priority's time targets, in seconds."""
+
+    call_to_dispatch_s: float = Field(description="call received → first unit dispatched")
+    turnout_s: float = Field(description="unit dispatched → en route")
+    on_scene_s: float = Field(description="call received → a unit on scene")
+    at_hospital_s: float = Field(description="handover time at hospital")
+
+
+class FloorSettingsPublic(BaseModel):
+    """Per-priority targets and the priorities of new calls that sound the console's alarm."""
+
+    targets: dict[str, TargetsPublic]
+    alarm_priorities: list[str]
+
+
+class UnitOptionPublic(BaseModel):
+    """Any unit, chosen by call sign, for an incident: its distance, ETA and commitment."""
+
+    unit_id: UUID
+    call_sign: str
+    kind: UnitKind
+    status: UnitStatus
+    incident_id: UUID | None = Field(description="the incident it works now, if any")
+    distance_m: float
+    eta_s: float
 
 
 class RecommendationPublic(BaseModel):
@@ -227,6 +292,7 @@ class RecommendationPublic(BaseModel):
     incident_id: UUID
     requirements: list[RequirementPublic]
     proposed: list[CandidatePublic]
+    short: list[str] = Field(description="labels of the requirements no committed unit fills")
 
 
 class IncidentPublic(BaseModel):
@@ -252,6 +318,9 @@ class IncidentPublic(BaseModel):
     notes: list[NotePublic]
     recommendation: RecommendationPublic | None = None
     location_fix: LocationFixPublic | None = None
+    duplicate_of: UUID | None = Field(
+        default=None, description="the incident this call was linked to as a duplicate"
+    )
 
 
 class BoardUnitPublic(BaseModel):
@@ -279,6 +348,20 @@ class BoardIncidentPublic(BaseModel):
     updated_at: datetime
     age_s: float
     units: list[BoardUnitPublic]
+    short: list[str] = Field(
+        default_factory=list,
+        description="the response plan's requirements its units leave unfilled (all while pending)",
+    )
+
+
+class IncidentSummaryPublic(BoardIncidentPublic):
+    """An incident in a list: a board row, and once ended its end; every unit it ever had."""
+
+    ended_at: datetime | None = None
+    disposition: str | None = None
+    call_signs: list[str] = Field(
+        default_factory=list, description="every unit ever assigned (history searches)"
+    )
 
 
 # --- units ------------------------------------------------------------------------------

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from domain.errors import InvalidValue
 from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.targets import DEFAULT_TARGETS, Targets, targets_from_mapping
 from domain.user import token_weakness
 from domain.values import Priority
 from projections.audit_key import public_path
 from projections.stores import is_postgres_url
+
+T = TypeVar("T")
 
 _FALSE = {"0", "false", "no", "off"}
 #: Demo areas `najda serve` can start an empty store with.
@@ -95,6 +98,10 @@ class Settings:
     auth_failures_per_minute: int = 10
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    targets_file: Path | None = None  # per-priority time targets (JSON), see domain/targets.py
+    #: New calls of these priorities sound the console's alarm (life-threatening, critical,
+    #: serious by default).
+    alarm_priorities: frozenset[Priority] = frozenset({Priority.E, Priority.D, Priority.C})
 
     def __post_init__(self) -> None:
         if self.database_url is not None and not is_postgres_url(self.database_url):
@@ -169,6 +176,12 @@ class Settings:
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
         if env.get("NAJDA_DEMO_AREA"):
             values["demo_area"] = env["NAJDA_DEMO_AREA"].strip().lower()
+        if env.get("NAJDA_TARGETS"):
+            values["targets_file"] = Path(env["NAJDA_TARGETS"])
+        if env.get("NAJDA_ALARM_PRIORITIES") is not None:
+            values["alarm_priorities"] = parse_priorities(
+                env["NAJDA_ALARM_PRIORITIES"], "NAJDA_ALARM_PRIORITIES"
+            )
         if env.get("NAJDA_ADMIN_TOKEN"):
             values["admin_token"] = env["NAJDA_ADMIN_TOKEN"]
         if env.get("NAJDA_READY_MAX_LAG"):
@@ -251,19 +264,13 @@ class Settings:
         """The response plan from the JSON file, or the default plan."""
         if self.response_plan_file is None:
             return default_response_plan()
-        path = self.response_plan_file
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SettingsError(f"cannot read response plan {path}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise SettingsError(f"response plan {path} is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise SettingsError(f"response plan {path} must hold a JSON object")
-        try:
-            return ResponsePlan.from_mapping(data)
-        except InvalidValue as exc:
-            raise SettingsError(f"response plan {path}: {exc}") from None
+        return _load_json(self.response_plan_file, "response plan", ResponsePlan.from_mapping)
+
+    def load_targets(self) -> dict[Priority, Targets]:
+        """The per-priority time targets from the JSON file, or the defaults."""
+        if self.targets_file is None:
+            return dict(DEFAULT_TARGETS)
+        return _load_json(self.targets_file, "targets", targets_from_mapping)
 
 
 def _audit_values(env: Mapping[str, str]) -> dict[str, Any]:
@@ -285,12 +292,28 @@ def _audit_values(env: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
-def parse_priorities(text: str) -> frozenset[Priority]:
+def _load_json(path: Path, what: str, build: Callable[[Mapping[str, Any]], T]) -> T:
+    """Build settings from a JSON object in a file; every failure names the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise SettingsError(f"{what} {path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{what} {path} must hold a JSON object")
+    try:
+        return build(data)
+    except InvalidValue as exc:
+        raise SettingsError(f"{what} {path}: {exc}") from None
+
+
+def parse_priorities(text: str, name: str = "auto-dispatch priorities") -> frozenset[Priority]:
     """Priorities from a comma-separated list such as 'Ω,A' (empty: none)."""
     try:
         return frozenset(Priority.parse(p) for p in text.split(",") if p.strip())
     except InvalidValue as exc:
-        raise SettingsError(f"auto-dispatch priorities: {exc.message}") from None
+        raise SettingsError(f"{name}: {exc.message}") from None
 
 
 def _number(kind: type[int] | type[float], name: str, text: str) -> Any:

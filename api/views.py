@@ -11,6 +11,7 @@ from api.schemas import (
     BoardIncidentPublic,
     BoardUnitPublic,
     CandidatePublic,
+    FillingUnitPublic,
     HospitalPublic,
     HospitalStatusPublic,
     IncidentPublic,
@@ -89,11 +90,14 @@ def incident_public(
         ],
         notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
         recommendation=recommendation,
+        duplicate_of=getattr(incident, "duplicate_of", None),
     )
 
 
-def board_public(row: BoardRow, now: datetime) -> BoardIncidentPublic:
-    """A row of the incident board."""
+def board_public(
+    row: BoardRow, now: datetime, short: list[str] | None = None
+) -> BoardIncidentPublic:
+    """A row of the incident board, with the requirements its units leave unfilled."""
     return BoardIncidentPublic(
         id=row.incident_id,
         priority=row.priority,
@@ -111,6 +115,7 @@ def board_public(row: BoardRow, now: datetime) -> BoardIncidentPublic:
             BoardUnitPublic(unit_id=u.unit_id, call_sign=u.call_sign, kind=u.kind, status=u.status)
             for u in row.units
         ],
+        short=short or [],
     )
 
 
@@ -139,13 +144,21 @@ def recommendation_public(incident_id: UUID, rec: Recommendation) -> Recommendat
                 kinds=sorted(line.requirement.kinds, key=lambda k: k.value),
                 count=line.requirement.count,
                 capabilities=sorted(line.requirement.capabilities),
+                state=line.state.value,
                 filled=line.filled,
+                needed=line.needed,
+                filled_by=[
+                    FillingUnitPublic(unit_id=u.unit_id, call_sign=u.call_sign, kind=u.kind)
+                    for u in line.filled_by
+                ],
                 proposed=[candidate_public(c) for c in line.proposed],
                 alternatives=[candidate_public(c) for c in line.alternatives],
+                substitute=candidate_public(line.substitute) if line.substitute else None,
             )
             for line in rec.lines
         ],
         proposed=[candidate_public(c) for c in rec.proposed],
+        short=rec.short,
     )
 
 

@@ -18,9 +18,17 @@ from domain.commands import (
 )
 from domain.consult import require_specialties
 from domain.crew_commands import CrewCommands
-from domain.errors import InvalidTransition, InvalidValue, UnitNotFound, UserNotFound
+from domain.duplicates import DuplicateCommands
+from domain.errors import (
+    InvalidTransition,
+    InvalidValue,
+    UnitAlreadyOnIncident,
+    UnitNotFound,
+    UserNotFound,
+)
 from domain.location_fix import LocationFix
 from domain.patients import MonitoringCases
+from domain.reassign import ReassignCommands
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
 from domain.unit import Unit, unit_id_for
@@ -41,7 +49,14 @@ from domain.values import (
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
 
 
-class Dispatch(CrewCommands, ConsultCommands, HospitalStatusCommands, MonitoringCases):
+class Dispatch(
+    CrewCommands,
+    ConsultCommands,
+    HospitalStatusCommands,
+    MonitoringCases,
+    ReassignCommands,
+    DuplicateCommands,
+):
     """Incidents, units, stations, hospitals, users, teleconsults and monitored patients;
     every command is saved as events."""
 
@@ -208,6 +223,8 @@ class Dispatch(CrewCommands, ConsultCommands, HospitalStatusCommands, Monitoring
             units = [self._unit(c.unit_id) for c in choices]
             at = self._now()
             for unit, choice in zip(units, choices, strict=True):
+                if unit.incident_id == incident.id:
+                    raise UnitAlreadyOnIncident(unit.call_sign, incident.id)
                 unit.dispatch(incident.id, actor, at)
                 incident.assign_unit(
                     unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at

@@ -138,3 +138,21 @@ class NotTheSameIncident(Conflict):
         super().__init__(
             f"incident_id: the step was for incident {meant}, but unit {call_sign} is on {now}"
         )
+class UnitAlreadyOnIncident(Conflict):
+    """Raised when assigning a unit to the incident it already works."""
+
+    def __init__(self, call_sign: str, incident_id: UUID) -> None:
+        super().__init__(f"unit {call_sign} is already assigned to incident {incident_id}")
+        self.call_sign = call_sign
+
+
+class UnitMovedMeanwhile(Conflict):
+    """Raised when a re-assignment's precondition fails: the unit no longer works the
+    incident the dispatcher saw it on (it moved, cleared or was released meanwhile)."""
+
+    def __init__(self, call_sign: str, expected: UUID, actual: UUID | None) -> None:
+        now = f"is on incident {actual}" if actual is not None else "is on no incident"
+        super().__init__(
+            f"unit {call_sign} moved meanwhile: expected on incident {expected}, it {now}"
+        )
+        self.call_sign = call_sign

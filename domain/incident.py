@@ -101,6 +101,8 @@ class Incident(Aggregate):
         self.destinations: dict[UUID, Destination] = {}  # unit id -> where it takes the patient
         self.last_actor = actor
         self.last_at = at
+        self.duplicate_of: UUID | None = None  # the incident this call was linked to
+        self.dismissed_duplicates: list[UUID] = []  # incidents ruled out as the same call
 
     # --- queries -------------------------------------------------------------------------
 
@@ -227,6 +229,15 @@ class Incident(Aggregate):
         self.require_open()
         self._withdraw_requests("incident cancelled", actor, at)
         self._cancelled(reason=reason, actor=actor, at=at)
+
+    def link_duplicate(self, original_id: UUID, actor: str, at: datetime) -> None:
+        """Record that this call reports the same emergency as `original_id`."""
+        self.require_open()
+        self._duplicate_linked(original_id=original_id, actor=actor, at=at)
+
+    def dismiss_duplicate(self, candidate_id: UUID, actor: str, at: datetime) -> None:
+        """Record that `candidate_id` was offered as a possible duplicate and ruled out."""
+        self._duplicate_dismissed(candidate_id=candidate_id, actor=actor, at=at)
 
     # --- teleconsults (rules in domain/consult.py) ----------------------------------------
 
@@ -380,6 +391,15 @@ class Incident(Aggregate):
         at: datetime,
     ) -> None:
         self.destinations[unit_id] = Destination(hospital_id, code, name, actor, at)
+
+    @event("DuplicateLinked", topic="najda:Incident.DuplicateLinked")
+    def _duplicate_linked(self, original_id: UUID, actor: str, at: datetime) -> None:
+        self.duplicate_of = original_id
+        self._touch(actor, at)
+
+    @event("DuplicateDismissed", topic="najda:Incident.DuplicateDismissed")
+    def _duplicate_dismissed(self, candidate_id: UUID, actor: str, at: datetime) -> None:
+        self.dismissed_duplicates.append(candidate_id)
         self._touch(actor, at)
 
     @event("Closed", topic="najda:Incident.Closed")

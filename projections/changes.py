@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.values import IncidentSource, Priority, UnitKind, UnitStatus
@@ -204,26 +205,29 @@ BoardChange = (
 )
 
 
+def reported_row(incident_id: UUID, e: Any) -> BoardRow:
+    """The board row an Incident.Reported event opens."""
+    return BoardRow(
+        incident_id=incident_id,
+        priority=Priority(e.priority),
+        determinant=e.determinant,
+        nature=e.nature,
+        address=e.address,
+        lat=e.location.lat,
+        lon=e.location.lon,
+        source=IncidentSource(e.source).value,
+        call_received_at=e.call_received_at,
+        updated_at=e.at,
+    )
+
+
 def board_change(item: Tracked) -> BoardChange | None:
     """The board's change for one event, or None when the event does not concern it."""
     e = item.event
     topic = item.topic
     iid = item.originator_id
     if topic == "najda:Incident.Reported":
-        return IncidentOpened(
-            BoardRow(
-                incident_id=iid,
-                priority=Priority(e.priority),
-                determinant=e.determinant,
-                nature=e.nature,
-                address=e.address,
-                lat=e.location.lat,
-                lon=e.location.lon,
-                source=IncidentSource(e.source).value,
-                call_received_at=e.call_received_at,
-                updated_at=e.at,
-            )
-        )
+        return IncidentOpened(reported_row(iid, e))
     if topic == "najda:Incident.PriorityChanged":
         fields: dict[str, object] = {
             "priority": Priority(e.priority),

@@ -68,6 +68,10 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
         return f"{call_signs.get(e.unit_id, 'a unit')} cleared the incident ({who})"
     if kind == "Incident.DestinationChosen":
         return f"{who} chose {e.name} ({e.code}) as {e.call_sign}'s destination"
+    if kind == "Incident.DuplicateLinked":
+        return f"{who} linked this call as a duplicate of incident {e.original_id}"
+    if kind == "Incident.DuplicateDismissed":
+        return f"{who} ruled out incident {e.candidate_id} as a duplicate"
     if kind == "Incident.Closed":
         return f"{who} closed the incident{_with(e.disposition)}"
     if kind == "Incident.Cancelled":

@@ -47,7 +47,7 @@ from projections.changes import (
 from projections.consults import CONSULT_TOPICS, ConsultBook
 from projections.destinations import travel_for
 from projections.locator import UnitLocator
-from projections.recommend import recommend_at
+from projections.recommend import recommend_at, short_on_board
 from projections.reference import ReferenceDirectory
 
 #: What a buffered message costs beyond its text (the object, its tuples and sets).
@@ -105,6 +105,7 @@ class LiveFeed:
         self._board = BoardRules()
         self._notes: dict[UUID, list[dict[str, Any]]] = {}
         self._destinations: dict[UUID, dict[str, dict[str, Any]]] = {}  # incident -> unit -> it
+        self._finished: set[UUID] = set()  # open incidents where a unit finished its work
         self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._buffer_bytes = 0
@@ -251,9 +252,12 @@ class LiveFeed:
         is_open = after is not None
         notes = self._notes.get(iid, [])
         destinations = self._destinations.get(iid, {})
+        if item.topic == "najda:Incident.UnitCleared":
+            self._finished.add(iid)
         if not is_open:
             self._notes.pop(iid, None)
             self._destinations.pop(iid, None)
+            self._finished.discard(iid)
         if row is None or not build:
             return None
         base["type"] = "incident"
@@ -261,7 +265,9 @@ class LiveFeed:
         # (the crew that joins needs what was said before), so nothing grows with each note.
         shown = notes if item.topic == "najda:Incident.UnitAssigned" else None
         base["incident"] = {
-            **incident_json(row, shown, is_open, len(notes)),
+            **incident_json(
+                row, shown, is_open, len(notes), self._short(row), iid in self._finished
+            ),
             "destinations": destinations,
         }
         if item.topic == "najda:Incident.NoteAdded":
@@ -282,8 +288,19 @@ class LiveFeed:
 
     def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
         iid = row.incident_id
-        shown = incident_json(row, self._notes.get(iid, []), True)
+        shown = incident_json(
+            row, self._notes.get(iid, []), True, 0, self._short(row), iid in self._finished
+        )
         return {**shown, "destinations": self._destinations.get(iid, {})}
+
+    def _short(self, row: BoardRow) -> list[str]:
+        """The requirements the incident's units leave unfilled (as GET /incidents says)."""
+        capabilities = {
+            u.unit_id: self._units[u.unit_id].capabilities
+            for u in row.units
+            if u.unit_id in self._units
+        }
+        return short_on_board(row, self.plan, capabilities)
 
     def _unit_json(self, row: UnitRow) -> dict[str, Any]:
         uid = row.unit_id

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.changes import BoardRow, UnitRow
+from projections.locator import Candidate
 from projections.recommend import Recommendation
 from projections.reference import Place
 
@@ -51,10 +52,17 @@ def unit_json(row: UnitRow, stale: bool, acknowledged: bool = False) -> dict[str
 
 
 def incident_json(
-    row: BoardRow, notes: list[dict[str, Any]] | None, open_: bool, note_count: int = 0
+    row: BoardRow,
+    notes: list[dict[str, Any]] | None,
+    open_: bool,
+    note_count: int = 0,
+    short: list[str] | None = None,
+    finished: bool = False,
 ) -> dict[str, Any]:
     """An incident with location, nature, priority, status, units, how many notes it has and,
-    when given (snapshots, assignments), the notes themselves."""
+    when given (snapshots, assignments), the notes themselves; the labels of the response
+    plan's requirements its units leave unfilled, and whether a unit finished its work there
+    (cleared, as opposed to released)."""
     body = {
         "id": str(row.incident_id),
         "open": open_,
@@ -78,6 +86,8 @@ def incident_json(
             for u in row.units
         ],
         "note_count": len(notes) if notes is not None else note_count,
+        "short": short or [],
+        "finished": finished,
     }
     if notes is not None:
         body["notes"] = notes
@@ -97,22 +107,25 @@ def place_json(place: Place) -> dict[str, Any]:
 
 
 def recommendation_json(rec: Recommendation) -> list[dict[str, Any]]:
-    """Requirement by requirement: the proposed units with distance and ETA."""
+    """Requirement by requirement: its state and the proposed units with distance and ETA."""
+
+    def candidate(c: Candidate) -> dict[str, Any]:
+        return {
+            "unit_id": str(c.unit_id),
+            "call_sign": c.call_sign,
+            "kind": c.kind.value,
+            "distance_m": round(c.distance_m, 1),
+            "eta_s": round(c.eta_s, 1),
+        }
+
     return [
         {
             "label": line.requirement.label,
             "count": line.requirement.count,
+            "state": line.state.value,
             "filled": line.filled,
-            "proposed": [
-                {
-                    "unit_id": str(c.unit_id),
-                    "call_sign": c.call_sign,
-                    "kind": c.kind.value,
-                    "distance_m": round(c.distance_m, 1),
-                    "eta_s": round(c.eta_s, 1),
-                }
-                for c in line.proposed
-            ],
+            "proposed": [candidate(c) for c in line.proposed],
+            "substitute": candidate(line.substitute) if line.substitute else None,
         }
         for line in rec.lines
     ]

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AwareDatetime
 
 from api.auth import OPERATE, READ, PrincipalDep, allow
-from api.deps import ActorDep, BoardDep, ServicesDep
+from api.deps import ActorDep, BoardDep, ServicesDep, unit_ref_id
 from api.errors import ERRORS
 from api.read_audit import record_incident_read, record_reads
-from api.redaction import board_row_for, incident_for, redacts
-from api.routes.audit import AsOfQuery, incident_as_of_view
+from api.redaction import REDACTED, board_row_for, incident_for, redacts
+from api.routes.audit import AsOfQuery, incident_as_of_view, query_error
 from api.routes.recommendations import recommendation_for
 from api.schemas import (
-    BoardIncidentPublic,
     IncidentCancel,
     IncidentClose,
     IncidentCreate,
     IncidentPublic,
+    IncidentSummaryPublic,
     LocationCorrection,
     NoteCreate,
     PriorityChange,
@@ -28,9 +30,13 @@ from api.schemas import (
 from api.services import Services
 from api.views import board_public, incident_public
 from domain.application import UnitChoice
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidValue
 from domain.location_fix import LocationFix
 from domain.values import IncidentSource, Position
+from projections.changes import BoardRow
+from projections.eventlog import EventLog
+from projections.history import HistoryIndex, HistoryQuery, HistoryState, search
+from projections.recommend import short_on_board
 from projections.users import Principal
 
 log = logging.getLogger(__name__)
@@ -117,16 +123,90 @@ async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) ->
 
 
 @router.get("", dependencies=[READS])
-async def list_open_incidents(
-    board: BoardDep, services: ServicesDep, user: PrincipalDep
-) -> list[BoardIncidentPublic]:
-    """The board: open incidents, most urgent first, then oldest first."""
+async def list_incidents(
+    request: Request,
+    board: BoardDep,
+    services: ServicesDep,
+    response: Response,
+    user: PrincipalDep,
+    state: Annotated[
+        HistoryState | None, Query(description="open, closed (or cancelled) or all")
+    ] = None,
+    q: Annotated[str, Query(max_length=200, description="words in nature, address, …")] = "",
+    since: Annotated[
+        AwareDatetime | None, Query(alias="from", description="calls received from (ISO 8601)")
+    ] = None,
+    until: Annotated[
+        AwareDatetime | None, Query(alias="to", description="calls received until (ISO 8601)")
+    ] = None,
+    unit: Annotated[str, Query(max_length=36, description="a unit's call sign or id")] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[IncidentSummaryPublic]:
+    """With no parameter, the board: open incidents, most urgent first, then oldest first.
+
+    With any of state, q, from, to or unit, a history search over every incident (open and
+    ended), newest call first, `limit` from `offset`; X-Total-Count holds the number found.
+    """
     now = services.now()
-    rows = await board.open_incidents()
-    monitoring = [r.incident_id for r in rows if r.source == IncidentSource.MONITORING.value]
-    if monitoring and not redacts(user):
-        await record_reads(services, user, "GET /incidents", incidents=monitoring)
-    return [board_row_for(user, board_public(row, now)) for row in rows]
+    capabilities = {u.unit_id: u.capabilities for u in await services.locator.all_units()}
+    open_rows = {row.incident_id: row for row in await board.open_incidents()}
+
+    def live(row: BoardRow, call_signs: list[str] | None = None) -> IncidentSummaryPublic:
+        shown = board_public(row, now, short_on_board(row, services.plan, capabilities))
+        return IncidentSummaryPublic(**dict(shown), call_signs=call_signs or [])
+
+    def shown(rows: list[IncidentSummaryPublic]) -> list[IncidentSummaryPublic]:
+        """Redacted for auditors without clinical access; reads of patient data recorded."""
+        if not redacts(user):
+            return rows
+        return [
+            cast(IncidentSummaryPublic, board_row_for(user, r)).model_copy(
+                update={"disposition": REDACTED if r.disposition else r.disposition}
+            )
+            if r.source == IncidentSource.MONITORING.value
+            else r
+            for r in rows
+        ]
+
+    async def recorded(rows: list[IncidentSummaryPublic]) -> list[IncidentSummaryPublic]:
+        monitoring = [r.id for r in rows if r.source == IncidentSource.MONITORING.value]
+        if monitoring and not redacts(user):
+            await record_reads(services, user, "GET /incidents", incidents=monitoring)
+        return shown(rows)
+
+    if state is None and not (q or since or until or unit):
+        return await recorded([live(row) for row in open_rows.values()])
+    if since and until and since > until:
+        raise query_error("from", InvalidValue("from", "must not be after 'to'"))
+    query = HistoryQuery(
+        state=state or HistoryState.ALL,
+        q=q,
+        since=since,
+        until=until,
+        unit_id=unit_ref_id(unit) if unit else None,
+        call_sign=unit,
+    )
+    history: HistoryIndex = request.app.state.history
+    found = search(
+        await services.query(lambda: history.refresh(EventLog(services.dispatch))), query
+    )
+    response.headers["X-Total-Count"] = str(len(found))
+    page = found[offset : offset + limit]
+    return await recorded([
+        live(open_rows[r.incident_id], r.call_signs)
+        if r.incident_id in open_rows
+        else IncidentSummaryPublic(
+            **{
+                **dict(board_public(r.board, r.ended_at or now)),
+                "status": r.status.value,
+                "ended_at": r.ended_at,
+                "disposition": r.disposition,
+                "call_signs": r.call_signs,
+            }
+        )
+        for r in page
+    ])
 
 
 @router.get("/{incident_id}", dependencies=[READS])

@@ -1,4 +1,5 @@
-"""The browser pages: the dispatcher console at `/`, the crew screen at `/crew`, their files.
+"""The browser pages: the dispatcher console at `/`, the crew screen at `/crew`, the auditor's
+view at `/audit`, and their files.
 
 The pages need no token to load: they ask for one and send it with every request and as the
 first websocket message. Everything they load is served from here (api/static), never a CDN.
@@ -44,6 +45,12 @@ async def console() -> FileResponse:
 async def crew() -> FileResponse:
     """The crew screen: one unit's assignment and its status buttons (phone-sized)."""
     return _page("crew.html")
+
+
+@router.get("/audit")
+async def audit() -> FileResponse:
+    """The auditor's read-only view: history search, timelines, past states, verification."""
+    return _page("audit.html")
 
 
 def install_pages(app: FastAPI) -> None:

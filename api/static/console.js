@@ -9,13 +9,20 @@ import {
 } from "./format.js";
 import { CONNECTION_TEXT, startLive } from "./live.js";
 import { createMap, drawBaseMap, hospitalMarker, incidentMarker, unitMarker } from "./mapview.js";
+import { Alarm } from "./alarm.js";
+import { buildHistoryForm, historyItems, searchHistory } from "./history.js";
+import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
 const state = new ConsoleState();
 const ui = {
   selected: null, // incident id
-  recs: [], // flattened recommendation: [{unit_id, call_sign, kind, distance_m, eta_s, label, proposed}]
+  recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
+  rec: null, // the selected incident's recommendation as the API answered it
+  option: null, // the unit typed by call sign, as GET /incidents/{id}/options/{unit} answered
+  historyOffset: 0,
+  floor: null, // GET /floor/settings: per-priority targets and the alarm's priorities
   recsFor: null,
   timelineFor: null,
   unitMarkers: new Map(),
@@ -32,11 +39,18 @@ const ui = {
 };
 let map = null;
 let live = null;
+let alarm = null;
 
 // --- start, login, logout -----------------------------------------------------------------
 
 function start() {
   map = createMap($("map"));
+  alarm = new Alarm($("alarm"));
+  $("alarm").querySelector(".alarm-ack").addEventListener("click", () => alarm.acknowledge());
+  $("alarm").querySelector(".alarm-mute").addEventListener("click", toggleMute);
+  $("mute-button").addEventListener("click", toggleMute);
+  // Browsers start sound only after a gesture: any key or click unlocks it.
+  for (const type of ["keydown", "pointerdown"]) document.addEventListener(type, () => alarm.unlock(), { capture: true });
   map.on("click", (e) => { setDraftLocation(e.latlng.lat, e.latlng.lng); fillFromMap(e.latlng.lat, e.latlng.lng); });
   ui.where = attachAddressField($("f-location"), $("f-candidates"), {
     enabled: () => ui.geocoding,
@@ -62,6 +76,12 @@ function start() {
   $("note-form").addEventListener("submit", onNote);
   $("release-form").addEventListener("submit", onRelease);
   $("reassign-form").addEventListener("submit", onReassign);
+  $("any-form").addEventListener("submit", onAssignAny);
+  $("triage-form").addEventListener("submit", onTriage);
+  buildHistoryForm($("history-form"));
+  $("history-form").addEventListener("submit", (event) => { event.preventDefault(); searchPage(0); });
+  $("history-next").addEventListener("click", () => searchPage(ui.historyOffset + HISTORY_PAGE));
+  $("any-unit").addEventListener("input", debounced(lookUpAny, 200));
   $("end-form").addEventListener("submit", onEnd);
   $("close-button").addEventListener("click", () => openEnd("close"));
   $("cancel-button").addEventListener("click", () => openEnd("cancel"));
@@ -94,11 +114,53 @@ async function signIn() {
   }
   $("login").hidden = true;
   loadBaseMap();
+  loadFloorSettings();
   live = startLive("/ws/console", () => session.token, {
     onMessage,
     onState: showConnection,
     onFatal: (reason) => { session.token = null; showLogin(reason); },
   });
+}
+
+async function loadFloorSettings() {
+  try {
+    ui.floor = await api("GET", "/floor/settings");
+  } catch (err) {
+    toast(`Targets could not be loaded: ${err.message}`);
+  }
+}
+
+const HISTORY_PAGE = 20;
+
+/** One page of the history search; a found incident opens in the incident view (an ended one
+ * read-only, with its timeline). */
+async function searchPage(offset) {
+  try {
+    const rows = await searchHistory($("history-form"), offset, HISTORY_PAGE);
+    ui.historyOffset = offset;
+    $("history").replaceChildren(...historyItems(rows, (id) => select(id)));
+    $("history-next").hidden = rows.length < HISTORY_PAGE;
+  } catch (err) {
+    toast(`History: ${err.message}`);
+  }
+}
+
+function toggleMute() {
+  alarm.toggleMute();
+  $("mute-button").textContent = alarm.muted ? "Sound off" : "Sound on";
+  $("mute-button").dataset.muted = String(alarm.muted);
+}
+
+/** A new call the floor must hear about: a monitoring incident, or a call of an alarm
+ * priority reported by somebody else. */
+function soundNewCall(message) {
+  if (message.type !== "incident" || message.event !== "Incident.Reported" || !ui.floor) return;
+  const incident = message.incident;
+  const me = live && live.lastHello ? live.lastHello.user : null;
+  if (incident.source === "monitoring") alarm.raise(`new:${incident.id}`, `monitoring incident ${incident.priority} ${incident.nature}`);
+  else if (ui.floor.alarm_priorities.includes(incident.priority) && message.actor !== me) {
+    alarm.raise(`new:${incident.id}`, `new ${incident.priority} ${incident.nature}`);
+  }
 }
 
 function logout() {
@@ -135,6 +197,7 @@ function onMessage(message) {
     if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
     return;
   }
+  soundNewCall(message);
   for (const id of restack()) changed.units.add(id);
   for (const id of changed.units) renderUnit(id);
   for (const id of changed.incidents) renderIncidentMarker(id);
@@ -275,14 +338,17 @@ function renderIncidentMarker(id) {
 
 function renderQueue() {
   const list = $("queue");
-  const queue = state.queue(priorityRank);
-  $("queue-count").textContent = `(${queue.length})`;
+  const queue = orderedQueue();
+  const waiting = queue.filter((i) => attention(i, state.unitsOf(i.id)) === "pending" || attention(i, state.unitsOf(i.id)) === "short").length;
+  $("queue-count").textContent = `(${queue.length}${waiting ? ` · ${waiting} need units` : ""})`;
+  $("queue-count").dataset.waiting = String(waiting);
   list.replaceChildren(...queue.map((incident) => {
     const units = state.unitsOf(incident.id);
     const selected = incident.id === ui.selected;
+    const need = attention(incident, units);
     return el("li", {
-      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}`,
-      dataset: { incident: incident.id },
+      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}${need === "short" ? " short" : ""}`,
+      dataset: { incident: incident.id, attention: need },
       "aria-current": selected ? "true" : null,
     },
     el("button", { type: "button", class: "queue-button", onclick: () => select(incident.id), "aria-label": `${priorityLabel(incident.priority)}: ${incident.nature}` },
@@ -291,10 +357,54 @@ function renderQueue() {
         el("span", { class: "nature" }, incident.nature),
         el("span", { class: "address" }, incident.address || `${incident.lat.toFixed(4)}, ${incident.lon.toFixed(4)}`),
         el("span", { class: "queue-units" }, units.length
-          ? units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))
-          : el("span", { class: "unassigned-flag" }, incident.status === "pending" ? "UNASSIGNED" : "UNITS CLEARED: close it"))),
+          ? [need === "short" ? el("span", { class: "short-flag", title: `short of ${incident.short.join(", ")}` }, `SHORT: ${incident.short.join(", ")}`) : null,
+            ...units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))]
+          : el("span", { class: "unassigned-flag" }, need === "pending" ? "UNASSIGNED"
+            : need === "short" ? `NO UNIT: short of ${incident.short.join(", ")}` : "UNITS CLEARED"))),
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
   }));
+  markOverdue();
+}
+
+/** Highlight, with the elapsed time, queue rows and units past their priority's target; an
+ * overdue pending call sounds the alarm (once). */
+function markOverdue(now = Date.now()) {
+  if (!ui.floor) return;
+  const target = (priority) => ui.floor.targets[priority];
+  for (const row of document.querySelectorAll(".queue-item")) {
+    const incident = state.incidents.get(row.dataset.incident);
+    if (!incident || !target(incident.priority)) continue;
+    const elapsed = (now - Date.parse(incident.call_received_at)) / 1000;
+    const late = ["pending", "short"].includes(row.dataset.attention) && elapsed > target(incident.priority).call_to_dispatch_s;
+    row.classList.toggle("overdue", late);
+    row.dataset.overdue = late ? "call_to_dispatch" : "";
+    if (late && row.dataset.attention === "pending") alarm.raise(`overdue:${incident.id}`, `${incident.priority} ${incident.nature} unassigned ${age(incident.call_received_at, now)}`);
+  }
+  for (const unit of state.units.values()) {
+    const row = $(`unit-${unit.id}`);
+    const incident = unit.incident_id ? state.incidents.get(unit.incident_id) : null;
+    if (!row) continue;
+    const limits = incident && target(incident.priority);
+    let late = "";
+    if (limits) {
+      const inStatus = (now - Date.parse(unit.status_at)) / 1000;
+      const sinceCall = (now - Date.parse(incident.call_received_at)) / 1000;
+      if (unit.status === "dispatched" && inStatus > limits.turnout_s) late = "turnout";
+      else if (["dispatched", "en_route"].includes(unit.status) && sinceCall > limits.on_scene_s) late = "on_scene";
+      else if (unit.status === "at_hospital" && inStatus > limits.at_hospital_s) late = "at_hospital";
+    }
+    row.classList.toggle("overdue", Boolean(late));
+    row.dataset.overdue = late;
+    row.title = late ? `over the ${late.replace("_", " ")} target` : "";
+  }
+}
+
+/** The queue with the incidents that need units (pending, short) on top, each part most
+ * urgent first, then oldest. */
+function orderedQueue() {
+  const queue = state.queue(priorityRank);
+  const needs = (i) => ["pending", "short"].includes(attention(i, state.unitsOf(i.id)));
+  return [...queue.filter(needs), ...queue.filter((i) => !needs(i))];
 }
 
 function select(id) {
@@ -316,10 +426,86 @@ function select(id) {
   refreshTimeline(true);
   renderConsults();
   loadConsults();
+  loadCallDetails();
+}
+
+// --- callback, possible duplicates, re-triage and radio statuses --------------------------
+
+/** The selected incident as stored (its callback number) and its possible duplicates. */
+async function loadCallDetails() {
+  const id = ui.selected;
+  $("callback-line").replaceChildren();
+  $("duplicates").hidden = true;
+  if (!id || !state.incidents.has(id)) return;
+  try {
+    const [incident, duplicates] = await Promise.all([
+      api("GET", `/incidents/${id}`), api("GET", `/incidents/${id}/duplicates`)]);
+    if (ui.selected !== id) return;
+    $("t-priority").value = incident.priority;
+    $("callback-line").replaceChildren(...(incident.callback ? ["Callback ",
+      el("a", { class: "callback", href: `tel:${incident.callback.replace(/[^+\d]/g, "")}` }, incident.callback)] : []));
+    renderDuplicates(id, duplicates);
+  } catch (err) {
+    if (ui.selected === id && err.status !== 404) toast(err.message);
+  }
+}
+
+function renderDuplicates(id, duplicates) {
+  const box = $("duplicates");
+  box.hidden = !duplicates.length;
+  box.replaceChildren(...duplicates.map((d) => el("div", { class: "duplicate", dataset: { incident: d.id } },
+    el("b", {}, "Possible duplicate: "), `${d.priority} ${d.nature} · ${d.address || ""} · ${distance(d.distance_m)} · ${age(d.call_received_at)} ago`,
+    d.units.length ? ` · ${d.units.join(", ")}` : "",
+    el("button", { type: "button", class: "dup-link", onclick: () => linkDuplicate(id, d) }, "Link (same call)"),
+    el("button", { type: "button", class: "dup-dismiss", onclick: () => dismissDuplicate(id, d) }, "Dismiss"))));
+}
+
+async function linkDuplicate(id, original) {
+  const ok = await act("Linking the duplicate", () => api("POST", `/incidents/${id}/duplicates/${original.id}/link`));
+  if (!ok) return;
+  toast(`Linked to ${original.priority} ${original.nature}: this call is cancelled as a duplicate`, "ok");
+  if (state.incidents.has(original.id)) select(original.id);
+}
+
+async function dismissDuplicate(id, candidate) {
+  const ok = await act("Dismissing", () => api("POST", `/incidents/${id}/duplicates/${candidate.id}/dismiss`));
+  if (ok && ui.selected === id) loadCallDetails();
+}
+
+async function onTriage(event) {
+  event.preventDefault();
+  const id = ui.selected;
+  const incident = id && state.incidents.get(id);
+  if (!incident) return;
+  const priority = $("t-priority").value;
+  const typed = $("t-location").value.trim();
+  const at = typed ? parseLocation(typed) : null;
+  if (typed && !at) { toast("location: type latitude, longitude (e.g. 36.75, 3.06)"); return; }
+  if (priority !== incident.priority) {
+    const ok = await act("Changing the priority", () => api("POST", `/incidents/${id}/priority`, { priority }));
+    if (!ok) return;
+  }
+  if (at) {
+    const ok = await act("Moving the incident", () => api("POST", `/incidents/${id}/location`, { lat: at.lat, lon: at.lon, address: incident.address || "" }));
+    if (!ok) return;
+    $("t-location").value = "";
+  }
+  toast("Incident updated", "ok");
+}
+
+/** Status changes a dispatcher may record for a crew on the radio (domain/unit.py). */
+const RADIO_NEXT = {
+  dispatched: ["en_route"], en_route: ["on_scene"], on_scene: ["transporting", "available"],
+  transporting: ["at_hospital"], at_hospital: ["available"],
+};
+
+async function radioStatus(unit, status) {
+  await act(`Recording ${unit.call_sign} ${statusLabel(status)}`, () =>
+    api("POST", `/units/${unit.id}/status`, { status, reason: "by radio, entered by the dispatcher" }));
 }
 
 function moveSelection(step) {
-  const queue = state.queue(priorityRank);
+  const queue = orderedQueue();
   if (!queue.length) return;
   const at = queue.findIndex((i) => i.id === ui.selected);
   const next = at < 0 ? 0 : Math.min(queue.length - 1, Math.max(0, at + step));
@@ -346,7 +532,9 @@ function renderDetail() {
       el("span", { class: `prio-badge big prio-${priorityClass(incident.priority)}` }, incident.priority),
       el("div", {},
         el("div", { class: "nature" }, incident.nature, incident.determinant ? ` (${incident.determinant})` : ""),
-        el("div", { class: "hint" }, priorityLabel(incident.priority), " · ", incident.status.toUpperCase()))),
+        el("div", { class: "hint" }, priorityLabel(incident.priority), " · ",
+          el("span", { class: "detail-state", dataset: { attention: attention(incident, state.unitsOf(incident.id)) } },
+            attention(incident, state.unitsOf(incident.id)) === "short" ? `SHORT of ${incident.short.join(", ")}` : incident.status.toUpperCase())))),
     el("div", { class: "address" }, incident.address || "(no address)", " · ", `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}`),
     el("div", { class: "hint" }, "Call received ", clock(incident.call_received_at), " · age ",
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
@@ -361,7 +549,10 @@ function renderDetail() {
         ` → ${destinationOf(incident, u).name} (${destinationOf(incident, u).code})`) : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openRelease(u.id) }, "Release") : null,
       RELEASABLE.has(u.status) ? el("button", { type: "button", onclick: () => openReassign(u.id) }, "Re-assign")
-        : null)) : [el("li", { class: "hint" }, "No unit yet.")]));
+        : null,
+      ...(RADIO_NEXT[u.status] || []).map((next) => el("button", {
+        type: "button", class: "radio", dataset: { next }, title: "the crew said so on the radio", onclick: () => radioStatus(u, next),
+      }, `📻 ${statusLabel(next)}`)))) : [el("li", { class: "hint" }, "No unit yet.")]));
   $("notes").replaceChildren(...noteItems(incident.notes));
 }
 
@@ -372,40 +563,35 @@ const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 
 async function loadRecommendations() {
   const id = ui.selected;
-  if (!id || !state.incidents.has(id)) { ui.recs = []; renderRecs(); return; }
+  if (!id || !state.incidents.has(id)) { ui.recs = []; ui.rec = null; renderRecs(); return; }
   try {
     const rec = await api("GET", `/incidents/${id}/recommendations?alternatives=4`);
     if (ui.selected !== id) return;
-    const flat = [];
-    const seen = new Set();
-    for (const req of rec.requirements) {
-      for (const [list, proposed] of [[req.proposed, true], [req.alternatives, false]]) {
-        for (const c of list) {
-          if (seen.has(c.unit_id)) continue;
-          seen.add(c.unit_id);
-          flat.push({ ...c, label: req.label, filled: req.filled, proposed });
-        }
-      }
-    }
     // Never offer a unit the feed already shows committed (the feed may be ahead of this read).
-    ui.recs = flat.filter((c) => (state.units.get(c.unit_id) || { status: "available" }).status === "available").slice(0, 9);
+    ui.rec = rec;
+    ui.recs = numbered(rec, state.units);
     ui.recsFor = id;
     renderRecs();
   } catch (err) {
     if (ui.selected === id && err.status !== 409) toast(err.message);
     ui.recs = [];
+    ui.rec = null;
     renderRecs();
   }
 }
 
 function renderRecs() {
+  $("requirements").replaceChildren(...(ui.rec && ui.recsFor === ui.selected ? requirementItems(ui.rec) : []));
   const list = $("recs");
   if (!ui.recs.length) {
-    list.replaceChildren(el("li", { class: "hint" }, ui.recsFor ? "No suitable unit is available." : "…"));
+    const allFilled = ui.rec && ui.rec.requirements.every((r) => r.state === "filled");
+    list.replaceChildren(el("li", { class: "hint" }, !ui.recsFor ? "…"
+      : allFilled ? "Every requirement is filled: type a call sign below to send more."
+        : "No suitable unit is available: type any unit's call sign below."));
     return;
   }
   list.replaceChildren(...ui.recs.map((c, i) =>
-    el("li", { class: c.proposed ? "proposed" : "alternative", dataset: { unit: c.call_sign, index: String(i + 1) } },
+    el("li", { class: c.role, dataset: { unit: c.call_sign, index: String(i + 1), role: c.role, requirement: c.label } },
       el("button", { type: "button", class: "assign", onclick: () => assign(i), "aria-keyshortcuts": String(i + 1),
         "aria-label": `Assign ${c.call_sign}, ${kindLabel(c.kind)}, ${distance(c.distance_m)}, ETA ${duration(c.eta_s)}` },
         el("kbd", {}, String(i + 1)),
@@ -413,7 +599,7 @@ function renderRecs() {
         el("span", { class: `kind-chip kind-${c.kind}` }, kindTag(c.kind)),
         el("span", { class: "dist" }, distance(c.distance_m)),
         el("span", { class: "eta" }, `ETA ${duration(c.eta_s)}`),
-        el("span", { class: "why hint" }, c.proposed ? `proposed: ${c.label}` : `alternative: ${c.label}`)))));
+        el("span", { class: "why hint" }, `${c.role}: ${c.label}`)))));
 }
 
 async function assign(index) {
@@ -640,9 +826,13 @@ async function onEnd(event) {
   const text = $("end-text").value.trim();
   if (!ui.selected || !text) return;
   const body = mode === "close" ? { disposition: text } : { reason: text };
+  const incident = state.incidents.get(ui.selected);
   const ok = await act(mode === "close" ? "Closing" : "Cancelling", () =>
     api("POST", `/incidents/${ui.selected}/${mode}`, body));
-  if (ok) closeForms();
+  if (!ok) return;
+  closeForms();
+  const what = incident ? `${incident.priority} ${incident.nature}` : "Incident";
+  toast(`${what} ${mode === "close" ? "closed" : "cancelled"}: ${text}`, "ok");
 }
 
 async function onRelease(event) {
@@ -661,15 +851,68 @@ async function onReassign(event) {
   const target = state.incidents.get($("reassign-target").value);
   const from = ui.selected;
   if (!unit || !target || !from) return;
-  const reason = `re-assigned to ${target.priority} ${target.nature}`.slice(0, 500);
-  const released = await act(`Releasing ${unit.call_sign}`, () =>
-    api("POST", `/incidents/${from}/assignments/${unit.id}/release`, { reason }));
-  if (!released) return;
+  const moved = await act(`Re-assigning ${unit.call_sign} to ${target.nature}`, () =>
+    api("POST", `/incidents/${target.id}/assignments/reassign`,
+      { unit: unit.id, from_incident_id: from, reason: `re-assigned to ${target.priority} ${target.nature}`.slice(0, 500) }));
+  if (!moved) return;
   closeForms();
-  const assigned = await act(`Assigning ${unit.call_sign} to ${target.nature}`, () =>
-    api("POST", `/incidents/${target.id}/assignments`, { units: [unit.id] }));
-  if (assigned) select(target.id);
-  else toast(`${unit.call_sign} was released but not re-assigned: it is available again.`);
+  toast(`${unit.call_sign} re-assigned to ${target.priority} ${target.nature}`, "ok");
+  select(target.id);
+}
+
+// --- any unit, by call sign ---------------------------------------------------------------
+
+async function lookUpAny() {
+  const id = ui.selected;
+  const typed = $("any-unit").value.trim();
+  ui.option = null;
+  $("any-take").hidden = true;
+  if (!id || !typed) { $("any-info").textContent = ""; return; }
+  try {
+    const option = await api("GET", `/incidents/${id}/options/${encodeURIComponent(typed)}`);
+    if (ui.selected !== id || $("any-unit").value.trim() !== typed) return;
+    ui.option = option;
+    const where = `${distance(option.distance_m)} · ETA ${duration(option.eta_s)}`;
+    if (option.incident_id === id) $("any-info").textContent = `${option.call_sign} is already on this incident`;
+    else if (option.status === "available") $("any-info").textContent = `${option.call_sign} ${kindTag(option.kind)} available · ${where}`;
+    else if (option.incident_id) {
+      const other = state.incidents.get(option.incident_id);
+      $("any-info").textContent = `${option.call_sign} is ${statusLabel(option.status)} on ${other ? `${other.priority} ${other.nature}` : "another incident"} · ${where}`;
+    } else $("any-info").textContent = `${option.call_sign} is ${statusLabel(option.status)}: it cannot be assigned`;
+  } catch (err) {
+    if (ui.selected === id) $("any-info").textContent = err.message;
+  }
+}
+
+function takenFor(id) {
+  const incident = state.incidents.get(id);
+  return incident ? `re-assigned to ${incident.priority} ${incident.nature}`.slice(0, 500) : "re-assigned by dispatcher";
+}
+
+/** Assign the typed unit: at once when it is available; a unit committed elsewhere is
+ * taken only after the dispatcher confirms (one re-assign command, one atomic save). */
+async function onAssignAny(event) {
+  event.preventDefault();
+  const id = ui.selected;
+  await lookUpAny();
+  const option = ui.option;
+  if (!id || !option) return;
+  if (option.status === "available") {
+    const ok = await act(`Assigning ${option.call_sign}`, () => api("POST", `/incidents/${id}/assignments`, { units: [option.unit_id] }));
+    if (ok) { $("any-unit").value = ""; $("any-info").textContent = `${option.call_sign} assigned`; }
+    return;
+  }
+  if (!option.incident_id || option.incident_id === id) return;
+  const take = $("any-take");
+  take.hidden = false;
+  take.textContent = `Take ${option.call_sign} from its incident?`;
+  take.onclick = async () => {
+    take.hidden = true;
+    const ok = await act(`Taking ${option.call_sign}`, () => api("POST", `/incidents/${id}/assignments/reassign`,
+      { unit: option.unit_id, from_incident_id: option.incident_id, reason: takenFor(id) }));
+    if (ok) { $("any-unit").value = ""; $("any-info").textContent = `${option.call_sign} taken and assigned`; }
+  };
+  take.focus();
 }
 
 /** Run an API call, showing its error; resolves to whether it succeeded. */
@@ -710,6 +953,15 @@ function typing(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
 }
 
+/** Close an open suggestion list (an address's, a datalist's); true if one was open. The
+ * intake form is never wiped by Escape: Clear does that. */
+function closeSuggestions() {
+  const open = [...document.querySelectorAll("[data-suggestions]:not([hidden]), .suggestions:not([hidden])")]
+    .filter((node) => node.children.length);
+  for (const node of open) node.hidden = true;
+  return open.length > 0;
+}
+
 function toggleHelp(show) {
   $("help").hidden = !show;
   if (show) $("help-close").focus();
@@ -718,9 +970,10 @@ function toggleHelp(show) {
 function onKey(event) {
   if (!$("login").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
   if (event.key === "Escape") {
+    // A suggestion list closes first, and nothing else happens on that Escape.
+    if (closeSuggestions()) { event.preventDefault(); return; }
     if (!$("help").hidden) toggleHelp(false);
     else if (!$("release-form").hidden || !$("reassign-form").hidden || !$("end-form").hidden) closeForms();
-    else if ($("intake").contains(document.activeElement)) $("intake").reset();
     if (typing(event.target)) event.target.blur();
     $("toast").hidden = true;
     return;
@@ -746,6 +999,7 @@ function onKey(event) {
     x: () => openEnd("cancel"),
     f: () => { const i = state.incidents.get(ui.selected); if (i) map.setView([i.lat, i.lon], Math.max(map.getZoom(), 14)); },
     "?": () => toggleHelp($("help").hidden),
+    a: () => alarm.acknowledge(),
   };
   if (actions[key]) { event.preventDefault(); actions[key](); }
 }
@@ -756,6 +1010,7 @@ function tick() {
   const now = Date.now();
   $("now").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
   for (const node of document.querySelectorAll("[data-since]")) node.textContent = age(node.dataset.since, now);
+  markOverdue(now);
 }
 
 window.addEventListener("DOMContentLoaded", start);

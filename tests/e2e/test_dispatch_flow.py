@@ -29,7 +29,8 @@ def test_an_incident_goes_from_report_to_close_through_the_unit_lifecycle(
     assert rec == created["recommendation"]
     assert proposed(rec) == [["A-NEAR"], ["B-MID"]]
     als, other = rec["requirements"]
-    assert als["kinds"] == ["als"] and als["filled"]
+    assert als["kinds"] == ["als"] and als["state"] == "proposed" and not als["filled"]
+    assert rec["short"] == ["ALS ambulance", other["label"]]
     assert [c["call_sign"] for c in als["alternatives"]] == ["A-FAR"]
     assert [c["call_sign"] for c in other["alternatives"]] == ["R-X", "A-FAR"]
     near = als["proposed"][0]
@@ -54,10 +55,15 @@ def test_an_incident_goes_from_report_to_close_through_the_unit_lifecycle(
     assert (unit["status"], unit["incident_id"]) == ("dispatched", incident_id)
     row = _board_row(empty, incident_id)
     assert row is not None and row["status"] == "dispatched"
-    assert proposed(ok(empty.get(f"/incidents/{incident_id}/recommendations"))) == [
-        ["A-FAR"],
-        ["R-X"],
+    # Both requirements are filled now: nothing more is proposed for them.
+    after = ok(empty.get(f"/incidents/{incident_id}/recommendations"))
+    assert proposed(after) == [[], []]
+    assert [r["state"] for r in after["requirements"]] == ["filled", "filled"]
+    assert [[u["call_sign"] for u in r["filled_by"]] for r in after["requirements"]] == [
+        ["A-NEAR"],
+        ["B-MID"],
     ]
+    assert after["short"] == [] and row["short"] == []
 
     for status in ("en_route", "on_scene", "transporting", "at_hospital"):
         changed = ok(empty.post("/units/A-NEAR/status", json={"status": status}))

@@ -50,6 +50,12 @@ def test_the_pages_load_only_files_of_the_server_itself(demo: httpx.Client) -> N
             loaded = demo.get(asset)
             assert loaded.status_code == 200, asset
             assert len(loaded.content) > 100, asset
+    audit = demo.get("/audit", headers={"Authorization": ""})
+    assert (
+        audit.status_code == 200
+        and "default-src 'self'" in audit.headers["content-security-policy"]
+    )
+    assert {"/ui/audit.js", "/ui/history.js", "/ui/api.js"} <= _assets(demo, "/audit")
     # Our own files name no other host (Leaflet's mention its home page in comments only).
     for path in STATIC.glob("*.*"):
         assert not re.search(r"https?://", path.read_text()), path.name

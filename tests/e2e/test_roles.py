@@ -93,6 +93,12 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/incidents/{incident_id}/cancel"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/assignments"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/assignments/reassign"): W_INCIDENTS,
+    ("GET", "/incidents/{incident_id}/options/{unit}"): R_RECOMMEND,
+    ("GET", "/floor/settings"): R_INCIDENTS,
+    ("GET", "/incidents/{incident_id}/duplicates"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/duplicates/{original_id}/link"): W_INCIDENTS,
+    ("POST", "/incidents/{incident_id}/duplicates/{candidate_id}/dismiss"): W_INCIDENTS,
     ("GET", "/units"): R_ROSTER,
     ("GET", "/units/{unit}"): R_UNIT,
     ("GET", "/units/{unit}/assignment"): R_UNIT,
@@ -319,6 +325,20 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("POST", "/incidents/{incident_id}/assignments/{unit}/release"): lambda w, u: Call(
         "POST", f"/incidents/{w.assigned('B-MID')}/assignments/B-MID/release", {"reason": "re-plan"}
     ),
+    ("POST", "/incidents/{incident_id}/assignments/reassign"): lambda w, u: _reassign(w, "B-MID"),
+    ("GET", "/incidents/{incident_id}/options/{unit}"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/options/B-MID"
+    ),
+    ("GET", "/floor/settings"): lambda w, u: Call("GET", "/floor/settings"),
+    ("GET", "/incidents/{incident_id}/duplicates"): lambda w, u: Call(
+        "GET", f"/incidents/{w.incident()}/duplicates"
+    ),
+    ("POST", "/incidents/{incident_id}/duplicates/{original_id}/link"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/duplicates/{w.incident()}/link"
+    ),
+    ("POST", "/incidents/{incident_id}/duplicates/{candidate_id}/dismiss"): lambda w, u: Call(
+        "POST", f"/incidents/{w.incident()}/duplicates/{w.incident()}/dismiss"
+    ),
     ("GET", "/units"): lambda w, u: Call("GET", "/units"),
     ("GET", "/units/{unit}"): lambda w, u: Call("GET", f"/units/{u}"),
     ("GET", "/units/{unit}/assignment"): lambda w, u: _on_incident(w, u, "GET", "assignment"),
@@ -485,6 +505,13 @@ def _out_of_service(world: World, unit: str) -> Call:
 def _assign(world: World, unit: str) -> Call:
     world.free(unit)
     return Call("POST", f"/incidents/{world.incident()}/assignments", {"units": [unit]})
+
+
+def _reassign(world: World, unit: str) -> Call:
+    """Take the unit, dispatched to a fresh incident, for another fresh one."""
+    source = world.assigned(unit)
+    body = {"unit": unit, "from_incident_id": source}
+    return Call("POST", f"/incidents/{world.incident()}/assignments/reassign", body)
 
 
 @dataclass

@@ -28,6 +28,8 @@ PINNED = {
         "ConsultDeclined",
         "ConsultCancelled",
         "DestinationChosen",
+        "DuplicateLinked",
+        "DuplicateDismissed",
     ],
     Unit: [
         "Registered",

@@ -1,0 +1,21 @@
+"""What the dispatch floor is held to: per-priority time targets and the alarm's priorities."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from api.auth import READ, allow
+from api.errors import ERRORS
+from api.schemas import FloorSettingsPublic, TargetsPublic
+
+router = APIRouter(tags=["incidents"], responses=ERRORS)
+
+
+@router.get("/floor/settings", dependencies=[allow(READ, "read incidents")])
+async def floor_settings(request: Request) -> FloorSettingsPublic:
+    """The console's targets per priority (seconds) and which new calls sound the alarm."""
+    settings = request.app.state.settings
+    return FloorSettingsPublic(
+        targets={p.value: TargetsPublic(**vars(t)) for p, t in request.app.state.targets.items()},
+        alarm_priorities=sorted(p.value for p in settings.alarm_priorities),
+    )

@@ -1,0 +1,31 @@
+"""Possible duplicate calls: near in place and in time, not dismissed, nearest first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from domain.duplicates import OpenCall, possible_duplicates
+from domain.values import Position
+
+T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
+HERE = Position(36.75, 3.06)
+
+
+def _call(n: int, north_m: float = 0.0, minutes: float = 0.0) -> OpenCall:
+    where = Position(HERE.lat + north_m / 111_195.0, HERE.lon)
+    return OpenCall(UUID(int=n), where, T0 + timedelta(minutes=minutes))
+
+
+def test_near_calls_in_the_window_are_offered_nearest_first() -> None:
+    new = _call(1)
+    others = [_call(2, north_m=250), _call(3, north_m=50, minutes=-10), _call(1)]
+    found = possible_duplicates(new, others)
+    assert [c.incident_id.int for c, _ in found] == [3, 2]
+    assert round(found[0][1]) == 50
+
+
+def test_far_old_and_dismissed_calls_are_not_offered() -> None:
+    new = _call(1)
+    others = [_call(2, north_m=400), _call(3, minutes=-45), _call(4, north_m=10)]
+    assert possible_duplicates(new, others, dismissed=[UUID(int=4)]) == []
