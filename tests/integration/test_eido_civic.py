@@ -66,9 +66,10 @@ def test_a_civic_address_in_the_area_is_geocoded_with_its_precision(
     )
     call = read_eido(_with_civic(_sample(), civic))
     assert call.location is None and "Zollstrasse" in call.address
-    incident_id = import_eido(
+    incident_id, created = import_eido(
         sqlite_app, call, "cad:neighbour", priority=Priority.C, locate=civic_locator(geocoder)
     )
+    assert created
     incident = sqlite_app.get_incident(incident_id)
     assert incident.location_fix is not None
     assert incident.location_fix.precision == "address"
