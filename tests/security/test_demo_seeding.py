@@ -40,7 +40,7 @@ def test_a_store_with_real_users_never_gets_the_demo(tmp_path: Path) -> None:
 def test_the_demo_users_are_made_once_and_revoking_demo_admin_keeps_starts(
     tmp_path: Path,
 ) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, demo_area="sahil")  # the invented town: 30 units
 
     async def scenario() -> tuple[list[str], list[str], set[str], int]:
         first, _, _ = await _start(settings)

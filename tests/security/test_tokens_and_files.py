@@ -84,7 +84,11 @@ def test_tokens_expire_rotate_and_the_data_stays_private(
         assert admin.get("/users").status_code == 200
         assert admin.get("/users", headers=bearer(admin_a)).status_code == 401
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
-    files = list(data.iterdir())
+    files = [f for f in data.rglob("*") if f.is_file()]
+    folders = [f for f in data.rglob("*") if f.is_dir()]  # the audit key's, the checkpoints
     assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files), [
         (f.name, oct(f.stat().st_mode)) for f in files
+    ]
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o700 for f in folders), [
+        (f.name, oct(f.stat().st_mode)) for f in folders
     ]

@@ -347,6 +347,8 @@ OPEN_STEPS: list[Stamped] = [
     lambda i, who, at: i.request_consult(C3, Specialty.PSYCHIATRY, "agitation", None, who, at),
     lambda i, who, at: i.cancel_consult(C3, "calmer", who, at),
     lambda i, who, at: i.choose_destination(A1, "A1", H1, "LLS", "Landesspital", who, at),
+    lambda i, who, at: i.dismiss_duplicate(UUID(int=71), who, at),
+    lambda i, who, at: i.link_duplicate(UUID(int=72), who, at),
 ]
 CLOSING_STEPS: list[Stamped] = [
     lambda i, who, at: i.clear_unit(A1, "A1", who, at),
