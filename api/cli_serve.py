@@ -52,6 +52,7 @@ def serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.live.frames import MAX_FRAME_BYTES, GuardedWebSocketProtocol
     from api.logs import logging_config
+    from api.preflight import CannotStart, preflight
     from projections.stores import secure_umask
 
     settings = Settings.from_env(
@@ -72,6 +73,11 @@ def serve(args: argparse.Namespace) -> int:
     if problem is not None:
         where = f"{settings.host}:{settings.port}"
         print(f"najda: cannot listen on {where}: {problem}", file=sys.stderr)
+        return 1
+    try:  # before anything is written: a start that cannot succeed leaves no trace
+        preflight(settings)
+    except CannotStart as exc:
+        print(f"najda: {exc}", file=sys.stderr)
         return 1
     app = create_app(settings)
     config = uvicorn.Config(
