@@ -82,6 +82,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("GET", "/health/live"): PUBLIC,
     ("GET", "/health/ready"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
+    ("GET", "/geocode"): R_REFERENCE,
+    ("GET", "/geocode/reverse"): R_REFERENCE,
     ("GET", "/incidents"): R_INCIDENTS,
     ("GET", "/incidents/{incident_id}"): R_INCIDENTS,
     ("GET", "/incidents/{incident_id}/recommendations"): R_RECOMMEND,
@@ -295,6 +297,11 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ("GET", "/health/live"): lambda w, u: Call("GET", "/health/live"),
     ("GET", "/health/ready"): lambda w, u: Call("GET", "/health/ready"),
     ("GET", "/metrics"): lambda w, u: Call("GET", "/metrics"),
+    # This server has no OpenStreetMap area: an allowed caller is told so (503), never 401/403.
+    ("GET", "/geocode"): lambda w, u: Call("GET", "/geocode?q=Landstrasse", ok=503),
+    ("GET", "/geocode/reverse"): lambda w, u: Call(
+        "GET", "/geocode/reverse?lat=47.14&lon=9.52", ok=503
+    ),
     ("GET", "/incidents"): lambda w, u: Call("GET", "/incidents"),
     ("GET", "/incidents/{incident_id}"): lambda w, u: Call("GET", f"/incidents/{w.incident()}"),
     ("GET", "/incidents/{incident_id}/recommendations"): lambda w, u: Call(
