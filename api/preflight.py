@@ -38,7 +38,7 @@ def check_data_dir(data_dir: Path) -> None:
         raise CannotStart(f"event store {store} is not readable and writable by this user")
 
 
-def check_postgis(url: str) -> None:
+def check_postgis(url: str, description: str) -> None:
     """The database answers and has PostGIS, or this user may create it (it is then made)."""
     import psycopg
 
@@ -66,11 +66,11 @@ def check_postgis(url: str) -> None:
                 ) from None
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise CannotStart(f"cannot reach the database: {reason}") from None
+        raise CannotStart(f"cannot open the event store ({description}): {reason}") from None
 
 
 def preflight(settings: Settings) -> None:
     """Everything a start needs that can be checked without writing to the store."""
     check_data_dir(settings.data_dir)  # the store, the audit key, the area live there
     if settings.database_url is not None:
-        check_postgis(settings.database_url)
+        check_postgis(settings.database_url, settings.store_description())
