@@ -44,7 +44,9 @@ def _answers(client: httpx.Client) -> dict[str, Any]:
     for params in SEARCHES:
         key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
         rows = ok(client.get("/incidents", params={**params, "limit": 200}))
-        found[key] = (_pages(client, 3, **params), rows)
+        # Everything but the open calls' age, which grows with the clock.
+        kept = [{k: v for k, v in r.items() if k != "age_s"} for r in rows]
+        found[key] = (_pages(client, 3, **params), kept)
     return found
 
 
