@@ -84,6 +84,19 @@ def test_a_filled_requirement_is_never_proposed_and_a_short_call_reads_short(
         ok(admin.post(f"/units/{units[0]}/status", json={"status": status}))
     page.wait_for_selector(f'{row}[data-attention="cleared"]', timeout=SHOW_MS)
     assert "UNITS CLEARED" in page.inner_text(row)
+    # Closed with a confirmation (the disposition asked for), and a visible result.
+    page.keyboard.press("c")
+    page.wait_for_selector("#end-form:not([hidden])", timeout=SHOW_MS)
+    assert ok(admin.get(f"/incidents/{incident_id}"))["status"] != "closed"  # not yet
+    page.fill("#end-text", "treated on scene")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#toast').textContent.includes('closed: treated on scene')",
+        timeout=SHOW_MS,
+    )
+    page.wait_for_selector(row, state="detached", timeout=SHOW_MS)
+    closed = ok(admin.get(f"/incidents/{incident_id}"))
+    assert (closed["status"], closed["disposition"]) == ("closed", "treated on scene")
     assert not errors.lines, errors.lines
 
 
