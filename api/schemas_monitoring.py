@@ -179,6 +179,8 @@ class DeviceProblemPublic(BaseModel):
     device: str
     vital: Vital
     message: str = Field(description="why the last value was refused")
+    field: str = Field("", description="the element that held the last refused value")
+    value: str = Field("", description="the last refused value as sent, with its unit")
     refused: int = Field(description="values refused since the last good reading")
     first_at: datetime
     last_at: datetime

@@ -118,6 +118,8 @@ def device_problem_public(patient: PatientRow) -> DeviceProblemPublic | None:
         device=problem.device,
         vital=problem.vital,
         message=problem.message,
+        field=problem.field,
+        value=problem.value,
         refused=problem.refused,
         first_at=problem.first_at,
         last_at=problem.last_at,

@@ -56,6 +56,8 @@ class DeviceProblem:
     refused: int
     first_at: datetime
     last_at: datetime
+    field: str = ""  # the element that held the last refused value (its FHIR path)
+    value: str = ""  # the last refused value as sent (number and unit)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,8 @@ class MonitoringBoard:
                 refused=1 if held_problem is None else held_problem.refused + 1,
                 first_at=e.at if held_problem is None else held_problem.first_at,
                 last_at=e.at,
+                field=e.field,
+                value=e.reported or f"{e.value:g} {Vital(e.vital).unit}",
             )
             return BoardChange(replace(patient, device_problem=problem))
         if kind == "IncidentRaised":

@@ -142,12 +142,15 @@ class LiveFeed:
                 )
                 recommendations[item.position] = recommendation_json(rec)
         for item in fresh:
-            message = self._apply_one(item, recommendations.get(item.position))
+            made = self._apply_one(item, recommendations.get(item.position))
             self._position = item.position
-            if message is not None:
-                self._publish(message)
+            for message in made if isinstance(made, tuple) else (made,):
+                if message is not None:
+                    self._publish(message)
 
-    def _apply_one(self, item: Tracked, rec: list[dict[str, Any]] | None) -> Message | None:
+    def _apply_one(
+        self, item: Tracked, rec: list[dict[str, Any]] | None
+    ) -> Message | tuple[Message, ...] | None:
         topic = item.topic
         build = item.position > self._build_after
         base = {"pos": item.position, "event": topic.removeprefix("najda:")}
@@ -408,6 +411,7 @@ class LiveFeed:
                 "hospitals": hospitals,
                 "consults": [consult_json(c) for c in self._consults.listed()],
                 "alerts": alerts,
+                "device_problems": self._monitoring.device_problems(box),
             }
         )
 

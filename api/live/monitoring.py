@@ -53,7 +53,28 @@ def _device_problem(patient: PatientRow) -> dict[str, Any] | None:
     problem = patient.device_problem
     if problem is None:
         return None
-    return {"device": problem.device, "vital": problem.vital.value, "message": problem.message}
+    return {
+        "device": problem.device,
+        "vital": problem.vital.value,
+        "message": problem.message,
+        "field": problem.field,
+        "value": problem.value,
+        "refused": problem.refused,
+        "first_at": iso(problem.first_at),
+        "last_at": iso(problem.last_at),
+    }
+
+
+def device_json(patient: PatientRow) -> dict[str, Any]:
+    """Who a device problem concerns and the problem (None once the device is right again or
+    the patient discharged): what a console shows, without readings."""
+    return {
+        "id": str(patient.patient_id),
+        "identifier": patient.identifier,
+        "name": patient.name,
+        "address": patient.address,
+        "device_problem": None if patient.discharged else _device_problem(patient),
+    }
 
 
 def alert_json(alert: AlertRow, patient: PatientRow) -> dict[str, Any]:
@@ -90,28 +111,34 @@ class MonitoringFeed:
         """Forget everything (a rebuild)."""
         self.board.clear()
 
-    def message(self, item: Tracked, base: dict[str, Any], build: bool) -> Message | None:
-        """Apply a Patient event; its message (None when not building yet)."""
+    def message(self, item: Tracked, base: dict[str, Any], build: bool) -> tuple[Message, ...]:
+        """Apply a Patient event; its messages (none when not building yet)."""
+        held = self.board.patients.get(item.originator_id)
         change = self.board.take(item)
         if change is None or not build:
-            return None
+            return ()
         patient = change.patient
         points = ((patient.lat, patient.lon),)
         if change.readings:
+            device = {**base, "type": "device", "patient": device_json(patient)}
             base["type"] = "readings"
             base["patient_id"] = str(patient.patient_id)
             base["readings"] = [reading_json(patient, r) for r in change.readings]
-            return Message(item.position, encode(base), points, scope=MONITORING)
+            readings = Message(item.position, encode(base), points, scope=MONITORING)
+            if held is not None and held.device_problem and not patient.device_problem:
+                # The device is right again: consoles (no readings for them) hear only that.
+                return readings, Message(item.position, encode(device), points, scope=DISPATCH)
+            return (readings,)
         if change.alert is not None and item.topic != "najda:Patient.IncidentRaised":
             base["type"] = "alert"
             base["alert"] = alert_json(change.alert, patient)
-            return Message(item.position, encode(base), points, scope=SHARED)
+            return (Message(item.position, encode(base), points, scope=SHARED),)
         base["type"] = "patient"
         base["patient"] = patient_json(patient)
         if item.topic == "najda:Patient.IncidentRaised":
             base["incident_id"] = str(item.event.incident_id)
             base["alert_id"] = None if change.alert is None else str(change.alert.alert_id)
-        return Message(item.position, encode(base), points, scope=SHARED)
+        return (Message(item.position, encode(base), points, scope=SHARED),)
 
     def open_alerts(self, box: BBox | None) -> list[dict[str, Any]]:
         """Open alerts in board order (within the box, if any), for a snapshot."""
@@ -120,6 +147,15 @@ class MonitoringFeed:
             alert_json(a, patients[a.patient_id])
             for a in self.board.open_alerts()
             if box is None or box.contains(patients[a.patient_id].lat, patients[a.patient_id].lon)
+        ]
+
+    def device_problems(self, box: BBox | None) -> list[dict[str, Any]]:
+        """Monitored patients whose device sends implausible values, latest first (within the
+        box, if any), for a console's snapshot."""
+        return [
+            device_json(p)
+            for p in self.board.device_problems()
+            if box is None or box.contains(p.lat, p.lon)
         ]
 
     def patients(self, box: BBox | None) -> list[dict[str, Any]]:

@@ -203,6 +203,7 @@ function onMessage(message) {
   for (const id of changed.incidents) renderIncidentMarker(id);
   if (changed.places) renderHospitals();
   if (changed.alerts) renderAlerts();
+  if (changed.devices) renderDevices();
   if (ui.selected && changed.consults.has(ui.selected)) { renderConsults(); refreshTimeline(); }
   if (changed.units.size || changed.incidents.size) {
     renderQueue();
@@ -231,6 +232,7 @@ function renderAll() {
   renderBoardSummary();
   renderHospitals();
   renderAlerts();
+  renderDevices();
   if (ui.selected) { renderDetail(); refreshTimeline(); refreshRecommendations(); loadConsults(); }
 }
 
@@ -674,6 +676,23 @@ function renderAlerts() {
       a.incident_id
         ? el("button", { type: "button", class: "link", onclick: () => select(a.incident_id) }, "incident") : null);
   }) : [el("li", { class: "hint" }, "No open alert.")]));
+}
+
+/** Devices sending values no patient can have: not an emergency, a nurse should check the
+ * patient and the device (the value was refused, nothing was acted on). */
+function renderDevices() {
+  const patients = state.deviceProblems();
+  $("devices-count").textContent = patients.length ? String(patients.length) : "";
+  $("devices").replaceChildren(...(patients.length ? patients.map((p) => {
+    const d = p.device_problem;
+    const times = d.refused > 1 ? ` · ${d.refused} refused since ${clock(d.first_at)}` : "";
+    return el("li", { class: "device", dataset: { patient: p.id, vital: d.vital, field: d.field } },
+      el("b", {}, p.name), ` (${p.identifier}) · ${d.device}: `,
+      el("span", { class: "device-value" }, `${words(d.vital)} ${d.value}`),
+      " refused",
+      el("span", { class: "hint" }, ` · ${d.field} · ${clock(d.last_at)}${times}`),
+      el("div", { class: "hint device-message" }, d.message));
+  }) : [el("li", { class: "hint" }, "No device problem.")]));
 }
 
 // --- forms: intake, notes, release, re-assign ---------------------------------------------

@@ -20,13 +20,14 @@ export class ConsoleState {
     this.recommendations = new Map(); // incident id -> recommendation sent with its report
     this.consults = new Map(); // consult id -> teleconsult (with _pos), ended ones included
     this.alerts = new Map(); // alert id -> open remote-monitoring alert (with _pos)
+    this.devices = new Map(); // patient id -> patient whose device sends implausible values (with _pos)
   }
 
   /** Apply one message; returns what changed: {units: Set, incidents: Set, places: bool,
-   * consults: Set of incident ids, alerts: bool, reset: bool}. */
+   * consults: Set of incident ids, alerts: bool, devices: bool, reset: bool}. */
   apply(message) {
     const changed = {
-      units: new Set(), incidents: new Set(), places: false, consults: new Set(), alerts: false, reset: false,
+      units: new Set(), incidents: new Set(), places: false, consults: new Set(), alerts: false, devices: false, reset: false,
     };
     switch (message.type) {
       case "snapshot":
@@ -41,6 +42,8 @@ export class ConsoleState {
         for (const c of message.consults || []) this.consults.set(c.id, { ...c, _pos: message.pos });
         this.alerts.clear();
         for (const a of message.alerts || []) this.alerts.set(a.id, { ...a, _pos: message.pos });
+        this.devices.clear();
+        for (const p of message.device_problems || []) this.devices.set(p.id, { ...p, _pos: message.pos });
         changed.reset = true;
         changed.places = true;
         break;
@@ -67,7 +70,11 @@ export class ConsoleState {
       case "alert":
         changed.alerts = this.putAlert(message.alert, message.pos);
         break;
-      case "patient": // the incident a monitoring alert raised
+      case "device": // a patient's device is right again (consoles get no readings)
+        changed.devices = this.putDevice(message.patient, message.pos);
+        break;
+      case "patient": // a device problem, or the incident a monitoring alert raised
+        if (message.patient) changed.devices = this.putDevice(message.patient, message.pos);
         if (message.alert_id && message.incident_id && this.alerts.has(message.alert_id)) {
           const alert = this.alerts.get(message.alert_id);
           this.alerts.set(alert.id, { ...alert, incident_id: message.incident_id });
@@ -149,6 +156,23 @@ export class ConsoleState {
     else if (held) this.alerts.delete(alert.id);
     else return false;
     return true;
+  }
+
+  /** Keep a patient whose device sends implausible values (the problem set, not discharged);
+   * forget one whose device is right again. Returns whether anything changed. */
+  putDevice(patient, pos) {
+    const held = this.devices.get(patient.id);
+    if (held && held._pos >= pos) return false;
+    if (patient.device_problem && !patient.discharged) this.devices.set(patient.id, { ...patient, _pos: pos });
+    else if (held) this.devices.delete(patient.id);
+    else return false;
+    return true;
+  }
+
+  /** Patients whose devices send implausible values, the latest refusal first. */
+  deviceProblems() {
+    const last = (p) => Date.parse(p.device_problem.last_at);
+    return [...this.devices.values()].sort((a, b) => last(b) - last(a));
   }
 
   /** Open monitoring alerts, critical before warning, then newest first. */

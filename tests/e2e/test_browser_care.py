@@ -248,3 +248,52 @@ def test_the_crew_sees_its_incidents_teleconsult_and_the_recommendation(
     again.wait_for_selector(f'{item}[data-status="ended"]', timeout=SHOW_MS)
     assert not errors.lines and not again_errors.lines, errors.lines + again_errors.lines
     context.close()
+
+
+def test_the_console_lists_a_device_sending_implausible_values_live_until_it_is_right(
+    browser: Any, site: Site
+) -> None:
+    with site.server.client(site.server.add_user("nurse.amal", "nurse")) as nurse:
+        body = {"identifier": "mrn-0042", "name": "Amina Haddad", "lat": HOME[0], "lon": HOME[1]}
+        home = {"address": "4 Rue Didouche", "conditions": ["copd"], "devices": ["gw-7731"]}
+        ok(nurse.post("/patients", json={**body, **home}), 201)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    errors = PageErrors(page)
+    sign_in(page, site.server.url + "/", site.server.add_user("d.ali", "dispatcher"))
+    page.wait_for_selector("#devices li.hint", timeout=SHOW_MS)
+    incidents = ok(site.admin.get("/incidents"))
+
+    with site.server.client(site.server.add_user("gw-7731", "device")) as device:
+        refused = device.post("/fhir/Observation", json=spo2(0.97), headers=FHIR_JSON)
+        assert refused.status_code == 422, refused.text
+        problem = ok(site.admin.get("/patients/mrn-0042"))["device_problem"]
+        # Live: the patient, the refused element and value, the time; no alert, no incident.
+        row = page.wait_for_selector('#devices li.device[data-vital="spo2"]', timeout=SHOW_MS)
+        text = row.inner_text()
+        assert "Amina Haddad (mrn-0042)" in text and "spo2 0.97 % refused" in text, text
+        [issue] = refused.json()["issue"]  # the element the refusal named
+        assert problem["field"] and issue["expression"][0].endswith(problem["field"]), issue
+        assert f" · {problem['field']} · " in text, text
+        assert problem["value"] == "0.97 %"
+        assert page.inner_text("#devices-count") == "1"
+        assert page.query_selector("#alerts li.alert") is None
+        assert page.eval_on_selector("#alarm", "n => n.dataset.active") in ("0", None)
+        assert ok(site.admin.get("/incidents")) == incidents
+        # Not alarming: plain text, not the red of an unmet requirement or a critical alert.
+        colour = row.evaluate("li => getComputedStyle(li).color")
+        assert colour not in ("rgb(185, 28, 28)", "rgb(180, 83, 9)"), colour
+        screenshot(page, "console-device-problem")
+
+        # A console opened later has it from its snapshot, the same.
+        late = browser.new_context(viewport=DESKTOP).new_page()
+        sign_in(late, site.server.url + "/", site.server.add_user("d.late", "dispatcher"))
+        again = late.wait_for_selector('#devices li.device[data-vital="spo2"]', timeout=SHOW_MS)
+        assert again.inner_text() == text
+
+        # A good SpO2 from the device: the row leaves both consoles, live.
+        ok(device.post("/fhir/Observation", json=spo2(95), headers=FHIR_JSON))
+    for console in (page, late):
+        console.wait_for_selector("#devices li.device", state="detached", timeout=SHOW_MS)
+        assert console.inner_text("#devices-count") == ""
+    assert ok(site.admin.get("/patients/mrn-0042"))["device_problem"] is None
+    assert not errors.lines, errors.lines

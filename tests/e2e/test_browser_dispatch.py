@@ -5,49 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, sign_in, wait_unit_shown
+from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, screenshot, wait_unit_shown
+from tests.e2e.console_truth import expected, open_console, select, shows
 from tests.e2e.harness import NajdaServer, clean_env, ok, report
-
-#: Twenty calls around the demo city's stations (lat, lon, priority, nature): enough to run
-#: the ALS ambulances out, so requirements become unavailable on the way.
-CALLS: tuple[tuple[float, float, str, str], ...] = tuple(
-    (lat + 0.002 * (i % 3), lon - 0.002 * (i % 2), priority, nature)
-    for i, (lat, lon, priority, nature) in enumerate(
-        [
-            (36.7520, 3.0580, "E", "cardiac arrest"),
-            (36.7700, 3.0700, "D", "chest pain"),
-            (36.7350, 3.0350, "C", "breathing problems"),
-            (36.7280, 3.1050, "B", "fall"),
-            (36.7600, 3.0000, "D", "stroke"),
-            (36.7120, 3.0750, "E", "unconscious"),
-            (36.7500, 3.0600, "C", "chest pain"),
-            (36.7650, 3.0650, "A", "minor injury"),
-            (36.7400, 3.0450, "D", "haemorrhage"),
-            (36.7300, 3.0900, "C", "diabetic"),
-            (36.7550, 3.0300, "E", "choking"),
-            (36.7450, 3.0800, "D", "overdose"),
-            (36.7200, 3.0600, "C", "allergic reaction"),
-            (36.7620, 3.0800, "B", "sick person"),
-            (36.7380, 3.0700, "D", "seizure"),
-            (36.7480, 3.0200, "E", "drowning"),
-            (36.7250, 3.0400, "C", "abdominal pain"),
-            (36.7580, 3.0900, "D", "burns"),
-            (36.7420, 3.1000, "C", "headache"),
-            (36.7680, 3.0450, "E", "cardiac arrest"),
-        ]
-    )
-)
-
-#: What the console shows of each requirement of the selected incident.
-SHOWN_REQUIREMENTS = """() => [...document.querySelectorAll('#requirements li')].map(li =>
-    [li.dataset.label, li.dataset.state, li.dataset.filledBy, li.dataset.proposed,
-     li.dataset.substitute])"""
 
 
 @pytest.fixture(scope="module")
@@ -80,96 +45,35 @@ def admin(server: NajdaServer) -> Iterator[httpx.Client]:
             ok(client.post(f"/incidents/{row['id']}/cancel", json={"reason": "test over"}))
 
 
-def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=str(path))
-    print(f"screenshot: {path}")
-
-
-def _console(browser: Any, server: NajdaServer, name: str) -> tuple[Any, PageErrors]:
-    page = browser.new_context(viewport=DESKTOP).new_page()
-    errors = PageErrors(page)
-    sign_in(page, server.url + "/", server.add_user(name, "dispatcher"))
-    page.wait_for_selector("#board tr", timeout=SHOW_MS)
-    return page, errors
-
-
-def _expected(admin: httpx.Client, incident_id: str) -> list[list[str]]:
-    """The API's answer in the shape the console shows."""
-    rec = ok(admin.get(f"/incidents/{incident_id}/recommendations"))
-    signs = lambda units: " ".join(u["call_sign"] for u in units)  # noqa: E731
-    return [
-        [
-            r["label"],
-            r["state"],
-            signs(r["filled_by"]),
-            signs(r["proposed"]),
-            r["substitute"]["call_sign"] if r["substitute"] else "",
-        ]
-        for r in rec["requirements"]
-    ]
-
-
-def _select(page: Any, incident_id: str) -> None:
-    page.click(f'.queue-item[data-incident="{incident_id}"] .queue-button', timeout=SHOW_MS)
-    page.wait_for_selector(f'.queue-item.selected[data-incident="{incident_id}"]')
-
-
-def _shows(page: Any, expected: list[list[str]]) -> None:
-    """Wait until the console shows exactly these requirements (fails with both on timeout)."""
-    try:
-        page.wait_for_function(
-            f"expected => JSON.stringify(({SHOWN_REQUIREMENTS})()) === JSON.stringify(expected)",
-            arg=expected,
-            timeout=SHOW_MS,
-        )
-    except Exception:
-        shown = page.evaluate(SHOWN_REQUIREMENTS)
-        raise AssertionError(f"console shows {shown}, the API says {expected}") from None
-
-
-def _queue_matches_board(page: Any, admin: httpx.Client) -> None:
-    """Every open incident's queue row says pending / short / nothing as the API's board does."""
-    rows = ok(admin.get("/incidents"))
-    want = {r["id"]: "pending" if not r["units"] else ("short" if r["short"] else "") for r in rows}
-    page.wait_for_function(
-        """want => Object.entries(want).every(([id, need]) => {
-            const row = document.querySelector(`.queue-item[data-incident="${id}"]`);
-            return row && row.dataset.attention === need; })""",
-        arg=want,
-        timeout=SHOW_MS,
-    )
-    # Rows that need units come first.
-    order = page.eval_on_selector_all(".queue-item", "rows => rows.map(r => r.dataset.attention)")
-    needing = [a in ("pending", "short") for a in order]
-    assert needing == sorted(needing, reverse=True), order
+def _shot(page: Any, name: str) -> None:
+    screenshot(page, f"console-{name}")
 
 
 def test_a_filled_requirement_is_never_proposed_and_a_short_call_reads_short(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+    browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
-    page, errors = _console(browser, server, "d.truth")
+    page, errors = open_console(browser, server, "d.truth")
     incident_id = report(admin, "D", lat=36.7520, lon=3.0580, nature="chest pain")["id"]
-    _select(page, incident_id)
-    _shows(page, _expected(admin, incident_id))
+    select(page, incident_id)
+    shows(page, expected(admin, incident_id))
     first = page.get_attribute('#recs li[data-index="1"]', "data-unit")
     assert page.get_attribute('#recs li[data-index="1"]', "data-role") == "proposed"
     page.keyboard.press("1")
     wait_unit_shown(page, first, "dispatched")
-    expected = _expected(admin, incident_id)
-    assert expected[0][1] == "filled" and expected[1][1] == "proposed"
-    _shows(page, expected)
+    answer = expected(admin, incident_id)
+    assert answer[0][1] == "filled" and answer[1][1] == "proposed"
+    shows(page, answer)
     # `1` now proposes the other requirement's unit, never a second unit for the filled one.
-    assert page.get_attribute('#recs li[data-index="1"]', "data-requirement") == expected[1][0]
-    assert page.get_attribute('#recs li[data-index="1"]', "data-unit") == expected[1][3]
+    assert page.get_attribute('#recs li[data-index="1"]', "data-requirement") == answer[1][0]
+    assert page.get_attribute('#recs li[data-index="1"]', "data-unit") == answer[1][3]
     # One unit on a two-unit plan: SHORT in the queue and in the incident view, not DISPATCHED.
     row = f'.queue-item[data-incident="{incident_id}"]'
     page.wait_for_selector(f'{row}[data-attention="short"] .short-flag', timeout=SHOW_MS)
     assert "SHORT" in page.inner_text(".detail-state")
-    _shot(page, tmp_path, "console-short")
+    _shot(page, "short")
     page.keyboard.press("1")
     page.wait_for_selector(f'{row}[data-attention=""]', timeout=SHOW_MS)
-    _shows(page, _expected(admin, incident_id))
+    shows(page, expected(admin, incident_id))
     assert page.query_selector('#recs li[data-role="proposed"]') is None
     # Released, a unit's need comes back (short); finished, the call reads UNITS CLEARED.
     units = [a["call_sign"] for a in ok(admin.get(f"/incidents/{incident_id}"))["assignments"]]
@@ -180,19 +84,32 @@ def test_a_filled_requirement_is_never_proposed_and_a_short_call_reads_short(
         ok(admin.post(f"/units/{units[0]}/status", json={"status": status}))
     page.wait_for_selector(f'{row}[data-attention="cleared"]', timeout=SHOW_MS)
     assert "UNITS CLEARED" in page.inner_text(row)
+    # Closed with a confirmation (the disposition asked for), and a visible result.
+    page.keyboard.press("c")
+    page.wait_for_selector("#end-form:not([hidden])", timeout=SHOW_MS)
+    assert ok(admin.get(f"/incidents/{incident_id}"))["status"] != "closed"  # not yet
+    page.fill("#end-text", "treated on scene")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('#toast').textContent.includes('closed: treated on scene')",
+        timeout=SHOW_MS,
+    )
+    page.wait_for_selector(row, state="detached", timeout=SHOW_MS)
+    closed = ok(admin.get(f"/incidents/{incident_id}"))
+    assert (closed["status"], closed["disposition"]) == ("closed", "treated on scene")
     assert not errors.lines, errors.lines
 
 
 def test_any_unit_by_call_sign_and_taking_a_committed_one_with_a_confirmation(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+    browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
-    page, errors = _console(browser, server, "d.any")
+    page, errors = open_console(browser, server, "d.any")
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     source = report(admin, "C", lat=36.7700, lon=3.0700, nature="fall")["id"]
     ok(admin.post(f"/incidents/{source}/assignments", json={"units": ["A20"]}))
     target = report(admin, "E", lat=36.7520, lon=3.0580, nature="cardiac arrest")["id"]
-    _select(page, target)
+    select(page, target)
 
     # An available unit far from the plan's choice: typed, shown with its ETA, assigned.
     page.fill("#any-unit", "b91")
@@ -220,7 +137,7 @@ def test_any_unit_by_call_sign_and_taking_a_committed_one_with_a_confirmation(
     )
     page.press("#any-unit", "Enter")
     page.wait_for_selector("#any-take:not([hidden])", timeout=SHOW_MS)
-    _shot(page, tmp_path, "console-take-confirm")
+    _shot(page, "take-confirm")
     assert ok(admin.get("/units/A20"))["incident_id"] == source  # not yet
     page.click("#any-take")
     page.wait_for_selector('#assigned li[data-unit="A20"]', timeout=SHOW_MS)
@@ -237,11 +154,11 @@ def test_any_unit_by_call_sign_and_taking_a_committed_one_with_a_confirmation(
 def test_the_reassign_form_makes_one_call(
     browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
-    page, errors = _console(browser, server, "d.reassign")
+    page, errors = open_console(browser, server, "d.reassign")
     first = report(admin, "C", lat=36.7350, lon=3.0350, nature="breathing problems")["id"]
     second = report(admin, "E", lat=36.7360, lon=3.0360, nature="choking")["id"]
     ok(admin.post(f"/incidents/{first}/assignments", json={"units": ["A30"]}))
-    _select(page, first)
+    select(page, first)
     page.wait_for_selector('#assigned li[data-unit="A30"]', timeout=SHOW_MS)
     posts: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
@@ -255,51 +172,15 @@ def test_the_reassign_form_makes_one_call(
     assert not errors.lines, errors.lines
 
 
-def test_a_busy_shift_the_console_shows_what_the_api_says_at_every_step(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
-) -> None:
-    page, errors = _console(browser, server, "d.busy")
-    unavailable_seen = 0
-    for n, (lat, lon, priority, nature) in enumerate(CALLS, start=1):
-        incident_id = report(admin, priority, lat=lat, lon=lon, nature=nature)["id"]
-        _select(page, incident_id)
-        expected = _expected(admin, incident_id)
-        _shows(page, expected)
-        _queue_matches_board(page, admin)
-        # The dispatcher sends the proposed units, key `1` each, while there are any.
-        while page.query_selector('#recs li[data-index="1"][data-role="proposed"]'):
-            unit = page.get_attribute('#recs li[data-index="1"]', "data-unit")
-            page.keyboard.press("1")
-            wait_unit_shown(page, unit, "dispatched")
-            expected = _expected(admin, incident_id)
-            _shows(page, expected)
-            _queue_matches_board(page, admin)
-        states = {r[1] for r in expected}
-        assert "proposed" not in states
-        if "unavailable" in states:
-            unavailable_seen += 1
-            red = page.eval_on_selector(
-                '#requirements li[data-state="unavailable"]',
-                "li => getComputedStyle(li).backgroundColor",
-            )
-            assert red == "rgb(185, 28, 28)", red
-            if unavailable_seen == 1:
-                _shot(page, tmp_path, f"busy-shift-call-{n}-unavailable")
-    _shot(page, tmp_path, "busy-shift-end")
-    # The ALS ambulances ran out on the way: some calls were left short or waiting.
-    assert unavailable_seen >= 5, unavailable_seen
-    assert not errors.lines, errors.lines
-
-
 def _alarm(page: Any) -> dict[str, str]:
     found: dict[str, str] = page.eval_on_selector("#alarm", "n => ({...n.dataset})")
     return found
 
 
 def test_overdue_calls_and_units_are_marked_and_the_alarm_repeats_until_acknowledged(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+    browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
-    page, errors = _console(browser, server, "d.alarm")
+    page, errors = open_console(browser, server, "d.alarm")
     assert ok(admin.get("/floor/settings"))["targets"]["E"]["call_to_dispatch_s"] == 3
     page.wait_for_function("() => document.querySelector('#now').textContent !== ''")
     # A low-acuity phone call sounds nothing; an E call from another dispatcher does, and
@@ -321,7 +202,7 @@ def test_overdue_calls_and_units_are_marked_and_the_alarm_repeats_until_acknowle
         "() => document.querySelector('#alarm .alarm-text').textContent.includes('unassigned')",
         timeout=SHOW_MS,
     )
-    _shot(page, tmp_path, "console-overdue-alarm")
+    _shot(page, "overdue-alarm")
     page.keyboard.press("a")
     assert _alarm(page)["active"] == "0"
     # A unit that does not turn out within the target is marked on the board.
@@ -341,18 +222,18 @@ def test_overdue_calls_and_units_are_marked_and_the_alarm_repeats_until_acknowle
 
 
 def test_floor_controls_duplicates_radio_status_triage_and_ending(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+    browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
-    page, errors = _console(browser, server, "d.floor")
+    page, errors = open_console(browser, server, "d.floor")
     first = report(admin, "C", lat=36.7440, lon=3.0480, nature="fall", callback="+213 555 0101")
     second = report(
         admin, "C", lat=36.7444, lon=3.0480, nature="fall in street", callback="+213 555 0202"
     )
-    _select(page, second["id"])
+    select(page, second["id"])
     # The callback number is a tel: link; the nearby open call is offered as a duplicate.
     assert page.get_attribute("#callback-line a.callback", "href") == "tel:+2135550202"
     page.wait_for_selector(f'#duplicates .duplicate[data-incident="{first["id"]}"]')
-    _shot(page, tmp_path, "console-possible-duplicate")
+    _shot(page, "possible-duplicate")
     page.click("#duplicates .dup-link")
     page.wait_for_selector(f'.queue-item.selected[data-incident="{first["id"]}"]')
     page.wait_for_selector(f'.queue-item[data-incident="{second["id"]}"]', state="detached")
@@ -414,14 +295,14 @@ def test_floor_controls_duplicates_radio_status_triage_and_ending(
 
 
 def test_history_search_in_the_console_and_the_auditors_read_only_view(
-    browser: Any, server: NajdaServer, admin: httpx.Client, tmp_path: Path
+    browser: Any, server: NajdaServer, admin: httpx.Client
 ) -> None:
     ended = report(admin, "C", lat=36.7300, lon=3.0900, nature="quartz fall")["id"]
     ok(admin.post(f"/incidents/{ended}/assignments", json={"units": ["B11"]}))
     ok(admin.post(f"/incidents/{ended}/cancel", json={"reason": "quartz patient refused"}))
 
     # The dispatcher finds the ended incident and reads it (read-only: it has ended).
-    page, errors = _console(browser, server, "d.history")
+    page, errors = open_console(browser, server, "d.history")
     page.click("#history-panel summary")
     page.fill('#history-form [name="q"]', "quartz")
     page.select_option('#history-form [name="state"]', "closed")
@@ -456,7 +337,7 @@ def test_history_search_in_the_console_and_the_auditors_read_only_view(
     assert auditor.input_value("#asof") == str(assigned["position"])
     auditor.click("#verify-button")
     auditor.wait_for_selector('#verify[data-state="ok"]', timeout=30_000)
-    _shot(auditor, tmp_path, "auditor-view")
+    screenshot(auditor, "auditor-view")
     # Read-only: nothing the auditor did wrote an event.
     assert ok(admin.get("/health"))["head"] == head
     assert not audit_errors.lines, audit_errors.lines

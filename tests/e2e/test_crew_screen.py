@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, sign_in
+from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, screenshot, sign_in
 from tests.e2e.harness import CENTRE, NajdaServer, offset, ok, report
 from tests.waiting import eventually
 
@@ -90,12 +89,10 @@ class Phone:
         self.errors = PageErrors(self.page)
         sign_in(self.page, site.server.url + "/crew", token)
 
-    def shot(self, tmp_path: Path, name: str) -> None:
-        """A screenshot under the test's tmp dir (named with the viewport)."""
-        size = f"{self.viewport['width']}x{self.viewport['height']}"
-        path = tmp_path / f"{name}-{size}.png"
-        self.page.screenshot(path=str(path))
-        print(f"screenshot: {path}")
+    def shot(self, name: str) -> None:
+        """A screenshot among the test artefacts (tests/e2e/screenshots, named with the
+        viewport)."""
+        screenshot(self.page, f"{name}-{self.viewport['width']}x{self.viewport['height']}")
 
     def takeover(self, kind: str) -> str:
         """Wait for the take-over of that kind; its text."""
@@ -143,7 +140,7 @@ def _in_view(box: dict[str, float], viewport: dict[str, int]) -> bool:
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_new_job_takes_the_screen_and_the_bar_offers_the_next_step_largest(
-    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int], tmp_path: Path
+    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int]
 ) -> None:
     phone = Phone(browser, site, viewport)
     phones.append(phone)
@@ -160,7 +157,7 @@ def test_a_new_job_takes_the_screen_and_the_bar_offers_the_next_step_largest(
     assert rung[0]["tones"] == 3 and rung[0]["vibrated"] is not None, rung
     wake = page.evaluate("window.najdaCrew.wake")
     assert wake["wanted"] is True and wake["requests"] >= 1, wake
-    phone.shot(tmp_path, "crew-new-job")
+    phone.shot("crew-new-job")
 
     page.click("#takeover-ok")
     page.wait_for_selector("#takeover", state="hidden", timeout=SHOW_MS)
@@ -182,7 +179,7 @@ def test_a_new_job_takes_the_screen_and_the_bar_offers_the_next_step_largest(
     assert big["width"] * big["height"] > 1.3 * small["width"] * small["height"], buttons
     assert all(_in_view(box, viewport) for box in buttons.values()), buttons
     assert page.evaluate("window.scrollY") == 0
-    phone.shot(tmp_path, "crew-status-bar")
+    phone.shot("crew-status-bar")
 
     # Available clears the unit from a cardiac arrest: it waits 5 s, and Undo cancels it.
     phone.press("available")
@@ -190,7 +187,7 @@ def test_a_new_job_takes_the_screen_and_the_bar_offers_the_next_step_largest(
     assert _in_view(
         page.eval_on_selector("#undo-button", "e => e.getBoundingClientRect().toJSON()"), viewport
     )
-    phone.shot(tmp_path, "crew-undo")
+    phone.shot("crew-undo")
     page.click("#undo-button")
     page.clock.fast_forward(6_000)
     sent = page.evaluate("window.najdaCrew.outbox.sent.map(c => c.status || c.type)")
@@ -209,7 +206,7 @@ def test_a_new_job_takes_the_screen_and_the_bar_offers_the_next_step_largest(
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_a_reassignment_and_a_cancellation_each_take_the_screen_until_acknowledged(
-    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int], tmp_path: Path
+    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int]
 ) -> None:
     phone = Phone(browser, site, viewport)
     phones.append(phone)
@@ -228,7 +225,7 @@ def test_a_reassignment_and_a_cancellation_each_take_the_screen_until_acknowledg
     text = phone.takeover("reassigned")
     assert "RE-ASSIGNED" in text and "Leave: fall, fall street 1" in text, text
     assert phone.page.evaluate("window.najdaCrew.alerts.some(a => a.kind === 'reassigned')")
-    phone.shot(tmp_path, "crew-reassigned")
+    phone.shot("crew-reassigned")
     phone.page.click("#takeover-ok")
     phone.page.wait_for_function(
         "() => document.querySelector('#job-ack').textContent === 'Acknowledged'", timeout=SHOW_MS
@@ -237,7 +234,7 @@ def test_a_reassignment_and_a_cancellation_each_take_the_screen_until_acknowledg
     ok(site.admin.post(f"/incidents/{second}/cancel", json={"reason": "caller cancelled"}))
     text = phone.takeover("cancelled")
     assert "STAND DOWN" in text and "cancelled" in text and "cardiac arrest" in text, text
-    phone.shot(tmp_path, "crew-cancelled")
+    phone.shot("crew-cancelled")
     phone.page.click("#takeover-ok")
     phone.page.wait_for_selector("#takeover", state="hidden", timeout=SHOW_MS)
     phone.page.wait_for_selector("#no-assignment:not([hidden])", timeout=SHOW_MS)
@@ -245,7 +242,7 @@ def test_a_reassignment_and_a_cancellation_each_take_the_screen_until_acknowledg
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_presses_made_offline_are_queued_and_replayed_once_when_the_network_returns(
-    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int], tmp_path: Path
+    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int]
 ) -> None:
     phone = Phone(browser, site, viewport)
     phones.append(phone)
@@ -266,7 +263,7 @@ def test_presses_made_offline_are_queued_and_replayed_once_when_the_network_retu
     )
     assert len(queued) == 2 and all("queued" in q for q in queued), queued
     assert "En route" in queued[0] and "On scene" in queued[1], queued
-    phone.shot(tmp_path, "crew-queued-offline")
+    phone.shot("crew-queued-offline")
     assert site.unit(phone.call_sign)["status"] == "dispatched"
 
     phone.context.set_offline(False)  # no reload, no tap: it reconnects by itself
@@ -284,7 +281,7 @@ def test_presses_made_offline_are_queued_and_replayed_once_when_the_network_retu
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
 def test_the_phone_gps_moves_the_unit_and_the_destination_is_chosen_and_reranked(
-    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int], tmp_path: Path
+    browser: Any, site: Site, phones: list[Phone], viewport: dict[str, int]
 ) -> None:
     here = offset(*CENTRE, north_m=300)
     fix = {"latitude": here[0], "longitude": here[1], "accuracy": 8}
@@ -326,7 +323,7 @@ def test_the_phone_gps_moves_the_unit_and_the_destination_is_chosen_and_reranked
     chosen = [t for t in site.timeline(incident) if "destination" in t]
     who = f"crew.{phone.call_sign.lower()}"
     assert chosen == [f"{who} chose Hospital H-NEAR (H-NEAR) as {phone.call_sign}'s destination"]
-    phone.shot(tmp_path, "crew-destination")
+    phone.shot("crew-destination")
 
     # The nearest hospital closes: the list re-ranks by itself.
     closed = {"ed_status": "closed", "reason": "CT scanner down"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -15,6 +17,7 @@ from domain.errors import (
     UnitMovedMeanwhile,
 )
 from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
+from projections.stores import postgres_env, sqlite_env
 
 ACTOR = "dispatcher-1"
 CITY = Position(36.75, 3.06)
@@ -110,3 +113,58 @@ def test_a_refused_reassignment_writes_nothing(store: str, request: pytest.Fixtu
     assert app.get_unit(unit_id).incident_id == a
     assert app.get_incident(a).active_unit_ids == [unit_id]
     assert app.get_incident(c).active_unit_ids == []
+
+
+@pytest.fixture(params=STORES)
+def two_apps(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Dispatch, Dispatch]]:
+    """Two Dispatch instances on one store, as two API processes with their own caches."""
+    if request.param == "sqlite":
+        env = sqlite_env(tmp_path / "events.sqlite")
+    else:
+        env = postgres_env(request.getfixturevalue("pg_url"))
+    first, second = Dispatch(env=env), Dispatch(env=env)
+    try:
+        yield first, second
+    finally:
+        first.close()
+        second.close()
+
+
+def _topics(app: Dispatch, after: int) -> list[str]:
+    saved = app.recorder.select_notifications(start=after, limit=100, inclusive_of_start=False)
+    return [n.topic for n in saved]
+
+
+def test_a_reassignment_over_stale_caches_is_saved_once_whole_or_refused_whole(
+    two_apps: tuple[Dispatch, Dispatch],
+) -> None:
+    a, b = two_apps
+    unit_id, source, target = _world(b)  # b's cache: the unit on the source
+    a.change_priority(target, Priority.D, "d.one")  # a's cache: the target
+    b.change_priority(target, Priority.E, "d.two")  # ... now stale
+    # a's save of the stale target conflicts: the whole save (unit and both incidents) is
+    # refused by the store and re-run on fresh state, never half-written.
+    before = _head(a)
+    a.reassign_unit(UnitChoice(unit_id), target, from_incident_id=source, actor=ACTOR)
+    assert _topics(a, before) == [
+        "najda:Incident.UnitReleased",
+        "najda:Incident.UnitAssigned",
+        "najda:Unit.Released",
+        "najda:Unit.Dispatched",
+    ]
+    assert a.get_incident(target).priority is Priority.E  # b's change kept
+    assert (a.get_unit(unit_id).incident_id, a.get_incident(source).active_unit_ids) == (
+        target,
+        [],
+    )
+    # b's cached unit still says "on the source": taking it from there for a third incident
+    # must be refused on the stored state, and nothing written.
+    third = a.report_incident(
+        location=CITY, address="", nature="stroke", priority=Priority.D, actor="d.one"
+    )
+    before = _head(a)
+    with pytest.raises(UnitMovedMeanwhile):
+        b.reassign_unit(UnitChoice(unit_id), third, from_incident_id=source, actor="d.two")
+    assert _head(a) == before
+    assert a.get_incident(third).active_unit_ids == []
+    assert a.get_unit(unit_id).incident_id == target
