@@ -154,14 +154,16 @@ class PostgresAddressIndex:
             ).fetchall()
         return [AddressRow(*r) for r in rows]
 
-    def crossings(self, a_ids: Sequence[int], b_ids: Sequence[int]) -> list[CrossingRow]:
+    def crossing_streets(self, a_ids: Sequence[int]) -> list[tuple[CrossingRow, NameRow]]:
+        columns = ", ".join("n." + c.strip() for c in NAME_COLUMNS.split(","))
         with self.pool.connection() as conn:
             rows = conn.execute(
-                "SELECT a, b, lat, lon, municipality FROM najda_geo_crossing"
-                " WHERE a = ANY(%s) AND b = ANY(%s)",
-                (list(a_ids), list(b_ids)),
+                f"SELECT c.a, c.b, c.lat, c.lon, c.municipality, {columns}"
+                " FROM najda_geo_crossing c JOIN najda_geo_name n ON n.id = c.b"
+                " WHERE c.a = ANY(%s)",
+                (list(a_ids),),
             ).fetchall()
-        return [CrossingRow(*r) for r in rows]
+        return [(CrossingRow(*r[:5]), NameRow(*r[5:])) for r in rows]
 
     def postcodes(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
