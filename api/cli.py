@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.audit_trust import witnessed
-from api.settings import Settings, SettingsError
+from api.settings import DEMO_AREAS, Settings, SettingsError
 from domain.application import Dispatch
 from domain.consult import Specialty
 from domain.user import Role
@@ -67,6 +67,16 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _demo_area_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--demo-area",
+        choices=list(DEMO_AREAS),
+        help="demo area of an empty store: the real liechtenstein (default, or"
+        " $NAJDA_DEMO_AREA) or the invented town sahil; an area imported with"
+        " `najda area import` always wins",
+    )
+
+
 def _expiry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--expires-in-days",
@@ -108,12 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
     )
-    serve.add_argument(
-        "--demo-area",
-        choices=["liechtenstein", "sahil"],
-        help="demo area of an empty store: the real liechtenstein (default) or the invented "
-        "town sahil; an area imported with `najda area import` always wins",
-    )
+    _demo_area_option(serve)
     demo = serve.add_mutually_exclusive_group()
     demo.add_argument(
         "--no-demo",
@@ -151,10 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser(
         "seed-demo",
-        help="seed the demo city into an empty store, then exit",
-        description="Register the demo stations, hospitals and units into an empty store.",
+        help="seed the demo area into an empty store, then exit",
+        description="Register the demo area's stations, hospitals and units into an empty"
+        " store: the same area `serve` seeds (an imported area, else the demo area).",
     )
     _store_options(seed)
+    _demo_area_option(seed)
 
     users = commands.add_parser(
         "users",
@@ -215,13 +222,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def seed_demo_command(args: argparse.Namespace) -> int:
-    """Seed the demo area when the store is empty."""
+    """Seed the demo area when the store is empty: the one `serve` would seed (the data
+    directory's imported area, else the demo area: Liechtenstein unless asked otherwise)."""
     from api.demo import seed_demo
+    from api.demo_area import seed_area_demo
+    from api.services import open_operating_area
     from domain.application import Dispatch
     from projections.base import NotificationSource
     from projections.stores import postgres_env, sqlite_env
 
-    settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    settings = Settings.from_env(
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        demo_area=args.demo_area,
+        seed_demo=True,  # asked for by name, on either store
+    )
     if settings.database_url is not None:
         env = postgres_env(settings.database_url)
     else:
@@ -232,11 +247,13 @@ def seed_demo_command(args: argparse.Namespace) -> int:
         if NotificationSource(dispatch).head() != 0:
             print(f"the store is not empty; nothing seeded ({settings.store_description()})")
             return 1
-        summary = seed_demo(dispatch)
+        area = open_operating_area(settings)
+        summary = seed_demo(dispatch) if area is None else seed_area_demo(dispatch, area)
     finally:
         dispatch.close()
+    where = area.name if area is not None else "the invented town sahil"
     print(
-        f"seeded {summary.stations} stations, {summary.hospitals} hospitals, "
+        f"seeded {where}: {summary.stations} stations, {summary.hospitals} hospitals, "
         f"{summary.units} units and {summary.patients} monitored patients into "
         f"{settings.store_description()}"
     )

@@ -126,7 +126,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         stack.callback(dispatch.close)
         key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
-        area = await run_in_threadpool(_open_area, settings)
+        area = await run_in_threadpool(open_operating_area, settings)
         demo_seeded = False  # only into an empty store, and only when asked (see Settings)
         if settings.wants_demo and await run_in_threadpool(source.head) == 0:
             try:
@@ -250,7 +250,7 @@ async def run_command(
     return result
 
 
-def _open_area(settings: Settings) -> Area | None:
+def open_operating_area(settings: Settings) -> Area | None:
     """The imported area of the data directory; for the real demo, the bundled one."""
     from api.areas import AreaImportError, open_area
     from geo.area import AreaCacheError

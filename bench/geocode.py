@@ -10,7 +10,9 @@ Figures, each beside a baseline measured in the same run:
   (goal: p99 < 20 ms and <= 3x the bare query);
 - reverse p99 per store at random points of the area (goal: < 5 ms), against a bare
   nearest-address index lookup.
-Medians over runs of each run's p50 and p99.
+Each geocoder call is timed beside its baseline call (one, then the other, query by query),
+so that the load of a shared machine falls on both alike. Medians over runs of each run's p50
+and p99. The PostgreSQL plan's scan nodes are printed too (the GIN trigram index, no seq scan).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,6 +39,9 @@ from projections.address_index import AddressIndex
 from projections.address_sqlite import SqliteAddressIndex
 from projections.geocoder import CANDIDATES, Geocoder
 
+if TYPE_CHECKING:
+    from projections.address_pg import PostgresAddressIndex
+
 QUERIES = [
     "Zollstrasse 56, 9490 Vaduz", "zollstr. 56", "56 Zollstrasse Vaduz", "Städtle 14",
     "Stadtle 14", "Heiligkreuz 25", "Egertastrasse 14, Vaduz", "Gapetschstrasse 15 Schaan",
@@ -47,6 +54,8 @@ QUERIES = [
     "Landesspital", "Rotes Kreuz", "Feuerwehr Vaduz", "Landesbibliothek", "Walsermuseum",
     "Post Schaan", "Schloss Apotheke", "Triesenberg",
 ]  # fmt: skip
+A = TypeVar("A")
+B = TypeVar("B")
 SIZES = {"quick": (1, 200, 1), "default": (3, 1_000, 3), "full": (5, 3_000, 5)}
 
 
@@ -54,6 +63,24 @@ def bare_read(path: Path) -> None:
     """One pass over the file with node locations, doing nothing with the objects."""
     for _ in osmium.FileProcessor(str(path)).with_locations():
         pass
+
+
+def interleaved(
+    figure: Callable[[A], object], baseline: Callable[[B], object], pairs: Sequence[tuple[A, B]]
+) -> tuple[list[float], list[float]]:
+    """Time `figure(a)` then `baseline(b)` for each pair in turn, so that the noise of a
+    shared machine falls on both alike; durations in seconds, one list each."""
+    figures: list[float] = []
+    baselines: list[float] = []
+    clock = time.perf_counter
+    for a, b in pairs:
+        start = clock()
+        figure(a)
+        middle = clock()
+        baseline(b)
+        figures.append(middle - start)
+        baselines.append(clock() - middle)
+    return figures, baselines
 
 
 def bench_import(runs: int) -> None:
@@ -84,10 +111,20 @@ def bench_store(name: str, index: AddressIndex, area: Area, runs: int, reverses:
     near = [(a.lat, a.lon) for a in area.addresses[:: max(1, len(area.addresses) // reverses)]]
     search, bare, rev, rev_bare = [], [], [], []
     for _ in range(runs):
-        search.append(time_each(lambda q: geocoder.search(q, 5), QUERIES * 5))
-        bare.append(time_each(lambda w: index.bare_trigram_query(w, CANDIDATES), words * 5))
-        rev.append(time_each(lambda p: geocoder.reverse(*p), points + near))
-        rev_bare.append(time_each(lambda p: index.nearest_address(p[0], p[1], 50.0), near))
+        s_run, b_run = interleaved(
+            lambda q: geocoder.search(q, 5),
+            lambda w: index.bare_trigram_query(w, CANDIDATES),
+            list(zip(QUERIES, words, strict=True)) * 5,
+        )
+        search.append(s_run)
+        bare.append(b_run)
+        r_run, rb_run = interleaved(
+            lambda p: geocoder.reverse(*p),
+            lambda p: index.nearest_address(p[0], p[1], 50.0),
+            [(p, p) for p in near],
+        )
+        rev.append(r_run + time_each(lambda p: geocoder.reverse(*p), points))
+        rev_bare.append(rb_run)
     s, b = Latency.of_runs(search), Latency.of_runs(bare)
     r, rb = Latency.of_runs(rev), Latency.of_runs(rev_bare)
     print(f"{name} geocode: {s.text()}  baseline bare trigram query {b.text()}"
@@ -95,6 +132,16 @@ def bench_store(name: str, index: AddressIndex, area: Area, runs: int, reverses:
     print(f"{name} reverse: {r.text()}  baseline bare nearest-address lookup {rb.text()}"
           f"  p99 ratio {ratio(r.p99_ms, rb.p99_ms):.2f}x  (goal p99 < 5ms)")  # fmt: skip
     log(f"{name}: {len(QUERIES) * 5} queries, {len(points) + len(near)} reverse points per run")
+
+
+def trigram_plan(pg: PostgresAddressIndex) -> str:
+    """The scan nodes of the PostgreSQL trigram search's plan, e.g. `Bitmap Index Scan on
+    najda_geo_name_trgm` (a `Seq Scan` there would mean the GIN index is not used)."""
+    from projections.address_pg import NAMES_SQL
+
+    with pg.pool.connection() as conn:
+        lines = [r[0] for r in conn.execute(f"EXPLAIN {NAMES_SQL}", ("zollstrasse",) * 2 + (30,))]
+    return "; ".join(line.strip(" ->").split("  (")[0] for line in lines if "Scan" in line)
 
 
 def main() -> int:
@@ -116,6 +163,7 @@ def main() -> int:
             pg = PostgresAddressIndex(url)
             try:
                 pg.replace(area)
+                print(f"postgresql plan of the trigram search: {trigram_plan(pg)}")
                 bench_store("postgresql", pg, area, runs, reverses)
             finally:
                 pg.close()

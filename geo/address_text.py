@@ -83,6 +83,20 @@ def _runs(name: str, smallest: int, largest: int) -> tuple[str, ...]:
     )
 
 
+@lru_cache(maxsize=100_000)
+def run_trigrams(name: str, smallest: int, largest: int) -> tuple[frozenset[str], ...]:
+    """The trigrams of each run of `smallest` to `largest` words of a name (remembered)."""
+    return tuple(trigrams(run) for run in _runs(name, smallest, largest))
+
+
+def shared_share(ta: frozenset[str], tb: frozenset[str]) -> float:
+    """`similarity` on trigram sets already made."""
+    if not ta or not tb:
+        return 0.0
+    shared = len(ta & tb)
+    return shared / (len(ta) + len(tb) - shared)
+
+
 def word_similarity(query: str, name: str) -> float:
     """How well the query is contained in the name (pg_trgm's idea of `word_similarity`,
     on whole words): the best similarity of the query to a run of the name's words."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from geo.address_text import similarity, word_similarity
+from geo.address_text import run_trigrams, shared_share, similarity, trigrams
 
 #: Names scoring below this (raw) are not offered.
 MIN_SCORE = 0.32
@@ -31,9 +31,14 @@ def name_score(query: str, norm: str) -> float:
     the query found as a run of the name's words (so `landesspital` finds the hospital)."""
     if query == norm:
         return 1.0
-    whole = similarity(query, norm)
-    part = word_similarity(query, norm) * 0.9
-    return max(whole, part)
+    # word_similarity(query, norm) * 0.9 against similarity(query, norm), in one pass over
+    # trigram sets made once per query and once per name
+    tq = trigrams(query)
+    whole = shared_share(tq, trigrams(norm))
+    span = max(1, len(query.split()))
+    runs = run_trigrams(norm, max(1, span - 1), span + 1)
+    part = max((shared_share(tq, t) for t in runs), default=0.0)
+    return max(whole, part * 0.9)
 
 
 def near_bonus(distance_m: float | None) -> float:

@@ -100,8 +100,8 @@ class AddressIndex(Protocol):
         """The addresses on these streets with this number or the nearest numbers around it."""
         ...
 
-    def crossings(self, a_ids: Sequence[int], b_ids: Sequence[int]) -> list[CrossingRow]:
-        """Crossings of a street of `a_ids` with one of `b_ids`."""
+    def crossing_streets(self, a_ids: Sequence[int]) -> list[tuple[CrossingRow, NameRow]]:
+        """Each crossing of a street of `a_ids`, with the street row it crosses (`b`)."""
         ...
 
     def postcodes(self) -> dict[str, list[str]]:

@@ -41,6 +41,13 @@ CREATE TABLE segment(id INTEGER PRIMARY KEY, street_id INTEGER NOT NULL, lat1 RE
 CREATE VIRTUAL TABLE segment_rt USING rtree(id, min_lat, max_lat, min_lon, max_lon);
 """
 NAME_COLUMNS = "id, kind, name, norm, municipality, lat, lon, detail"
+CROSSED_COLUMNS = ", ".join("n." + c.strip() for c in NAME_COLUMNS.split(","))
+#: The trigram search: the FTS5 match ranked by bm25, its rows read from `name`.
+NAMES_SQL = (
+    f"SELECT {CROSSED_COLUMNS}"
+    " FROM name_fts JOIN name n ON n.id = name_fts.rowid"
+    " WHERE name_fts MATCH ? ORDER BY bm25(name_fts) LIMIT ?"
+)
 #: The rarest trigrams of a query that are searched for (the common ones, such as those of
 #: `strasse`, match half the index and say little).
 MATCH_TRIGRAMS = 12
@@ -59,12 +66,13 @@ class SqliteAddressIndex:
 
     def _db(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "inode", None) != _inode(self.path):
+        inode = _inode(self.path)
+        if conn is None or getattr(self._local, "inode", None) != inode:
             if conn is not None:
                 conn.close()
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
             self._local.conn = conn
-            self._local.inode = _inode(self.path)
+            self._local.inode = inode
         return conn
 
     def replace(self, area: Area) -> None:
@@ -119,9 +127,10 @@ class SqliteAddressIndex:
 
     def _match(self, text: str) -> str:
         """An FTS5 expression: any of the query's rarest trigrams that the index holds."""
-        if self._df is None or self._df_inode != _inode(self.path):
-            self._df = dict(self._db().execute("SELECT term, doc FROM name_vocab"))
-            self._df_inode = _inode(self.path)
+        conn = self._db()  # checks the file: a swapped-in index reads its own frequencies
+        if self._df is None or self._df_inode != self._local.inode:
+            self._df = dict(conn.execute("SELECT term, doc FROM name_vocab"))
+            self._df_inode = self._local.inode
         df = self._df
         grams = {text[i : i + 3] for i in range(len(text) - 2)}
         known = sorted((df[g], g) for g in grams if g in df and g.strip())
@@ -134,12 +143,7 @@ class SqliteAddressIndex:
                 f"SELECT {NAME_COLUMNS} FROM name WHERE norm LIKE ? LIMIT ?", (text + "%", limit)
             )
         else:
-            rows = self._db().execute(
-                f"SELECT {', '.join('n.' + c.strip() for c in NAME_COLUMNS.split(','))}"
-                " FROM name_fts JOIN name n ON n.id = name_fts.rowid"
-                " WHERE name_fts MATCH ? ORDER BY bm25(name_fts) LIMIT ?",
-                (match, limit),
-            )
+            rows = self._db().execute(NAMES_SQL, (match, limit))
         return [NameRow(*r) for r in rows]
 
     def bare_trigram_query(self, text: str, limit: int) -> list[int]:
@@ -169,16 +173,16 @@ class SqliteAddressIndex:
         )
         return [AddressRow(*r) for r in rows]
 
-    def crossings(self, a_ids: Sequence[int], b_ids: Sequence[int]) -> list[CrossingRow]:
-        if not a_ids or not b_ids:
+    def crossing_streets(self, a_ids: Sequence[int]) -> list[tuple[CrossingRow, NameRow]]:
+        if not a_ids:
             return []
-        a_marks, b_marks = ",".join("?" * len(a_ids)), ",".join("?" * len(b_ids))
+        marks = ",".join("?" * len(a_ids))
         rows = self._db().execute(
-            "SELECT a, b, lat, lon, municipality FROM crossing"
-            f" WHERE a IN ({a_marks}) AND b IN ({b_marks})",
-            [*a_ids, *b_ids],
+            f"SELECT c.a, c.b, c.lat, c.lon, c.municipality, {CROSSED_COLUMNS} FROM crossing c"
+            f" JOIN name n ON n.id = c.b WHERE c.a IN ({marks})",
+            list(a_ids),
         )
-        return [CrossingRow(*r) for r in rows]
+        return [(CrossingRow(*r[:5]), NameRow(*r[5:])) for r in rows]
 
     def postcodes(self) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}

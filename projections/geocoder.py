@@ -86,6 +86,8 @@ class Geocoder:
         self.index = index
         self.municipalities = [normalise(m) for m in municipalities]
         self._names = dict(zip(self.municipalities, municipalities, strict=True))
+        #: Each row municipality's normalised form (a few per area, asked for every candidate).
+        self._folded: dict[str, str] = {}
         self._postcodes: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
@@ -129,7 +131,10 @@ class Geocoder:
     ) -> float:
         score = name_score(words, row.norm)
         if municipality is not None:
-            if normalise(row.municipality) == municipality:
+            folded = self._folded.get(row.municipality)
+            if folded is None:
+                folded = self._folded[row.municipality] = normalise(row.municipality)
+            if folded == municipality:
                 score += MUNICIPALITY_BONUS
             else:
                 score -= OTHER_MUNICIPALITY_PENALTY
@@ -206,17 +211,20 @@ class Geocoder:
 
     def _crossings(self, query: Query, near: tuple[float, float] | None) -> list[Candidate]:
         assert query.crossing is not None
-        sides = []
-        for part in query.crossing:
-            words, _ = split_municipality(part, self.municipalities)
-            rows = [r for r in self.index.names(words, CANDIDATES) if r.kind == STREET]
-            scored = {r.id: (name_score(words, r.norm), r) for r in rows}
-            sides.append({k: v for k, v in scored.items() if v[0] >= STREET_FOR_NUMBER})
-        a_side, b_side = sides
+        a_words, b_words = (split_municipality(p, self.municipalities)[0] for p in query.crossing)
+        # One trigram search, for the first street; the second is looked for among the streets
+        # that cross the first's candidates (an index lookup, not a second trigram search).
+        a_side: dict[int, tuple[float, NameRow]] = {}
+        for r in self.index.names(a_words, CANDIDATES):
+            score = name_score(a_words, r.norm) if r.kind == STREET else 0.0
+            if score >= STREET_FOR_NUMBER:
+                a_side[r.id] = (score, r)
         out = []
-        for c in self.index.crossings(list(a_side), list(b_side)):
+        for c, rb in self.index.crossing_streets(list(a_side)):
+            sb = name_score(b_words, rb.norm)
+            if sb < STREET_FOR_NUMBER:
+                continue
             sa, ra = a_side[c.a]
-            sb, rb = b_side[c.b]
             score = (sa + sb) / 2 + near_bonus(
                 None if near is None else point_m(near[0], near[1], c.lat, c.lon)
             )

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from geo.area import EMERGENCY_MODE, load_area
 from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, FREE_SPOT, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import NajdaServer, clean_env, ok
@@ -78,6 +79,12 @@ def test_type_an_address_choose_it_with_the_keyboard_and_report(
     assert first_rec.get_attribute("data-unit") == proposed[0]["call_sign"]
     offered = proposed + rec["requirements"][0]["alternatives"]
     assert [u["eta_s"] for u in offered] == sorted(u["eta_s"] for u in offered)
+    network = load_area(server.data_dir / "area").roads.network()  # by road, not straight
+    for unit in offered:
+        by_road = network.travel_s(
+            (unit["lat"], unit["lon"]), (incident["lat"], incident["lon"]), EMERGENCY_MODE
+        )
+        assert unit["eta_s"] == pytest.approx(by_road, abs=1.0), unit
     assert errors.lines == []
 
 

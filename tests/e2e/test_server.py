@@ -149,6 +149,44 @@ def test_seed_demo_fills_an_empty_store_once(start_server: StartServer, tmp_path
         assert len(ok(client.get("/units"))) == 30
 
 
+def test_seed_demo_seeds_the_same_default_area_as_serve(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "real"
+    env = {k: v for k, v in clean_env().items() if k != "NAJDA_DEMO_AREA"}  # no configuration
+    seeded = subprocess.run(
+        [*najda_command(), "seed-demo", "--data-dir", str(data)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.startswith("seeded Liechtenstein:"), seeded.stdout
+    server = start_server("--no-demo", data_dir=data)
+    with server.client() as client:
+        hospitals = {h["name"] for h in ok(client.get("/hospitals"))}
+        stations = {s["name"]: s for s in ok(client.get("/stations"))}
+        units = {u["call_sign"]: u for u in ok(client.get("/units"))}
+    assert hospitals == {"Liechtensteinisches Landesspital"}
+    red_cross = stations["Rotes Kreuz Liechtenstein"]
+    assert abs(units["A10"]["lat"] - red_cross["lat"]) < 1e-6
+    assert abs(units["A10"]["lon"] - red_cross["lon"]) < 1e-6
+
+
+def test_seed_demo_takes_the_demo_area_option_over_the_environment(tmp_path: Path) -> None:
+    data = tmp_path / "sahil"
+    seeded = subprocess.run(
+        [*najda_command(), "seed-demo", "--data-dir", str(data), "--demo-area", "sahil"],
+        cwd=tmp_path, env=clean_env(NAJDA_DEMO_AREA="liechtenstein"), capture_output=True,
+        text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert seeded.returncode == 0, seeded.stderr
+    assert "sahil" in seeded.stdout and "30 units" in seeded.stdout
+    assert not (data / "area").exists()  # the bundled extract was not imported
+    wrong = _run("seed-demo", "--data-dir", str(tmp_path / "x"), "--demo-area", "atlantis",
+                 cwd=tmp_path)  # fmt: skip
+    assert wrong.returncode == 2 and "--demo-area" in wrong.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_the_docs_page_loads_swagger_ui_from_the_server_itself(demo: httpx.Client) -> None:
     page = demo.get("/docs")
     assert page.status_code == 200

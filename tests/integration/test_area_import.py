@@ -123,6 +123,21 @@ def test_truncated_file_is_a_clear_error(tmp_path: Path) -> None:
         import_area(bad, tmp_path / "data", boundary="Liechtenstein")
 
 
+@pytest.mark.parametrize("cut", [0, 100, 200_000], ids=["empty", "corrupt", "truncated"])
+def test_a_bad_file_leaves_the_previous_area_untouched(
+    imported: tuple[Path, Area], tmp_path: Path, cut: int
+) -> None:
+    data, area = imported
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"not a PBF " * 10 if cut == 100 else EXTRACT.read_bytes()[:cut])
+    before = {p.name: p.read_bytes() for p in (data / "area").iterdir() if p.is_file()}
+    with pytest.raises(AreaImportError):
+        import_area(bad, data, boundary="Liechtenstein")
+    after = {p.name: p.read_bytes() for p in (data / "area").iterdir() if p.is_file()}
+    assert after == before
+    assert load_area(data / "area").counts() == area.counts()
+
+
 def test_bbox_text_is_checked() -> None:
     assert parse_bbox("9.5,47.1,9.6,47.2") == (9.5, 47.1, 9.6, 47.2)
     for bad in ("9.6,47.1,9.5,47.2", "a,b,c,d", "1,2,3", "200,0,201,1"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.services import _open_area
+from api.services import open_operating_area
 from api.settings import Settings
 
 
@@ -12,11 +12,11 @@ def test_the_first_start_imports_the_bundled_area_and_later_starts_reuse_it(
     tmp_path: Path,
 ) -> None:
     settings = Settings(data_dir=tmp_path, demo_area="liechtenstein")
-    first = _open_area(settings)
+    first = open_operating_area(settings)
     assert first is not None and first.name == "Liechtenstein"
     saved = tmp_path / "area" / "area.json.gz"
     written = saved.stat().st_mtime_ns
-    again = _open_area(settings)
+    again = open_operating_area(settings)
     assert again is not None and again.counts() == first.counts()
     assert saved.stat().st_mtime_ns == written  # read back, not imported again
     facilities = {f.name for f in again.facilities}
@@ -24,6 +24,6 @@ def test_the_first_start_imports_the_bundled_area_and_later_starts_reuse_it(
 
 
 def test_the_invented_town_or_no_demo_loads_no_area(tmp_path: Path) -> None:
-    assert _open_area(Settings(data_dir=tmp_path, demo_area="sahil")) is None
-    assert _open_area(Settings(data_dir=tmp_path, seed_demo=False)) is None
+    assert open_operating_area(Settings(data_dir=tmp_path, demo_area="sahil")) is None
+    assert open_operating_area(Settings(data_dir=tmp_path, seed_demo=False)) is None
     assert not (tmp_path / "area").exists()

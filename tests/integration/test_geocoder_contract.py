@@ -237,3 +237,26 @@ def test_reverse_within_fifty_metres_only(geocoder: Geocoder, area: Area) -> Non
     assert 35 < near.distance_m <= 45
     far = geocoder.reverse(lonely.lat, east_65m)
     assert far is not None and far.precision == "street", far
+
+
+def _plan_nodes(plan: dict[str, object]) -> Iterator[dict[str, object]]:
+    yield plan
+    for child in plan.get("Plans", []):  # type: ignore[attr-defined]
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("geocoder", ["postgres"], indirect=True)
+@pytest.mark.parametrize("words", ["zollstrasse", "bahnhofstrasse landstrasse", "malbun"])
+def test_postgres_trigram_search_uses_the_gin_index(geocoder: Geocoder, words: str) -> None:
+    from projections.address_pg import BARE_SQL, NAMES_SQL, PostgresAddressIndex
+
+    index = geocoder.index
+    assert isinstance(index, PostgresAddressIndex)
+    with index.pool.connection() as conn:
+        for sql in (NAMES_SQL, BARE_SQL):
+            (plan,) = conn.execute(f"EXPLAIN (FORMAT JSON) {sql}", (words, words, 30)).fetchone()
+            nodes = list(_plan_nodes(plan[0]["Plan"]))
+            assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], nodes
+            assert [n for n in nodes if n.get("Index Name") == "najda_geo_name_trgm"], nodes
+    assert geocoder.index.names(words, 30)  # and it finds what it is asked for
