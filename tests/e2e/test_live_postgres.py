@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import build_world, ok, report
 from tests.e2e.live import Listener, has_event
+
+pytestmark = pytest.mark.postgres
 
 #: Topics whose events reach consoles (users never do).
 CONSOLE_TOPICS = ("najda:Incident.%", "najda:Unit.%", "najda:Station.%", "najda:Hospital.%")

@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import bearer, build_world, clean_env, najda_command, ok, report
 
@@ -107,6 +109,7 @@ def test_the_demo_prints_a_token_for_each_role_once_when_it_is_seeded(
         assert same.get("/incidents").status_code == 200
 
 
+@pytest.mark.postgres
 def test_a_user_revoked_through_one_process_is_refused_by_the_other(
     start_server: StartServer, pg_url: str
 ) -> None:
