@@ -34,20 +34,11 @@ from domain.vitals import (
     merge_thresholds,
     parse_conditions,
 )
+from tests.fakes import SequentialIds
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 POLICY = MonitoringPolicy()
 SPO2 = default_thresholds([])[Vital.SPO2]  # warning below 90, critical below 85
-
-
-class Ids:
-    """Alert ids 1, 2, 3 … handed out only when asked."""
-
-    def __init__(self) -> None:
-        self.counter = itertools.count(1)
-
-    def __call__(self) -> UUID:
-        return UUID(int=next(self.counter))
 
 
 def run(
@@ -61,7 +52,7 @@ def run(
 ) -> tuple[VitalTrack, list[Assessment]]:
     """Observe readings `every` apart from T0; the final track and each assessment."""
     track = VitalTrack()
-    ids = Ids()
+    ids = SequentialIds()
     out = []
     for i, value in enumerate(values):
         reading = Reading(vital, value, T0 + i * every)
@@ -214,7 +205,7 @@ def test_a_swing_to_the_other_side_clears_the_first_alert() -> None:
 
 def test_an_out_of_order_reading_is_kept_but_changes_no_alert() -> None:
     track = VitalTrack()
-    ids = Ids()
+    ids = SequentialIds()
     for minutes, value in ((10, 95), (0, 80)):
         reading = Reading(Vital.SPO2, value, T0 + timedelta(minutes=minutes))
         track, assessment = observe(track, reading, SPO2, POLICY, T0, ids)
@@ -243,7 +234,7 @@ def _effects(assessments: Sequence[Assessment]) -> Iterator[tuple[datetime, Effe
 
 
 def _walk(readings: Sequence[float], minutes: Sequence[int]) -> list[Assessment]:
-    track, ids, out = VitalTrack(), Ids(), []
+    track, ids, out = VitalTrack(), SequentialIds(), []
     at = T0
     for value, gap in zip(readings, minutes, strict=False):
         at += timedelta(minutes=gap)
