@@ -12,7 +12,7 @@ from projections.stores import postgres_env, sqlite_env
 from tests.pgdatabases import (
     IN_CI,
     PG_ADMIN_URL,
-    cloned_database,
+    Clones,
     drop_database,
     make_template,
     set_running,
@@ -43,10 +43,20 @@ def pg_template() -> Iterator[str]:
         drop_database(name, template=True)
 
 
+@pytest.fixture(scope="session")
+def pg_clones(pg_template: str) -> Iterator[Clones]:
+    """Clones of the template, made one ahead and dropped behind the running test."""
+    clones = Clones(pg_template)
+    try:
+        yield clones
+    finally:
+        clones.close()
+
+
 @pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def pg_url(pg_clones: Clones) -> Iterator[str]:
     """A fresh PostgreSQL database with PostGIS (a clone of the template), dropped after."""
-    with cloned_database(pg_template) as url:
+    with pg_clones.database() as url:
         yield url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import psycopg
@@ -102,6 +103,53 @@ def cloned_database(template: str, prefix: str = "najda_test") -> Iterator[str]:
         yield url_of(name)
     finally:
         drop_database(name)
+
+
+class Clones:
+    """Clones of one template for one test each: the next is made while a test runs and a
+    used one is dropped after it, on one worker thread, so tests wait for neither."""
+
+    def __init__(self, template: str, prefix: str = "najda_test") -> None:
+        self._template = template
+        self._prefix = prefix
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="najda-clones")
+        self._ahead: Future[str] | None = None
+        self._drops: list[tuple[str, Future[None]]] = []
+
+    def _clone(self) -> str:
+        name = unique_name(self._prefix)
+        with admin_conn() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        return name
+
+    def _drop_later(self, name: str) -> None:
+        self._drops.append((name, self._worker.submit(drop_database, name)))
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A fresh clone (its URL) for the running test, dropped after it."""
+        require_marker()
+        ahead, self._ahead = self._ahead, None
+        try:
+            name = (ahead or self._worker.submit(self._clone)).result()
+        except psycopg.OperationalError as exc:
+            unavailable(str(exc))
+        self._ahead = self._worker.submit(self._clone)
+        try:
+            yield url_of(name)
+        finally:
+            self._drop_later(name)
+
+    def close(self) -> None:
+        """Drop the clone made ahead, wait for every drop, and retry any that failed."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.exception() is None:
+            self._drop_later(ahead.result())
+        self._worker.shutdown(wait=True)
+        for name, done in self._drops:
+            if done.exception() is not None:
+                drop_database(name)  # raises if the database still cannot be dropped
+        self._drops.clear()
 
 
 @contextmanager

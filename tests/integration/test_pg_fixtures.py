@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from tests.pgdatabases import TEMPLATE_EXTENSIONS, admin_conn, cloned_database
+from tests.pgdatabases import TEMPLATE_EXTENSIONS, Clones, admin_conn, cloned_database, unique_name
 
 
 def _exists(url: str) -> bool:
@@ -38,6 +38,29 @@ def test_clones_of_the_template_are_isolated_and_dropped_on_leaving(pg_template:
         assert _exists(first)
     assert not _exists(first)
     assert not _exists(second)
+
+
+@pytest.mark.postgres
+def test_clones_made_ahead_are_fresh_each_time_and_none_is_left_after_close(
+    pg_template: str,
+) -> None:
+    prefix = unique_name("najda_test_pool")  # no other session's clones share it
+    clones = Clones(pg_template, prefix=prefix)
+    used = []
+    try:
+        for _ in range(3):
+            with clones.database() as url:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute("CREATE TABLE written (x int)")
+                used.append(url)
+    finally:
+        clones.close()
+    assert len(set(used)) == 3  # each test its own database, never a used one again
+    with admin_conn() as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchone()
+    assert left == (0,)  # the used ones and the one made ahead are all dropped
 
 
 @pytest.mark.postgres
