@@ -30,8 +30,8 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 import httpx
 
 from bench._stats import Latency, banner, log, parse_mode, ratio
-from tests.e2e.harness import CENTRE, NajdaServer, clean_env, ok
-from tests.fhir_samples import quantity, vital_sign
+from bench.fhir_samples import quantity, vital_sign
+from bench.server import CENTRE, NajdaServer, clean_env, ok
 
 PATIENTS = 20
 GOAL_P99_MS = 250.0

@@ -28,7 +28,7 @@ import websockets
 
 from bench._pg import scratch_database
 from bench._stats import Latency, banner, log, parse_mode, ratio
-from tests.e2e.harness import NajdaServer, clean_env, free_port
+from bench.server import NajdaServer, clean_env, free_port
 
 RATE_PER_S = 20.0
 CONSOLES = 200

@@ -32,10 +32,10 @@ import httpx
 
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, percentile, ratio, spread
+from bench.server import NajdaServer, clean_env
 from domain.application import Dispatch
 from domain.values import Position, UnitKind
 from projections.stores import asyncpg_dsn, postgres_env
-from tests.e2e.harness import NajdaServer, clean_env
 
 BATCH = 500
 STEP_M = 10.0

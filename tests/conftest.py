@@ -2,58 +2,62 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from domain.application import Dispatch
 from projections.stores import postgres_env, sqlite_env
+from tests.pgdatabases import (
+    IN_CI,
+    PG_ADMIN_URL,
+    Clones,
+    drop_database,
+    make_template,
+    set_running,
+)
 
-PG_ADMIN_URL = os.environ.get("NAJDA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+__all__ = ["IN_CI", "PG_ADMIN_URL"]
 
 
-def _unavailable(reason: str) -> None:
-    """Skip locally; fail in CI, where a PostGIS test that cannot run must not pass silently."""
-    if IN_CI:
-        pytest.fail(f"PostgreSQL/PostGIS needed but unavailable in CI: {reason}")
-    pytest.skip(f"PostgreSQL/PostGIS unavailable: {reason}")
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Let the database fixtures see which test they serve (for the marker check)."""
+    set_running(item)
+    try:
+        return (yield)
+    finally:
+        set_running(None)
 
 
-def _admin_conn() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """This session's PostGIS template database (made once, dropped at the end)."""
+    name = make_template()
+    try:
+        yield name
+    finally:
+        drop_database(name, template=True)
+
+
+@pytest.fixture(scope="session")
+def pg_clones(pg_template: str) -> Iterator[Clones]:
+    """Clones of the template, made one ahead and dropped behind the running test."""
+    clones = Clones(pg_template)
+    try:
+        yield clones
+    finally:
+        clones.close()
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database with PostGIS, dropped after the test."""
-    name = f"najda_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with _admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        _unavailable(str(exc))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}"
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    except psycopg.Error as exc:
-        _drop(name)
-        _unavailable(f"cannot create extension postgis: {exc}")
-    try:
+def pg_url(pg_clones: Clones) -> Iterator[str]:
+    """A fresh PostgreSQL database with PostGIS (a clone of the template), dropped after."""
+    with pg_clones.database() as url:
         yield url
-    finally:
-        _drop(name)
-
-
-def _drop(name: str) -> None:
-    with _admin_conn() as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -82,7 +86,7 @@ def postgres_app(pg_url: str) -> Iterator[Dispatch]:
         app.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_app(request: pytest.FixtureRequest) -> Dispatch:
     """The Dispatch application on each real store in turn."""
     app: Dispatch = request.getfixturevalue(f"{request.param}_app")

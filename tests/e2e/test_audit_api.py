@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -13,6 +12,7 @@ from projections.sentences import distance_text, eta_text
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import build_world, head, ok, report
 from tests.eido_schema import errors, require_eido_dir
+from tests.waiting import eventually
 
 
 def _worked(client: httpx.Client) -> tuple[str, int, int]:
@@ -27,14 +27,14 @@ def _worked(client: httpx.Client) -> tuple[str, int, int]:
     return incident_id, dispatched, head(client)
 
 
-def _wait_sealed(client: httpx.Client, timeout_s: float = 10.0) -> Any:
+def _wait_sealed(client: httpx.Client) -> Any:
     """The verification once the server's sealer has covered the whole log."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def sealed() -> Any:
         result = ok(client.get("/audit/verify"))
-        if result["unsealed"] == 0 or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+        return result if result["unsealed"] == 0 else None
+
+    return eventually(sealed)
 
 
 def test_the_timeline_and_past_states_over_http(empty: httpx.Client) -> None:

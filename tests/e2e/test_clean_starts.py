@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import PG_ADMIN_URL
 from tests.e2e.harness import clean_env, free_port, najda_command
+from tests.pgdatabases import PG_ADMIN_URL, admin_conn, empty_database, require_marker
 
 START_TIMEOUT_S = 90
 
@@ -80,20 +80,20 @@ def test_a_data_directory_this_user_cannot_write_is_refused_before_anything(
 def database_without_postgis() -> Iterator[str]:
     """An empty database, and the URL of an ordinary user (no superuser) who owns it."""
     suffix = uuid.uuid4().hex[:10]
-    name, role, password = f"najda_test_nogis_{suffix}", f"najda_plain_{suffix}", suffix
+    role, password = f"najda_plain_{suffix}", suffix
+    require_marker()
     try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+        admin = admin_conn()
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL needed: {exc}")
     with admin:
         admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER PASSWORD '{password}'")
-        admin.execute(f'CREATE DATABASE "{name}" OWNER {role}')
-    host = PG_ADMIN_URL.split("@", 1)[1].rsplit("/", 1)[0]
     try:
-        yield f"postgresql://{role}:{password}@{host}/{name}"
+        with empty_database("najda_test_nogis", owner=role) as admin_url:
+            host = admin_url.split("@", 1)[1]
+            yield f"postgresql://{role}:{password}@{host}"
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with admin_conn() as admin:
             admin.execute(f"DROP ROLE IF EXISTS {role}")
 
 

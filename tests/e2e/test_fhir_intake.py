@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.fhir_samples import quantity, vital_sign
 from tests.e2e.harness import CENTRE, NajdaServer, build_world, head, offset, ok
 from tests.e2e.live import Listener, Message
-from tests.fhir_samples import quantity, vital_sign
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 HL7 = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "hl7-r4"

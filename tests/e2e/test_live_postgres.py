@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import build_world, ok, report
 from tests.e2e.live import Listener, has_event
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.postgres
 
 #: Topics whose events reach consoles (users never do).
 CONSOLE_TOPICS = ("najda:Incident.%", "najda:Unit.%", "najda:Station.%", "najda:Hospital.%")
@@ -118,11 +123,11 @@ def test_killing_every_database_connection_loses_no_acknowledged_command(
             recovered_s = []
             for _ in range(2):
                 count = len(acknowledged)
-                assert _wait(lambda n=count: len(acknowledged) >= n + 10, 20)
+                eventually(partial(_at_least, acknowledged, count + 10), 20)
                 killed.append(_kill_connections(pg_url))
                 after_kill = len(acknowledged)
                 t0 = time.monotonic()
-                assert _wait(lambda n=after_kill: len(acknowledged) > n, 10)
+                eventually(partial(_at_least, acknowledged, after_kill + 1), 10)
                 recovered_s.append(time.monotonic() - t0)
         finally:
             stop.set()
@@ -141,13 +146,9 @@ def test_killing_every_database_connection_loses_no_acknowledged_command(
     assert set(acknowledged) <= reported
 
 
-def _wait(check: object, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return True
-        time.sleep(0.02)
-    return False
+def _at_least(items: list[Any], count: int) -> bool:
+    """Whether `items` has grown to `count` (for `eventually`)."""
+    return len(items) >= count
 
 
 def test_positions_reach_consoles_on_every_process_once(

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import ok, proposed, report
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.postgres
-
-
-def _eventually(check: object, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_server_runs_the_whole_flow_on_postgis_and_keeps_it_across_restarts(
@@ -75,11 +65,9 @@ def test_a_second_process_hears_of_new_events_through_listen_notify(
             codes: list[str] = [s["code"] for s in ok(r.get("/stations"))]
             return codes == ["N1"]
 
-        assert _eventually(reader_sees_station, timeout_s=10.0)
+        eventually(reader_sees_station, timeout_s=10.0)
         head = ok(w.get("/health"))["head"]
-        assert _eventually(
-            lambda: ok(r.get("/health"))["positions"]["reference_directory"] >= head, 10.0
-        )
+        eventually(lambda: ok(r.get("/health"))["positions"]["reference_directory"] >= head, 10.0)
 
 
 def test_refusals_on_postgis_write_nothing(start_server: StartServer, pg_url: str) -> None:

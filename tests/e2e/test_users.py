@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import time
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import bearer, build_world, clean_env, najda_command, ok, report
+from tests.waiting import eventually
 
 
 def najda(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -107,6 +109,7 @@ def test_the_demo_prints_a_token_for_each_role_once_when_it_is_seeded(
         assert same.get("/incidents").status_code == 200
 
 
+@pytest.mark.postgres
 def test_a_user_revoked_through_one_process_is_refused_by_the_other(
     start_server: StartServer, pg_url: str
 ) -> None:
@@ -114,11 +117,11 @@ def test_a_user_revoked_through_one_process_is_refused_by_the_other(
     b = start_server("--database-url", pg_url, "--no-demo", name="b")
     token = a.add_user("d.gone", "dispatcher")
     with b.client(token) as on_b:
-        assert _eventually(lambda: on_b.get("/incidents").status_code == 200, 5)
+        eventually(lambda: on_b.get("/incidents").status_code == 200, 5)
         with a.client() as admin:
             assert admin.delete("/users/d.gone").status_code == 204
             assert admin.get("/incidents", headers=bearer(token)).status_code == 401
-        assert _eventually(lambda: on_b.get("/incidents").status_code == 401, 5)
+        eventually(lambda: on_b.get("/incidents").status_code == 401, 5)
 
 
 def test_auto_dispatch_sends_the_recommended_units_for_chosen_priorities_only(
@@ -132,15 +135,6 @@ def test_auto_dispatch_sends_the_recommended_units_for_chosen_priorities_only(
     assert [a["call_sign"] for a in urgent["assignments"]] == ["A-NEAR"]
     assert urgent["assignments"][0]["assigned_by"].endswith("(auto-dispatch)")
     assert routine["assignments"] == []
-
-
-def _eventually(check: object, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if callable(check) and check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_the_last_administrator_cannot_be_revoked(start_server: StartServer) -> None:

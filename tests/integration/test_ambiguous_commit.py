@@ -26,7 +26,9 @@ def _unit(call_sign: str, home: Position, app: Dispatch) -> Unit:
     )
 
 
-@pytest.mark.parametrize("store", ["sqlite_app", "postgres_app"])
+@pytest.mark.parametrize(
+    "store", ["sqlite_app", pytest.param("postgres_app", marks=pytest.mark.postgres)]
+)
 def test_a_repeated_save_of_the_same_events_is_taken_as_done(
     store: str, request: pytest.FixtureRequest
 ) -> None:

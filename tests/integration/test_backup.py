@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from api.cli import main
@@ -17,7 +15,7 @@ from projections.audit_key import load_or_create_key
 from projections.base import NotificationSource
 from projections.stores import postgres_env, sqlite_env
 from projections.witness import attach_witness
-from tests.conftest import PG_ADMIN_URL
+from tests.pgdatabases import empty_database
 
 
 def _history(app: Dispatch) -> int:
@@ -89,14 +87,8 @@ def test_sqlite_backup_of_a_running_store_restores_and_verifies(
 @pytest.fixture
 def empty_pg_url() -> Iterator[str]:
     """A second, empty database (no PostGIS yet: the backup brings its extension)."""
-    name = f"najda_test_restore_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with empty_database("najda_test_restore") as url:
+        yield url
 
 
 @pytest.mark.postgres

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -22,7 +21,8 @@ from projections.embedded import EmbeddedBoard
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
-from tests.integration.support import FakeClock, run
+from tests.fakes import SeededIds, TickingClock
+from tests.integration.support import run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -37,7 +37,7 @@ class Backend:
     """One board implementation with the Dispatch application on its matching store."""
 
     app: Dispatch
-    clock: FakeClock
+    clock: TickingClock
     pg_url: str | None = None
 
     async def session(self, body: Callable[[IncidentBoard], Awaitable[T]]) -> T:
@@ -51,8 +51,7 @@ class Backend:
 @pytest.fixture(params=IMPLEMENTATIONS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     """Each implementation in turn, with a Dispatch application on its store."""
-    clock = FakeClock()
-    rng = random.Random(5)
+    clock = TickingClock()
     url: str | None = None
     if request.param == "embedded":
         env = sqlite_env(tmp_path / "events.sqlite")
@@ -60,10 +59,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         url = request.getfixturevalue("pg_url")
         env = postgres_env(url)
 
-    def new_id() -> UUID:
-        return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-    app = Dispatch(env=env, clock=clock, new_id=new_id)
+    app = Dispatch(env=env, clock=clock, new_id=SeededIds(5))
     try:
         yield Backend(app, clock, url)
     finally:

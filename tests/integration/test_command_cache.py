@@ -16,7 +16,7 @@ from projections.stores import postgres_env, sqlite_env
 HOME = Position(36.75, 3.06)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def two_apps(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Dispatch, Dispatch]]:
     if request.param == "sqlite":
         env = sqlite_env(tmp_path / "events.sqlite")

@@ -11,8 +11,9 @@ from projections.consults import ConsultDirectory
 from projections.eventlog import EventLog
 from projections.runner import ProjectionRunner
 from projections.timeline import incident_timeline
-from tests.integration.support import T0, FakeClock, run
-from tests.integration.test_timeline import Script, SetClock
+from tests.fakes import T0, StoppedClock, TickingClock
+from tests.integration.support import run
+from tests.integration.test_timeline import Script
 
 SCENE = Position(36.76, 3.07)
 
@@ -20,7 +21,7 @@ SCENE = Position(36.76, 3.07)
 def test_the_timeline_of_an_incident_with_teleconsults_equals_its_commands(
     store_app: Dispatch,
 ) -> None:
-    clock = SetClock(T0)
+    clock = StoppedClock(T0)
     store_app.clock = clock
     a1 = store_app.register_unit("A-1", UnitKind.ALS, "admin", home=SCENE)
     s = Script(store_app, clock)
@@ -89,7 +90,7 @@ def test_the_timeline_of_an_incident_with_teleconsults_equals_its_commands(
 
 
 def test_the_open_consults_directory_is_the_same_on_every_store(store_app: Dispatch) -> None:
-    store_app.clock = FakeClock()
+    store_app.clock = TickingClock()
     incident = store_app.report_incident(
         location=SCENE, address="", nature="chest pain", priority=Priority.C, actor="d.ali"
     )

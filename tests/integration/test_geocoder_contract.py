@@ -4,7 +4,6 @@ address indexes of the Liechtenstein extract (queries written from the extract's
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from projections.address_index import AddressIndex
 from projections.address_sqlite import SqliteAddressIndex
 from projections.geocoder import Geocoder, QueryError
 from tests.area_fixture import liechtenstein
-from tests.conftest import PG_ADMIN_URL, _admin_conn, _unavailable
+from tests.pgdatabases import cloned_database, unavailable
 
 #: (query, what the best candidate's label starts with, its precision, its municipality).
 SEARCHES: list[tuple[str, str, str, str]] = [
@@ -90,18 +89,10 @@ def area() -> Area:
 
 
 @pytest.fixture(scope="module")
-def module_pg_url() -> Iterator[str]:
-    name = f"najda_geo_{uuid.uuid4().hex[:12]}"
-    try:
-        with _admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        _unavailable(str(exc))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with _admin_conn() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def module_pg_url(pg_template: str) -> Iterator[str]:
+    """One PostGIS database shared by the module's read-only geocoding tests."""
+    with cloned_database(pg_template, prefix="najda_geo") as url:
+        yield url
 
 
 @pytest.fixture(
@@ -119,7 +110,7 @@ def geocoder(
         try:
             index = PostgresAddressIndex(request.getfixturevalue("module_pg_url"))
         except psycopg.Error as exc:
-            _unavailable(f"cannot create the address index: {exc}")
+            unavailable(f"cannot create the address index: {exc}")
     index.replace(area)
     yield Geocoder(index, area.municipalities)
     index.close()

@@ -8,13 +8,14 @@ from domain.values import Position
 from projections.base import NotificationSource
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
-from tests.integration.support import T0, FakeClock, run
+from tests.fakes import T0, TickingClock
+from tests.integration.support import run
 
 
 def test_status_updates_reach_the_directory_in_order_and_survive_a_rebuild(
     store_app: Dispatch,
 ) -> None:
-    store_app.clock = FakeClock()
+    store_app.clock = TickingClock()
     hospital = store_app.register_hospital(
         "CHU", "University Hospital", Position(36.71, 3.08), ["stroke", "emergency"], "admin"
     )

@@ -19,7 +19,8 @@ from projections.base import NotificationSource
 from projections.embedded import EmbeddedLocator
 from projections.reference import ReferenceDirectory
 from projections.stores import sqlite_env
-from tests.integration.support import FakeClock, run
+from tests.fakes import TickingClock
+from tests.integration.support import run
 
 HOME = Position(36.75, 3.06)
 
@@ -28,7 +29,7 @@ class World:
     """A Dispatch app on SQLite with its locator and a feed, fed by hand."""
 
     def __init__(self, path: Path, buffer_size: int = 1000) -> None:
-        self.clock = FakeClock()
+        self.clock = TickingClock()
         self.app = Dispatch(env=sqlite_env(path), clock=self.clock)
         self.source = NotificationSource(self.app)
         self.locator = EmbeddedLocator()

@@ -27,7 +27,8 @@ from projections.locator import Candidate, Query, UnitLocator
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
-from tests.integration.support import FakeClock, run
+from tests.fakes import SeededIds, TickingClock
+from tests.integration.support import run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -46,19 +47,9 @@ def near(origin: Position, north_m: float, east_m: float) -> Position:
     return Position(lat, lon)
 
 
-class SeededIds:
-    """Deterministic uuid4-like ids, so two stores given the same commands hold equal events."""
-
-    def __init__(self, seed: int) -> None:
-        self._rng = random.Random(seed)
-
-    def __call__(self) -> UUID:
-        return uuid.UUID(int=self._rng.getrandbits(128), version=4)
-
-
 def make_app(env: dict[str, str], seed: int = 7) -> Dispatch:
     """A Dispatch application with a fake clock and seeded ids on a real store."""
-    return Dispatch(env=env, clock=FakeClock(), new_id=SeededIds(seed))
+    return Dispatch(env=env, clock=TickingClock(), new_id=SeededIds(seed))
 
 
 @dataclass
@@ -88,9 +79,9 @@ class Backend:
     pg_url: str | None = None
 
     @property
-    def clock(self) -> FakeClock:
+    def clock(self) -> TickingClock:
         clock = self.app.clock
-        assert isinstance(clock, FakeClock)
+        assert isinstance(clock, TickingClock)
         return clock
 
     async def open(self) -> Opened:

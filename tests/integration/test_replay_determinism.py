@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import threading
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +21,8 @@ from projections.locator import Query, UnitLocator
 from projections.postgis import PostgisProjections
 from projections.runner import ProjectionRunner
 from projections.stores import postgres_env, sqlite_env
-from tests.integration.support import FakeClock, run
+from tests.fakes import SeededIds, TickingClock
+from tests.integration.support import run
 
 S = UnitStatus
 T = TypeVar("T")
@@ -201,14 +200,7 @@ def test_read_models_rebuilt_from_the_store_equal_the_live_ones(
     else:
         pg_url = request.getfixturevalue("pg_url")
         env = postgres_env(pg_url)
-    rng = random.Random(3)
-    lock = threading.Lock()
-
-    def new_id() -> UUID:
-        with lock:
-            return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-    app = Dispatch(env=env, clock=FakeClock(), new_id=new_id)
+    app = Dispatch(env=env, clock=TickingClock(), new_id=SeededIds(3))
     try:
         run(follow_live_then_rebuild(app, pg_url))
     finally:
@@ -217,7 +209,7 @@ def test_read_models_rebuilt_from_the_store_equal_the_live_ones(
 
 def test_stopping_a_live_runner_as_a_wake_up_lands_does_not_hang(tmp_path: Path) -> None:
     """The follower must honour stop() even when a save's wake-up has just released it."""
-    app = Dispatch(env=sqlite_env(tmp_path / "events.sqlite"), clock=FakeClock())
+    app = Dispatch(env=sqlite_env(tmp_path / "events.sqlite"), clock=TickingClock())
 
     async def body() -> None:
         runner = ProjectionRunner(NotificationSource(app), [EmbeddedLocator()], poll_interval_s=60)

@@ -12,18 +12,17 @@ from projections.eventlog import EventLog
 from projections.intervals import unit_responses
 from projections.response_report import build_report, collect, report_csv
 from projections.timeline import incident_timeline
-from tests.integration.support import T0
-from tests.integration.test_timeline import SetClock
+from tests.fakes import T0, StoppedClock
 
 STATION = Position(36.75, 3.06)
 
 
-def _run(app: Dispatch, clock: SetClock, priority: Priority, response_s: float) -> None:
+def _run(app: Dispatch, clock: StoppedClock, priority: Priority, response_s: float) -> None:
     """A call 30 s before it is entered; unit notified at +40 s; en route 60 s later; on
     scene `response_s` after the call; 10 min on scene, 10 min transport, back 5 min later.
     The next call comes an hour after this one."""
     call = clock.now
-    clock.tick(30)
+    clock.advance(30)
     unit = app.register_unit(f"A-{int(response_s)}", UnitKind.ALS, "admin", home=STATION)
     incident = app.report_incident(
         location=Position(36.76, 3.07), address="", nature="collapse", priority=priority,
@@ -38,13 +37,13 @@ def _run(app: Dispatch, clock: SetClock, priority: Priority, response_s: float) 
     for step, status in (
         (600, UnitStatus.TRANSPORTING), (600, UnitStatus.AT_HOSPITAL), (300, UnitStatus.AVAILABLE)
     ):  # fmt: skip
-        clock.tick(step)
+        clock.advance(step)
         app.update_unit_status(unit, status, "crew")
     clock.now = call + timedelta(hours=1)  # the next call, an hour after this one
 
 
 def test_a_unit_response_carries_its_nemsis_times_and_intervals(store_app: Dispatch) -> None:
-    clock = SetClock(T0)
+    clock = StoppedClock(T0)
     store_app.clock = clock
     _run(store_app, clock, Priority.E, 430)
     incident_id = next(
@@ -70,7 +69,7 @@ def test_a_unit_response_carries_its_nemsis_times_and_intervals(store_app: Dispa
 
 
 def test_the_report_gives_percentiles_and_compliance_per_priority(store_app: Dispatch) -> None:
-    clock = SetClock(T0)
+    clock = StoppedClock(T0)
     store_app.clock = clock
     store_app.register_station("S1", "North", Position(36.77, 3.08), "admin")
     for response_s in (300, 400, 500, 600, 700):  # E: two of five over 8:59
@@ -97,7 +96,7 @@ def test_the_report_gives_percentiles_and_compliance_per_priority(store_app: Dis
 
 
 def test_the_report_keeps_calls_within_the_period(store_app: Dispatch) -> None:
-    clock = SetClock(T0)
+    clock = StoppedClock(T0)
     store_app.clock = clock
     for response_s in (300, 400, 500):
         _run(store_app, clock, Priority.D, response_s)
@@ -111,7 +110,7 @@ def test_the_report_keeps_calls_within_the_period(store_app: Dispatch) -> None:
 def test_dispatch_acknowledged_and_unit_cancelled_fill_etimes_04_and_14(
     store_app: Dispatch,
 ) -> None:
-    clock = SetClock(T0)
+    clock = StoppedClock(T0)
     store_app.clock = clock
     kept = store_app.register_unit("A-KEPT", UnitKind.ALS, "admin", home=STATION)
     cancelled = store_app.register_unit("A-CANC", UnitKind.ALS, "admin", home=STATION)
@@ -119,14 +118,14 @@ def test_dispatch_acknowledged_and_unit_cancelled_fill_etimes_04_and_14(
         location=Position(36.76, 3.07), address="", nature="collapse", priority=Priority.E,
         actor="d",
     )  # fmt: skip
-    clock.tick(20)
+    clock.advance(20)
     store_app.assign_units(incident, [UnitChoice(kept), UnitChoice(cancelled)], "d")
-    clock.tick(7)
+    clock.advance(7)
     assert store_app.acknowledge_assignment(kept, "crew.kept")
-    clock.tick(5)
+    clock.advance(5)
     assert not store_app.acknowledge_assignment(kept, "crew.kept")  # the first one counts
     store_app.update_unit_status(cancelled, UnitStatus.EN_ROUTE, "crew.canc")
-    clock.tick(60)
+    clock.advance(60)
     store_app.release_unit(incident, cancelled, "not needed", "d")
 
     responses = unit_responses(incident_timeline(EventLog(store_app), incident))

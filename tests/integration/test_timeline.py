@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import pytest
@@ -14,24 +14,10 @@ from domain.values import Position, Priority, UnitKind, UnitStatus
 from projections.as_of import incident_as_of
 from projections.eventlog import EventLog
 from projections.timeline import incident_timeline
-from tests.integration.support import T0
+from tests.fakes import T0, StoppedClock
 
 HOME = Position(36.75, 3.06)
 SCENE = Position(36.76, 3.07)
-
-
-class SetClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, seconds: float = 1.0) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 @dataclass
@@ -39,12 +25,12 @@ class Script:
     """Runs commands on the app and writes down the timeline each should leave behind."""
 
     app: Dispatch
-    clock: SetClock
+    clock: StoppedClock
     expected: list[tuple[str, str, str, datetime]] = field(default_factory=list)
     snapshots: list[tuple[int, datetime, tuple[object, ...]]] = field(default_factory=list)
 
     def step(self, *entries: tuple[str, str, str]) -> datetime:
-        at = self.clock.tick(10)
+        at = self.clock.advance(10)
         self.expected.extend((subject, kind, actor, at) for subject, kind, actor in entries)
         return at
 
@@ -60,8 +46,8 @@ class Script:
         self.snapshots.append((head, self.clock.now, state))
 
 
-def _setup(app: Dispatch) -> tuple[SetClock, UUID, UUID]:
-    clock = SetClock(T0)
+def _setup(app: Dispatch) -> tuple[StoppedClock, UUID, UUID]:
+    clock = StoppedClock(T0)
     app.clock = clock
     a1 = app.register_unit("A-1", UnitKind.ALS, "admin", home=HOME)
     b2 = app.register_unit("B-2", UnitKind.BLS, "admin", home=HOME)
@@ -99,13 +85,13 @@ def _script(app: Dispatch) -> tuple[Script, UUID, UUID, UUID]:
     app.release_unit(first, b2, "ALS enough", "d.ali")
     s.snapshot(first)
     # Another incident takes B-2: none of this belongs on the first incident's timeline.
-    clock.tick(10)
+    clock.advance(10)
     second = app.report_incident(
         location=HOME, address="", nature="fall", priority=Priority.B, actor="d.sara"
     )
     app.assign_units(second, [UnitChoice(b2)], "d.sara")
     app.update_unit_status(b2, UnitStatus.EN_ROUTE, "crew.b")
-    app.report_position(a1, SCENE, "avl", at=clock.tick(5))  # a position is not a status
+    app.report_position(a1, SCENE, "avl", at=clock.advance(5))  # a position is not a status
     for status in (UnitStatus.ON_SCENE, UnitStatus.TRANSPORTING, UnitStatus.AT_HOSPITAL):
         s.step(("A-1", "Unit.StatusChanged", "crew.a"))
         app.update_unit_status(a1, status, "crew.a")
@@ -181,7 +167,7 @@ def test_an_open_incident_shows_its_units_status_events_up_to_now(store_app: Dis
     )
     store_app.assign_units(incident, [UnitChoice(a1)], "d.ali")
     for status in (UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE):
-        clock.tick(30)
+        clock.advance(30)
         store_app.update_unit_status(a1, status, "crew.a")
 
     timeline = incident_timeline(EventLog(store_app), incident)

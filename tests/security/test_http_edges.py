@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.harness import NajdaServer, bearer, build_world, clean_env, eventually, ok, report
+from tests.e2e.harness import NajdaServer, bearer, build_world, clean_env, ok, report
 from tests.e2e.live import Listener
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,8 @@ def test_access_log_lines_name_the_user(server: NajdaServer) -> None:
         ok(dispatcher.get("/units"))
     with Listener(server.ws_url("/ws/console"), token) as console:
         assert console.wait_for(lambda ms: any(m["type"] == "snapshot" for m in ms))
-    assert eventually(lambda: '"GET /units" 200 user=d.logged' in server.log())
-    assert eventually(lambda: '"WS /ws/console" 101 user=d.logged' in server.log())
+    eventually(lambda: '"GET /units" 200 user=d.logged' in server.log())
+    eventually(lambda: '"WS /ws/console" 101 user=d.logged' in server.log())
     assert '"GET /health" 200 user=-' in server.log()  # no token, no user
 
 

@@ -10,8 +10,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.conftest import StartServer
-from tests.e2e.harness import NajdaServer, bearer, build_world, eventually, ok
+from tests.e2e.harness import NajdaServer, bearer, build_world, ok
 from tests.e2e.live import Listener
+from tests.waiting import eventually
 
 #: Revocation must reach an open socket within this long (the issue asks for a second).
 REACH_S = 1.0
@@ -27,8 +28,8 @@ def _revoked_while_open(writer: NajdaServer, reader: NajdaServer) -> None:
     crew = writer.add_user("crew.leaving", "crew", unit="A-NEAR")
     stays = writer.add_user("d.staying", "dispatcher")
     with writer.client() as admin, reader.client(dispatcher) as on_reader:
-        assert eventually(lambda: on_reader.get("/units").status_code == 200)  # b caught up
-        assert eventually(lambda: on_reader.get("/units/A-NEAR", headers=bearer(crew)).is_success)
+        eventually(lambda: on_reader.get("/units").status_code == 200)  # b caught up
+        eventually(lambda: on_reader.get("/units/A-NEAR", headers=bearer(crew)).is_success)
         with (
             Listener(reader.ws_url("/ws/console"), dispatcher) as console,
             Listener(reader.ws_url("/ws/crew"), crew, auth_by_message=True) as crew_socket,

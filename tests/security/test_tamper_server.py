@@ -5,26 +5,26 @@ names it."""
 from __future__ import annotations
 
 import sqlite3
-import time
 import uuid
 from pathlib import Path
 
 from tests.e2e.harness import NajdaServer, build_world, head, ok
 from tests.e2e.test_audit_api import _wait_sealed
+from tests.waiting import eventually
 
 
 def _checkpoints(directory: Path) -> list[int]:
     return sorted(int(p.stem.split("-")[1]) for p in directory.glob("checkpoint-*.json"))
 
 
-def _until_checkpoint(directory: Path, position: int, timeout_s: float = 20.0) -> list[int]:
-    """The checkpoint positions once one reaches `position` (or when the timeout passes)."""
-    deadline = time.monotonic() + timeout_s
-    while (found := _checkpoints(directory)) == [] or found[-1] < position:
-        if time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    return found
+def _until_checkpoint(directory: Path, position: int) -> list[int]:
+    """The checkpoint positions once one reaches `position`."""
+
+    def reached() -> list[int]:
+        found = _checkpoints(directory)
+        return found if found and found[-1] >= position else []
+
+    return eventually(reached, timeout_s=20.0)
 
 
 def test_the_server_checkpoints_and_never_seals_a_forged_append(tmp_path: Path) -> None:
@@ -61,10 +61,10 @@ def test_the_server_checkpoints_and_never_seals_a_forged_append(tmp_path: Path) 
         with server.client() as admin:
             ok(admin.post("/units", json={"call_sign": "A-NEXT", "kind": "bls", "lat": 36.71,
                                            "lon": 3.01}), 201)  # fmt: skip
-            deadline = time.monotonic() + 20
-            while (result := ok(admin.get("/audit/verify")))["sealed"] < forged:
-                assert time.monotonic() < deadline, result
-                time.sleep(0.05)
+            result = eventually(
+                lambda: (r := ok(admin.get("/audit/verify")))["sealed"] >= forged and r,
+                timeout_s=20.0,
+            )
     finally:
         server.stop()
 

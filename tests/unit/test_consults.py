@@ -16,8 +16,9 @@ from domain.values import Position, Priority, UnitKind, UnitStatus
 from projections.base import NotificationSource
 from projections.consults import ConsultDirectory
 from projections.users import UserDirectory
+from tests.fakes import TickingClock
 from tests.fhir_check import check_encounter
-from tests.integration.support import FakeClock, run
+from tests.integration.support import run
 
 SCENE = Position(36.75, 3.06)
 
@@ -26,7 +27,7 @@ class World:
     """An in-memory Dispatch with a unit on an open incident."""
 
     def __init__(self) -> None:
-        self.clock = FakeClock()
+        self.clock = TickingClock()
         self.app = Dispatch(clock=self.clock)
         self.unit = self.app.register_unit("A1", UnitKind.ALS, "roster", home=SCENE)
         self.other = self.app.register_unit("B1", UnitKind.BLS, "roster", home=SCENE)

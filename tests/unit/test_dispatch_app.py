@@ -28,37 +28,13 @@ from domain.incident import Incident
 from domain.response_plan import ResponsePlan, default_response_plan
 from domain.unit import Unit
 from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
+from tests.fakes import SequentialIds, StoppedClock
 
 S = UnitStatus
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 STATION = Position(50.4400, 30.5000)
 SCENE = Position(50.4500, 30.5200)
 M_PER_DEG_LAT = 6_371_008.8 * math.pi / 180
-
-
-class FakeClock:
-    """A clock that stands still until a test moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
-class SequentialIds:
-    """Hands out 00000000-…-0001, …-0002, … so ids are known in advance."""
-
-    def __init__(self) -> None:
-        self.issued: list[UUID] = []
-
-    def __call__(self) -> UUID:
-        self.issued.append(UUID(int=len(self.issued) + 1))
-        return self.issued[-1]
 
 
 class RecordingDispatch(Dispatch):
@@ -80,8 +56,8 @@ class RecordingDispatch(Dispatch):
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
+def clock() -> StoppedClock:
+    return StoppedClock(T0)
 
 
 @pytest.fixture
@@ -90,7 +66,7 @@ def ids() -> SequentialIds:
 
 
 @pytest.fixture
-def app(clock: FakeClock, ids: SequentialIds) -> RecordingDispatch:
+def app(clock: StoppedClock, ids: SequentialIds) -> RecordingDispatch:
     return RecordingDispatch(
         env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, new_id=ids
     )
@@ -144,7 +120,7 @@ def north_of(position: Position, metres: float) -> Position:
 
 
 def test_a_call_runs_from_report_through_transport_to_close(
-    app: RecordingDispatch, clock: FakeClock, ids: SequentialIds
+    app: RecordingDispatch, clock: StoppedClock, ids: SequentialIds
 ) -> None:
     a1 = add_unit(app, "A1")
     incident_id = add_incident(app)
@@ -481,7 +457,7 @@ def test_priorities_rank_from_omega_to_e() -> None:
     assert ranked == [Priority.OMEGA, Priority.A, Priority.B, Priority.C, Priority.D, Priority.E]
 
 
-def test_refuses_a_clock_without_a_time_zone(clock: FakeClock, app: Dispatch) -> None:
+def test_refuses_a_clock_without_a_time_zone(clock: StoppedClock, app: Dispatch) -> None:
     clock.now = datetime(2024, 5, 1, 8, 0)  # naive on purpose
 
     with pytest.raises(InvalidValue) as refused:
@@ -514,7 +490,7 @@ def a1(app: Dispatch) -> UUID:
 
 
 def test_records_a_position_that_moved_at_least_200_m(
-    app: Dispatch, clock: FakeClock, a1: UUID
+    app: Dispatch, clock: StoppedClock, a1: UUID
 ) -> None:
     before = written(app)
     moved = north_of(STATION, 210)
@@ -564,7 +540,7 @@ def test_ignores_a_report_older_than_the_last_recorded_position(app: Dispatch, a
 
 
 def test_a_position_report_without_a_time_uses_the_clock(
-    app: Dispatch, clock: FakeClock, a1: UUID
+    app: Dispatch, clock: StoppedClock, a1: UUID
 ) -> None:
     clock.advance(61)
 
@@ -577,7 +553,7 @@ def test_a_position_report_without_a_time_uses_the_clock(
 
 
 def test_rebuilding_from_stored_events_equals_the_state_after_the_commands(
-    app: RecordingDispatch, clock: FakeClock
+    app: RecordingDispatch, clock: StoppedClock
 ) -> None:
     a1, b2 = add_unit(app, "A1"), add_unit(app, "B2", UnitKind.BLS)
     incident_id = add_incident(app, Priority.C)
@@ -610,7 +586,7 @@ def test_rebuilding_from_stored_events_equals_the_state_after_the_commands(
 
 
 def test_rebuilding_twice_at_different_times_gives_the_same_state(
-    app: Dispatch, clock: FakeClock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     a1 = add_unit(app, "A1")
     incident_id = add_incident(app)

@@ -34,20 +34,11 @@ from domain.vitals import (
     merge_thresholds,
     parse_conditions,
 )
+from tests.fakes import SequentialIds
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 POLICY = MonitoringPolicy()
 SPO2 = default_thresholds([])[Vital.SPO2]  # warning below 90, critical below 85
-
-
-class Ids:
-    """Alert ids 1, 2, 3 … handed out only when asked."""
-
-    def __init__(self) -> None:
-        self.counter = itertools.count(1)
-
-    def __call__(self) -> UUID:
-        return UUID(int=next(self.counter))
 
 
 def run(
@@ -61,7 +52,7 @@ def run(
 ) -> tuple[VitalTrack, list[Assessment]]:
     """Observe readings `every` apart from T0; the final track and each assessment."""
     track = VitalTrack()
-    ids = Ids()
+    ids = SequentialIds()
     out = []
     for i, value in enumerate(values):
         reading = Reading(vital, value, T0 + i * every)
@@ -214,7 +205,7 @@ def test_a_swing_to_the_other_side_clears_the_first_alert() -> None:
 
 def test_an_out_of_order_reading_is_kept_but_changes_no_alert() -> None:
     track = VitalTrack()
-    ids = Ids()
+    ids = SequentialIds()
     for minutes, value in ((10, 95), (0, 80)):
         reading = Reading(Vital.SPO2, value, T0 + timedelta(minutes=minutes))
         track, assessment = observe(track, reading, SPO2, POLICY, T0, ids)
@@ -243,7 +234,7 @@ def _effects(assessments: Sequence[Assessment]) -> Iterator[tuple[datetime, Effe
 
 
 def _walk(readings: Sequence[float], minutes: Sequence[int]) -> list[Assessment]:
-    track, ids, out = VitalTrack(), Ids(), []
+    track, ids, out = VitalTrack(), SequentialIds(), []
     at = T0
     for value, gap in zip(readings, minutes, strict=False):
         at += timedelta(minutes=gap)
@@ -252,13 +243,38 @@ def _walk(readings: Sequence[float], minutes: Sequence[int]) -> list[Assessment]
     return out
 
 
+def _assert_what_must_happen_happened(
+    readings: Sequence[float], minutes: Sequence[int], assessments: Sequence[Assessment]
+) -> None:
+    """Judged from the readings alone (warning below 90, critical below 85, clear at 92):
+    after a critical reading a critical alert is open; after two breaches less than the
+    sustained window apart an alert is open; after a reading at or above 92 none is open.
+    So an `observe` that never raises, escalates or clears fails every property using it."""
+    assert len(assessments) == min(len(readings), len(minutes)), "a reading was not assessed"
+    open_level: Severity | None = None
+    previous: float | None = None
+    for value, gap, assessment in zip(readings, minutes, assessments, strict=False):
+        for effect in assessment.effects:
+            open_level = None if effect.kind == "cleared" else effect.level
+        if value < 85:
+            assert open_level is Severity.CRITICAL, f"{value} left no critical alert open"
+        elif value < 90 and previous is not None and previous < 90:
+            if timedelta(minutes=gap) < POLICY.sustained_window:
+                assert open_level is not None, f"two breaches {gap} min apart raised nothing"
+        elif value >= 90 + MARGINS[Vital.SPO2]:
+            assert open_level is None, f"{value} did not clear the open alert"
+        previous = value
+
+
 @settings(max_examples=300, deadline=None)
 @given(values, gaps)
 def test_property_alerts_open_and_clear_in_turn_one_at_a_time(
     readings: list[float], minutes: list[int]
 ) -> None:
+    assessments = _walk(readings, minutes)
+    _assert_what_must_happen_happened(readings, minutes, assessments)
     open_alert: UUID | None = None
-    for _, effect in _effects(_walk(readings, minutes)):
+    for _, effect in _effects(assessments):
         if effect.kind in ("raised", "reopened"):
             assert open_alert is None, "a second alert while one is open"
             open_alert = effect.alert_id
@@ -274,7 +290,9 @@ def test_property_alerts_open_and_clear_in_turn_one_at_a_time(
 def test_property_no_new_alert_within_the_dedup_window_of_the_last(
     readings: list[float], minutes: list[int]
 ) -> None:
-    raised = [at for at, e in _effects(_walk(readings, minutes)) if e.kind == "raised"]
+    assessments = _walk(readings, minutes)
+    _assert_what_must_happen_happened(readings, minutes, assessments)
+    raised = [at for at, e in _effects(assessments) if e.kind == "raised"]
     for first, second in itertools.pairwise(raised):
         assert second - first >= POLICY.dedup_window
 
@@ -284,7 +302,9 @@ def test_property_no_new_alert_within_the_dedup_window_of_the_last(
 def test_property_clears_happen_only_beyond_the_margin_and_raises_only_on_breaches(
     readings: list[float], minutes: list[int]
 ) -> None:
-    for a in _walk(readings, minutes):
+    assessments = _walk(readings, minutes)
+    _assert_what_must_happen_happened(readings, minutes, assessments)
+    for a in assessments:
         for e in a.effects:
             if e.kind == "cleared":
                 assert a.reading.value >= 90 + MARGINS[Vital.SPO2]
@@ -299,4 +319,6 @@ def test_property_clears_happen_only_beyond_the_margin_and_raises_only_on_breach
 def test_property_readings_inside_the_bounds_never_alert(
     readings: list[float], minutes: list[int]
 ) -> None:
-    assert all(not a.effects for a in _walk(readings, minutes))
+    assessments = _walk(readings, minutes)
+    assert len(assessments) == min(len(readings), len(minutes))
+    assert all(a.severity is Severity.NORMAL and not a.effects for a in assessments)

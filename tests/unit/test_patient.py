@@ -22,29 +22,20 @@ from domain.patient import (
 from domain.patients import READ_PAGE, PatientReading
 from domain.values import IncidentSource, Position, Priority
 from domain.vitals import Bounds, Severity, Vital, default_thresholds
+from tests.fakes import StoppedClock
 from tests.unit.gwt import event_names, replay
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 HOME = Position(36.59, 3.05)
 
 
-class Clock:
-    """A clock that stands still until moved."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> StoppedClock:
+    return StoppedClock(T0)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(clock: Clock) -> Dispatch:
+def app(clock: StoppedClock) -> Dispatch:
     app = Dispatch(clock=clock)
     app.enrol_patient(
         identifier="mrn-0042",
@@ -59,7 +50,7 @@ def app(clock: Clock) -> Dispatch:
     return app
 
 
-def reading(vital: Vital, value: float, ago_s: float, clock: Clock) -> PatientReading:
+def reading(vital: Vital, value: float, ago_s: float, clock: StoppedClock) -> PatientReading:
     """A reading of mrn-0042 taken `ago_s` seconds before the clock's now."""
     at = clock.now - timedelta(seconds=ago_s)
     return PatientReading("mrn-0042", Reading(vital, value, at), "subject", "effectiveDateTime")
@@ -113,7 +104,7 @@ def test_enrolment_refuses_a_taken_identifier_or_one_fhir_cannot_name(app: Dispa
 
 
 def test_a_critical_spo2_opens_an_incident_at_home_with_the_readings_noted(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     [outcome] = app.record_readings([reading(Vital.SPO2, 76, 30, clock)], "gateway-7")
     assert outcome.incident is not None
@@ -136,7 +127,7 @@ def test_a_critical_spo2_opens_an_incident_at_home_with_the_readings_noted(
 
 
 def test_while_the_incident_is_open_new_critical_vitals_become_notes_not_incidents(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     [first] = app.record_readings([reading(Vital.SPO2, 76, 30, clock)], "gw")
     assert first.incident is not None
@@ -155,7 +146,7 @@ def test_while_the_incident_is_open_new_critical_vitals_become_notes_not_inciden
 
 
 def test_after_the_incident_ended_a_critical_breach_within_the_window_is_suppressed(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     [first] = app.record_readings([reading(Vital.SPO2, 76, 30, clock)], "gw")
     assert first.incident is not None
@@ -171,14 +162,14 @@ def test_after_the_incident_ended_a_critical_breach_within_the_window_is_suppres
 
 
 def test_a_late_upload_of_a_critical_reading_alerts_but_sends_nobody(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     [outcome] = app.record_readings([reading(Vital.SPO2, 70, 3600, clock)], "gw")
     assert outcome.incident is None
     assert [e.kind for e in outcome.effects] == ["raised"]
 
 
-def test_the_most_urgent_vital_is_the_incident_s_nature(app: Dispatch, clock: Clock) -> None:
+def test_the_most_urgent_vital_is_the_incident_s_nature(app: Dispatch, clock: StoppedClock) -> None:
     [outcome] = app.record_readings(
         [reading(Vital.SYSTOLIC_BP, 230, 30, clock), reading(Vital.SPO2, 70, 30, clock)], "gw"
     )
@@ -191,7 +182,7 @@ def test_the_most_urgent_vital_is_the_incident_s_nature(app: Dispatch, clock: Cl
 
 
 def test_a_retried_reading_is_skipped_and_a_contradicting_one_refuses_the_batch(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     first = reading(Vital.HEART_RATE, 88, 60, clock)
     app.record_readings([first], "gw")
@@ -208,7 +199,7 @@ def test_a_retried_reading_is_skipped_and_a_contradicting_one_refuses_the_batch(
 
 
 def test_an_unknown_patient_refuses_the_whole_batch_naming_its_reference(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     before = head(app)
     stranger = PatientReading(
@@ -228,7 +219,7 @@ def test_an_unknown_patient_refuses_the_whole_batch_naming_its_reference(
     ("ago_s", "words"), [(-600, "is in the future"), (8 * 86_400, "in the past")]
 )
 def test_refuses_readings_from_the_future_or_from_long_ago(
-    app: Dispatch, clock: Clock, ago_s: float, words: str
+    app: Dispatch, clock: StoppedClock, ago_s: float, words: str
 ) -> None:
     before = head(app)
     with pytest.raises(InvalidValue) as refused:
@@ -238,7 +229,7 @@ def test_refuses_readings_from_the_future_or_from_long_ago(
     assert head(app) == before
 
 
-def test_a_discharged_patient_s_readings_are_refused(app: Dispatch, clock: Clock) -> None:
+def test_a_discharged_patient_s_readings_are_refused(app: Dispatch, clock: StoppedClock) -> None:
     app.discharge_patient(app_patient_id(app), "moved to a care home", "nurse.amal")
     with pytest.raises(PatientDischarged):
         app.record_readings([reading(Vital.SPO2, 95, 10, clock)], "gw")
@@ -249,7 +240,7 @@ def test_a_discharged_patient_s_readings_are_refused(app: Dispatch, clock: Clock
 # --- acknowledgement and bounds ---------------------------------------------------------
 
 
-def test_a_nurse_acknowledges_an_open_alert_once(app: Dispatch, clock: Clock) -> None:
+def test_a_nurse_acknowledges_an_open_alert_once(app: Dispatch, clock: StoppedClock) -> None:
     [outcome] = app.record_readings([reading(Vital.SPO2, 76, 30, clock)], "gw")
     alert_id = outcome.effects[0].alert_id
     pid = app_patient_id(app)
@@ -261,7 +252,7 @@ def test_a_nurse_acknowledges_an_open_alert_once(app: Dispatch, clock: Clock) ->
 
 
 def test_changed_bounds_apply_to_the_next_readings_and_reset_restores_defaults(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     pid = app_patient_id(app)
     app.change_thresholds(pid, {Vital.SPO2: {"critical_low": 70}}, "baseline 78 %", "nurse")
@@ -325,7 +316,7 @@ def test_replaying_a_patient_s_events_rebuilds_exactly_the_state_the_commands_le
 
 
 def test_the_reading_history_pages_through_a_long_stream_newest_first(
-    app: Dispatch, clock: Clock
+    app: Dispatch, clock: StoppedClock
 ) -> None:
     start = clock.now
     for i in range(READ_PAGE + 50):

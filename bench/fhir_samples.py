@@ -1,4 +1,4 @@
-"""FHIR vital-signs Observations as a home gateway sends them (for the tests and benches)."""
+"""FHIR vital-signs Observations as a home gateway sends them (for the benches and tests)."""
 
 from __future__ import annotations
 

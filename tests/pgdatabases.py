@@ -1,0 +1,169 @@
+"""Throwaway PostgreSQL databases for tests: one PostGIS template per session, cloned per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+PG_ADMIN_URL = os.environ.get("NAJDA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEMPLATE_EXTENSIONS = ("postgis", "pg_trgm", "unaccent")
+"""Extensions every test database starts with (set up once, in the session's template)."""
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally; fail in CI, where a PostGIS test that cannot run must not pass silently."""
+    if IN_CI:
+        pytest.fail(f"PostgreSQL/PostGIS needed but unavailable in CI: {reason}")
+    pytest.skip(f"PostgreSQL/PostGIS unavailable: {reason}")
+
+
+def admin_conn() -> psycopg.Connection[tuple[object, ...]]:
+    """An autocommit connection to the administration database."""
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+def url_of(name: str) -> str:
+    """The URL of database `name` on the test server."""
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def unique_name(prefix: str) -> str:
+    """A database name no other test or parallel session uses."""
+    return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+
+def drop_database(name: str, *, template: bool = False) -> None:
+    """Drop a database (closing its sessions); a template is unmarked first."""
+    with admin_conn() as conn:
+        if template:
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_running: list[pytest.Item] = []
+
+
+def set_running(item: pytest.Item | None) -> None:
+    """Record the test being set up (the conftest's hook), for `require_marker`."""
+    _running[:] = [] if item is None else [item]
+
+
+def require_marker() -> None:
+    """Fail the running test if it uses PostgreSQL without the `postgres` marker."""
+    if _running and _running[0].get_closest_marker("postgres") is None:
+        pytest.fail(
+            f"{_running[0].nodeid} uses a PostgreSQL database but has no"
+            " `postgres` marker (add @pytest.mark.postgres or mark its parameter)",
+            pytrace=False,
+        )
+
+
+def make_template() -> str:
+    """Create this session's template: a database with PostGIS, pg_trgm and unaccent.
+
+    It is marked as a template that accepts no connections, so nothing can hold a session
+    on it while a test clones it (CREATE DATABASE ... TEMPLATE refuses a template in use).
+    """
+    name = unique_name("najda_template")
+    try:
+        with admin_conn() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        unavailable(str(exc))
+    try:
+        with psycopg.connect(url_of(name), autocommit=True) as conn:
+            for extension in TEMPLATE_EXTENSIONS:
+                conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
+        with admin_conn() as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+    except psycopg.Error as exc:
+        drop_database(name, template=True)
+        unavailable(f"cannot create extensions {', '.join(TEMPLATE_EXTENSIONS)}: {exc}")
+    return name
+
+
+@contextmanager
+def cloned_database(template: str, prefix: str = "najda_test") -> Iterator[str]:
+    """A fresh database copied from `template` (its URL), dropped on leaving."""
+    require_marker()
+    name = unique_name(prefix)
+    try:
+        with admin_conn() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    except psycopg.OperationalError as exc:
+        unavailable(str(exc))
+    try:
+        yield url_of(name)
+    finally:
+        drop_database(name)
+
+
+class Clones:
+    """Clones of one template for one test each: the next is made while a test runs and a
+    used one is dropped after it, on one worker thread, so tests wait for neither."""
+
+    def __init__(self, template: str, prefix: str = "najda_test") -> None:
+        self._template = template
+        self._prefix = prefix
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="najda-clones")
+        self._ahead: Future[str] | None = None
+        self._drops: list[tuple[str, Future[None]]] = []
+
+    def _clone(self) -> str:
+        name = unique_name(self._prefix)
+        with admin_conn() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        return name
+
+    def _drop_later(self, name: str) -> None:
+        self._drops.append((name, self._worker.submit(drop_database, name)))
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A fresh clone (its URL) for the running test, dropped after it."""
+        require_marker()
+        ahead, self._ahead = self._ahead, None
+        try:
+            name = (ahead or self._worker.submit(self._clone)).result()
+        except psycopg.OperationalError as exc:
+            unavailable(str(exc))
+        self._ahead = self._worker.submit(self._clone)
+        try:
+            yield url_of(name)
+        finally:
+            self._drop_later(name)
+
+    def close(self) -> None:
+        """Drop the clone made ahead, wait for every drop, and retry any that failed."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.exception() is None:
+            self._drop_later(ahead.result())
+        self._worker.shutdown(wait=True)
+        for name, done in self._drops:
+            if done.exception() is not None:
+                drop_database(name)  # raises if the database still cannot be dropped
+        self._drops.clear()
+
+
+@contextmanager
+def empty_database(prefix: str = "najda_test_empty", owner: str | None = None) -> Iterator[str]:
+    """A fresh database with no extension (its admin URL), dropped on leaving."""
+    require_marker()
+    name = unique_name(prefix)
+    owned = f" OWNER {owner}" if owner else ""
+    try:
+        with admin_conn() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{owned}')
+    except psycopg.OperationalError as exc:
+        unavailable(str(exc))
+    try:
+        yield url_of(name)
+    finally:
+        drop_database(name)
