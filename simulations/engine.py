@@ -74,6 +74,7 @@ class CallRecord:
     arrived_s: float | None = None
     closed_s: float | None = None
     eta_s: float | None = None
+    hospital: int | None = None
 
     @property
     def response_s(self) -> float | None:
@@ -115,8 +116,7 @@ class Simulator(SimView):
         self.travel = travel or travel_for(scenario)
         self.straight = EmbeddedLocator()
         self.locators: dict[int, UnitLocator] = {}
-        modes = {p.travel_mode for p in scenario.priorities.values()}
-        for mode in sorted(modes):
+        for mode in sorted(scenario.modes()):
             if policy.ranking == "straight":
                 self.locators[mode] = self.straight
             elif scenario.network is None:
@@ -254,7 +254,7 @@ class Simulator(SimView):
             await self.straight.update_positions(moves)
         await self.runner.catch_up()
         query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
-        mode = self.scenario.priorities[call.priority].travel_mode
+        mode = self.scenario.mode_for(call.priority, self.clock.now_s)
         return await self.locators[mode].nearest(query)
 
     def position(self, unit: SimUnit) -> Point:
@@ -275,7 +275,7 @@ class Simulator(SimView):
         unit.busy, unit.busy_since_s, unit.left_at_s = True, now, None
         unit.trip += 1
         record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
-        mode = self.scenario.priorities[record.call.priority].travel_mode
+        mode = self.scenario.mode_for(record.call.priority, now)
         drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
         self._at(now + drive_s, "scene", record)
 
@@ -303,10 +303,18 @@ class Simulator(SimView):
             await self._free(record, unit, scene)
             return
         mode = self.scenario.return_mode
-        times = [self.travel.time_s(scene, (h.lat, h.lon), mode) for h in self.scenario.hospitals]
-        best = int(np.argmin(times))
+        if record.call.hospital is not None:  # the call names its hospital (JEMSS calls.csv)
+            best = record.call.hospital
+            site = self.scenario.hospitals[best]
+            drive_s = self.travel.time_s(scene, (site.lat, site.lon), mode)
+        else:
+            times = [self.travel.time_s(scene, (h.lat, h.lon), mode)
+                     for h in self.scenario.hospitals]
+            best = int(np.argmin(times))
+            drive_s = times[best]
+        record.hospital = best
         self.app.update_unit_status(unit.unit_id, UnitStatus.TRANSPORTING, ACTOR)
-        self._at(self.clock.now_s + times[best], "hospital", (record, best))
+        self._at(self.clock.now_s + drive_s, "hospital", (record, best))
 
     async def _at_hospital(self, payload: tuple[CallRecord, int]) -> None:
         record, hospital = payload
