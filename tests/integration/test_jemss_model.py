@@ -142,3 +142,70 @@ def test_an_unsupported_distribution_is_named_with_its_file_and_element(tmp_path
     config.write_text(GEN_CONFIG.replace("Weibull(2, 10/60/24)", "Poisson(3)"))
     with pytest.raises(TableError, match=r"gen_config\.xml: sim/callDistributions/onSceneDuration"):
         load_jemss(root)
+
+
+CALLS_CSV = """miscData,,
+startTime,
+0.5,
+calls,3,,,,,,,,
+index,priority,x,y,arrivalTime,dispatchDelay,onSceneDuration,transport,handoverDuration,hospitalIndex
+1,1,-74.000,40.702,0.51,0.001,0.004,1,0.002,2
+2,3,-74.001,40.703,0.52,0.001,0.004,1,0.002,-1
+3,1,-74.000,40.701,0.53,0.001,0.004,0,0,-1
+"""
+
+
+def with_calls_file(base: Path, calls: str) -> Path:
+    """The foreign model, with a second (far) hospital and a calls.csv named in sim_config."""
+    root = write_model(base)
+    (root / "hospitals" / "hospitals_1.csv").write_text(
+        "hospitals,,,,\nindex,x,y,,Name\n1,-74.000,40.702,,Test General\n"
+        "2,-74.002,40.700,,Far Clinic\n"
+    )
+    (root / "calls.csv").write_text(calls)
+    (root / "sim_config.xml").write_text(
+        "<simConfig><inputPath>.</inputPath><simFiles>"
+        "<calls>calls.csv</calls>"
+        "<redispatch>misc/redispatch/off.csv</redispatch>"
+        "</simFiles></simConfig>"
+    )
+    redispatch = root / "misc" / "redispatch" / "off.csv"
+    redispatch.parent.mkdir(parents=True)
+    redispatch.write_text("miscData,\nallowRedispatch,\n0,\n")
+    return root
+
+
+def test_a_jemss_calls_file_is_simulated_with_each_calls_hospital(tmp_path: Path) -> None:
+    s = load_jemss(with_calls_file(tmp_path, CALLS_CSV))
+    calls = s.calls.calls(DAY_S, np.random.default_rng(0))
+    # Times from miscData startTime, in days; x = longitude, y = latitude.
+    assert [round(c.at_s) for c in calls] == [864, 1728, 2592]
+    assert [(c.lat, c.lon) for c in calls][0] == (40.702, -74.000)
+    assert [c.hospital for c in calls] == [1, None, None]
+    assert [c.priority for c in calls] == ["highPriority", "lowPriority", "highPriority"]
+    result = run_policy(s, "closest-road", days=1.0, seed=1)
+    assert [r.hospital for r in result.calls] == [1, 0, None]  # named, nearest, no transport
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("0.002,2\n2,3", "0.002,7\n2,3"), r"calls row 1: hospitalIndex 7 is not a hospital"),
+        (("1,1,-74.000,40.702", "1,9,-74.000,40.702"), r"calls row 1: priority 9"),
+        (("0.51,0.001", "0.51,-0.001"), r"calls row 1: column 'dispatchDelay' must be >= 0"),
+        (("0.51,0.001", "0.51,soon"), r"calls row 1: column 'dispatchDelay' must be a number"),
+    ],
+)
+def test_a_bad_calls_file_is_refused_naming_row_and_column(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    root = with_calls_file(tmp_path, CALLS_CSV.replace(*change, 1))
+    with pytest.raises(TableError, match=message):
+        load_jemss(root)
+
+
+def test_redispatch_switched_on_is_refused_naming_file_and_element(tmp_path: Path) -> None:
+    root = with_calls_file(tmp_path, CALLS_CSV)
+    (root / "misc" / "redispatch" / "off.csv").write_text("miscData,\nallowRedispatch,\n1,\n")
+    with pytest.raises(TableError, match=r"off\.csv: miscData/allowRedispatch"):
+        load_jemss(root)
