@@ -180,7 +180,7 @@ def test_a_jemss_calls_file_is_simulated_with_each_calls_hospital(tmp_path: Path
     calls = s.calls.calls(DAY_S, np.random.default_rng(0))
     # Times from miscData startTime, in days; x = longitude, y = latitude.
     assert [round(c.at_s) for c in calls] == [864, 1728, 2592]
-    assert [(c.lat, c.lon) for c in calls][0] == (40.702, -74.000)
+    assert [(c.lat, c.lon) for c in calls[:1]] == [(40.702, -74.000)]
     assert [c.hospital for c in calls] == [1, None, None]
     assert [c.priority for c in calls] == ["highPriority", "lowPriority", "highPriority"]
     result = run_policy(s, "closest-road", days=1.0, seed=1)
