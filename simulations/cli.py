@@ -17,7 +17,7 @@ from simulations.policies import POLICIES
 from simulations.replicated import RunInfo
 from simulations.replications import najda_version, rep_seeds
 from simulations.report import PolicyReport, comparison, plot, summarise
-from simulations.run import SECONDS_PER_DAY, run_policy
+from simulations.run import BACKENDS, SECONDS_PER_DAY, run_policy
 from simulations.scenario import Scenario
 from simulations.synthetic import synthetic_city
 
@@ -33,8 +33,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim = commands.add_parser(
         "simulate",
         help="simulate days of calls under dispatch policies and compare response times",
-        description="Simulate calls through the real dispatch application (SQLite store, "
-        "simulated clock) and report response times per policy.",
+        description="Simulate calls through the real dispatch application (in-memory or "
+        "SQLite store, simulated clock) and report response times per policy.",
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,6 +52,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     sim.add_argument("--days", type=float, default=1.0, help="simulated days of calls (1)")
     sim.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    sim.add_argument("--backend", choices=BACKENDS, default="memory",
+                     help="event store of the runs: the library's in-memory store (memory, the "
+                     "default; the same report as SQLite) or a scratch SQLite file; runs whose "
+                     "store --out keeps are on SQLite")
     sim.add_argument("--reps", type=int, default=1,
                      help="independent replications, seeds derived from --seed; every figure "
                      "gets a 95%% confidence interval (1)")
@@ -120,9 +124,8 @@ def simulate_command(args: argparse.Namespace) -> int:
                 store.unlink(missing_ok=True)
             label = policy if args.reps == 1 else f"{policy} rep {rep + 1}/{args.reps}"
             with _progress(label, duration_s, disabled=args.no_progress) as progress:
-                result = run_policy(
-                    scenario, policy, days=args.days, seed=seed, store=store, progress=progress
-                )
+                result = run_policy(scenario, policy, days=args.days, seed=seed, store=store,
+                                    progress=progress, backend=args.backend)
             runs[policy].append(summarise(scenario, result, args.warm_up_hours * 3600))
     info = RunInfo(scenario.name, tuple(policies), args.seed, tuple(seeds), args.days,
                    args.warm_up_hours, najda_version())

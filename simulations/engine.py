@@ -18,7 +18,6 @@ from projections.changes import UnitMoved
 from projections.embedded import EmbeddedLocator
 from projections.locator import Candidate, Query, UnitLocator
 from projections.road_locator import RoadLocator
-from projections.runner import ProjectionRunner
 from simulations.policies import Policy, SimView
 from simulations.scenario import Call, Scenario
 from simulations.travel import Point, Travel, travel_for
@@ -26,6 +25,8 @@ from simulations.travel import Point, Travel, travel_for
 ACTOR = "simulator"
 START = datetime(2026, 1, 5, tzinfo=UTC)
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
+#: Notifications read per step when the locator catches up with the log.
+CATCH_UP_BATCH = 500
 #: How soon a policy that held a call with units idle is asked again.
 RETRY_S = 60.0
 
@@ -123,7 +124,7 @@ class Simulator(SimView):
                 raise ValueError(f"policy {policy.name} needs a road network; scenario has none")
             else:
                 self.locators[mode] = RoadLocator(self.straight, scenario.network, mode)
-        self.runner = ProjectionRunner(NotificationSource(app), [self.straight])
+        self.source = NotificationSource(app)
         self.units: list[SimUnit] = []
         self.records: list[CallRecord] = []
         self.queue: list[CallRecord] = []
@@ -152,6 +153,16 @@ class Simulator(SimView):
 
     # --- the event loop -----------------------------------------------------------------
 
+    async def _catch_up(self) -> None:
+        """Feed the locator everything recorded since its position, from the notification
+        log, in this thread: the simulation is one sequence of steps, so a worker thread
+        (as the live server's runner uses) would only add a hand-over per step."""
+        while True:
+            batch = self.source.read(await self.straight.position(), CATCH_UP_BATCH)
+            if not batch:
+                return
+            await self.straight.apply(batch)
+
     def _at(self, t: float, kind: str, payload: Any) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (t, self._seq, kind, payload))
@@ -165,7 +176,7 @@ class Simulator(SimView):
         rng = np.random.default_rng(self.seed)
         for n, call in enumerate(self.scenario.calls.calls(duration_s, rng)):
             self._at(call.at_s, "call", (n, call))
-        await self.runner.catch_up()
+        await self._catch_up()
         handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
             "call": self._call,
             "dispatch": self._dispatch_due,
@@ -252,7 +263,7 @@ class Simulator(SimView):
                 [(m.unit_id, Position(m.lat, m.lon), m.at) for m in moves], ACTOR
             )
             await self.straight.update_positions(moves)
-        await self.runner.catch_up()
+        await self._catch_up()
         query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
         mode = self.scenario.mode_for(call.priority, self.clock.now_s)
         return await self.locators[mode].nearest(query)
