@@ -13,6 +13,7 @@ import numpy as np
 from simulations import replicated
 from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
 from simulations.jemss import load_jemss
+from simulations.parallel import Job, run_all
 from simulations.policies import POLICIES
 from simulations.replicated import RunInfo
 from simulations.replications import najda_version, rep_seeds
@@ -56,6 +57,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="event store of the runs: the library's in-memory store (memory, the "
                      "default; the same report as SQLite) or a scratch SQLite file; runs whose "
                      "store --out keeps are on SQLite")
+    sim.add_argument("--jobs", type=int, default=1,
+                     help="run replications in this many worker processes (1)")
     sim.add_argument("--reps", type=int, default=1,
                      help="independent replications, seeds derived from --seed; every figure "
                      "gets a 95%% confidence interval (1)")
@@ -110,12 +113,14 @@ def simulate_command(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         generated = scenario.calls.calls(duration_s, np.random.default_rng(args.seed))
         write_calls(generated, args.out / "calls.csv")
-    if args.reps < 1:
-        print("najda simulate: --reps must be at least 1", file=sys.stderr)
+    if args.reps < 1 or args.jobs < 1:
+        print("najda simulate: --reps and --jobs must be at least 1", file=sys.stderr)
         return 2
     seeds = rep_seeds(args.seed, args.reps)
     runs: dict[str, list[PolicyReport]] = {}
-    for policy in policies:
+    if args.jobs > 1:
+        runs = _in_workers(scenario, policies, seeds, args)
+    for policy in policies if args.jobs <= 1 else []:
         runs[policy] = []
         for rep, seed in enumerate(seeds):
             store = None
@@ -149,6 +154,22 @@ def simulate_command(args: argparse.Namespace) -> int:
         for path in plot([replicated.pooled(r) for r in runs.values()], scenario, args.out):
             print(f"wrote {path}")
     return 0
+
+
+def _in_workers(
+    scenario: Scenario, policies: list[str], seeds: list[int], args: argparse.Namespace
+) -> dict[str, list[PolicyReport]]:
+    """Every policy and replication in `args.jobs` worker processes (no progress bars)."""
+    jobs = [
+        Job(policy, seed, args.days, args.backend, args.warm_up_hours * 3600,
+            args.out / f"events-{policy}.sqlite" if args.out is not None and rep == 0 else None)
+        for policy in policies for rep, seed in enumerate(seeds)
+    ]
+    for job in jobs:
+        if job.store is not None:
+            job.store.unlink(missing_ok=True)
+    reports = iter(run_all(scenario, jobs, args.jobs))
+    return {policy: [next(reports) for _ in seeds] for policy in policies}
 
 
 def _with_calls(scenario: Scenario, calls: RecordedCalls) -> Scenario:

@@ -149,4 +149,11 @@ def test_replications_report_every_figure_with_its_interval_and_what_was_run(
     again = tmp_path / "again"
     assert main([*args, "--out", str(again)]) == 0
     assert (again / "report.md").read_bytes() == report.encode()
+    # In two worker processes: the same report again, and the first replication's store.
+    workers = tmp_path / "workers"
+    assert main([*args, "--jobs", "2", "--out", str(workers)]) == 0
+    assert (workers / "report.md").read_bytes() == report.encode()
+    assert (workers / "report.csv").read_bytes() == (out / "report.csv").read_bytes()
+    assert (workers / "events-coverage.sqlite").stat().st_size > 0
     assert main([*args[:-3], "--reps", "0", "--no-progress"]) == 2
+    assert main([*args, "--jobs", "0"]) == 2
