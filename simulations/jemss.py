@@ -157,10 +157,10 @@ def read_raster(root: Path, named: Path | None = None) -> Raster:
     if named is not None:
         if named.suffix.lower() == ".zip":
             return _zipped_raster(named)
-        return _raster(named.read_bytes())
+        return _raster(named.read_bytes(), str(named))
     data = root / "data"
     for path in sorted(data.glob("*.tif")):
-        return _raster(path.read_bytes())
+        return _raster(path.read_bytes(), str(path))
     for path in sorted(data.glob("*.zip")):
         try:
             return _zipped_raster(path)
@@ -173,18 +173,28 @@ def _zipped_raster(path: Path) -> Raster:
     with zipfile.ZipFile(path) as archive:
         for member in archive.namelist():
             if member.lower().endswith((".tif", ".tiff")):
-                return _raster(archive.read(member))
+                return _raster(archive.read(member), f"{path}:{member}")
     raise TableError(f"{path}: no GeoTIFF inside")
 
 
-def _raster(blob: bytes) -> Raster:
-    with tifffile.TiffFile(io.BytesIO(blob)) as tif:
-        page = tif.pages[0]
-        if not isinstance(page, tifffile.TiffPage):
-            raise TableError("the GeoTIFF's first page cannot be read")
-        values = np.asarray(page.asarray(), dtype=float)
-        scale = page.tags["ModelPixelScaleTag"].value
-        tie = page.tags["ModelTiepointTag"].value
+def _raster(blob: bytes, where: str) -> Raster:
+    """Values and georeference of a north-up GeoTIFF (ModelPixelScale and ModelTiepoint);
+    TableError naming the file for anything else."""
+    try:
+        with tifffile.TiffFile(io.BytesIO(blob)) as tif:
+            page = tif.pages[0]
+            if not isinstance(page, tifffile.TiffPage):
+                raise TableError(f"{where}: the GeoTIFF's first page cannot be read")
+            values = np.asarray(page.asarray(), dtype=float)
+            if "ModelPixelScaleTag" not in page.tags or "ModelTiepointTag" not in page.tags:
+                raise TableError(f"{where}: a GeoTIFF with ModelPixelScale and ModelTiepoint "
+                                 "tags is needed (other georeferencing is not supported)")
+            scale = page.tags["ModelPixelScaleTag"].value
+            tie = page.tags["ModelTiepointTag"].value
+    except tifffile.TiffFileError as exc:
+        raise TableError(f"{where}: not a readable GeoTIFF ({exc})") from None
+    if values.ndim != 2:
+        raise TableError(f"{where}: a single-band raster is needed")
     values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
     return Raster(values, west=float(tie[3]), north=float(tie[4]),
                   cell_lon=float(scale[0]), cell_lat=float(scale[1]))

@@ -209,3 +209,14 @@ def test_redispatch_switched_on_is_refused_naming_file_and_element(tmp_path: Pat
     (root / "misc" / "redispatch" / "off.csv").write_text("miscData,\nallowRedispatch,\n1,\n")
     with pytest.raises(TableError, match=r"off\.csv: miscData/allowRedispatch"):
         load_jemss(root)
+
+
+def test_a_raster_that_is_not_a_georeferenced_tiff_is_named(tmp_path: Path) -> None:
+    root = write_model(tmp_path)
+    raster = root.parent / "shared rasters" / "density.tif"
+    raster.write_bytes(b"not a tiff at all")
+    with pytest.raises(TableError, match=r"density\.tif: not a readable GeoTIFF"):
+        load_jemss(root)
+    tifffile.imwrite(raster, np.ones((2, 2)))  # no georeference tags
+    with pytest.raises(TableError, match=r"density\.tif: a GeoTIFF with ModelPixelScale"):
+        load_jemss(root)
