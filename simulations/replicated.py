@@ -76,7 +76,8 @@ def markdown(info: RunInfo, runs: dict[str, list[PolicyReport]]) -> str:
         lines.append(f"| {policy} | utilisation | "
                      + _cell(figures.get(("all", "utilisation")), "utilisation")
                      + " |" + " |" * (len(FIGURES) - 1))
-    for title, pick in (("ambulance", _units), ("station", _stations), ("hospital", _hospitals)):
+    for title, pick in (("ambulance", _units), ("home station", _stations),
+                        ("hospital", _hospitals)):
         for policy, reports in runs.items():
             lines += ["", f"## Per {title}: {policy}", ""]
             lines += _entity_table(title, [pick(r) for r in reports])

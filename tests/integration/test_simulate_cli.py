@@ -127,7 +127,7 @@ def test_replications_report_every_figure_with_its_interval_and_what_was_run(
                  f"- seed: 3 (replication seeds: {', '.join(map(str, seeds))})",
                  "- days: 0.2 per replication", "- replications: 3", "- najda version: "):
         assert fact in report
-    for section in ("## Per ambulance: coverage", "## Per station: closest-road",
+    for section in ("## Per ambulance: coverage", "## Per home station: closest-road",
                     "## Per hospital: coverage", "## Over target against closest-road"):
         assert section in report
     assert "| closest-road | highPriority |" in printed and " ± " in printed
