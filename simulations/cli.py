@@ -104,7 +104,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     duration_s = args.days * SECONDS_PER_DAY
     if args.calls is not None:
         try:
-            recorded = read_calls(args.calls, list(scenario.priorities))
+            recorded = read_calls(args.calls, list(scenario.priorities), len(scenario.hospitals))
         except (CallListError, OSError) as exc:
             print(f"najda simulate: {exc}", file=sys.stderr)
             return 2

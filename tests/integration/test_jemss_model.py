@@ -220,3 +220,17 @@ def test_a_raster_that_is_not_a_georeferenced_tiff_is_named(tmp_path: Path) -> N
     tifffile.imwrite(raster, np.ones((2, 2)))  # no georeference tags
     with pytest.raises(TableError, match=r"density\.tif: a GeoTIFF with ModelPixelScale"):
         load_jemss(root)
+
+
+def test_a_written_call_list_keeps_each_calls_hospital(tmp_path: Path) -> None:
+    from simulations.calls_csv import CallListError, read_calls, write_calls
+
+    s = load_jemss(with_calls_file(tmp_path, CALLS_CSV))
+    calls = s.calls.calls(DAY_S, np.random.default_rng(0))
+    write_calls(calls, tmp_path / "calls.csv")
+    again = read_calls(tmp_path / "calls.csv", list(s.priorities), len(s.hospitals))
+    assert [c.hospital for c in again] == [1, None, None]
+    text = (tmp_path / "calls.csv").read_text().replace(",1\n", ",5\n", 1)
+    (tmp_path / "bad.csv").write_text(text)
+    with pytest.raises(CallListError, match=r"bad\.csv:2: hospital must be a hospital index"):
+        read_calls(tmp_path / "bad.csv", list(s.priorities), len(s.hospitals))
