@@ -239,6 +239,17 @@ def load_jemss_roads(
         node_rows, arc_rows = read_rows(roads / "nodes.csv"), read_rows(roads / "arcs.csv")
     else:
         node_rows, arc_rows = read_rows(roads, "nodes.csv"), read_rows(roads, "arcs.csv")
+    return jemss_network(node_rows, arc_rows, off_road_speed_mps, cache_size=cache_size)
+
+
+def jemss_network(
+    node_rows: list[list[str]],
+    arc_rows: list[list[str]],
+    off_road_speed_mps: Mapping[int, float],
+    *,
+    cache_size: int = 512,
+) -> RoadNetwork:
+    """A network from JEMSS node and arc rows; `arcForm` undirected arcs run both ways."""
     nodes = table(node_rows, "nodes")
     index = {int(number(r, "index", "nodes")): i for i, r in enumerate(nodes)}
     lats = [number(r, "y", "nodes") for r in nodes]
@@ -246,6 +257,15 @@ def load_jemss_roads(
     access = None
     if nodes and "offRoadAccess" in nodes[0]:
         access = [number(r, "offRoadAccess", "nodes") != 0 for r in nodes]
+    form = "directed"
+    try:
+        misc = table(arc_rows, "miscData")
+    except TableError:
+        misc = []
+    if misc and misc[0].get("arcForm"):
+        form = misc[0]["arcForm"]
+    if form not in ("directed", "undirected"):
+        raise TableError(f"arcs: miscData arcForm must be directed or undirected, not {form!r}")
     arcs = table(arc_rows, "arcs")
     columns = arcs[0] if arcs else {}
     modes = sorted(int(c.split("_", 1)[1]) for c in columns if c.startswith("mode_"))
@@ -257,6 +277,9 @@ def load_jemss_roads(
     except KeyError as exc:
         raise TableError(f"arcs: unknown node {exc.args[0]}") from None
     arc_s = {m: [number(r, f"mode_{m}", "arcs") * SECONDS_PER_DAY for r in arcs] for m in modes}
+    if form == "undirected":  # as JEMSS does: each arc again, the other way
+        src, dst = src + dst, dst + src
+        arc_s = {m: times + times for m, times in arc_s.items()}
     return RoadNetwork(
         lats, lons, src, dst, arc_s, off_road_speed_mps, access, cache_size=cache_size
     )

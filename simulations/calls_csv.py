@@ -21,6 +21,9 @@ COLUMNS = (
     "transport",
     "handover_s",
 )
+#: Optional column: the hospital (index into the scenario's, from 0) of a transported patient;
+#: blank for the nearest.
+HOSPITAL = "hospital"
 
 
 class CallListError(ValueError):
@@ -31,17 +34,18 @@ def write_calls(calls: Sequence[Call], path: Path) -> None:
     """Write calls in COLUMNS order (times in seconds from the start of the run)."""
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(COLUMNS)
+        writer.writerow((*COLUMNS, HOSPITAL))
         for c in calls:
             writer.writerow([
                 f"{c.at_s:.3f}", f"{c.lat:.7f}", f"{c.lon:.7f}", c.priority,
                 f"{c.dispatch_delay_s:.3f}", f"{c.on_scene_s:.3f}", int(c.transport),
-                f"{c.handover_s:.3f}",
+                f"{c.handover_s:.3f}", "" if c.hospital is None else c.hospital,
             ])
 
 
-def read_calls(path: Path, priorities: Sequence[str]) -> list[Call]:
-    """Read a call list; every priority must be one the scenario knows."""
+def read_calls(path: Path, priorities: Sequence[str], hospitals: int | None = None) -> list[Call]:
+    """Read a call list; every priority must be one the scenario knows, every hospital one of
+    its `hospitals` (when given)."""
     out: list[Call] = []
     with path.open(newline="") as f:
         reader = csv.DictReader(f)
@@ -49,12 +53,14 @@ def read_calls(path: Path, priorities: Sequence[str]) -> list[Call]:
         if missing:
             raise CallListError(f"{path}: missing column(s) {', '.join(missing)}")
         for line, row in enumerate(reader, start=2):
-            out.append(_call(row, f"{path}:{line}", priorities))
+            out.append(_call(row, f"{path}:{line}", priorities, hospitals))
     out.sort(key=lambda c: c.at_s)
     return out
 
 
-def _call(row: dict[str, str], where: str, priorities: Sequence[str]) -> Call:
+def _call(
+    row: dict[str, str], where: str, priorities: Sequence[str], hospitals: int | None
+) -> Call:
     def num(column: str) -> float:
         try:
             value = float(row[column])
@@ -68,6 +74,13 @@ def _call(row: dict[str, str], where: str, priorities: Sequence[str]) -> Call:
         raise CallListError(f"{where}: priority must be one of {', '.join(priorities)}")
     if row["transport"] not in ("0", "1"):
         raise CallListError(f"{where}: transport must be 0 or 1")
+    hospital = None
+    if (row.get(HOSPITAL) or "").strip():
+        text = row[HOSPITAL].strip()
+        if not text.isdigit() or (hospitals is not None and int(text) >= hospitals):
+            raise CallListError(f"{where}: {HOSPITAL} must be a hospital index (0 to "
+                                f"{'n' if hospitals is None else hospitals - 1}) or blank")
+        hospital = int(text)
     lat, lon = num("lat"), num("lon")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise CallListError(f"{where}: lat/lon out of range")
@@ -80,6 +93,7 @@ def _call(row: dict[str, str], where: str, priorities: Sequence[str]) -> Call:
         on_scene_s=num("on_scene_s"),
         transport=row["transport"] == "1",
         handover_s=num("handover_s"),
+        hospital=hospital,
     )
 
 

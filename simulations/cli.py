@@ -10,18 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
+from simulations import replicated
 from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
 from simulations.jemss import load_jemss
+from simulations.parallel import Job, run_all
 from simulations.policies import POLICIES
-from simulations.report import (
-    PolicyReport,
-    comparison,
-    markdown_table,
-    plot,
-    summarise,
-    write_csv,
-)
-from simulations.run import SECONDS_PER_DAY, run_policy
+from simulations.replicated import RunInfo
+from simulations.replications import najda_version, rep_seeds
+from simulations.report import PolicyReport, comparison, plot, summarise
+from simulations.run import BACKENDS, SECONDS_PER_DAY, run_policy
 from simulations.scenario import Scenario
 from simulations.synthetic import synthetic_city
 
@@ -37,8 +34,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim = commands.add_parser(
         "simulate",
         help="simulate days of calls under dispatch policies and compare response times",
-        description="Simulate calls through the real dispatch application (SQLite store, "
-        "simulated clock) and report response times per policy.",
+        description="Simulate calls through the real dispatch application (in-memory or "
+        "SQLite store, simulated clock) and report response times per policy.",
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -56,6 +53,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     sim.add_argument("--days", type=float, default=1.0, help="simulated days of calls (1)")
     sim.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    sim.add_argument("--backend", choices=BACKENDS, default="memory",
+                     help="event store of the runs: the library's in-memory store (memory, the "
+                     "default; the same report as SQLite) or a scratch SQLite file; runs whose "
+                     "store --out keeps are on SQLite")
+    sim.add_argument("--jobs", type=int, default=1,
+                     help="run replications in this many worker processes (1)")
+    sim.add_argument("--reps", type=int, default=1,
+                     help="independent replications, seeds derived from --seed; every figure "
+                     "gets a 95%% confidence interval (1)")
     sim.add_argument("--warm-up-hours", type=float, default=0.0,
                      help="leave calls of the first hours out of the figures (0)")
     sim.add_argument("--calls", type=Path, metavar="CSV",
@@ -98,7 +104,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     duration_s = args.days * SECONDS_PER_DAY
     if args.calls is not None:
         try:
-            recorded = read_calls(args.calls, list(scenario.priorities))
+            recorded = read_calls(args.calls, list(scenario.priorities), len(scenario.hospitals))
         except (CallListError, OSError) as exc:
             print(f"najda simulate: {exc}", file=sys.stderr)
             return 2
@@ -107,30 +113,63 @@ def simulate_command(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         generated = scenario.calls.calls(duration_s, np.random.default_rng(args.seed))
         write_calls(generated, args.out / "calls.csv")
-    reports: list[PolicyReport] = []
-    for policy in policies:
-        store = None
-        if args.out is not None:
-            store = args.out / f"events-{policy}.sqlite"
-            store.unlink(missing_ok=True)
-        with _progress(policy, duration_s, disabled=args.no_progress) as progress:
-            result = run_policy(
-                scenario, policy, days=args.days, seed=args.seed, store=store, progress=progress
-            )
-        reports.append(summarise(scenario, result, args.warm_up_hours * 3600))
+    if args.reps < 1 or args.jobs < 1:
+        print("najda simulate: --reps and --jobs must be at least 1", file=sys.stderr)
+        return 2
+    seeds = rep_seeds(args.seed, args.reps)
+    runs: dict[str, list[PolicyReport]] = {}
+    if args.jobs > 1:
+        runs = _in_workers(scenario, policies, seeds, args)
+    for policy in policies if args.jobs <= 1 else []:
+        runs[policy] = []
+        for rep, seed in enumerate(seeds):
+            store = None
+            if args.out is not None and rep == 0:
+                store = args.out / f"events-{policy}.sqlite"
+                store.unlink(missing_ok=True)
+            label = policy if args.reps == 1 else f"{policy} rep {rep + 1}/{args.reps}"
+            with _progress(label, duration_s, disabled=args.no_progress) as progress:
+                result = run_policy(scenario, policy, days=args.days, seed=seed, store=store,
+                                    progress=progress, backend=args.backend)
+            runs[policy].append(summarise(scenario, result, args.warm_up_hours * 3600))
+    info = RunInfo(scenario.name, tuple(policies), args.seed, tuple(seeds), args.days,
+                   args.warm_up_hours, najda_version())
+    firsts = [reports[0] for reports in runs.values()]
     print(f"scenario {scenario.name}, {args.days:g} simulated days, seed {args.seed}, "
-          f"{reports[0].calls} calls")
-    print(markdown_table(reports))
-    top = scenario.priority_order()[0]
-    line = comparison(reports, "closest-road" if "closest-road" in policies else policies[0], top)
+          f"{args.reps} replication(s), {firsts[0].calls} calls in the first")
+    text = replicated.markdown(info, runs)
+    print(text.split("\n## ", 1)[0])
+    baseline = "closest-road" if "closest-road" in policies else policies[0]
+    line = comparison(firsts, baseline, scenario.priority_order()[0]) if args.reps == 1 else None
+    paired = replicated.comparisons(runs, baseline, scenario.priority_order())
     if line:
         print(line)
+    if args.reps > 1 and len(runs) > 1:
+        print(paired)
     if args.out is not None:
-        (args.out / "report.md").write_text(markdown_table(reports) + "\n" + (line or "") + "\n")
-        write_csv(reports, args.out / "report.csv")
-        for path in plot(reports, scenario, args.out):
+        (args.out / "report.md").write_text(
+            text + "\n" + (paired if len(runs) > 1 else "") + ("\n" + line + "\n" if line else "")
+        )
+        replicated.write_csv(runs, args.out / "report.csv")
+        for path in plot([replicated.pooled(r) for r in runs.values()], scenario, args.out):
             print(f"wrote {path}")
     return 0
+
+
+def _in_workers(
+    scenario: Scenario, policies: list[str], seeds: list[int], args: argparse.Namespace
+) -> dict[str, list[PolicyReport]]:
+    """Every policy and replication in `args.jobs` worker processes (no progress bars)."""
+    jobs = [
+        Job(policy, seed, args.days, args.backend, args.warm_up_hours * 3600,
+            args.out / f"events-{policy}.sqlite" if args.out is not None and rep == 0 else None)
+        for policy in policies for rep, seed in enumerate(seeds)
+    ]
+    for job in jobs:
+        if job.store is not None:
+            job.store.unlink(missing_ok=True)
+    reports = iter(run_all(scenario, jobs, args.jobs))
+    return {policy: [next(reports) for _ in seeds] for policy in policies}
 
 
 def _with_calls(scenario: Scenario, calls: RecordedCalls) -> Scenario:

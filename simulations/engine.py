@@ -18,7 +18,6 @@ from projections.changes import UnitMoved
 from projections.embedded import EmbeddedLocator
 from projections.locator import Candidate, Query, UnitLocator
 from projections.road_locator import RoadLocator
-from projections.runner import ProjectionRunner
 from simulations.policies import Policy, SimView
 from simulations.scenario import Call, Scenario
 from simulations.travel import Point, Travel, travel_for
@@ -26,6 +25,8 @@ from simulations.travel import Point, Travel, travel_for
 ACTOR = "simulator"
 START = datetime(2026, 1, 5, tzinfo=UTC)
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
+#: Notifications read per step when the locator catches up with the log.
+CATCH_UP_BATCH = 500
 #: How soon a policy that held a call with units idle is asked again.
 RETRY_S = 60.0
 
@@ -74,6 +75,7 @@ class CallRecord:
     arrived_s: float | None = None
     closed_s: float | None = None
     eta_s: float | None = None
+    hospital: int | None = None
 
     @property
     def response_s(self) -> float | None:
@@ -115,15 +117,14 @@ class Simulator(SimView):
         self.travel = travel or travel_for(scenario)
         self.straight = EmbeddedLocator()
         self.locators: dict[int, UnitLocator] = {}
-        modes = {p.travel_mode for p in scenario.priorities.values()}
-        for mode in sorted(modes):
+        for mode in sorted(scenario.modes()):
             if policy.ranking == "straight":
                 self.locators[mode] = self.straight
             elif scenario.network is None:
                 raise ValueError(f"policy {policy.name} needs a road network; scenario has none")
             else:
                 self.locators[mode] = RoadLocator(self.straight, scenario.network, mode)
-        self.runner = ProjectionRunner(NotificationSource(app), [self.straight])
+        self.source = NotificationSource(app)
         self.units: list[SimUnit] = []
         self.records: list[CallRecord] = []
         self.queue: list[CallRecord] = []
@@ -152,6 +153,16 @@ class Simulator(SimView):
 
     # --- the event loop -----------------------------------------------------------------
 
+    async def _catch_up(self) -> None:
+        """Feed the locator everything recorded since its position, from the notification
+        log, in this thread: the simulation is one sequence of steps, so a worker thread
+        (as the live server's runner uses) would only add a hand-over per step."""
+        while True:
+            batch = self.source.read(await self.straight.position(), CATCH_UP_BATCH)
+            if not batch:
+                return
+            await self.straight.apply(batch)
+
     def _at(self, t: float, kind: str, payload: Any) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (t, self._seq, kind, payload))
@@ -165,7 +176,7 @@ class Simulator(SimView):
         rng = np.random.default_rng(self.seed)
         for n, call in enumerate(self.scenario.calls.calls(duration_s, rng)):
             self._at(call.at_s, "call", (n, call))
-        await self.runner.catch_up()
+        await self._catch_up()
         handlers: dict[str, Callable[[Any], Awaitable[None]]] = {
             "call": self._call,
             "dispatch": self._dispatch_due,
@@ -252,9 +263,9 @@ class Simulator(SimView):
                 [(m.unit_id, Position(m.lat, m.lon), m.at) for m in moves], ACTOR
             )
             await self.straight.update_positions(moves)
-        await self.runner.catch_up()
+        await self._catch_up()
         query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
-        mode = self.scenario.priorities[call.priority].travel_mode
+        mode = self.scenario.mode_for(call.priority, self.clock.now_s)
         return await self.locators[mode].nearest(query)
 
     def position(self, unit: SimUnit) -> Point:
@@ -275,7 +286,7 @@ class Simulator(SimView):
         unit.busy, unit.busy_since_s, unit.left_at_s = True, now, None
         unit.trip += 1
         record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
-        mode = self.scenario.priorities[record.call.priority].travel_mode
+        mode = self.scenario.mode_for(record.call.priority, now)
         drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
         self._at(now + drive_s, "scene", record)
 
@@ -303,10 +314,18 @@ class Simulator(SimView):
             await self._free(record, unit, scene)
             return
         mode = self.scenario.return_mode
-        times = [self.travel.time_s(scene, (h.lat, h.lon), mode) for h in self.scenario.hospitals]
-        best = int(np.argmin(times))
+        if record.call.hospital is not None:  # the call names its hospital (JEMSS calls.csv)
+            best = record.call.hospital
+            site = self.scenario.hospitals[best]
+            drive_s = self.travel.time_s(scene, (site.lat, site.lon), mode)
+        else:
+            times = [self.travel.time_s(scene, (h.lat, h.lon), mode)
+                     for h in self.scenario.hospitals]
+            best = int(np.argmin(times))
+            drive_s = times[best]
+        record.hospital = best
         self.app.update_unit_status(unit.unit_id, UnitStatus.TRANSPORTING, ACTOR)
-        self._at(self.clock.now_s + times[best], "hospital", (record, best))
+        self._at(self.clock.now_s + drive_s, "hospital", (record, best))
 
     async def _at_hospital(self, payload: tuple[CallRecord, int]) -> None:
         record, hospital = payload

@@ -13,23 +13,34 @@ import tifffile
 
 from domain.values import Priority, UnitKind
 from geo.jemss_tables import TableError, number, read_rows, table
-from geo.roads import SECONDS_PER_DAY, load_jemss_roads
-from simulations.distributions import Distribution, parse_distribution
-from simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
+from geo.roads import SECONDS_PER_DAY, RoadNetwork, jemss_network, load_jemss_roads
+from simulations.calls_csv import RecordedCalls
+from simulations.distributions import Distribution, DistributionError, parse_distribution
+from simulations.jemss_files import (
+    ModelFiles,
+    check_redispatch,
+    mode_schedule,
+    model_files,
+    raster_path,
+    read_jemss_calls,
+    travel_timing,
+)
+from simulations.scenario import (
+    Call,
+    CallSource,
+    Demand,
+    PriorityClass,
+    Scenario,
+    Site,
+    UnitSpec,
+)
 
 #: JEMSS priority number (1 = most urgent) → the Najda priority its calls are reported as.
 PRIORITY_MAP = {1: Priority.D, 2: Priority.C, 3: Priority.A}
 KM_PER_DAY_TO_MPS = 1000.0 / SECONDS_PER_DAY
+#: JEMSS's AmbClass numbers.
+AMB_CLASS = {1: UnitKind.ALS, 2: UnitKind.BLS}
 
-DEFAULT_FILES = {
-    "ambulances": "ambulances/ambulances_1.csv",
-    "hospitals": "hospitals/hospitals_1.csv",
-    "stations": "stations/stations_1.csv",
-    "callGenConfig": "calls/reps/train/gen_config.xml",
-    "demandCoverage": "demand/coverage/demand_coverage_1.csv",
-    "travel": "travel/travel/travel_1.csv",
-    "priorities": "misc/call priorities/priorities_1.csv",
-}
 CALL_FIELDS = (
     "interarrivalTime",
     "priority",
@@ -124,14 +135,8 @@ class JemssCalls:
 
 
 def _sim_files(root: Path) -> dict[str, str]:
-    files = dict(DEFAULT_FILES)
-    config = root / "sim_config.xml"
-    if config.exists():
-        sim_files = ET.parse(config).getroot().find("simFiles")
-        for child in sim_files if sim_files is not None else []:
-            if child.text and child.tag in files:
-                files[child.tag] = child.text.strip()
-    return files
+    """The model's files by sim_config.xml element (absolute where the config says so)."""
+    return {k: str(v) for k, v in model_files(root).files.items()}
 
 
 def _sites(rows: list[dict[str, str]], prefix: str, where: str, name_col: str) -> list[Site]:
@@ -147,68 +152,95 @@ def _sites(rows: list[dict[str, str]], prefix: str, where: str, name_col: str) -
     ]
 
 
-def read_raster(root: Path) -> Raster:
-    """The first GeoTIFF under data/ (plain or inside a zip): values and georeference."""
+def read_raster(root: Path, named: Path | None = None) -> Raster:
+    """The GeoTIFF gen_config.xml names (plain or zipped), else the first under data/."""
+    if named is not None:
+        if named.suffix.lower() == ".zip":
+            return _zipped_raster(named)
+        return _raster(named.read_bytes(), str(named))
     data = root / "data"
     for path in sorted(data.glob("*.tif")):
-        return _raster(path.read_bytes())
+        return _raster(path.read_bytes(), str(path))
     for path in sorted(data.glob("*.zip")):
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if member.lower().endswith((".tif", ".tiff")):
-                    return _raster(archive.read(member))
+        try:
+            return _zipped_raster(path)
+        except TableError:
+            continue
     raise TableError(f"no population-density GeoTIFF under {data}")
 
 
-def _raster(blob: bytes) -> Raster:
-    with tifffile.TiffFile(io.BytesIO(blob)) as tif:
-        page = tif.pages[0]
-        if not isinstance(page, tifffile.TiffPage):
-            raise TableError("the GeoTIFF's first page cannot be read")
-        values = np.asarray(page.asarray(), dtype=float)
-        scale = page.tags["ModelPixelScaleTag"].value
-        tie = page.tags["ModelTiepointTag"].value
+def _zipped_raster(path: Path) -> Raster:
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if member.lower().endswith((".tif", ".tiff")):
+                return _raster(archive.read(member), f"{path}:{member}")
+    raise TableError(f"{path}: no GeoTIFF inside")
+
+
+def _raster(blob: bytes, where: str) -> Raster:
+    """Values and georeference of a north-up GeoTIFF (ModelPixelScale and ModelTiepoint);
+    TableError naming the file for anything else."""
+    try:
+        with tifffile.TiffFile(io.BytesIO(blob)) as tif:
+            page = tif.pages[0]
+            if not isinstance(page, tifffile.TiffPage):
+                raise TableError(f"{where}: the GeoTIFF's first page cannot be read")
+            values = np.asarray(page.asarray(), dtype=float)
+            if "ModelPixelScaleTag" not in page.tags or "ModelTiepointTag" not in page.tags:
+                raise TableError(f"{where}: a GeoTIFF with ModelPixelScale and ModelTiepoint "
+                                 "tags is needed (other georeferencing is not supported)")
+            scale = page.tags["ModelPixelScaleTag"].value
+            tie = page.tags["ModelTiepointTag"].value
+    except tifffile.TiffFileError as exc:
+        raise TableError(f"{where}: not a readable GeoTIFF ({exc})") from None
+    if values.ndim != 2:
+        raise TableError(f"{where}: a single-band raster is needed")
     values = np.where(np.isfinite(values) & (values > 0), values, 0.0)
     return Raster(values, west=float(tie[3]), north=float(tie[4]),
                   cell_lon=float(scale[0]), cell_lat=float(scale[1]))
 
 
 def load_jemss(root: Path, *, demand_block: int = 5) -> Scenario:
-    """Read a JEMSS scenario directory into a Scenario with its road network."""
-    files = _sim_files(root)
-    stations = _sites(table(read_rows(root / files["stations"]), "stations"), "S", "stations", "")
-    hospitals = _sites(table(read_rows(root / files["hospitals"]), "hospitals"), "H", "hospitals",
+    """Read a JEMSS model folder into a Scenario with its road network; TableError (or
+    DistributionError) names the file and the element of anything it cannot take."""
+    files = model_files(root)
+    check_redispatch(files)
+    stations = _sites(table(read_rows(files.path("stations")), "stations"), "S", "stations", "")
+    hospitals = _sites(table(read_rows(files.path("hospitals")), "hospitals"), "H", "hospitals",
                        "Name")
     units = [
         UnitSpec(
             call_sign=f"AMB {int(number(r, 'index', 'ambulances'))}",
             station=int(number(r, "stationIndex", "ambulances")) - 1,
-            kind=UnitKind.ALS,
+            kind=_kind(r, files.path("ambulances")),
         )
-        for r in table(read_rows(root / files["ambulances"]), "ambulances")
+        for r in table(read_rows(files.path("ambulances")), "ambulances")
     ]
-    travel_rows = read_rows(root / files["travel"])
+    travel_path = files.path("travel")
+    travel_rows = read_rows(travel_path)
     speeds = {
         int(number(r, "travelModeIndex", "travelModes")):
         number(r, "offRoadSpeed", "travelModes") * KM_PER_DAY_TO_MPS
         for r in table(travel_rows, "travelModes")
     }
-    mode_of = {
-        r["priority"]: int(number(r, "travelModeIndex", "travelSets"))
-        for r in table(travel_rows, "travelSets")
-    }
-    cover_path = root / files["demandCoverage"]
+    schedule = mode_schedule(table(travel_rows, "travelSets"),
+                             travel_timing(travel_rows, travel_path), travel_path)
+    mode_of = schedule[0][1]
     cover = (
         {r["demandPriority"]: number(r, "coverTime", "coverTimes") * SECONDS_PER_DAY
-         for r in table(read_rows(cover_path), "coverTimes")}
-        if cover_path.exists() else {}
+         for r in table(read_rows(files.path("demandCoverage")), "coverTimes")}
+        if files.has("demandCoverage") else {}
     )
     names: dict[int, str] = {}
     priorities: dict[str, PriorityClass] = {}
-    for r in table(read_rows(root / files["priorities"]), "priorities"):
+    priority_rows = table(read_rows(files.path("priorities")), "priorities")
+    target_col = "targetResponseDuration" if priority_rows and (
+        "targetResponseDuration" in priority_rows[0]) else "targetResponseTime"
+    for r in priority_rows:
         index = int(number(r, "priority", "priorities"))
         name = r["name"]
-        target_s = number(r, "targetResponseTime", "priorities") * SECONDS_PER_DAY
+        target_s = number(r, target_col, f"{files.path('priorities')}: priorities") * (
+            SECONDS_PER_DAY)
         names[index] = name
         priorities[name] = PriorityClass(
             name=name,
@@ -217,24 +249,49 @@ def load_jemss(root: Path, *, demand_block: int = 5) -> Scenario:
             travel_mode=mode_of.get(name, max(speeds)),
             coverage_s=cover.get(name, target_s),
         )
-    distributions = _call_distributions(root / files["callGenConfig"])
-    raster = read_raster(root)
-    network = load_jemss_roads(root / "travel" / "roads" / "roads.zip", speeds) if (
-        root / "travel" / "roads" / "roads.zip"
-    ).exists() else load_jemss_roads(root / "travel" / "roads", speeds)
-    calls = JemssCalls(distributions, names, raster)
+    gen_config = files.path("callGenConfig")
+    distributions = _call_distributions(gen_config)
+    raster = read_raster(root, raster_path(gen_config, root))
+    network = _roads(files, speeds)
+    source: CallSource = JemssCalls(distributions, names, raster)
+    if files.has("calls"):  # a JEMSS calls.csv: these calls, not generated ones
+        source = RecordedCalls(tuple(read_jemss_calls(files.path("calls"), names,
+                                                      len(hospitals))))
     return Scenario(
         name=root.name,
         stations=stations,
         hospitals=hospitals,
         units=units,
         priorities=priorities,
-        calls=calls,
+        calls=source,
         demand=raster.coarse_demand(demand_block),
         network=network,
         return_mode=mode_of.get(names[max(names)], max(speeds)),
         busy_fraction=_busy_fraction(distributions, len(units)),
+        travel_schedule=tuple(schedule) if len(schedule) > 1 else (),
     )
+
+
+def _kind(row: dict[str, str], where: Path) -> UnitKind:
+    """JEMSS's AmbClass: 1 = ALS, 2 = BLS (no class column: ALS)."""
+    if not row.get("class"):
+        return UnitKind.ALS
+    value = int(number(row, "class", f"{where}: ambulances"))
+    if value not in AMB_CLASS:
+        raise TableError(f"{where}: ambulances class {value} is not 1 (als) or 2 (bls)")
+    return AMB_CLASS[value]
+
+
+def _roads(files: ModelFiles, speeds: dict[int, float]) -> RoadNetwork:
+    """The nodes and arcs files sim_config names, or roads.zip beside them."""
+    if files.has("nodes") and files.has("arcs"):
+        return jemss_network(read_rows(files.path("nodes")), read_rows(files.path("arcs")),
+                             speeds)
+    packed = files.files["arcs"].parent / "roads.zip"
+    if packed.exists():
+        return load_jemss_roads(packed, speeds)
+    files.path("nodes" if not files.has("nodes") else "arcs")  # raises, naming the element
+    raise AssertionError  # pragma: no cover
 
 
 def _call_distributions(path: Path) -> dict[str, Distribution]:
@@ -242,7 +299,14 @@ def _call_distributions(path: Path) -> dict[str, Distribution]:
     found = root.find("sim/callDistributions")
     if found is None:
         raise TableError(f"{path}: no sim/callDistributions")
-    out = {child.tag: parse_distribution(child.text or "") for child in found}
+    out: dict[str, Distribution] = {}
+    for child in found:
+        if not isinstance(child.tag, str):
+            continue
+        try:
+            out[child.tag] = parse_distribution(child.text or "")
+        except DistributionError as exc:
+            raise TableError(f"{path}: sim/callDistributions/{child.tag}: {exc}") from None
     missing = [f for f in CALL_FIELDS if f not in out]
     if missing:
         raise TableError(f"{path}: callDistributions lacks {', '.join(missing)}")

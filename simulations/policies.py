@@ -86,15 +86,17 @@ class Coverage:
     """DMEXCLP-style: keep the expected coverage of demand high (Jagtenberg et al.).
 
     Expected coverage of a demand point covered by k idle units is 1 - q^k (q: busy
-    fraction). Dispatch to a call of the most urgent priority: among idle units that still
-    reach it within its target, send the one whose absence loses the least expected coverage
-    (if none can, the fastest). Calls of lower priorities take the unit whose absence loses
-    the least coverage among those arriving within `lower_slack` × their target (all idle
-    units when None), so the closest unit stays free for urgent calls. With `hold_below`,
-    a lower-priority call waits (up to `max_hold_s` from the call) while sending any unit
-    would leave the expected coverage under that fraction of the whole fleet's. With
-    `rebalance`, after each dispatch the one idle unit whose move to another station adds
-    the most expected coverage (at least that much) is moved there.
+    fraction). Every priority whose target is the most urgent one's (or shorter) is
+    protected alike: never held, and dispatched as the most urgent. Dispatch to such a
+    call: among idle units that still reach it within its target, send the one whose
+    absence loses the least expected coverage (if none can, the fastest). Calls of lower
+    priorities take the unit whose absence loses the least coverage among those arriving
+    within `lower_slack` × their target (all idle units when None), so the closest unit
+    stays free for urgent calls. With `hold_below`, a lower-priority call waits (up to
+    `max_hold_s` from the call) while sending any unit would leave the expected coverage
+    under that fraction of the whole fleet's. With `rebalance`, after each dispatch the one
+    idle unit whose move to another station adds the most expected coverage (at least that
+    much) is moved there.
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
     Coverage is judged by road (or straight-line) time from each unit's station to each
     demand point within the most urgent priority's coverage time.
@@ -152,6 +154,13 @@ class Coverage:
             load[unit.station] += 1
         return tuple(load)
 
+    def protects(self, call: Call, sim: SimView) -> bool:
+        """True for a call whose priority shares the most urgent priority's target: it is
+        never held and is served within its target first, as the most urgent are."""
+        order = sim.scenario.priority_order()
+        top = sim.scenario.priorities[order[0]].target_s
+        return sim.scenario.priorities[call.priority].target_s <= top
+
     def choose(self, call: Call, candidates: Sequence[Candidate], sim: SimView) -> Candidate | None:
         if not candidates:
             return None
@@ -159,7 +168,7 @@ class Coverage:
             return candidates[0]
         pclass = sim.scenario.priorities[call.priority]
         elapsed_s = sim.now_s - call.at_s
-        if call.priority == sim.scenario.priority_order()[0]:
+        if self.protects(call, sim):
             in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
         elif self.lower_slack is None:
             in_time = list(candidates)
@@ -187,7 +196,7 @@ class Coverage:
         coverage under `hold_below` of the whole fleet's (at most `max_hold_s`)."""
         if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
             return False
-        if call.priority == sim.scenario.priority_order()[0]:
+        if self.protects(call, sim):
             return False
         idle = sim.idle_units()
         if not idle:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulations.breakdown import Table, by_hospital, by_station, by_unit
 from simulations.engine import RunResult
 from simulations.scenario import Scenario
 
@@ -42,6 +43,9 @@ class PolicyReport:
     overall: PriorityStats
     utilisation: float
     response_s: dict[str, np.ndarray]
+    by_unit: Table
+    by_station: Table
+    by_hospital: Table
 
 
 def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> PolicyReport:
@@ -73,6 +77,9 @@ def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> 
         overall=overall,
         utilisation=busy / span if span else math.nan,
         response_s=responses,
+        by_unit=by_unit(scenario, result, calls),
+        by_station=by_station(scenario, result, calls),
+        by_hospital=by_hospital(scenario, calls),
     )
 
 
@@ -168,7 +175,7 @@ def plot(reports: list[PolicyReport], scenario: Scenario, out: Path) -> list[Pat
         ax.set_title(f"{name}: response time")
         ax.set_xlabel("minutes from call to first unit on scene")
         ax.set_ylabel("fraction of calls")
-        ax.set_xlim(0, 30)
+        ax.set_xlim(left=0)  # the whole distribution, the longest waits included
         ax.legend()
     fig.tight_layout()
     path = out / "response_cdf.png"

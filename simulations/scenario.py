@@ -55,6 +55,8 @@ class Call:
     on_scene_s: float
     transport: bool
     handover_s: float
+    #: The hospital (index into the scenario's) a transported patient goes to; None: nearest.
+    hospital: int | None = None
 
 
 class CallSource(Protocol):
@@ -94,6 +96,23 @@ class Scenario:
     detour_factor: float = 1.3
     #: Expected fraction of time a unit is busy (for coverage models).
     busy_fraction: float = 0.5
+    #: Time-dependent travel sets: (start in seconds from the start, priority → travel mode),
+    #: in time order; each holds from its start to the next (empty: `travel_mode` always).
+    travel_schedule: tuple[tuple[float, dict[str, int]], ...] = ()
+
+    def mode_for(self, priority: str, at_s: float) -> int:
+        """The travel mode a response to `priority` uses at `at_s` seconds from the start."""
+        mode = self.priorities[priority].travel_mode
+        for start_s, modes in self.travel_schedule:
+            if start_s > at_s:
+                break
+            mode = modes.get(priority, mode)
+        return mode
+
+    def modes(self) -> set[int]:
+        """Every travel mode a response may use."""
+        used = {p.travel_mode for p in self.priorities.values()}
+        return used | {m for _, modes in self.travel_schedule for m in modes.values()}
 
     def priority_order(self) -> list[str]:
         """Priority names, most urgent first."""

@@ -103,3 +103,57 @@ def test_a_synthetic_city_runs_from_the_command_line(
     printed = capsys.readouterr().out
     assert code == 0
     assert "| closest-straight | high |" in printed and "| coverage-straight | high |" in printed
+
+
+def test_replications_report_every_figure_with_its_interval_and_what_was_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import csv
+
+    from simulations.jemss import load_jemss
+    from simulations.replications import interval, rep_seeds
+    from simulations.report import summarise
+    from simulations.run import run_policy
+
+    scenario = write_scenario(tmp_path / "jemss")
+    out = tmp_path / "out"
+    args = ["simulate", str(scenario), "--policy", "closest-road", "--policy", "coverage",
+            "--days", "0.2", "--seed", "3", "--reps", "3", "--no-progress"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    seeds = rep_seeds(3, 3)
+    for fact in (f"- scenario: {scenario.name}", "- policies: closest-road, coverage",
+                 f"- seed: 3 (replication seeds: {', '.join(map(str, seeds))})",
+                 "- days: 0.2 per replication", "- replications: 3", "- najda version: "):
+        assert fact in report
+    for section in ("## Per ambulance: coverage", "## Per home station: closest-road",
+                    "## Per hospital: coverage", "## Over target against closest-road"):
+        assert section in report
+    assert "| closest-road | highPriority |" in printed and " ± " in printed
+    # The CSV's intervals are those of the replications run one by one.
+    loaded = load_jemss(scenario)
+    over = [
+        next(s.over_target for s in summarise(loaded, run_policy(
+            loaded, "coverage", days=0.2, seed=seed)).by_priority if s.priority == "lowPriority")
+        for seed in seeds
+    ]
+    expected = interval(over)
+    with (out / "report.csv").open() as f:
+        row = next(r for r in csv.DictReader(f) if (r["policy"], r["priority"], r["figure"])
+                   == ("coverage", "lowPriority", "over_target"))
+    assert float(row["mean"]) == pytest.approx(expected.mean, abs=1e-6)
+    assert float(row["ci_low"]) == pytest.approx(expected.low, abs=1e-6)
+    assert row["reps"] == "3"
+    # The same command gives the same report, byte for byte.
+    again = tmp_path / "again"
+    assert main([*args, "--out", str(again)]) == 0
+    assert (again / "report.md").read_bytes() == report.encode()
+    # In two worker processes: the same report again, and the first replication's store.
+    workers = tmp_path / "workers"
+    assert main([*args, "--jobs", "2", "--out", str(workers)]) == 0
+    assert (workers / "report.md").read_bytes() == report.encode()
+    assert (workers / "report.csv").read_bytes() == (out / "report.csv").read_bytes()
+    assert (workers / "events-coverage.sqlite").stat().st_size > 0
+    assert main([*args[:-3], "--reps", "0", "--no-progress"]) == 2
+    assert main([*args, "--jobs", "0"]) == 2

@@ -109,3 +109,23 @@ def test_a_synthetic_city_runs_without_a_road_network() -> None:
     assert result.calls and all(r.response_s is not None for r in result.calls)
     with pytest.raises(ValueError, match="road network"):
         run_policy(city, "closest-road", days=0.1, seed=3)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_the_in_memory_store_gives_the_same_run_and_report_as_sqlite(
+    tiny: Scenario, policy: str
+) -> None:
+    from simulations.replicated import RunInfo, markdown
+    from simulations.report import summarise
+
+    on_disk = run_policy(tiny, policy, days=0.5, seed=6, backend="sqlite")
+    in_memory = run_policy(tiny, policy, days=0.5, seed=6, backend="memory")
+    assert len(on_disk.calls) > 10
+    assert _outcome(in_memory) == _outcome(on_disk)
+    assert in_memory.extra == on_disk.extra  # the same number of events stored, too
+    info = RunInfo(tiny.name, (policy,), 6, (6,), 0.5, 0.0, "test")
+    assert markdown(info, {policy: [summarise(tiny, in_memory)]}) == markdown(
+        info, {policy: [summarise(tiny, on_disk)]}
+    )
+    with pytest.raises(ValueError, match="backend"):
+        run_policy(tiny, policy, days=0.1, seed=6, backend="tape")

@@ -146,3 +146,33 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
     assert reused._memo is not None and reused._memo.serves(sim, 0.5)
     reused.holds(call("low"), other)
     assert not reused._memo.serves(sim, 0.5)  # another travel: a memo of its own
+
+
+def with_medium(base: Scenario, target_s: float) -> Scenario:
+    from dataclasses import replace
+
+    priorities = dict(base.priorities)
+    priorities["medium"] = PriorityClass("medium", Priority.C, target_s, 1, 330)
+    return replace(base, priorities=priorities)
+
+
+def test_a_priority_sharing_the_top_target_is_protected_like_the_top() -> None:
+    units = [unit(0, 0), unit(1, 1, busy=True), unit(2, 2, busy=True)]
+    holding = Coverage(hold_below=0.5, max_hold_s=600)
+    same = FakeSim(with_medium(scenario(), 480), units)
+    longer = FakeSim(with_medium(scenario(), 600), units)
+    # The same 8-minute target as high: never held, however thin the coverage.
+    assert not holding.holds(call("medium"), same)
+    assert holding.holds(call("medium"), longer)
+    # Dispatch: a far unit that loses no coverage is not sent when it arrives late.
+    two = [unit(0, 0), unit(1, 2)]
+    ranked = [candidate(two[0], 100), candidate(two[1], 500)]
+    sim = FakeSim(with_medium(scenario(), 480), two)
+    assert Coverage().choose(call("medium"), ranked, sim) == ranked[0]
+    assert Coverage().choose(call("high"), ranked, sim) == ranked[0]
+    # A longer target: the unit losing least coverage goes, as for lower priorities.
+    later = FakeSim(with_medium(scenario(), 600), two)
+    assert Coverage().choose(call("medium"), ranked, later) == ranked[1]
+    # A longer target: the unit losing least coverage goes, as for lower priorities.
+    later = FakeSim(with_medium(scenario(), 600), two)
+    assert Coverage().choose(call("medium"), ranked, later) == ranked[1]

@@ -1,0 +1,199 @@
+"""Where a JEMSS model's files are (as sim_config.xml and gen_config.xml name them), calls.csv,
+redispatch and travel-set timing."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+from geo.jemss_tables import TableError, number, read_rows, table
+from geo.roads import SECONDS_PER_DAY
+from simulations.scenario import Call
+
+DEFAULT_FILES = {
+    "ambulances": "ambulances/ambulances_1.csv",
+    "hospitals": "hospitals/hospitals_1.csv",
+    "stations": "stations/stations_1.csv",
+    "callGenConfig": "calls/reps/train/gen_config.xml",
+    "demandCoverage": "demand/coverage/demand_coverage_1.csv",
+    "travel": "travel/travel/travel_1.csv",
+    "priorities": "misc/call priorities/priorities_1.csv",
+    "arcs": "travel/roads/arcs.csv",
+    "nodes": "travel/roads/nodes.csv",
+}
+
+
+def _unresolved(text: str) -> bool:
+    """True for a path naming a variable of the JEMSS installation (`$jemssDir/...`)."""
+    return "$" in text
+
+
+def resolve(base: Path, text: str) -> Path | None:
+    """`text` as JEMSS reads it: absolute, or relative to `base` (the folder of the file that
+    names it); None when it names a JEMSS installation variable, which only JEMSS knows."""
+    text = text.strip()
+    if _unresolved(text):
+        return None
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+@dataclass(frozen=True)
+class ModelFiles:
+    """The files of one model: path per sim_config.xml element (None: named but absent)."""
+
+    root: Path
+    files: dict[str, Path]
+    config: Path | None
+    #: Elements whose text names a JEMSS installation variable (only JEMSS can resolve them).
+    unresolved: dict[str, str]
+
+    def path(self, element: str) -> Path:
+        """The file of a simFiles element; TableError naming the config and the element."""
+        where = f"{self.config}: simFiles/{element}" if self.config else element
+        if element in self.unresolved:
+            raise TableError(f"{where}: {self.unresolved[element]!r} names a JEMSS "
+                             "installation variable; give a path relative to the config")
+        path = self.files.get(element)
+        if path is None or not path.exists():
+            raise TableError(f"{where}: file {path or '(not given)'} not found")
+        return path
+
+    def has(self, element: str) -> bool:
+        """True when the element names a file that exists."""
+        path = self.files.get(element)
+        return element not in self.unresolved and path is not None and path.exists()
+
+
+def model_files(root: Path) -> ModelFiles:
+    """The model's files: sim_config.xml's simFiles (relative to its inputPath, itself relative
+    to the config's folder; the model folder when the inputPath is JEMSS-installation bound),
+    else JEMSS's usual layout under `root`."""
+    files = {k: root / v for k, v in DEFAULT_FILES.items()}
+    config = root / "sim_config.xml"
+    if not config.exists():
+        return ModelFiles(root, files, None, {})
+    try:
+        tree = ET.parse(config).getroot()
+    except ET.ParseError as exc:
+        raise TableError(f"{config}: not readable XML ({exc})") from None
+    base = config.parent
+    input_path = tree.findtext("inputPath")
+    if input_path:
+        base = resolve(config.parent, input_path) or config.parent
+    sim_files = tree.find("simFiles")
+    unresolved: dict[str, str] = {}
+    for child in sim_files if sim_files is not None else []:
+        if not isinstance(child.tag, str) or not child.text or not child.text.strip():
+            continue
+        path = resolve(base, child.text)
+        if path is None:
+            unresolved[child.tag] = child.text.strip()
+        else:
+            files[child.tag] = path
+    return ModelFiles(root, files, config, unresolved)
+
+
+def raster_path(gen_config: Path, root: Path) -> Path | None:
+    """The population raster callDensityRaster/filename names, relative to gen_config.xml;
+    None when the name is JEMSS-installation bound (then the model's data/ folder is used).
+    TableError naming the file and the element when the named file does not exist."""
+    tree = ET.parse(gen_config).getroot()
+    text = tree.findtext("sim/callDensityRaster/filename")
+    if not text or not text.strip():
+        return None
+    path = resolve(gen_config.parent, text)
+    if path is None:
+        return None
+    if not path.exists():
+        raise TableError(f"{gen_config}: sim/callDensityRaster/filename: {path} not found")
+    return path
+
+
+def travel_timing(rows: list[list[str]], where: Path) -> list[tuple[float, int]]:
+    """travelSetsTiming: (start in seconds from the start, travel set), in time order."""
+    try:
+        timing = table(rows, "travelSetsTiming")
+    except TableError:
+        return [(0.0, 1)]
+    out = [(number(r, "startTime", f"{where}: travelSetsTiming") * SECONDS_PER_DAY,
+            int(number(r, "travelSetIndex", f"{where}: travelSetsTiming"))) for r in timing]
+    if not out:
+        raise TableError(f"{where}: travelSetsTiming has no rows")
+    if any(b[0] <= a[0] for a, b in pairwise(out)):
+        raise TableError(f"{where}: travelSetsTiming start times must increase")
+    return out
+
+
+def check_redispatch(files: ModelFiles) -> None:
+    """Read the redispatch file if the model names one; redispatching itself is refused with
+    a message naming the file and the element (the simulator does not redispatch)."""
+    if "redispatch" not in files.files:
+        return
+    path = files.path("redispatch")
+    rows = read_rows(path)
+    allow = table(rows, "miscData")
+    if allow and number(allow[0], "allowRedispatch", f"{path}: miscData") != 0:
+        raise TableError(f"{path}: miscData/allowRedispatch = 1 is not supported "
+                         "(the simulator never redispatches a unit already sent)")
+
+
+def read_jemss_calls(path: Path, names: dict[int, str], hospitals: int) -> list[Call]:
+    """A JEMSS calls.csv: times in days from miscData startTime, x = lon, y = lat;
+    hospitalIndex -1 means the nearest hospital. TableError names the row and column."""
+    rows = read_rows(path)
+    misc = table(rows, "miscData")
+    start = number(misc[0], "startTime", f"{path}: miscData") if misc else 0.0
+    out: list[Call] = []
+    for i, r in enumerate(table(rows, "calls"), start=1):
+        where = f"{path}: calls row {i}"
+        transport_col = "transport" if "transport" in r else "transfer"
+        handover_col = "handoverDuration" if "handoverDuration" in r else "transferDuration"
+
+        def days(column: str, r: dict[str, str] = r, where: str = where) -> float:
+            value = number(r, column, where)
+            if not value >= 0:
+                raise TableError(f"{where}: column {column!r} must be >= 0")
+            return value * SECONDS_PER_DAY
+
+        priority = int(number(r, "priority", where))
+        if priority not in names:
+            raise TableError(f"{where}: priority {priority} is not in the priorities file")
+        lat, lon = number(r, "y", where), number(r, "x", where)
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise TableError(f"{where}: x/y out of range")
+        hospital = int(number(r, "hospitalIndex", where)) if r.get("hospitalIndex") else -1
+        if hospital != -1 and not 1 <= hospital <= hospitals:
+            raise TableError(f"{where}: hospitalIndex {hospital} is not a hospital")
+        transport = number(r, transport_col, where) != 0
+        out.append(Call(
+            at_s=days("arrivalTime") - start * SECONDS_PER_DAY,
+            lat=lat, lon=lon, priority=names[priority],
+            dispatch_delay_s=days("dispatchDelay"), on_scene_s=days("onSceneDuration"),
+            transport=transport, handover_s=days(handover_col) if transport else 0.0,
+            hospital=hospital - 1 if hospital != -1 else None,
+        ))
+    if any(c.at_s < 0 for c in out):
+        raise TableError(f"{path}: a call arrives before miscData startTime")
+    out.sort(key=lambda c: c.at_s)
+    return out
+
+
+def mode_schedule(
+    sets: Sequence[dict[str, str]], timing: list[tuple[float, int]], where: Path
+) -> list[tuple[float, dict[str, int]]]:
+    """(start in seconds, priority name → travel mode) for every travelSetsTiming row."""
+    by_set: dict[int, dict[str, int]] = {}
+    for r in sets:
+        index = int(number(r, "travelSetIndex", f"{where}: travelSets"))
+        by_set.setdefault(index, {})[r["priority"]] = int(
+            number(r, "travelModeIndex", f"{where}: travelSets")
+        )
+    missing = [s for _, s in timing if s not in by_set]
+    if missing:
+        raise TableError(f"{where}: travelSetsTiming names travel set {missing[0]}, "
+                         "which travelSets does not define")
+    return [(start, by_set[s]) for start, s in timing]
