@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from projections.policies.dispatch import POLICIES
 from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
 from simulations.jemss import load_jemss
-from simulations.policies import POLICIES
 from simulations.report import (
     PolicyReport,
     comparison,
