@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
     )
     serve.add_argument(
+        "--policy",
+        metavar="POLICY",
+        help="dispatch policy of the recommendations: closest-straight, closest-road, coverage "
+        "or a coverage variant (default: closest-road with roads, else closest-straight)",
+    )
+    serve.add_argument(
         "--demo-area",
         choices=["liechtenstein", "sahil"],
         help="demo area of an empty store: the real liechtenstein (default) or the invented "
