@@ -170,7 +170,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users, consults, monitoring],
+            [locator, board, reference, users, consults, monitoring, recommender.posts],
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )

@@ -231,6 +231,15 @@ class LiveFeed:
             return None
         base["type"] = "unit"
         base["unit"] = self._unit_json(row)
+        if item.topic == "najda:Unit.Relocated":  # a move-up: the crew is told where to go
+            place = self.reference.stations.get(item.event.station_id)
+            base["relocation"] = {
+                "station_id": str(item.event.station_id),
+                "station": item.event.station_code,
+                "name": place.name if place else item.event.station_code,
+                "lat": place.lat if place else None,
+                "lon": place.lon if place else None,
+            }
         if isinstance(change, UnitStatusSet) and change.status is UnitStatus.TRANSPORTING:
             # The crew is offered its destinations as it leaves the scene.
             incident = None if row.incident_id is None else self._board.rows.get(row.incident_id)

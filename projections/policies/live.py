@@ -4,7 +4,7 @@ demand points in named zones, and which points each station covers in time."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -204,7 +204,7 @@ class LiveTravel:
 
 class LiveView(SimView):
     """What a policy reads of the floor now: the scenario, travel, the clock and the
-    available ambulances (each at its nearest station)."""
+    available ambulances (each at the station it was moved up to, else its nearest)."""
 
     def __init__(
         self,
@@ -212,6 +212,7 @@ class LiveView(SimView):
         travel: LiveTravel,
         rows: Sequence[UnitRow],
         now: Callable[[], datetime],
+        posts: Mapping[UUID, UUID] | None = None,
     ) -> None:
         self.scenario: LiveScenario = scenario
         self.travel: LiveTravel = travel
@@ -221,9 +222,14 @@ class LiveView(SimView):
         lons = np.array([s.lon for s in sites])
         self._all: list[LiveUnit] = []
         self._idle: list[LiveUnit] = []
+        index = {s.id: i for i, s in enumerate(sites)}
         for i, row in enumerate(rows):
-            nearest = int(np.argmin(geodesic_many_m(row.lat, row.lon, lats, lons)))
-            unit = LiveUnit(i, row.unit_id, row.call_sign, nearest)
+            post = (posts or {}).get(row.unit_id)
+            if post is not None and post in index:  # moved up: it waits there (or is on its way)
+                station = index[post]
+            else:
+                station = int(np.argmin(geodesic_many_m(row.lat, row.lon, lats, lons)))
+            unit = LiveUnit(i, row.unit_id, row.call_sign, station)
             self._all.append(unit)
             if row.available:
                 self._idle.append(unit)

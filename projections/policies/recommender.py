@@ -28,6 +28,7 @@ from projections.policies.live import (
     live_scenario,
     seconds,
 )
+from projections.policies.posts import PostDirectory
 from projections.recommend import (
     Recommendation,
     RequirementOptions,
@@ -118,6 +119,7 @@ class PolicyRecommender:
         network: RoadNetwork | None = None,
         mode: int = 1,
         now: Callable[[], datetime],
+        posts: PostDirectory | None = None,
     ) -> None:
         if policy_name not in POLICIES:
             raise PolicyError(f"unknown policy {policy_name!r} (one of {', '.join(POLICIES)})")
@@ -136,6 +138,7 @@ class PolicyRecommender:
         self.network = network if self.policy.ranking == "road" else None
         self.mode = mode
         self.now = now
+        self.posts = posts or PostDirectory()
         self._picture: tuple[tuple[UUID, ...], LiveScenario, LiveTravel] | None = None
 
     @property
@@ -215,6 +218,7 @@ class PolicyRecommender:
         idle = view.idle_units()  # its units are moved below as move-ups are suggested
         counts = self._counts(view, [u.station for u in idle])
         zones = self._zone_cover(view, counts)
+        covered = round(self._covered(view, counts), 4)
         suggestions: list[MoveUp] = []
         taken: set[UUID] = set()
         for _ in range(move_ups):
@@ -248,8 +252,6 @@ class PolicyRecommender:
                 i for i, s in enumerate(scenario.stations) if s.id == best[1].to_station_id
             )
             counts = self._counts(view, [u.station for u in idle])
-        now = self._counts(view, [u.station for u in view.idle_units()])
-        covered = round(self._covered(view, now), 4)
         return CoveragePicture(self.name, self._target_min(view), covered, zones, suggestions)
 
     # --- the picture ----------------------------------------------------------------------
@@ -269,7 +271,7 @@ class PolicyRecommender:
             )
             self._picture = (key, scenario, travel)
         _, scenario, travel = self._picture
-        return LiveView(scenario, travel, rows, self.now)
+        return LiveView(scenario, travel, rows, self.now, self.posts.posts)
 
     def _cover(self, view: LiveView, station: int) -> np.ndarray:
         s = view.scenario

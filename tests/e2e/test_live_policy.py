@@ -13,7 +13,7 @@ import pytest
 from geo.area import EMERGENCY_MODE, load_area
 from geo.speed import SpeedModel
 from tests.area_fixture import liechtenstein
-from tests.e2e.harness import NajdaServer, clean_env, offset, ok
+from tests.e2e.harness import NajdaServer, clean_env, head, offset, ok
 from tests.e2e.live import Listener, has_event
 
 #: Red Cross Liechtenstein, the ambulance station of the demo (A10, A11 and B12 wait there).
@@ -164,3 +164,58 @@ def test_an_unknown_policy_or_a_road_policy_without_roads_stops_the_start(
         roadless.start()
     for folder in ("unknown", "roadless"):
         assert not (tmp_path / folder / "data" / "najda.sqlite").exists()
+
+
+def test_the_coverage_view_suggests_move_ups_and_the_crew_receives_an_accepted_one(
+    coverage: NajdaServer,
+) -> None:
+    """Zones covered within the target now; accepting the best move-up records it on the
+    unit (actor and time), the crew's socket receives it, and the view counts the unit at
+    its new station."""
+    towns = {a.municipality for a in load_area(coverage.data_dir / "area").addresses}
+    with _dispatcher(coverage) as client:
+        before = ok(client.get("/coverage"))
+        assert before["policy"] == "coverage" and before["target_min"] == 8
+        assert {z["name"] for z in before["zones"]} <= towns
+        assert all(0 <= z["covered"] <= 1 for z in before["zones"])
+        suggestion = before["move_ups"][0]
+        assert suggestion["gain"] > 0 and suggestion["to_station"] != suggestion["from_station"]
+        sign = suggestion["call_sign"]
+        crew = coverage.add_user(f"crew.{sign.lower()}", "crew", unit=sign)
+        with Listener(coverage.ws_url("/ws/crew"), crew) as socket:
+            body = {"station": suggestion["to_station"]}
+            done = ok(client.post(f"/units/{sign}/relocate", json=body))
+            assert done["station"] == suggestion["to_station"]
+            assert socket.wait_for(lambda ms: any("relocation" in m for m in ms), 10)
+        after = ok(client.get("/coverage"))
+    moved = next(m for m in socket.changes() if "relocation" in m)
+    assert moved["event"] == "Unit.Relocated" and moved["actor"] == "demo-dispatcher"
+    assert moved["at"] and moved["relocation"]["station"] == suggestion["to_station"]
+    assert moved["unit"]["call_sign"] == sign
+    assert after["covered"] == pytest.approx(before["covered"] + suggestion["gain"], abs=1e-3)
+    assert all(m["call_sign"] != sign or m["to_station"] != suggestion["to_station"]
+               for m in after["move_ups"])
+
+
+def test_a_move_up_to_an_unknown_station_or_of_a_busy_unit_changes_nothing(
+    coverage: NajdaServer,
+) -> None:
+    with _dispatcher(coverage) as client:
+        busy = _report(client, *offset(*RED_CROSS, north_m=-7000.0), priority="A")
+        ok(client.post(f"/incidents/{busy['id']}/assignments", json={"units": ["A20"]}))
+        station = ok(client.get("/stations"))[0]["code"]
+        start = head(client)
+        unknown = client.post("/units/A11/relocate", json={"station": "NOWHERE"})
+        assert unknown.status_code == 404 and "NOWHERE" in unknown.text
+        empty = client.post("/units/A11/relocate", json={"station": ""})
+        assert empty.status_code == 422 and "station" in empty.text
+        extra = client.post("/units/A11/relocate", json={"station": station, "lat": 1})
+        assert extra.status_code == 422 and "lat" in extra.text
+        nobody = client.post("/units/ZZ99/relocate", json={"station": station})
+        assert nobody.status_code == 404
+        refused = client.post("/units/A20/relocate", json={"station": station})
+        assert refused.status_code == 409 and "A20" in refused.text
+        assert head(client) == start  # nothing was written
+    with coverage.client(coverage.printed_tokens()["demo-crew-a10"]) as crew:
+        own = crew.post("/units/A10/relocate", json={"station": station})
+        assert own.status_code == 403
