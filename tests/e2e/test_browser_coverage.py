@@ -65,4 +65,21 @@ def test_a_dispatcher_accepts_a_move_up_with_one_key_and_the_crew_sees_it(
         assert after["covered"] == pytest.approx(before["covered"] + move["gain"], abs=1e-3)
         expected = f"{round(after['covered'] * 100)} %"
         assert eventually(lambda: expected in console.inner_text("#coverage-summary"), 10)
+        # A call: each recommended ambulance says what its departure does to coverage.
+        body = {"lat": 47.1370, "lon": 9.5170, "nature": "chest pain", "priority": "E",
+                "address": "near the station"}
+        incident = ok(api.post("/incidents", json=body), 201)
+        row = f'.queue-item[data-incident="{incident["id"]}"]'
+        console.click(f"{row} .queue-button", timeout=SHOW_MS)
+        console.wait_for_selector(f"{row}.selected", timeout=SHOW_MS)
+        console.wait_for_selector("#recs li .cover", timeout=SHOW_MS)
+        rec = ok(api.get(f"/incidents/{incident['id']}/recommendations?alternatives=4"))
+        line = rec["requirements"][0]
+        expected_text = {c["call_sign"]: c["coverage"]["text"]
+                         for c in line["proposed"] + line["alternatives"]}
+        shown_text = console.eval_on_selector_all(
+            "#recs li", "rows => rows.map(r => [r.dataset.unit, "
+            "(r.querySelector('.cover') || {}).textContent || ''])")
+        shown_map = {sign: text for sign, text in shown_text if sign in expected_text}
+        assert shown_map and shown_map == {s: expected_text[s] for s in shown_map}
     assert not errors.lines and not crew_errors.lines, errors.lines + crew_errors.lines
