@@ -105,6 +105,10 @@ def simulate_command(args: argparse.Namespace) -> int:
     if args.from_store is not None:
         from simulations.replay_cli import replay_store
 
+        if args.calls is not None:
+            print("najda simulate: give --calls or --from-store, not both", file=sys.stderr)
+            return 2
+
         return replay_store(args, scenario, policies)
     if args.start is not None or args.end is not None:
         print("najda simulate: --from and --to go with --from-store", file=sys.stderr)

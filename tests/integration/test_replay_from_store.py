@@ -161,6 +161,8 @@ def test_bad_replay_arguments_are_refused_naming_the_option(
     assert "--to" in capsys.readouterr().err
     assert main([*base, "--from", "2026-01-05T04:00:00+00:00"]) == 2
     assert "--from-store" in capsys.readouterr().err
+    assert main([*base, "--from-store", str(store), "--calls", str(store)]) == 2
+    assert "not both" in capsys.readouterr().err
     late = "2030-01-01T00:00:00+00:00"
     assert main([*base, "--from-store", str(store), "--from", late]) == 2
     assert "no call" in capsys.readouterr().err
