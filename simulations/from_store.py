@@ -7,7 +7,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +22,7 @@ from projections.stores import sqlite_env
 from simulations.report import PolicyReport, PriorityStats
 from simulations.report import _stats as stats_of  # the same figures as every policy's
 from simulations.scenario import Call, Scenario
+from simulations.store_queue import Availability, availability
 
 #: The name of the column holding the store's own figures.
 AS_HAPPENED = "as happened"
@@ -48,6 +49,7 @@ class History:
     end: datetime
     calls: list[RecordedCall]
     skipped: int  # incidents in the window no unit reached (cancelled before arrival)
+    queued: int = 0  # calls that waited for a free ambulance (their wait is re-decided)
 
 
 def read_history(
@@ -58,9 +60,10 @@ def read_history(
 ) -> History:
     """The calls recorded in a SQLite event store called in [start, end), with their times,
     places, priorities (as the scenario's classes of the same Najda priority), call
-    processing (call received to first unit notified: a queue for a free unit counts in
-    it too, the store cannot tell them apart), on-scene and hospital durations as they
-    happened, from the store's own NEMSIS unit responses (the first unit on scene)."""
+    processing (call received to first unit notified; for a call that waited with no
+    ambulance free, the typical processing of the others, so the policy decides its
+    wait again), on-scene and hospital durations as they happened, from the store's own
+    NEMSIS unit responses (the first unit on scene)."""
     if not store.is_file():
         raise StoreReplayError(f"--from-store: {store} is not a file")
     classes: dict[Priority, str] = {}
@@ -69,6 +72,7 @@ def read_history(
     dispatch = Dispatch(sqlite_env(store))
     try:
         responses, _zones = collect(EventLog(dispatch), start, end)
+        free = availability(dispatch)
     finally:
         dispatch.close()
     by_incident: dict[UUID, list[UnitResponse]] = defaultdict(list)
@@ -85,6 +89,7 @@ def read_history(
     if not reached:
         raise StoreReplayError(f"--from-store: {store} holds no call reached in that window")
     origin = start or reached[0].call_received
+    ready, queued = _ready_times(reached, notified, free)
     calls: list[RecordedCall] = []
     for r in reached:
         if r.priority not in classes:
@@ -96,10 +101,35 @@ def read_history(
         response_s = r.interval_s("response")  # the store's own: call to first on scene
         if response_s is None:  # pragma: no cover - reached calls have both ends
             continue
-        call = _call(r, origin, classes, notified[r.incident_id])
+        call = _call(r, origin, classes, ready[r.incident_id])
         calls.append(RecordedCall(r.incident_id, call, response_s))
     last = end or max(r.call_received for r in reached)
-    return History(origin, last, calls, len(by_incident) - len(reached))
+    return History(origin, last, calls, len(by_incident) - len(reached), queued)
+
+
+def _ready_times(
+    reached: list[UnitResponse], notified: dict[UUID, datetime], free: Availability
+) -> tuple[dict[UUID, datetime], int]:
+    """When each call was ready for a unit: its first unit's notification, unless no
+    ambulance was free from its entry until then (it waited in a queue): then its call
+    processing is taken as the median of the calls that did not wait (never later than
+    it was notified). Also how many calls waited."""
+    waited = {
+        r.incident_id for r in reached
+        if not free.free_during(r.dispatch_notified, notified[r.incident_id])
+    }
+    processing = [
+        (notified[r.incident_id] - r.call_received).total_seconds()
+        for r in reached if r.incident_id not in waited
+    ]
+    typical = timedelta(seconds=float(np.median(processing))) if processing else None
+    ready: dict[UUID, datetime] = {}
+    for r in reached:
+        at = notified[r.incident_id]
+        if r.incident_id in waited and typical is not None:
+            at = min(at, max(r.dispatch_notified, r.call_received + typical))
+        ready[r.incident_id] = at
+    return ready, len(waited)
 
 
 def _call(

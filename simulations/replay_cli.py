@@ -61,7 +61,8 @@ def replay_store(args: argparse.Namespace, scenario: Scenario, policies: list[st
         result = run_policy(scenario, policy, days=days, seed=args.seed, store=store)
         reports.append(summarise(scenario, result))
     print(f"store {args.from_store}: {len(calls)} calls received from {history.start.isoformat()}"
-          f" to {history.end.isoformat()} ({history.skipped} not reached, left out), "
+          f" to {history.end.isoformat()} ({history.skipped} not reached, left out; "
+          f"{history.queued} waited for a free ambulance), "
           f"re-run on {scenario.name}")
     table = markdown_table(reports)
     print(table)

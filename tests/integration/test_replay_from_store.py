@@ -4,6 +4,7 @@ policies beside its own response times (`najda simulate --from-store`)."""
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,6 +96,8 @@ def test_a_recorded_store_is_re_run_under_two_policies_beside_what_happened(
     assert main([*args, "--policy", "coverage", "--out", str(out), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "| as happened | highPriority |" in printed and "| coverage | highPriority |" in printed
+    waited = re.search(r"(\d+) waited for a free ambulance", printed)
+    assert waited and int(waited.group(1)) > 0  # the day had a queue: its waits are re-decided
     report = out / "report.csv"
     happened = _rows(report, "as happened")
     direct = _direct(store, scenario)
@@ -105,7 +108,8 @@ def test_a_recorded_store_is_re_run_under_two_policies_beside_what_happened(
         assert {k: happened[name][k] for k in FIGURES} == expected
     every = [t for times in direct.values() for t in times]
     assert happened["all"]["calls"] == str(len(every))
-    # The same calls under the policy that dispatched them: the same figures again.
+    # The same calls under the policy that dispatched them: the same figures again (the calls
+    # that waited for an ambulance wait again, as long, because none is free sooner).
     same = _rows(report, "closest-road")
     for name in happened:
         assert {k: same[name][k] for k in FIGURES} == {k: happened[name][k] for k in FIGURES}

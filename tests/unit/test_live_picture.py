@@ -62,3 +62,4 @@ def test_the_words_a_dispatcher_reads_beside_a_unit() -> None:
     assert thinned.text == "thins cover of Vaduz within 8 min"
     kept = CoverageImpact(unit, "A1", 0.8, 0.8, (), (), 8)
     assert kept.text == "keeps every zone's cover within 8 min"
+
