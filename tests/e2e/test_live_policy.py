@@ -13,7 +13,8 @@ import pytest
 from geo.area import EMERGENCY_MODE, load_area
 from geo.speed import SpeedModel
 from tests.area_fixture import liechtenstein
-from tests.e2e.harness import NajdaServer, clean_env, head, offset, ok
+from tests.e2e.conftest import StartServer
+from tests.e2e.harness import NajdaServer, clean_env, head, offset, ok, report
 from tests.e2e.live import Listener, has_event
 
 #: Red Cross Liechtenstein, the ambulance station of the demo (A10, A11 and B12 wait there).
@@ -219,3 +220,42 @@ def test_a_move_up_to_an_unknown_station_or_of_a_busy_unit_changes_nothing(
     with coverage.client(coverage.printed_tokens()["demo-crew-a10"]) as crew:
         own = crew.post("/units/A10/relocate", json={"station": station})
         assert own.status_code == 403
+
+
+@pytest.mark.postgres
+def test_a_straight_line_coverage_policy_on_postgis_and_a_move_up_seen_by_another_process(
+    start_server: StartServer, pg_url: str
+) -> None:
+    """Without roads (the invented town), coverage by straight-line ETA; zones are the
+    stations' first-due areas; a move-up accepted on one process counts on another."""
+    first = start_server("--database-url", pg_url, "--demo", "--policy", "coverage-straight",
+                         name="first")
+    with first.client() as client:
+        created = report(client, "C", nature="fall")
+        rec = created["recommendation"]
+        assert rec["policy"] == "coverage-straight"
+        ambulances = [c for c in rec["requirements"][0]["proposed"] if c["kind"] in ("als", "bls")]
+        assert ambulances and all(c["coverage"]["target_min"] == 8 for c in ambulances)
+        before = ok(client.get("/coverage"))
+        stations = ok(client.get("/stations"))
+        names = {f"{s['name']} first-due area" for s in stations}
+        assert {z["name"] for z in before["zones"]} <= names
+        # Send out the ambulances of one station after another until cover has a gap.
+        units = [u for u in ok(client.get("/units")) if u["kind"] in ("als", "bls")]
+        for station in sorted(stations, key=lambda s: s["code"])[:-1]:
+            if before["move_ups"]:
+                break
+            for unit in [u for u in units if u["station_id"] == station["id"]]:
+                job = report(client, "A", nature="fall")
+                body = {"units": [unit["call_sign"]]}
+                ok(client.post(f"/incidents/{job['id']}/assignments", json=body))
+            before = ok(client.get("/coverage"))
+        move = before["move_ups"][0]
+        body = {"station": move["to_station"]}
+        ok(client.post(f"/units/{move['call_sign']}/relocate", json=body))
+        after = ok(client.get("/coverage"))
+        assert after["covered"] == pytest.approx(before["covered"] + move["gain"], abs=1e-3)
+    second = start_server("--database-url", pg_url, "--policy", "coverage-straight",
+                          name="second")
+    with second.client() as other:
+        assert ok(other.get("/coverage"))["covered"] == after["covered"]
