@@ -24,6 +24,8 @@ from simulations.report import _stats as stats_of  # the same figures as every p
 from simulations.scenario import Call, Scenario
 from simulations.store_queue import Availability, availability
 
+#: The embedded store's file in a data directory (as `najda serve --data-dir` keeps it).
+STORE_FILE = "najda.sqlite"
 #: The name of the column holding the store's own figures.
 AS_HAPPENED = "as happened"
 
@@ -64,8 +66,10 @@ def read_history(
     ambulance free, the typical processing of the others, so the policy decides its
     wait again), on-scene and hospital durations as they happened, from the store's own
     NEMSIS unit responses (the first unit on scene)."""
+    if store.is_dir():  # a server's data directory: its embedded store
+        store = store / STORE_FILE
     if not store.is_file():
-        raise StoreReplayError(f"--from-store: {store} is not a file")
+        raise StoreReplayError(f"--from-store: {store} is not a SQLite event store")
     classes: dict[Priority, str] = {}
     for name in scenario.priority_order():
         classes.setdefault(scenario.priorities[name].priority, name)

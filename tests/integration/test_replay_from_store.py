@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -122,6 +123,20 @@ def test_a_recorded_store_is_re_run_under_two_policies_beside_what_happened(
     assert len(replayed) == len(every)
 
 
+def test_a_data_directory_is_read_as_its_embedded_store(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, store = recorded
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(store, data / "najda.sqlite")
+    args = ["simulate", str(scenario), "--from-store", str(data), "--policy", "closest-road"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    capsys.readouterr()
+    rows = _rows(tmp_path / "out" / "report.csv", "as happened")
+    assert rows["all"]["calls"] == str(sum(len(t) for t in _direct(store, scenario).values()))
+
+
 def test_a_window_replays_only_the_calls_received_in_it(
     recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -158,6 +173,8 @@ def test_bad_replay_arguments_are_refused_naming_the_option(
     base = ["simulate", str(scenario), "--policy", "coverage", "--no-progress"]
     assert main([*base, "--from-store", str(tmp_path / "none.sqlite")]) == 2
     assert "--from-store" in capsys.readouterr().err
+    assert main([*base, "--from-store", str(tmp_path)]) == 2  # a data directory with no store
+    assert "najda.sqlite" in capsys.readouterr().err
     assert main([*base, "--from-store", str(store), "--from", "2026-01-05T04:00"]) == 2
     err = capsys.readouterr().err
     assert "--from" in err and "offset" in err
