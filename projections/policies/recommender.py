@@ -146,8 +146,9 @@ class PolicyRecommender:
         """True for the coverage policies (they show each departure's effect)."""
         return not isinstance(self.policy, ClosestIdle)
 
-    async def recommend(self, incident: Incident, plan: ResponsePlan, alternatives: int = 4
-                        ) -> Recommendation:
+    async def recommend(
+        self, incident: Incident, plan: ResponsePlan, alternatives: int = 4
+    ) -> Recommendation:
         """The recommendation for an open incident, counting the units already committed."""
         return await self.recommend_at(
             incident.location.lat,
