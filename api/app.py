@@ -21,6 +21,7 @@ from api.routes import (
     assignments,
     basemap,
     consults,
+    coverage,
     destinations,
     duplicates,
     fhir,
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consults.router)  # teleconsults
     app.include_router(floor.router)  # targets and alarm settings for the console
     app.include_router(duplicates.router)  # possible duplicate calls
+    app.include_router(coverage.router)  # coverage within the target, move-ups
     for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
         app.include_router(module.router)
     for module in (patients, patient_reads, fhir):  # remote monitoring

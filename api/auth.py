@@ -11,6 +11,7 @@
 | register units, stations, hosp.  | no   | no    | no   | yes   | no  | no    | no    | no   |
 | hospital status (ED, beds)       | yes  | no    | no   | yes   | no  | no    | no    | no   |
 | destinations for a patient       | yes  | own   | no   | yes   | no  | no    | no    | no   |
+| coverage view, accept a move-up  | yes  | no    | no   | yes   | no  | no    | no    | no   |
 | users                            | no   | no    | no   | yes   | no  | no    | no    | no   |
 | read stations, hospitals, map    | yes  | yes   | yes  | yes   | no  | no    | no    | no   |
 | timelines, EIDO export, reports  | yes  | no    | yes  | yes   | no  | no    | no    | no   |

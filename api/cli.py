@@ -118,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="a JEMSS scenario directory: rank units by road ETA over its roads",
     )
+    serve.add_argument(
+        "--policy",
+        metavar="POLICY",
+        help="dispatch policy of the recommendations: closest-straight, closest-road, coverage "
+        "or a coverage variant (default: closest-road with roads, else closest-straight)",
+    )
     _demo_area_option(serve)
     demo = serve.add_mutually_exclusive_group()
     demo.add_argument(

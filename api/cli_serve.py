@@ -64,6 +64,7 @@ def serve(args: argparse.Namespace) -> int:
         seed_demo=False if args.no_demo else True if args.demo else None,
         poll_interval_s=args.poll_interval,
         road_network=args.road_network,
+        policy=args.policy,
         demo_area=args.demo_area,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,

@@ -69,8 +69,25 @@ def check_postgis(url: str, description: str) -> None:
         raise CannotStart(f"cannot open the event store ({description}): {reason}") from None
 
 
+def check_policy_roads(settings: Settings) -> None:
+    """A policy that ranks by road needs roads: a JEMSS network, an imported area, or the
+    real demo area (imported at start)."""
+    from api.areas import area_dir
+    from projections.policies.dispatch import POLICIES
+
+    if settings.policy is None or POLICIES[settings.policy]().ranking != "road":
+        return
+    demo = settings.wants_demo and settings.demo_area == "liechtenstein"
+    if settings.road_network is None and not demo and not area_dir(settings.data_dir).exists():
+        raise CannotStart(
+            f"policy {settings.policy} ranks by road and this server has no road network "
+            "(import an area with `najda area import`, or give --road-network)"
+        )
+
+
 def preflight(settings: Settings) -> None:
     """Everything a start needs that can be checked without writing to the store."""
     check_data_dir(settings.data_dir)  # the store, the audit key, the area live there
+    check_policy_roads(settings)
     if settings.database_url is not None:
         check_postgis(settings.database_url, settings.store_description())

@@ -205,8 +205,19 @@ class AssignmentPublic(BaseModel):
     end_reason: str | None
 
 
+class CoverageImpactPublic(BaseModel):
+    """What sending a unit does to coverage within the most urgent priority's target."""
+
+    text: str = Field(description="e.g. 'leaves Triesenberg with no unit within 8 min'")
+    covered_before: float = Field(description="share of demand with a unit in time now")
+    covered_after: float = Field(description="... once this unit has left")
+    emptied: list[str] = Field(description="zones left with no unit within the target")
+    reduced: list[str] = Field(description="zones left less covered")
+    target_min: int
+
+
 class CandidatePublic(BaseModel):
-    """A unit proposed for an incident."""
+    """A unit proposed for an incident (with a coverage policy, its effect on coverage)."""
 
     unit_id: UUID
     call_sign: str
@@ -217,6 +228,7 @@ class CandidatePublic(BaseModel):
     lon: float
     distance_m: float
     eta_s: float
+    coverage: CoverageImpactPublic | None = None
 
 
 class FillingUnitPublic(BaseModel):
@@ -293,6 +305,7 @@ class RecommendationPublic(BaseModel):
     requirements: list[RequirementPublic]
     proposed: list[CandidatePublic]
     short: list[str] = Field(description="labels of the requirements no committed unit fills")
+    policy: str = Field(description="the dispatch policy that chose the proposed units")
 
 
 class IncidentPublic(BaseModel):

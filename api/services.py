@@ -37,6 +37,7 @@ from projections.eventlog import EventLog
 from projections.geocoder import Geocoder
 from projections.locator import UnitLocator
 from projections.monitoring import MonitoringDirectory
+from projections.policies.recommender import PolicyRecommender
 from projections.read_log import ReadLog, ReadRecorder
 from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
@@ -83,6 +84,7 @@ class Services:
     listening: Listening | None = None  # None on the embedded store (no LISTEN)
     area: Area | None = None  # the operating area imported from OpenStreetMap, if any
     geocoder: Geocoder | None = None  # its address index on this store
+    recommender: PolicyRecommender | None = None  # the dispatch policy's recommendations
 
     @property
     def store(self) -> str:
@@ -153,10 +155,14 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         consults = ConsultDirectory()  # open teleconsults
         monitoring = MonitoringDirectory()
         head = await run_in_threadpool(source.head)
+        recommender = await run_in_threadpool(
+            policy_recommender, settings, locator, ranking, reference, area, dispatch
+        )
         feed = LiveFeed(
             ranking,
             plan,
             reference,
+            recommender=recommender,
             buffer_size=settings.resume_buffer,
             buffer_bytes=settings.resume_buffer_bytes,
             build_after=max(0, head - settings.resume_buffer),
@@ -164,7 +170,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         runner = ProjectionRunner(
             source,
-            [locator, board, reference, users, consults, monitoring],
+            [locator, board, reference, users, consults, monitoring, recommender.posts],
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
@@ -204,6 +210,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             reads=reads,
             area=area,
             geocoder=geocoder,
+            recommender=recommender,
             tokens=TokenWatch(users, dispatch.clock),
             throttle=AuthThrottle(settings.auth_failures_per_minute),
         )
@@ -283,6 +290,39 @@ def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -
         raise SettingsError(f"road network {settings.road_network}: {exc}") from None
     log.info("ranking units by road ETA (%d nodes, mode %d)", network.node_count, mode)
     return RoadLocator(locator, network, mode)
+
+
+def policy_recommender(
+    settings: Settings,
+    locator: UnitLocator,
+    ranking: UnitLocator,
+    reference: ReferenceDirectory,
+    area: Area | None,
+    dispatch: Dispatch,
+) -> PolicyRecommender:
+    """The server's one policy object: `--policy`, else closest by road when it has roads."""
+    from projections.policies.live import zones_from_area
+    from projections.policies.recommender import PolicyError
+    from projections.road_locator import RoadLocator
+
+    road = ranking if isinstance(ranking, RoadLocator) else None
+    name = settings.policy or ("closest-road" if road is not None else "closest-straight")
+    try:
+        recommender = PolicyRecommender(
+            name,
+            locator,
+            road,
+            reference,
+            settings.load_targets(),
+            zones=zones_from_area(area) if area is not None else None,
+            network=road.network if road is not None else None,
+            mode=road.mode if road is not None else EMERGENCY_MODE,
+            now=dispatch.clock,
+        )
+    except PolicyError as exc:
+        raise SettingsError(str(exc)) from None
+    log.info("recommendations follow the %s policy", name)
+    return recommender
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

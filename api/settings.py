@@ -19,6 +19,7 @@ from domain.targets import DEFAULT_TARGETS, Targets, targets_from_mapping
 from domain.user import token_weakness
 from domain.values import Priority
 from projections.audit_key import public_path
+from projections.policies.dispatch import POLICIES
 from projections.stores import is_postgres_url
 
 T = TypeVar("T")
@@ -81,6 +82,9 @@ class Settings:
     resume_buffer_bytes: int = 32 * 1024 * 1024
     admin_token: str | None = None
     road_network: Path | None = None
+    #: The dispatch policy recommendations follow (projections/policies); None: closest-road
+    #: when the server has roads, else closest-straight.
+    policy: str | None = None
     ready_max_lag: int = 1_000  # positions a read model or the sealer may trail when ready
     audit_key: Path | None = None  # default: <data dir>/audit/najda-audit.key
     public_key: Path | None = None  # default: the audit key's path + ".pub"
@@ -118,6 +122,10 @@ class Settings:
             raise SettingsError(f"NAJDA_READY_MAX_LAG must be 0 or more, got {self.ready_max_lag}")
         if self.road_network is not None and not self.road_network.is_dir():
             raise SettingsError(f"road network {self.road_network}: not a directory")
+        if self.policy is not None and self.policy not in POLICIES:
+            raise SettingsError(
+                f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}"
+            )
         if self.checkpoint_interval_s <= 0 or self.max_unsealed_age_s <= 0:
             raise SettingsError("the checkpoint interval and unsealed age must be positive")
         try:
@@ -174,6 +182,8 @@ class Settings:
                 values[name] = Path(env[f"NAJDA_{name.upper()}"])
         if env.get("NAJDA_ROAD_NETWORK"):
             values["road_network"] = Path(env["NAJDA_ROAD_NETWORK"])
+        if env.get("NAJDA_POLICY"):
+            values["policy"] = env["NAJDA_POLICY"].strip().lower()
         if env.get("NAJDA_DEMO_AREA"):
             values["demo_area"] = env["NAJDA_DEMO_AREA"].strip().lower()
         if env.get("NAJDA_TARGETS"):

@@ -11,6 +11,7 @@ from api.schemas import (
     BoardIncidentPublic,
     BoardUnitPublic,
     CandidatePublic,
+    CoverageImpactPublic,
     FillingUnitPublic,
     HospitalPublic,
     HospitalStatusPublic,
@@ -28,6 +29,7 @@ from domain.unit import Unit
 from domain.values import UnitStatus
 from projections.changes import BoardRow, UnitRow
 from projections.locator import Candidate
+from projections.policies.recommender import CoverageImpact
 from projections.recommend import Recommendation
 from projections.reference import Place
 
@@ -119,8 +121,18 @@ def board_public(
     )
 
 
-def candidate_public(c: Candidate) -> CandidatePublic:
-    """A recommended unit."""
+def _candidate(c: Candidate, impact: CoverageImpact | None = None) -> CandidatePublic:
+    """A recommended unit (with its effect on coverage when the policy weighs it)."""
+    coverage = None
+    if impact is not None:
+        coverage = CoverageImpactPublic(
+            text=impact.text,
+            covered_before=impact.covered_before,
+            covered_after=impact.covered_after,
+            emptied=list(impact.emptied),
+            reduced=list(impact.reduced),
+            target_min=impact.target_min,
+        )
     return CandidatePublic(
         unit_id=c.unit_id,
         call_sign=c.call_sign,
@@ -131,11 +143,16 @@ def candidate_public(c: Candidate) -> CandidatePublic:
         lon=c.lon,
         distance_m=c.distance_m,
         eta_s=c.eta_s,
+        coverage=coverage,
     )
 
 
 def recommendation_public(incident_id: UUID, rec: Recommendation) -> RecommendationPublic:
     """The recommendation for an incident, requirement by requirement."""
+
+    def candidate_public(c: Candidate) -> CandidatePublic:
+        return _candidate(c, rec.impacts.get(c.unit_id))
+
     return RecommendationPublic(
         incident_id=incident_id,
         requirements=[
@@ -159,6 +176,7 @@ def recommendation_public(incident_id: UUID, rec: Recommendation) -> Recommendat
         ],
         proposed=[candidate_public(c) for c in rec.proposed],
         short=rec.short,
+        policy=rec.policy,
     )
 
 

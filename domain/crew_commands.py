@@ -69,6 +69,18 @@ class CrewCommands(DispatchStore):
 
         return self._run(act, actor, once)
 
+    def relocate_unit(self, unit_id: UUID, station_id: UUID, actor: str) -> str:
+        """Move an available unit up to a station (a dispatcher accepting a move-up);
+        answers the station's code."""
+
+        def act() -> Outcome:
+            unit = self._unit(unit_id)
+            station = self.get_station(station_id)
+            unit.relocate(station.id, station.code, actor, self._now())
+            return [unit], {"station": station.code}
+
+        return str(self._run(act, actor, None)["station"])
+
     def acknowledge_assignment(
         self, unit_id: UUID, actor: str, *, once: Once | None = None
     ) -> bool:

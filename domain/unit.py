@@ -70,6 +70,7 @@ class Unit(Aggregate):
         self.acknowledged_incident_id: UUID | None = None
         self.status_at = at
         self.last_actor = actor
+        self.post_id: UUID | None = None  # the station it was moved up to, if any
 
     # --- commands ------------------------------------------------------------------------
 
@@ -117,6 +118,15 @@ class Unit(Aggregate):
         self._acknowledged(incident_id=self.incident_id, actor=actor, at=at)
         return True
 
+    def relocate(self, station_id: UUID, station_code: str, actor: str, at: datetime) -> None:
+        """Move an available unit up to another station to wait there (a move-up)."""
+        if self.status is not UnitStatus.AVAILABLE:
+            raise InvalidTransition(
+                f"unit {self.call_sign}", self.status.value, "relocated",
+                "only an available unit is moved up",
+            )
+        self._relocated(station_id=station_id, station_code=station_code, actor=actor, at=at)
+
     def report_position(self, position: Position, actor: str, at: datetime) -> None:
         """Record a position worth keeping in the audit trail."""
         self._position_reported(position=position, actor=actor, at=at)
@@ -148,6 +158,11 @@ class Unit(Aggregate):
     @event("Acknowledged", topic="najda:Unit.Acknowledged")
     def _acknowledged(self, incident_id: UUID, actor: str, at: datetime) -> None:
         self.acknowledged_incident_id = incident_id
+
+    @event("Relocated", topic="najda:Unit.Relocated")
+    def _relocated(self, station_id: UUID, station_code: str, actor: str, at: datetime) -> None:
+        self.post_id = station_id
+        self.last_actor = actor
 
     @event("PositionReported", topic="najda:Unit.PositionReported")
     def _position_reported(self, position: Position, actor: str, at: datetime) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain.coverage import Committed, fill, short_of
@@ -14,6 +15,9 @@ from domain.response_plan import Requirement, ResponsePlan
 from domain.values import Priority, UnitKind
 from projections.changes import BoardRow
 from projections.locator import Candidate, Query, UnitLocator
+
+if TYPE_CHECKING:
+    from projections.policies.recommender import CoverageImpact
 
 
 class RequirementState(StrEnum):
@@ -56,9 +60,12 @@ class RequirementOptions:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """What the response plan asks for this incident, and which units to send."""
+    """What the response plan asks for this incident, and which units to send (under
+    `policy`; a coverage policy adds each ambulance's `impacts` on coverage)."""
 
     lines: list[RequirementOptions]
+    impacts: Mapping[UUID, CoverageImpact] = field(default_factory=dict)
+    policy: str = ""
 
     @property
     def proposed(self) -> list[Candidate]:

@@ -84,6 +84,8 @@ def sentence(topic: str, e: Any, subject: str, call_signs: Mapping[UUID, str]) -
         return f"{subject} acknowledged the dispatch ({who})"
     if kind == "Unit.StatusChanged":
         return f"{who} reported {subject} {_STATUS_WORDS[UnitStatus(e.status)]}{_with(e.reason)}"
+    if kind == "Unit.Relocated":
+        return f"{who} moved {subject} up to station {e.station_code}"
     if kind == "Unit.Released":
         return f"{subject} released by {who}, available again{_with(e.reason)}"
     return f"{who}: {kind}"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from projections.policies.dispatch import POLICIES
 from simulations import replicated
 from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
 from simulations.jemss import load_jemss
 from simulations.parallel import Job, run_all
-from simulations.policies import POLICIES
 from simulations.replicated import RunInfo
 from simulations.replications import najda_version, rep_seeds
 from simulations.report import PolicyReport, comparison, plot, summarise
@@ -66,6 +66,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="leave calls of the first hours out of the figures (0)")
     sim.add_argument("--calls", type=Path, metavar="CSV",
                      help="replay a recorded call list instead of generating calls")
+    sim.add_argument("--from-store", type=Path, metavar="STORE",
+                     help="re-run the calls recorded in this SQLite event store (as they "
+                     "happened) under the policies, beside the store's own response times")
+    sim.add_argument("--from", dest="start", metavar="T",
+                     help="with --from-store: calls received at or after T (ISO 8601, offset)")
+    sim.add_argument("--to", dest="end", metavar="T",
+                     help="with --from-store: calls received before T (ISO 8601, offset)")
     sim.add_argument("--out", type=Path, metavar="DIR",
                      help="write the table (md, csv), plots (png), calls and event stores here")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -101,6 +108,17 @@ def simulate_command(args: argparse.Namespace) -> int:
             print(f"najda simulate: {', '.join(needing)} need a road network; "
                   f"{scenario.name} has none", file=sys.stderr)
             return 2
+    if args.from_store is not None:
+        from simulations.replay_cli import replay_store
+
+        if args.calls is not None:
+            print("najda simulate: give --calls or --from-store, not both", file=sys.stderr)
+            return 2
+
+        return replay_store(args, scenario, policies)
+    if args.start is not None or args.end is not None:
+        print("najda simulate: --from and --to go with --from-store", file=sys.stderr)
+        return 2
     duration_s = args.days * SECONDS_PER_DAY
     if args.calls is not None:
         try:

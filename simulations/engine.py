@@ -17,8 +17,8 @@ from projections.base import NotificationSource
 from projections.changes import UnitMoved
 from projections.embedded import EmbeddedLocator
 from projections.locator import Candidate, Query, UnitLocator
+from projections.policies.dispatch import Policy, SimView
 from projections.road_locator import RoadLocator
-from simulations.policies import Policy, SimView
 from simulations.scenario import Call, Scenario
 from simulations.travel import Point, Travel, travel_for
 
@@ -244,7 +244,7 @@ class Simulator(SimView):
             self.queue.pop(0)
             self._send(record, chosen)
             for unit, station in self.policy.relocations(self):
-                self._relocate(unit, station)
+                self._relocate(self.units[unit.index], station)
 
     async def _retry(self, _payload: None) -> None:
         self._retry_pending = False

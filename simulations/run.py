@@ -12,9 +12,9 @@ import numpy as np
 
 from domain.application import Dispatch
 from projections.base import NotificationSource
+from projections.policies.dispatch import POLICIES
 from projections.stores import sqlite_env
 from simulations.engine import RunResult, SimClock, Simulator, seeded_ids
-from simulations.policies import POLICIES
 from simulations.scenario import Scenario
 
 SECONDS_PER_DAY = 86_400.0

@@ -47,6 +47,7 @@ from projections.changes import (
 from projections.consults import CONSULT_TOPICS, ConsultBook
 from projections.destinations import travel_for
 from projections.locator import UnitLocator
+from projections.policies.recommender import PolicyRecommender
 from projections.recommend import recommend_at, short_on_board
 from projections.reference import ReferenceDirectory
 
@@ -79,8 +80,10 @@ class LiveFeed:
         buffer_bytes: int = 32 * 1024 * 1024,
         build_after: int = 0,
         stale_after: timedelta = timedelta(seconds=180),
+        recommender: PolicyRecommender | None = None,
     ) -> None:
         self.locator = locator
+        self.recommender = recommender
         self.travel = travel_for(locator)
         self.plan = plan
         self.reference = reference
@@ -130,6 +133,19 @@ class LiveFeed:
         for item in fresh:
             if item.topic == "najda:Incident.Reported" and item.position > self._build_after:
                 e = item.event
+                if self.recommender is not None:
+                    rec = await self.recommender.recommend_at(
+                        e.location.lat,
+                        e.location.lon,
+                        Priority(e.priority),
+                        e.nature,
+                        self.plan,
+                        alternatives=0,
+                        determinant=e.determinant,
+                        call_at=e.call_received_at,
+                    )
+                    recommendations[item.position] = recommendation_json(rec)
+                    continue
                 rec = await recommend_at(
                     e.location.lat,
                     e.location.lon,
@@ -218,6 +234,15 @@ class LiveFeed:
             return None
         base["type"] = "unit"
         base["unit"] = self._unit_json(row)
+        if item.topic == "najda:Unit.Relocated":  # a move-up: the crew is told where to go
+            place = self.reference.stations.get(item.event.station_id)
+            base["relocation"] = {
+                "station_id": str(item.event.station_id),
+                "station": item.event.station_code,
+                "name": place.name if place else item.event.station_code,
+                "lat": place.lat if place else None,
+                "lon": place.lon if place else None,
+            }
         if isinstance(change, UnitStatusSet) and change.status is UnitStatus.TRANSPORTING:
             # The crew is offered its destinations as it leaves the scene.
             incident = None if row.incident_id is None else self._board.rows.get(row.incident_id)

@@ -110,13 +110,17 @@ def recommendation_json(rec: Recommendation) -> list[dict[str, Any]]:
     """Requirement by requirement: its state and the proposed units with distance and ETA."""
 
     def candidate(c: Candidate) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "unit_id": str(c.unit_id),
             "call_sign": c.call_sign,
             "kind": c.kind.value,
             "distance_m": round(c.distance_m, 1),
             "eta_s": round(c.eta_s, 1),
         }
+        impact = rec.impacts.get(c.unit_id)
+        if impact is not None:
+            out["coverage"] = impact.text
+        return out
 
     return [
         {

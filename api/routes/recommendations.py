@@ -25,7 +25,10 @@ async def recommendation_for(
     services: Services, incident: Incident, alternatives: int = 4
 ) -> RecommendationPublic:
     """Fill each requirement of the plan with the nearest available suitable units."""
-    rec = await recommend(incident, services.plan, services.locator, alternatives=alternatives)
+    if services.recommender is not None:
+        rec = await services.recommender.recommend(incident, services.plan, alternatives)
+    else:
+        rec = await recommend(incident, services.plan, services.locator, alternatives=alternatives)
     return recommendation_public(incident.id, rec)
 
 

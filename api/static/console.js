@@ -13,6 +13,7 @@ import { Alarm } from "./alarm.js";
 import { buildHistoryForm, historyItems, searchHistory } from "./history.js";
 import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
+import { coverageView } from "./coverage.js";
 
 const $ = (id) => document.getElementById(id);
 const state = new ConsoleState();
@@ -40,6 +41,7 @@ const ui = {
 let map = null;
 let live = null;
 let alarm = null;
+let coverage = null;
 
 // --- start, login, logout -----------------------------------------------------------------
 
@@ -115,6 +117,8 @@ async function signIn() {
   $("login").hidden = true;
   loadBaseMap();
   loadFloorSettings();
+  coverage = coverageView({ summary: $("coverage-summary"), zones: $("coverage-zones"), moveUps: $("move-ups") }, toast);
+  coverage.refresh(true);
   live = startLive("/ws/console", () => session.token, {
     onMessage,
     onState: showConnection,
@@ -204,6 +208,7 @@ function onMessage(message) {
   if (changed.places) renderHospitals();
   if (changed.alerts) renderAlerts();
   if (changed.devices) renderDevices();
+  if (changed.units.size && coverage) coverage.refresh();
   if (ui.selected && changed.consults.has(ui.selected)) { renderConsults(); refreshTimeline(); }
   if (changed.units.size || changed.incidents.size) {
     renderQueue();
@@ -601,7 +606,8 @@ function renderRecs() {
         el("span", { class: `kind-chip kind-${c.kind}` }, kindTag(c.kind)),
         el("span", { class: "dist" }, distance(c.distance_m)),
         el("span", { class: "eta" }, `ETA ${duration(c.eta_s)}`),
-        el("span", { class: "why hint" }, `${c.role}: ${c.label}`)))));
+        el("span", { class: "why hint" }, `${c.role}: ${c.label}`),
+        c.coverage ? el("span", { class: "cover hint" }, typeof c.coverage === "string" ? c.coverage : c.coverage.text) : ""))));
 }
 
 async function assign(index) {
@@ -1019,6 +1025,7 @@ function onKey(event) {
     f: () => { const i = state.incidents.get(ui.selected); if (i) map.setView([i.lat, i.lon], Math.max(map.getZoom(), 14)); },
     "?": () => toggleHelp($("help").hidden),
     a: () => alarm.acknowledge(),
+    u: () => { if (coverage) coverage.accept(); },
   };
   if (actions[key]) { event.preventDefault(); actions[key](); }
 }

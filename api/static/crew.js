@@ -25,6 +25,7 @@ const crew = {
   takeover: null, // {kind: new_job | reassigned | cancelled, incident, previous}
   undo: null, // a step that ends the job, waiting out its undo time: {status, label, incident_id, deadline}
   clearing: null, // the incident this screen cleared the unit from (not a cancellation)
+  relocation: null, // a move-up the dispatcher accepted: {station, name, actor, at}
 };
 /** How long a step that ends the job waits for an undo, milliseconds. */
 const UNDO_MS = 5000;
@@ -127,6 +128,8 @@ function onMessage(message) {
     const before = crew.unit && crew.unit.status;
     crew.unit = message.unit;
     crew.unitPos = message.pos;
+    if (message.relocation) crew.relocation = { ...message.relocation, actor: message.actor, at: message.at };
+    else if (message.unit.status !== "available") crew.relocation = null; // a job supersedes it
     if (message.destinations) crew.destinations = message.destinations;
     else if (before !== message.unit.status && message.unit.status !== "transporting") crew.destinations = null;
   } else if (message.type === "incident" && message.pos > (crew.incidents.get(message.incident.id) || [-1])[0]) {
@@ -263,6 +266,11 @@ function render() {
         `${STATUS[unit.status]?.symbol ?? ""} ${statusLabel(unit.status)}`)
     : "");
   $("status-now").append(unit && unit.stale ? el("span", { class: "stale-flag" }, " STALE: no report for a while") : "");
+  const move = crew.relocation;
+  $("relocation").hidden = !move || Boolean(current);
+  $("relocation").textContent = move
+    ? `Move up to ${move.name} (${move.station}): ${move.actor}, ${new Date(move.at).toLocaleTimeString([], { hour12: false })}`
+    : "";
   $("no-assignment").hidden = Boolean(current);
   $("job").hidden = !current;
   if (current) {

@@ -130,6 +130,8 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("PATCH", "/hospitals/{hospital}/status"): W_HOSPITAL,
     ("GET", "/units/{unit}/destinations"): R_DESTINATIONS,
     ("POST", "/units/{unit}/destination"): W_UNIT,  # the chosen hospital (crew: own unit)
+    ("GET", "/coverage"): R_RECOMMEND,  # coverage within the target, move-ups
+    ("POST", "/units/{unit}/relocate"): W_INCIDENTS,  # accept a move-up (not a crew's call)
     ("POST", CONSULTS): C_REQUEST,
     ("GET", CONSULTS): C_READ,
     ("GET", CONSULT): C_READ,
@@ -398,6 +400,8 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
     ),
     ("GET", "/units/{unit}/destinations"): lambda w, u: Call("GET", f"/units/{u}/destinations"),
     ("POST", "/units/{unit}/destination"): lambda w, u: _on_scene(w, u),
+    ("GET", "/coverage"): lambda w, u: Call("GET", "/coverage"),
+    ("POST", "/units/{unit}/relocate"): lambda w, u: _relocate(w, u),
     ("POST", CONSULTS): lambda w, u: Call(
         "POST",
         f"/incidents/{w.assigned(OWN_UNIT)}/consults",
@@ -585,6 +589,12 @@ def _outcome(response: httpx.Response, call: Call) -> str:
     if response.status_code == call.ok:
         return Y
     return f"{response.status_code} {response.text[:300]}"
+
+
+def _relocate(world: World, unit: str) -> Call:
+    """Move the (freed) unit up to the world's station."""
+    world.free(unit)
+    return Call("POST", f"/units/{unit}/relocate", {"station": world.station})
 
 
 def _check(roles: Roles, key: tuple[str, str], column: str, unit: str, expected: str) -> str | None:

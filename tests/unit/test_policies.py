@@ -9,8 +9,8 @@ import numpy as np
 
 from domain.values import Priority, UnitKind, UnitStatus
 from projections.locator import Candidate
+from projections.policies.dispatch import ClosestIdle, Coverage
 from simulations.engine import START, SimUnit
-from simulations.policies import ClosestIdle, Coverage
 from simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
 #: Which of the three demand points (weights 0.5, 0.3, 0.2) each station covers.

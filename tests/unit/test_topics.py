@@ -38,6 +38,7 @@ PINNED = {
         "Released",
         "Acknowledged",
         "PositionReported",
+        "Relocated",
     ],
     User: ["Registered", "TokenIssued", "Revoked", "SpecialtiesSet", "ClinicalAccessSet"],
     Station: ["Registered"],

@@ -318,6 +318,7 @@ def test_every_unit_event_carries_actor_and_at() -> None:
         lambda u: u.acknowledge("crew", T0),
         lambda u: u.report_position(Position(50.0, 30.0), "avl", T0),
         lambda u: u.release(INCIDENT, "stand down", "dispatcher", T0),
+        lambda u: u.relocate(unit_id_for("station S2"), "S2", "dispatcher", T0),
     )
 
     assert set(event_names(events)) == declared_events(Unit)
@@ -334,3 +335,14 @@ def test_replaying_a_units_events_rebuilds_the_same_unit() -> None:
     events = list(unit.collect_events())
 
     assert replay(events, Unit) == unit
+
+
+def test_an_available_unit_is_moved_up_to_a_station_and_a_busy_one_is_not() -> None:
+    post = unit_id_for("station S2")
+    given(unit_in(S.AVAILABLE), Unit).when(
+        lambda unit: unit.relocate(post, "S2", "dispatcher", NOW)
+    ).then(ev("Relocated", station_id=post, station_code="S2", actor="dispatcher", at=NOW))
+    for status in (S.DISPATCHED, S.ON_SCENE, S.OUT_OF_SERVICE):
+        given(unit_in(status), Unit).when(
+            lambda unit: unit.relocate(post, "S2", "dispatcher", NOW)
+        ).then_raises(InvalidTransition)

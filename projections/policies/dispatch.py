@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from projections.locator import Candidate
-from simulations.scenario import Call, Scenario
-from simulations.travel import Travel
-
-if TYPE_CHECKING:
-    from simulations.engine import SimUnit
+from projections.policies.view import Call, Scenario, SimUnit, Travel
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -30,11 +26,11 @@ class SimView(Protocol):
         """Simulated seconds since the start."""
         ...
 
-    def idle_units(self) -> list[SimUnit]:
+    def idle_units(self) -> Sequence[SimUnit]:
         """Units not working a call."""
         ...
 
-    def all_units(self) -> list[SimUnit]:
+    def all_units(self) -> Sequence[SimUnit]:
         """Every unit (for the whole fleet's coverage, each unit at its current station)."""
         ...
 

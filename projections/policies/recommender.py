@@ -1,0 +1,328 @@
+"""Recommendations under one dispatch policy: its locator ranks the units, its choice
+leads, and a coverage policy shows what each ambulance's departure does to coverage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+import numpy as np
+
+from domain.coverage import Committed
+from domain.incident import Incident
+from domain.response_plan import ResponsePlan
+from domain.targets import Targets
+from domain.values import Priority
+from geo.roads import RoadNetwork
+from projections.locator import Candidate, UnitLocator
+from projections.policies.dispatch import POLICIES, ClosestIdle, Policy
+from projections.policies.live import (
+    AMBULANCES,
+    LiveCall,
+    LiveScenario,
+    LiveTravel,
+    LiveView,
+    Zones,
+    live_scenario,
+    seconds,
+)
+from projections.policies.posts import PostDirectory
+from projections.recommend import (
+    Recommendation,
+    RequirementOptions,
+    committed_units,
+    recommend_at,
+)
+from projections.reference import ReferenceDirectory
+
+#: Candidates a policy chooses among, beyond the ones shown.
+POOL = 12
+
+
+class PolicyError(ValueError):
+    """Raised when a policy cannot run on this server (unknown, or needs roads it lacks)."""
+
+
+@dataclass(frozen=True)
+class ZoneCover:
+    """One zone: the share of its demand with an available ambulance within the target."""
+
+    name: str
+    covered: float
+    units: tuple[str, ...]  # call signs of the ambulances that cover some of it
+
+
+@dataclass(frozen=True)
+class CoverageImpact:
+    """What sending one ambulance does to coverage within the target."""
+
+    unit_id: UUID
+    call_sign: str
+    covered_before: float  # share of all demand covered now
+    covered_after: float  # ... once the unit has left
+    emptied: tuple[str, ...]  # zones left with no ambulance within the target
+    reduced: tuple[str, ...]  # zones left less covered (not emptied)
+    target_min: int
+
+    @property
+    def text(self) -> str:
+        """One line a dispatcher reads beside the unit."""
+        if self.emptied:
+            return f"leaves {_names(self.emptied)} with no unit within {self.target_min} min"
+        if self.reduced:
+            return f"thins cover of {_names(self.reduced)} within {self.target_min} min"
+        return f"keeps every zone's cover within {self.target_min} min"
+
+
+@dataclass(frozen=True)
+class MoveUp:
+    """A suggested relocation: an available ambulance to a station, and the cover it adds."""
+
+    unit_id: UUID
+    call_sign: str
+    from_station: str
+    to_station: str
+    to_station_id: UUID
+    gain: float  # share of demand newly covered
+    covers: tuple[str, ...]  # zones it brings back within the target
+
+
+@dataclass(frozen=True)
+class CoveragePicture:
+    """The floor's coverage now: per zone, and the move-ups that would add most."""
+
+    policy: str
+    target_min: int
+    covered: float
+    zones: list[ZoneCover]
+    move_ups: list[MoveUp]
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+class PolicyRecommender:
+    """One policy object serves every recommendation the server makes (API and console)."""
+
+    def __init__(
+        self,
+        policy_name: str,
+        straight: UnitLocator,
+        road: UnitLocator | None,
+        reference: ReferenceDirectory,
+        targets: dict[Priority, Targets],
+        *,
+        zones: Zones | None = None,
+        network: RoadNetwork | None = None,
+        mode: int = 1,
+        now: Callable[[], datetime],
+        posts: PostDirectory | None = None,
+    ) -> None:
+        if policy_name not in POLICIES:
+            raise PolicyError(f"unknown policy {policy_name!r} (one of {', '.join(POLICIES)})")
+        self.policy: Policy = POLICIES[policy_name]()
+        if self.policy.ranking == "road" and road is None:
+            raise PolicyError(
+                f"policy {policy_name} ranks by road and this server has no road network "
+                "(load an area or give --road-network)"
+            )
+        self.name = policy_name
+        self.straight = straight
+        self.locator: UnitLocator = road if self.policy.ranking == "road" and road else straight
+        self.reference = reference
+        self.targets = targets
+        self.zones = zones
+        self.network = network if self.policy.ranking == "road" else None
+        self.mode = mode
+        self.now = now
+        self.posts = posts or PostDirectory()
+        self._picture: tuple[tuple[UUID, ...], LiveScenario, LiveTravel] | None = None
+
+    @property
+    def weighs_coverage(self) -> bool:
+        """True for the coverage policies (they show each departure's effect)."""
+        return not isinstance(self.policy, ClosestIdle)
+
+    async def recommend(
+        self, incident: Incident, plan: ResponsePlan, alternatives: int = 4
+    ) -> Recommendation:
+        """The recommendation for an open incident, counting the units already committed."""
+        return await self.recommend_at(
+            incident.location.lat,
+            incident.location.lon,
+            incident.priority,
+            incident.nature,
+            plan,
+            committed=await committed_units(incident, self.locator),
+            alternatives=alternatives,
+            determinant=incident.determinant,
+            call_at=incident.call_received_at,
+        )
+
+    async def recommend_at(
+        self,
+        lat: float,
+        lon: float,
+        priority: Priority,
+        nature: str,
+        plan: ResponsePlan,
+        *,
+        committed: Sequence[Committed] = (),
+        alternatives: int = 4,
+        determinant: str = "",
+        call_at: datetime | None = None,
+    ) -> Recommendation:
+        """The plan's nearest units by the policy's ranking; with a coverage policy, each
+        ambulance requirement's units are the policy's choices, with their impact."""
+        pool = max(alternatives, POOL) if self.weighs_coverage else alternatives
+        rec = await recommend_at(
+            lat, lon, priority, nature, plan, self.locator,
+            committed=committed, alternatives=pool, determinant=determinant,
+        )
+        if not self.weighs_coverage:
+            return replace(rec, policy=self.name)
+        view = await self._view()
+        if view is None:
+            return replace(rec, policy=self.name, lines=_trim(rec.lines, alternatives))
+        call = LiveCall(seconds(call_at or self.now()), priority.value)
+        idle = {u.unit_id for u in view.idle_units()}
+        lines: list[RequirementOptions] = []
+        impacts: dict[UUID, CoverageImpact] = {}
+        for line in rec.lines:
+            ranked = line.proposed + line.alternatives
+            if not ranked or any(c.unit_id not in idle for c in ranked):
+                lines.append(_trim([line], alternatives)[0])
+                continue
+            chosen: list[Candidate] = []
+            left = list(ranked)
+            for _ in range(len(line.proposed)):
+                pick = self.policy.choose(call, left, view)
+                if pick is None:
+                    break
+                chosen.append(pick)
+                left.remove(pick)
+            lines.append(replace(line, proposed=chosen, alternatives=left[:alternatives]))
+            for c in chosen + left[:alternatives]:
+                impacts[c.unit_id] = self._impact(view, c)
+        return replace(rec, lines=lines, impacts=impacts, policy=self.name)
+
+    async def coverage(self, move_ups: int = 3) -> CoveragePicture | None:
+        """Zones covered within the target now, and the best move-ups (None without
+        stations)."""
+        view = await self._view()
+        if view is None:
+            return None
+        scenario = view.scenario
+        idle = view.idle_units()  # its units are moved below as move-ups are suggested
+        counts = self._counts(view, [u.station for u in idle])
+        zones = self._zone_cover(view, counts)
+        covered = round(self._covered(view, counts), 4)
+        suggestions: list[MoveUp] = []
+        taken: set[UUID] = set()
+        for _ in range(move_ups):
+            best: tuple[float, MoveUp] | None = None
+            for unit in idle:
+                if unit.unit_id in taken:
+                    continue
+                rest = [u.station for u in idle if u.unit_id != unit.unit_id]
+                base = self._counts(view, rest)
+                here = self._covered(view, base + self._cover(view, unit.station))
+                for s, site in enumerate(scenario.stations):
+                    if s == unit.station:
+                        continue
+                    after = base + self._cover(view, s)
+                    gain = self._covered(view, after) - here
+                    if gain > 1e-9 and (best is None or gain > best[0] + 1e-12):
+                        newly = (after > 0) & (counts == 0)
+                        names = sorted({scenario.demand.names[z]
+                                        for z in scenario.demand.zone[newly]})
+                        best = (gain, MoveUp(
+                            unit.unit_id, unit.call_sign,
+                            scenario.stations[unit.station].code, site.code, site.id,
+                            round(gain, 4), tuple(names),
+                        ))
+            if best is None:
+                break
+            suggestions.append(best[1])
+            taken.add(best[1].unit_id)
+            moved = next(u for u in idle if u.unit_id == best[1].unit_id)
+            moved.station = next(
+                i for i, s in enumerate(scenario.stations) if s.id == best[1].to_station_id
+            )
+            counts = self._counts(view, [u.station for u in idle])
+        return CoveragePicture(self.name, self._target_min(view), covered, zones, suggestions)
+
+    # --- the picture ----------------------------------------------------------------------
+
+    async def _view(self) -> LiveView | None:
+        """The policy's view of the floor now (None while there are no stations)."""
+        rows = [r for r in await self.straight.all_units() if r.kind in AMBULANCES]
+        places = list(self.reference.stations.values())
+        if not places:
+            return None
+        key = tuple(sorted(p.id for p in places)) + tuple(r.unit_id for r in rows)
+        if self._picture is None or self._picture[0] != key:
+            scenario = live_scenario(places, rows, self.targets, self.zones, self.mode)
+            travel = LiveTravel(
+                scenario.stations, scenario.demand, network=self.network, mode=self.mode,
+                speed=self.straight.speed,
+            )
+            self._picture = (key, scenario, travel)
+        _, scenario, travel = self._picture
+        return LiveView(scenario, travel, rows, self.now, self.posts.posts)
+
+    def _cover(self, view: LiveView, station: int) -> np.ndarray:
+        s = view.scenario
+        return view.travel.station_cover(station, 0, s.coverage_s).astype(int)
+
+    def _counts(self, view: LiveView, stations: Sequence[int]) -> np.ndarray:
+        counts = np.zeros(len(view.scenario.demand.weights), dtype=int)
+        for s in stations:
+            counts = counts + self._cover(view, s)
+        return counts
+
+    def _covered(self, view: LiveView, counts: np.ndarray) -> float:
+        return float(view.scenario.demand.weights[counts > 0].sum())
+
+    def _target_min(self, view: LiveView) -> int:
+        return round(view.scenario.coverage_s / 60)
+
+    def _zone_share(self, view: LiveView, counts: np.ndarray) -> np.ndarray:
+        d = view.scenario.demand
+        total = np.bincount(d.zone, weights=d.weights, minlength=len(d.names))
+        covered = np.bincount(d.zone, weights=d.weights * (counts > 0), minlength=len(d.names))
+        return np.divide(covered, total, out=np.zeros_like(total), where=total > 0)
+
+    def _zone_cover(self, view: LiveView, counts: np.ndarray) -> list[ZoneCover]:
+        d = view.scenario.demand
+        share = self._zone_share(view, counts)
+        out = []
+        for z, name in enumerate(d.names):
+            signs = tuple(
+                u.call_sign for u in view.idle_units()
+                if bool((self._cover(view, u.station).astype(bool) & (d.zone == z)).any())
+            )
+            out.append(ZoneCover(name, round(float(share[z]), 4), signs))
+        return out
+
+    def _impact(self, view: LiveView, c: Candidate) -> CoverageImpact:
+        idle = view.idle_units()
+        before = self._counts(view, [u.station for u in idle])
+        after = self._counts(view, [u.station for u in idle if u.unit_id != c.unit_id])
+        share_before, share_after = self._zone_share(view, before), self._zone_share(view, after)
+        names = view.scenario.demand.names
+        emptied = tuple(n for z, n in enumerate(names)
+                        if share_before[z] > 0 and share_after[z] == 0)
+        reduced = tuple(n for z, n in enumerate(names)
+                        if share_after[z] > 0 and share_after[z] < share_before[z] - 1e-9)
+        return CoverageImpact(
+            c.unit_id, c.call_sign, round(self._covered(view, before), 4),
+            round(self._covered(view, after), 4), emptied, reduced, self._target_min(view),
+        )
+
+
+def _trim(lines: Sequence[RequirementOptions], alternatives: int) -> list[RequirementOptions]:
+    return [replace(line, alternatives=line.alternatives[:alternatives]) for line in lines]

@@ -1,0 +1,202 @@
+"""Counterfactual replay: the calls recorded in an event store, as they happened, re-run
+under other policies, beside the store's own response times."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import numpy as np
+
+from domain.application import Dispatch
+from domain.values import Priority
+from projections.eventlog import EventLog
+from projections.intervals import UnitResponse
+from projections.response_report import collect
+from projections.stores import sqlite_env
+from simulations.report import PolicyReport, PriorityStats
+from simulations.report import _stats as stats_of  # the same figures as every policy's
+from simulations.scenario import Call, Scenario
+from simulations.store_queue import Availability, availability
+
+#: The embedded store's file in a data directory (as `najda serve --data-dir` keeps it).
+STORE_FILE = "najda.sqlite"
+#: The name of the column holding the store's own figures.
+AS_HAPPENED = "as happened"
+
+
+class StoreReplayError(ValueError):
+    """The store cannot be replayed on this scenario (missing, no calls, a priority it lacks)."""
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One call of the store: the call to replay, and its response time as it happened."""
+
+    incident_id: UUID
+    call: Call
+    response_s: float
+
+
+@dataclass(frozen=True)
+class History:
+    """The calls of a store in a time window (those a unit reached), from `start`."""
+
+    start: datetime
+    end: datetime
+    calls: list[RecordedCall]
+    skipped: int  # incidents in the window no unit reached (cancelled before arrival)
+    queued: int = 0  # calls that waited for a free ambulance (their wait is re-decided)
+
+
+def read_history(
+    store: Path,
+    scenario: Scenario,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> History:
+    """The calls recorded in a SQLite event store called in [start, end), with their times,
+    places, priorities (as the scenario's classes of the same Najda priority), call
+    processing (call received to first unit notified; for a call that waited with no
+    ambulance free, the typical processing of the others, so the policy decides its
+    wait again), on-scene and hospital durations as they happened, from the store's own
+    NEMSIS unit responses (the first unit on scene)."""
+    if store.is_dir():  # a server's data directory: its embedded store
+        store = store / STORE_FILE
+    if not store.is_file():
+        raise StoreReplayError(f"--from-store: {store} is not a SQLite event store")
+    classes: dict[Priority, str] = {}
+    for name in scenario.priority_order():
+        classes.setdefault(scenario.priorities[name].priority, name)
+    dispatch = Dispatch(sqlite_env(store))
+    try:
+        responses, _zones = collect(EventLog(dispatch), start, end)
+        free = availability(dispatch)
+    finally:
+        dispatch.close()
+    by_incident: dict[UUID, list[UnitResponse]] = defaultdict(list)
+    for r in responses:
+        by_incident[r.incident_id].append(r)
+    notified = {i: min(r.unit_notified for r in rs) for i, rs in by_incident.items()}
+    firsts = [
+        next((r for r in rs if r.first_on_scene), None) for rs in by_incident.values()
+    ]
+    reached = sorted(
+        (r for r in firsts if r is not None and r.on_scene is not None),
+        key=lambda r: (r.call_received, str(r.incident_id)),
+    )
+    if not reached:
+        raise StoreReplayError(f"--from-store: {store} holds no call reached in that window")
+    origin = start or reached[0].call_received
+    ready, queued = _ready_times(reached, notified, free)
+    calls: list[RecordedCall] = []
+    for r in reached:
+        if r.priority not in classes:
+            known = ", ".join(str(p) for p in classes)
+            raise StoreReplayError(
+                f"--from-store: incident {r.incident_id} has priority {r.priority}; "
+                f"the scenario's classes are {known}"
+            )
+        response_s = r.interval_s("response")  # the store's own: call to first on scene
+        if response_s is None:  # pragma: no cover - reached calls have both ends
+            continue
+        call = _call(r, origin, classes, ready[r.incident_id])
+        calls.append(RecordedCall(r.incident_id, call, response_s))
+    last = end or max(r.call_received for r in reached)
+    return History(origin, last, calls, len(by_incident) - len(reached), queued)
+
+
+def _ready_times(
+    reached: list[UnitResponse], notified: dict[UUID, datetime], free: Availability
+) -> tuple[dict[UUID, datetime], int]:
+    """When each call was ready for a unit: its first unit's notification, unless no
+    ambulance was free from its entry until then (it waited in a queue): then its call
+    processing is taken as the median of the calls that did not wait (never later than
+    it was notified). Also how many calls waited."""
+    waited = {
+        r.incident_id for r in reached
+        if not free.free_during(r.dispatch_notified, notified[r.incident_id])
+    }
+    processing = [
+        (notified[r.incident_id] - r.call_received).total_seconds()
+        for r in reached if r.incident_id not in waited
+    ]
+    typical = timedelta(seconds=float(np.median(processing))) if processing else None
+    ready: dict[UUID, datetime] = {}
+    for r in reached:
+        at = notified[r.incident_id]
+        if r.incident_id in waited and typical is not None:
+            at = min(at, max(r.dispatch_notified, r.call_received + typical))
+        ready[r.incident_id] = at
+    return ready, len(waited)
+
+
+def _call(
+    r: UnitResponse, origin: datetime, classes: dict[Priority, str], notified: datetime
+) -> Call:
+    """The call as it happened: dispatchable once its first unit was notified (the call
+    processing as recorded), on scene until the unit left or was free again."""
+    on_scene = r.on_scene
+    if on_scene is None:  # pragma: no cover - only reached calls are replayed
+        raise StoreReplayError(f"incident {r.incident_id}: no unit reached it")
+    left = r.left_scene or r.back_in_service or r.cancelled or on_scene
+    transport = r.left_scene is not None and r.at_destination is not None
+    handover_s = 0.0
+    if transport and r.at_destination is not None and r.back_in_service is not None:
+        handover_s = _s(r.back_in_service, r.at_destination)
+    return Call(
+        at_s=_s(r.call_received, origin),
+        lat=r.lat,
+        lon=r.lon,
+        priority=classes[r.priority],
+        dispatch_delay_s=_s(notified, r.call_received),
+        on_scene_s=_s(left, on_scene),
+        transport=transport,
+        handover_s=handover_s,
+    )
+
+
+def _s(later: datetime, earlier: datetime) -> float:
+    return max(0.0, (later - earlier).total_seconds())
+
+
+def as_happened(history: History, scenario: Scenario) -> PolicyReport:
+    """The store's own figures in the simulator's report form (utilisation not known)."""
+    stats: list[PriorityStats] = []
+    responses: dict[str, np.ndarray] = {}
+    every: list[float] = []
+    within_all: list[bool] = []
+    for name in scenario.priority_order():
+        times = np.array(
+            [c.response_s for c in history.calls if c.call.priority == name], dtype=float
+        )
+        target = scenario.priorities[name].target_s
+        responses[name] = times
+        every.extend(times.tolist())
+        within_all.extend((times <= target).tolist())
+        if times.size:
+            stats.append(stats_of(name, times, float(np.mean(times <= target))))
+    within = float(np.mean(within_all)) if within_all else math.nan
+    return PolicyReport(
+        policy=AS_HAPPENED,
+        seed=0,
+        days=(history.end - history.start).total_seconds() / 86_400,
+        calls=len(history.calls),
+        by_priority=stats,
+        overall=stats_of("all", np.array(every), within),
+        utilisation=math.nan,
+        response_s=responses,
+        by_unit={},
+        by_station={},
+        by_hospital={},
+    )
+
+
+def replay_calls(history: History) -> Sequence[Call]:
+    """The calls to re-run, in time order."""
+    return [c.call for c in history.calls]

@@ -1,0 +1,190 @@
+"""Counterfactual replay: a store recorded by the real application, re-run under two
+policies beside its own response times (`najda simulate --from-store`)."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import numpy as np
+import pytest
+
+from api.cli import main
+from domain.application import Dispatch
+from domain.values import Priority, UnitStatus
+from projections.base import NotificationSource
+from projections.stores import sqlite_env
+from simulations.jemss import load_jemss
+from tests.unit.jemss_fixture import write_scenario
+
+FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A JEMSS scenario and an event store its calls were dispatched into (closest-road)."""
+    root = tmp_path_factory.mktemp("recorded")
+    scenario = write_scenario(root / "jemss")
+    out = root / "day"
+    args = ["simulate", str(scenario), "--policy", "closest-road", "--days", "0.4"]
+    assert main([*args, "--seed", "5", "--out", str(out), "--no-progress"]) == 0
+    return scenario, out / "events-closest-road.sqlite"
+
+
+def _direct(store: Path, scenario: Path, start: datetime | None = None) -> dict[str, list[float]]:
+    """Response times per priority class straight from the store's events: call received
+    (Incident.Reported) to the first on_scene of a unit assigned to the incident."""
+    names = {c.priority: name for name, c in reversed(load_jemss(scenario).priorities.items())}
+    called: dict[UUID, tuple[datetime, Priority]] = {}
+    working: dict[UUID, UUID] = {}  # unit -> incident it was last assigned to
+    arrived: dict[UUID, datetime] = {}
+    app = Dispatch(sqlite_env(store))
+    try:
+        source = NotificationSource(app)
+        after = 0
+        while batch := source.read(after, 500):
+            for item in batch:
+                e = item.event
+                if item.topic == "najda:Incident.Reported":
+                    called[item.originator_id] = (e.call_received_at, Priority(e.priority))
+                elif item.topic == "najda:Incident.UnitAssigned":
+                    working[e.unit_id] = item.originator_id
+                elif item.topic == "najda:Unit.StatusChanged" and (
+                    UnitStatus(e.status) is UnitStatus.ON_SCENE
+                ):
+                    incident = working[item.originator_id]
+                    arrived.setdefault(incident, e.at)
+            after = batch[-1].position
+    finally:
+        app.close()
+    out: dict[str, list[float]] = defaultdict(list)
+    for incident, (at, priority) in called.items():
+        if incident in arrived and (start is None or at >= start):
+            out[names[priority]].append((arrived[incident] - at).total_seconds())
+    return out
+
+
+def _rows(report: Path, policy: str) -> dict[str, dict[str, str]]:
+    with report.open(newline="") as f:
+        return {r["priority"]: r for r in csv.DictReader(f) if r["policy"] == policy}
+
+
+def _formatted(times: list[float], target_s: float) -> dict[str, str]:
+    """The figures as the report formats them."""
+    t = np.array(times)
+    within = float(np.mean(t <= target_s))
+    return {
+        "calls": str(t.size),
+        "mean_min": f"{t.mean() / 60:.2f}",
+        "p50_min": f"{np.percentile(t, 50) / 60:.2f}",
+        "p90_min": f"{np.percentile(t, 90) / 60:.2f}",
+        "within_target": f"{within:.3f}",
+        "over_target": f"{1 - within:.3f}",
+    }
+
+
+def test_a_recorded_store_is_re_run_under_two_policies_beside_what_happened(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, store = recorded
+    out = tmp_path / "replay"
+    args = ["simulate", str(scenario), "--from-store", str(store), "--policy", "closest-road"]
+    assert main([*args, "--policy", "coverage", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "| as happened | highPriority |" in printed and "| coverage | highPriority |" in printed
+    waited = re.search(r"(\d+) waited for a free ambulance", printed)
+    assert waited and int(waited.group(1)) > 0  # the day had a queue: its waits are re-decided
+    report = out / "report.csv"
+    happened = _rows(report, "as happened")
+    direct = _direct(store, scenario)
+    classes = load_jemss(scenario).priorities
+    assert set(happened) == {*direct, "all"} and len(direct) >= 2
+    for name, times in direct.items():
+        expected = _formatted(times, classes[name].target_s)
+        assert {k: happened[name][k] for k in FIGURES} == expected
+    every = [t for times in direct.values() for t in times]
+    assert happened["all"]["calls"] == str(len(every))
+    # The same calls under the policy that dispatched them: the same figures again (the calls
+    # that waited for an ambulance wait again, as long, because none is free sooner).
+    same = _rows(report, "closest-road")
+    for name in happened:
+        assert {k: same[name][k] for k in FIGURES} == {k: happened[name][k] for k in FIGURES}
+    # Under coverage: every recorded call re-run, each one in its own event store.
+    other = _rows(report, "coverage")
+    assert {n: other[n]["calls"] for n in other} == {n: happened[n]["calls"] for n in happened}
+    for policy in ("closest-road", "coverage"):
+        assert (out / f"events-{policy}.sqlite").stat().st_size > 0
+    replayed = list(csv.DictReader((out / "calls.csv").read_text().splitlines()))
+    assert len(replayed) == len(every)
+
+
+def test_a_data_directory_is_read_as_its_embedded_store(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, store = recorded
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(store, data / "najda.sqlite")
+    args = ["simulate", str(scenario), "--from-store", str(data), "--policy", "closest-road"]
+    assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    capsys.readouterr()
+    rows = _rows(tmp_path / "out" / "report.csv", "as happened")
+    assert rows["all"]["calls"] == str(sum(len(t) for t in _direct(store, scenario).values()))
+
+
+def test_a_window_replays_only_the_calls_received_in_it(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, store = recorded
+    whole = _direct(store, scenario)
+    first = min(_first_calls(store))
+    start = first + timedelta(hours=4)
+    out = tmp_path / "window"
+    args = ["simulate", str(scenario), "--from-store", str(store), "--policy", "coverage"]
+    assert main([*args, "--from", start.isoformat(), "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    part = _direct(store, scenario, start)
+    counts = {n: r["calls"] for n, r in _rows(out / "report.csv", "as happened").items()}
+    assert counts["all"] == str(sum(len(t) for t in part.values()))
+    assert 0 < sum(len(t) for t in part.values()) < sum(len(t) for t in whole.values())
+
+
+def _first_calls(store: Path) -> list[datetime]:
+    app = Dispatch(sqlite_env(store))
+    try:
+        return [
+            item.event.call_received_at
+            for item in NotificationSource(app).read(0, 100_000)
+            if item.topic == "najda:Incident.Reported"
+        ]
+    finally:
+        app.close()
+
+
+def test_bad_replay_arguments_are_refused_naming_the_option(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, store = recorded
+    base = ["simulate", str(scenario), "--policy", "coverage", "--no-progress"]
+    assert main([*base, "--from-store", str(tmp_path / "none.sqlite")]) == 2
+    assert "--from-store" in capsys.readouterr().err
+    assert main([*base, "--from-store", str(tmp_path)]) == 2  # a data directory with no store
+    assert "najda.sqlite" in capsys.readouterr().err
+    assert main([*base, "--from-store", str(store), "--from", "2026-01-05T04:00"]) == 2
+    err = capsys.readouterr().err
+    assert "--from" in err and "offset" in err
+    assert main([*base, "--from-store", str(store), "--to", "yesterday"]) == 2
+    assert "--to" in capsys.readouterr().err
+    assert main([*base, "--from", "2026-01-05T04:00:00+00:00"]) == 2
+    assert "--from-store" in capsys.readouterr().err
+    assert main([*base, "--from-store", str(store), "--calls", str(store)]) == 2
+    assert "not both" in capsys.readouterr().err
+    late = "2030-01-01T00:00:00+00:00"
+    assert main([*base, "--from-store", str(store), "--from", late]) == 2
+    assert "no call" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,18 @@
+"""Whether a recorded call waited for a free ambulance (the store's availability over time)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from simulations.store_queue import Availability
+
+AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_a_call_waited_for_an_ambulance_only_when_none_was_free_before_its_dispatch() -> None:
+    t = [AT + timedelta(minutes=m) for m in (0, 10, 20, 30)]
+    free = Availability(t, [2, 0, 1, 0])  # none free from 10 to 20, and after 30
+    assert free.free_during(t[0], t[1])
+    assert not free.free_during(t[1] + timedelta(minutes=1), t[2])  # freed at 20: dispatched then
+    assert free.free_during(t[1] + timedelta(minutes=1), t[2] + timedelta(seconds=1))
+    assert not free.free_during(t[3], t[3] + timedelta(minutes=5))
