@@ -20,6 +20,13 @@ from api.throttle import TooManyFailures
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 
+def query_error(name: str, exc: InvalidValue) -> RequestValidationError:
+    """A 422 naming the query parameter."""
+    return RequestValidationError(
+        [{"loc": ("query", name), "msg": exc.message, "type": "value_error"}]
+    )
+
+
 class ErrorPublic(BaseModel):
     """The body of a 404, 409 or 503 answer."""
 
@@ -166,6 +173,8 @@ def _is_fhir(request: Request) -> bool:
 
 def _security_outcome(message: str, code: str) -> dict[str, Any]:
     return operation_outcome([issue(message, code=code)])
+
+
 async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
     wait = exc.retry_after_s if isinstance(exc, TooManyFailures) else 60
     return JSONResponse(

@@ -283,7 +283,7 @@ class UnitOptionPublic(BaseModel):
     status: UnitStatus
     incident_id: UUID | None = Field(description="the incident it works now, if any")
     distance_m: float
-    eta_s: float
+    eta_s: float | None = Field(description="as ranked (by road with a network; null: unreachable)")
 
 
 class RecommendationPublic(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from api.live.positions import Report
-from api.routes.destinations import destinations_for
+from api.queries import destinations_for
 from api.services import Services
 from domain.client_command import Content, Once, require_command_id
 from domain.crew_commands import crew_scope, destination_once, status_once

@@ -7,14 +7,13 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
-from fastapi.exceptions import RequestValidationError
 
 from api.audit_trust import trust
 from api.auth import AUDIT, OPERATE, READ, PrincipalDep, allow
 from api.deps import ActorDep, ServicesDep
 from api.eido import import_eido, incident_eido, read_eido
 from api.eido_geocode import civic_locator
-from api.errors import ERRORS
+from api.errors import ERRORS, query_error
 from api.read_audit import record_incident_read
 from api.redaction import incident_for, timeline_for
 from api.schemas import IncidentPublic, PriorityIn
@@ -24,52 +23,15 @@ from api.schemas_audit import (
     TimelinePublic,
     VerificationPublic,
 )
-from api.services import Services
 from api.views import incident_public
 from domain.errors import InvalidValue
 from domain.values import Position
-from projections.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
+from projections.as_of import incident_as_of
 from projections.eventlog import EventLog
 from projections.timeline import incident_timeline
-from projections.users import Principal
 from projections.verify import Verification, verify
 
 router = APIRouter(tags=["audit"], responses=ERRORS)
-
-AsOfQuery = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="a log position (integer) or an ISO 8601 time with offset: the incident"
-        " exactly as it was then",
-    ),
-]
-
-
-def query_error(name: str, exc: InvalidValue) -> RequestValidationError:
-    """A 422 naming the query parameter."""
-    return RequestValidationError(
-        [{"loc": ("query", name), "msg": exc.message, "type": "value_error"}]
-    )
-
-
-def as_of_value(text: str) -> AsOf:
-    """The parsed `as_of` query parameter (422 naming it when malformed)."""
-    try:
-        return parse_as_of(text)
-    except InvalidValue as exc:
-        raise query_error("as_of", exc) from None
-
-
-async def incident_as_of_view(
-    services: Services, incident_id: UUID, text: str, viewer: Principal | None = None
-) -> IncidentPublic:
-    """The incident as it was at `as_of`, its units' statuses as they were then."""
-    as_of = as_of_value(text)
-    past: PastIncident = await services.query(
-        lambda: incident_as_of(services.dispatch, incident_id, as_of)
-    )
-    return incident_public(incident_for(viewer, past.incident), past.at, past.unit_statuses)
 
 
 @router.get("/incidents/{incident_id}/timeline", dependencies=[allow(READ, "read timelines")])

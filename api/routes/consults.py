@@ -24,9 +24,9 @@ from api.auth import (
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import ERRORS
 from api.fhir_encounter import consult_encounter
+from api.queries import incident_view
 from api.read_audit import record_incident_read, record_reads
 from api.redaction import board_row_for, consult_for, incident_for, redacts
-from api.routes.incidents import incident_view
 from api.schemas import SpecialtyIn
 from api.schemas_care import (
     ConsultCreate,

@@ -11,8 +11,8 @@ from api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_un
 from api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
 from api.live.positions import Report
+from api.queries import incident_view
 from api.read_audit import record_incident_read
-from api.routes.incidents import incident_view
 from api.schemas import (
     Acknowledged,
     AssignmentView,
