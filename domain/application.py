@@ -32,7 +32,15 @@ from domain.reassign import ReassignCommands
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
 from domain.unit import Unit, unit_id_for
-from domain.user import Role, User, require_user_name, token_hash, token_weakness, user_id_for
+from domain.user import (
+    LastAdministrator,
+    Role,
+    User,
+    require_user_name,
+    token_hash,
+    token_weakness,
+    user_id_for,
+)
 from domain.values import (
     IncidentSource,
     Position,
@@ -47,6 +55,9 @@ from domain.values import (
 )
 
 __all__ = ["Dispatch", "PositionPolicy", "UnitChoice", "utc_now"]
+
+_REGISTERED = "najda:User.Registered"
+_REVOKED = "najda:User.Revoked"
 
 
 class Dispatch(
@@ -457,14 +468,37 @@ class Dispatch(
         return token
 
     def revoke_user(self, name: str, actor: str) -> None:
-        """Stop a user's token from working, for good."""
+        """Stop a user's token from working, for good. The last administrator cannot be
+        revoked (LastAdministrator): nobody could manage users afterwards."""
 
         def command() -> None:
             user = self._user(name)
+            last = user.role is Role.ADMIN and self.administrators() == {user.id}
+            if last and not user.revoked:
+                raise LastAdministrator(user.name)
             user.revoke(actor, self._now())
             self._store(user)
 
         self._retry(command)
+
+    def administrators(self) -> set[UUID]:
+        """The ids of the administrators not revoked, read from the log (users' creation and
+        revocation events only)."""
+        admins: set[UUID] = set()
+        position = 0
+        while batch := self.recorder.select_notifications(
+            position + 1, 1000, topics=(_REGISTERED, _REVOKED)
+        ):
+            for notification in batch:
+                user_id = UUID(str(notification.originator_id))
+                if notification.topic == _REVOKED:
+                    admins.discard(user_id)
+                    continue
+                role = getattr(self.mapper.to_domain_event(notification), "role", None)
+                if role == Role.ADMIN.value:
+                    admins.add(user_id)
+            position = batch[-1].id
+        return admins
 
     def get_user(self, name: str) -> User:
         """A user by name."""

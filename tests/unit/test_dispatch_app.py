@@ -27,6 +27,7 @@ from domain.errors import (
 from domain.incident import Incident
 from domain.response_plan import ResponsePlan, default_response_plan
 from domain.unit import Unit
+from domain.user import LastAdministrator
 from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
 
 S = UnitStatus
@@ -798,3 +799,18 @@ def test_an_avl_batch_records_what_matters_in_one_atomic_save(
     assert app.report_positions(
         [(b1, north_of(STATION, 20), T0 + timedelta(seconds=61))], "avl"
     ) == [True]  # a minute since its last recorded position
+
+
+def test_refuses_revoking_the_last_administrator_whoever_calls(app: Dispatch) -> None:
+    app.add_user("ops.one", "admin", "test")
+    app.add_user("d.one", "dispatcher", "test")
+    with pytest.raises(LastAdministrator, match=r"ops\.one is the last administrator"):
+        app.revoke_user("ops.one", "test")
+    assert not app.get_user("ops.one").revoked
+    app.add_user("ops.two", "admin", "test")
+    app.revoke_user("ops.one", "test")
+    app.revoke_user("d.one", "test")  # other roles are never the last administrator
+    assert app.get_user("ops.one").revoked and app.get_user("d.one").revoked
+    assert app.administrators() == {app.get_user("ops.two").id}
+    with pytest.raises(LastAdministrator):
+        app.revoke_user("ops.two", "test")
