@@ -31,6 +31,7 @@ from domain.patients import MonitoringCases
 from domain.reassign import ReassignCommands
 from domain.reference import Hospital, Station, hospital_id_for, station_id_for
 from domain.reporting import new_incident
+from domain.store import retried
 from domain.unit import Unit, unit_id_for
 from domain.user import (
     LastAdministrator,
@@ -179,43 +180,35 @@ class Dispatch(
         self._store(incident, creating=creating)
         return incident.id
 
+    @retried
     def change_priority(
         self, incident_id: UUID, priority: Priority, actor: str, determinant: str = ""
     ) -> None:
         """Re-triage an open incident."""
         clean_determinant = optional_text("determinant", determinant, 40)
+        incident = self._incident(incident_id)
+        incident.change_priority(Priority(priority), clean_determinant, actor, self._now())
+        self._store(incident)
 
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.change_priority(Priority(priority), clean_determinant, actor, self._now())
-            self._store(incident)
-
-        self._retry(command)
-
+    @retried
     def correct_location(
         self, incident_id: UUID, location: Position, address: str, actor: str
     ) -> None:
         """Move an open incident to its corrected location."""
         clean_address = optional_text("address", address, 300)
+        incident = self._incident(incident_id)
+        incident.correct_location(location, clean_address, actor, self._now())
+        self._store(incident)
 
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.correct_location(location, clean_address, actor, self._now())
-            self._store(incident)
-
-        self._retry(command)
-
+    @retried
     def add_note(self, incident_id: UUID, text: str, actor: str) -> None:
         """Append a note to an incident."""
         text = require_text("text", text, 4000)
+        incident = self._incident(incident_id)
+        incident.add_note(text, actor, self._now())
+        self._store(incident)
 
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.add_note(text, actor, self._now())
-            self._store(incident)
-
-        self._retry(command)
-
+    @retried
     def assign_units(self, incident_id: UUID, choices: Sequence[UnitChoice], actor: str) -> int:
         """Dispatch units to an incident: the units and the incident are saved in one save.
 
@@ -227,38 +220,32 @@ class Dispatch(
             raise InvalidValue("units", "choose at least one unit")
         if len({c.unit_id for c in choices}) != len(choices):
             raise InvalidValue("units", "a unit is listed twice")
+        incident = self._incident(incident_id)
+        incident.require_open()
+        units = [self._unit(c.unit_id) for c in choices]
+        at = self._now()
+        for unit, choice in zip(units, choices, strict=True):
+            if unit.incident_id == incident.id:
+                raise UnitAlreadyOnIncident(unit.call_sign, incident.id)
+            unit.dispatch(incident.id, actor, at)
+            incident.assign_unit(
+                unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
+            )
+        return self._store(incident, *units)
 
-        def command() -> int:
-            incident = self._incident(incident_id)
-            incident.require_open()
-            units = [self._unit(c.unit_id) for c in choices]
-            at = self._now()
-            for unit, choice in zip(units, choices, strict=True):
-                if unit.incident_id == incident.id:
-                    raise UnitAlreadyOnIncident(unit.call_sign, incident.id)
-                unit.dispatch(incident.id, actor, at)
-                incident.assign_unit(
-                    unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
-                )
-            return self._store(incident, *units)
-
-        return self._retry(command)
-
+    @retried
     def release_unit(self, incident_id: UUID, unit_id: UUID, reason: str, actor: str) -> None:
         """Take a unit off an incident (re-assignment, cancellation); it becomes available."""
         reason = require_text("reason", reason, 500)
+        incident = self._incident(incident_id)
+        unit = self._unit(unit_id)
+        incident.require_active_unit(unit.id, unit.call_sign)
+        at = self._now()
+        unit.release(incident.id, reason, actor, at)
+        incident.release_unit(unit.id, unit.call_sign, reason, actor, at)
+        self._store(incident, unit)
 
-        def command() -> None:
-            incident = self._incident(incident_id)
-            unit = self._unit(unit_id)
-            incident.require_active_unit(unit.id, unit.call_sign)
-            at = self._now()
-            unit.release(incident.id, reason, actor, at)
-            incident.release_unit(unit.id, unit.call_sign, reason, actor, at)
-            self._store(incident, unit)
-
-        self._retry(command)
-
+    @retried
     def report_position(
         self, unit_id: UUID, position: Position, actor: str, at: datetime | None = None
     ) -> bool:
@@ -269,18 +256,15 @@ class Dispatch(
         """
         now = self._now()
         when = require_recent("at", at or now, now, MAX_POSITION_AGE, MAX_CLOCK_SKEW)
+        unit = self._unit(unit_id)
+        if not self._worth_recording(unit, position, when):
+            self._keep(unit)
+            return False
+        unit.report_position(position, actor, when)
+        self._store(unit)
+        return True
 
-        def command() -> bool:
-            unit = self._unit(unit_id)
-            if not self._worth_recording(unit, position, when):
-                self._keep(unit)
-                return False
-            unit.report_position(position, actor, when)
-            self._store(unit)
-            return True
-
-        return self._retry(command)
-
+    @retried
     def report_positions(
         self, reports: Sequence[tuple[UUID, Position, datetime]], actor: str
     ) -> list[bool]:
@@ -292,23 +276,19 @@ class Dispatch(
             (unit_id, position, require_recent("at", at, now, MAX_POSITION_AGE, MAX_CLOCK_SKEW))
             for unit_id, position, at in reports
         ]
-
-        def command() -> list[bool]:
-            units: dict[UUID, Unit] = {}
-            recorded: list[bool] = []
-            for unit_id, position, when in checked:
-                unit = units.get(unit_id) or self._unit(unit_id)
-                units[unit_id] = unit
-                recorded.append(self._worth_recording(unit, position, when))
-                if recorded[-1]:
-                    unit.report_position(position, actor, when)
-            changed = [u for u in units.values() if u.pending_events]
-            self._keep(*[u for u in units.values() if not u.pending_events])
-            if changed:
-                self._store(*changed)
-            return recorded
-
-        return self._retry(command)
+        units: dict[UUID, Unit] = {}
+        recorded: list[bool] = []
+        for unit_id, position, when in checked:
+            unit = units.get(unit_id) or self._unit(unit_id)
+            units[unit_id] = unit
+            recorded.append(self._worth_recording(unit, position, when))
+            if recorded[-1]:
+                unit.report_position(position, actor, when)
+        changed = [u for u in units.values() if u.pending_events]
+        self._keep(*[u for u in units.values() if not u.pending_events])
+        if changed:
+            self._store(*changed)
+        return recorded
 
     def _worth_recording(self, unit: Unit, position: Position, when: datetime) -> bool:
         """Moved far enough, or the last recorded position is old enough."""
@@ -318,44 +298,38 @@ class Dispatch(
         aged = when - unit.position_at >= self.position_policy.max_age
         return moved >= self.position_policy.min_move_m or aged
 
+    @retried
     def close_incident(self, incident_id: UUID, disposition: str, actor: str) -> None:
         """Close an incident whose units have all cleared."""
         disposition = require_text("disposition", disposition, 500)
+        incident = self._incident(incident_id)
+        incident.close(disposition, actor, self._now())
+        self._store(incident)
 
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.close(disposition, actor, self._now())
-            self._store(incident)
-
-        self._retry(command)
-
+    @retried
     def cancel_incident(self, incident_id: UUID, reason: str, actor: str) -> None:
         """Cancel an incident and release its active units, all in one save."""
         reason = require_text("reason", reason, 500)
-
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.require_open()
-            at = self._now()
-            units = [self._unit(u) for u in incident.active_unit_ids]
-            for unit in units:
-                if unit.status not in (
-                    UnitStatus.DISPATCHED,
-                    UnitStatus.EN_ROUTE,
-                    UnitStatus.ON_SCENE,
-                ):
-                    raise InvalidTransition(
-                        f"incident {incident.id}",
-                        incident.status.value,
-                        "cancelled",
-                        f"unit {unit.call_sign} is {unit.status.value}",
-                    )
-                unit.release(incident.id, f"incident cancelled: {reason}", actor, at)
-                incident.release_unit(unit.id, unit.call_sign, "incident cancelled", actor, at)
-            incident.cancel(reason, actor, at)
-            self._store(incident, *units)
-
-        self._retry(command)
+        incident = self._incident(incident_id)
+        incident.require_open()
+        at = self._now()
+        units = [self._unit(u) for u in incident.active_unit_ids]
+        for unit in units:
+            if unit.status not in (
+                UnitStatus.DISPATCHED,
+                UnitStatus.EN_ROUTE,
+                UnitStatus.ON_SCENE,
+            ):
+                raise InvalidTransition(
+                    f"incident {incident.id}",
+                    incident.status.value,
+                    "cancelled",
+                    f"unit {unit.call_sign} is {unit.status.value}",
+                )
+            unit.release(incident.id, f"incident cancelled: {reason}", actor, at)
+            incident.release_unit(unit.id, unit.call_sign, "incident cancelled", actor, at)
+        incident.cancel(reason, actor, at)
+        self._store(incident, *units)
 
     # --- users ------------------------------------------------------------------------
 
@@ -418,27 +392,22 @@ class Dispatch(
         self._store(user, creating=f"user {name}")
         return token
 
+    @retried
     def set_specialties(self, name: str, specialties: Iterable[str], actor: str) -> None:
         """Replace a specialist's specialties."""
         chosen = require_specialties(specialties)
+        user = self._user(name)
+        user.set_specialties(chosen, actor, self._now())
+        self._store(user)
 
-        def command() -> None:
-            user = self._user(name)
-            user.set_specialties(chosen, actor, self._now())
-            self._store(user)
-
-        self._retry(command)
-
+    @retried
     def set_clinical_access(self, name: str, granted: bool, actor: str) -> None:
         """Grant an auditor clinical access (patient data unredacted), or withdraw it."""
+        user = self._user(name)
+        user.set_clinical_access(granted, actor, self._now())
+        self._store(user)
 
-        def command() -> None:
-            user = self._user(name)
-            user.set_clinical_access(granted, actor, self._now())
-            self._store(user)
-
-        self._retry(command)
-
+    @retried
     def issue_token(
         self,
         name: str,
@@ -458,28 +427,21 @@ class Dispatch(
         token = token or new_token()
         if expires_at is not None:
             require_aware("expires_at", expires_at)
-
-        def command() -> None:
-            user = self._user(name)
-            user.issue_token(token_hash(token), actor, self._now(), expires_at)
-            self._store(user)
-
-        self._retry(command)
+        user = self._user(name)
+        user.issue_token(token_hash(token), actor, self._now(), expires_at)
+        self._store(user)
         return token
 
+    @retried
     def revoke_user(self, name: str, actor: str) -> None:
         """Stop a user's token from working, for good. The last administrator cannot be
         revoked (LastAdministrator): nobody could manage users afterwards."""
-
-        def command() -> None:
-            user = self._user(name)
-            last = user.role is Role.ADMIN and self.administrators() == {user.id}
-            if last and not user.revoked:
-                raise LastAdministrator(user.name)
-            user.revoke(actor, self._now())
-            self._store(user)
-
-        self._retry(command)
+        user = self._user(name)
+        last = user.role is Role.ADMIN and self.administrators() == {user.id}
+        if last and not user.revoked:
+            raise LastAdministrator(user.name)
+        user.revoke(actor, self._now())
+        self._store(user)
 
     def administrators(self) -> set[UUID]:
         """The ids of the administrators not revoked, read from the log (users' creation and

@@ -24,6 +24,7 @@ from domain.patient import (
 from domain.patient_devices import ImplausibleReport, PatientLookup, patient_ref
 from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, Sender, require_devices, require_system
 from domain.reporting import new_incident
+from domain.store import retried
 from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
 from domain.vitals import (
     Bounds,
@@ -112,6 +113,7 @@ class MonitoringCases(PatientLookup):
         self._store(patient, creating=f"patient {identifier}")
         return patient.id
 
+    @retried
     def change_thresholds(
         self,
         patient_id: UUID,
@@ -124,41 +126,32 @@ class MonitoringCases(PatientLookup):
         """Change some of a patient's bounds (None stops watching one); `reset` starts
         from the defaults of the patient's conditions."""
         reason = optional_text("reason", reason, 500)
+        patient = self._patient(patient_id)
+        base = default_thresholds(patient.conditions) if reset else patient.thresholds
+        merged = merge_thresholds(base, changes, "thresholds")
+        patient.change_thresholds(merged, reason, actor, self._now())
+        self._store(patient)
 
-        def command() -> None:
-            patient = self._patient(patient_id)
-            base = default_thresholds(patient.conditions) if reset else patient.thresholds
-            merged = merge_thresholds(base, changes, "thresholds")
-            patient.change_thresholds(merged, reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
+    @retried
     def discharge_patient(self, patient_id: UUID, reason: str, actor: str) -> None:
         """Stop monitoring a patient (their readings are refused from now on)."""
         reason = require_text("reason", reason, 500)
+        patient = self._patient(patient_id)
+        patient.discharge(reason, actor, self._now())
+        self._store(patient)
 
-        def command() -> None:
-            patient = self._patient(patient_id)
-            patient.discharge(reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
+    @retried
     def acknowledge_alert(self, patient_id: UUID, alert_id: UUID, note: str, actor: str) -> bool:
         """A nurse has seen an open alert (and may say what they did about it)."""
         note = optional_text("note", note, 1000)
+        patient = self._patient(patient_id)
+        if not patient.acknowledge_alert(alert_id, note, actor, self._now()):
+            self._keep(patient)
+            return False
+        self._store(patient)
+        return True
 
-        def command() -> bool:
-            patient = self._patient(patient_id)
-            if not patient.acknowledge_alert(alert_id, note, actor, self._now()):
-                self._keep(patient)
-                return False
-            self._store(patient)
-            return True
-
-        return self._retry(command)
-
+    @retried
     def record_readings(
         self, entries: Sequence[PatientReading], actor: str, sender: Sender | None = None
     ) -> list[Recorded]:
@@ -179,38 +172,34 @@ class MonitoringCases(PatientLookup):
         for entry in entries:
             require_recent(entry.time_field, entry.reading.at, now, MAX_READING_AGE, MAX_CLOCK_SKEW)
             groups.setdefault(patient_ref(entry.patient), []).append(entry)
-
-        def command() -> list[Recorded]:
-            changed: list[Patient | Incident] = []
-            untouched: list[Patient | Incident] = []
-            outcomes = []
-            for patient_id, group in groups.items():
-                patient = self._patient_named(patient_id, group[0], sender)
-                current = self._open_incident(patient, untouched)
-                recorded = patient.record_readings(
-                    [(e.time_field, e.reading) for e in group],
-                    policy=self.monitoring_policy,
-                    now=now,
-                    new_id=self.new_id,
-                    incident_open=current is not None,
-                    actor=actor,
-                )
-                outcomes.append(recorded)
-                (changed if patient.pending_events else untouched).append(patient)
-                request = recorded.incident
-                if request is not None:
-                    changed.append(self._monitoring_incident(patient, request, now, actor))
-                if current is not None and recorded.note_readings:
-                    current.add_note(_update_note(recorded.note_readings), actor, now)
-                    changed.append(current)
-                elif current is not None:
-                    untouched.append(current)
-            self._keep(*untouched)
-            if changed:
-                self._store(*changed)
-            return outcomes
-
-        return self._retry(command)
+        changed: list[Patient | Incident] = []
+        untouched: list[Patient | Incident] = []
+        outcomes = []
+        for patient_id, group in groups.items():
+            patient = self._patient_named(patient_id, group[0], sender)
+            current = self._open_incident(patient, untouched)
+            recorded = patient.record_readings(
+                [(e.time_field, e.reading) for e in group],
+                policy=self.monitoring_policy,
+                now=now,
+                new_id=self.new_id,
+                incident_open=current is not None,
+                actor=actor,
+            )
+            outcomes.append(recorded)
+            (changed if patient.pending_events else untouched).append(patient)
+            request = recorded.incident
+            if request is not None:
+                changed.append(self._monitoring_incident(patient, request, now, actor))
+            if current is not None and recorded.note_readings:
+                current.add_note(_update_note(recorded.note_readings), actor, now)
+                changed.append(current)
+            elif current is not None:
+                untouched.append(current)
+        self._keep(*untouched)
+        if changed:
+            self._store(*changed)
+        return outcomes
 
     def get_patient(self, patient_id: UUID) -> Patient:
         """A patient as stored now."""

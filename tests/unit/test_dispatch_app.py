@@ -16,6 +16,7 @@ from eventsourcing.persistence import Recording
 from domain.application import Dispatch, UnitChoice
 from domain.errors import (
     AlreadyExists,
+    ConcurrentChange,
     IncidentHasActiveUnits,
     IncidentNotFound,
     IncidentNotOpen,
@@ -26,6 +27,7 @@ from domain.errors import (
 )
 from domain.incident import Incident
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.store import retried
 from domain.unit import Unit
 from domain.user import LastAdministrator
 from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
@@ -814,3 +816,33 @@ def test_refuses_revoking_the_last_administrator_whoever_calls(app: Dispatch) ->
     assert app.administrators() == {app.get_user("ops.two").id}
     with pytest.raises(LastAdministrator):
         app.revoke_user("ops.two", "test")
+
+
+class Flaky(Dispatch):
+    """A command that loses its race a given number of times, and one that calls it."""
+
+    calls = 0
+
+    @retried
+    def flaky(self, losses: int) -> int:
+        self.calls += 1
+        if self.calls <= losses:
+            raise ConcurrentChange("lost the race")
+        return self.calls
+
+    @retried
+    def outer(self, losses: int) -> int:
+        return self.flaky(losses)
+
+
+def test_a_retried_command_runs_again_whole_after_a_lost_race_at_most_three_times() -> None:
+    assert Flaky().flaky(2) == 3
+    beaten = Flaky()
+    with pytest.raises(ConcurrentChange):
+        beaten.flaky(3)
+    assert beaten.calls == 3
+    nested = Flaky()
+    with pytest.raises(ConcurrentChange):
+        nested.outer(10)
+    assert nested.calls == 3  # the inner command is part of the outer one: never 3 × 3
+    assert Flaky().outer(1) == 2
