@@ -366,11 +366,6 @@ class LiveFeed:
             kinds[subscriber.interest.kind] += 1
         return kinds
 
-    @property
-    def subscriber_count(self) -> int:
-        """How many clients are connected to this process."""
-        return len(self._subscribers)
-
     def snapshot(self, interest: Interest) -> str:
         """The full state at the feed's position, as the client's interest sees it."""
         if interest.unit_id is not None:
