@@ -13,7 +13,6 @@ from domain.commands import (
     MAX_POSITION_AGE,
     PositionPolicy,
     UnitChoice,
-    approx_distance_m,
     utc_now,
 )
 from domain.consult import require_specialties
@@ -292,11 +291,7 @@ class Dispatch(
 
     def _worth_recording(self, unit: Unit, position: Position, when: datetime) -> bool:
         """Moved far enough, or the last recorded position is old enough."""
-        if when <= unit.position_at:
-            return False
-        moved = approx_distance_m(unit.position, position)
-        aged = when - unit.position_at >= self.position_policy.max_age
-        return moved >= self.position_policy.min_move_m or aged
+        return self.position_policy.worth_recording(unit.position, unit.position_at, position, when)
 
     @retried
     def close_incident(self, incident_id: UUID, disposition: str, actor: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
-from domain.application import Dispatch, UnitChoice
+from domain.application import Dispatch, PositionPolicy, UnitChoice
 from domain.errors import (
     AlreadyExists,
     ConcurrentChange,
@@ -846,3 +846,14 @@ def test_a_retried_command_runs_again_whole_after_a_lost_race_at_most_three_time
         nested.outer(10)
     assert nested.calls == 3  # the inner command is part of the outer one: never 3 × 3
     assert Flaky().outer(1) == 2
+
+
+def test_a_position_becomes_an_event_when_it_moved_far_enough_or_the_last_is_old() -> None:
+    policy = PositionPolicy(min_move_m=200.0, max_age=timedelta(seconds=60))
+    here = Position(50.0, 30.0)
+    near = Position(50.001, 30.0)  # about 111 m north
+    far = Position(50.002, 30.0)  # about 222 m north
+    assert not policy.worth_recording(here, T0, far, T0)  # not newer than the last
+    assert not policy.worth_recording(here, T0, near, T0 + timedelta(seconds=59))
+    assert policy.worth_recording(here, T0, far, T0 + timedelta(seconds=1))
+    assert policy.worth_recording(here, T0, near, T0 + timedelta(seconds=60))
