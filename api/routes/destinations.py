@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api import crew
 from api.auth import OPERATE, check_unit
 from api.deps import PrincipalDep, ServicesDep, UnitIdDep
 from api.errors import ERRORS
 from api.queries import destinations_for
 from api.schemas_care import DestinationChoice, DestinationChosen, DestinationsPublic, ServiceIn
-from domain.crew_commands import destination_once
 
 router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
 
@@ -42,10 +42,7 @@ async def choose_destination(
     """Record the hospital the unit takes its patient to, on its incident (on scene or
     transporting; 422 for an unknown hospital, 409 for a closed one or a unit not on a job)."""
     check_unit(user, unit_id, OPERATE, "choose the destination of")
-    once = None
-    if body.command_id is not None:
-        once = destination_once(unit_id, body.command_id, body.hospital)
-    answer = await services.command(
-        lambda: services.dispatch.choose_destination(unit_id, body.hospital, user.name, once=once)
+    answer = await crew.choose_destination(
+        services, unit_id, body.hospital, user.name, body.command_id
     )
     return DestinationChosen.model_validate(answer)
