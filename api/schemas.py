@@ -23,7 +23,19 @@ from domain.consult import Specialty, specialty_of
 from domain.errors import InvalidValue
 from domain.hospital_status import EdStatus
 from domain.user import Role
-from domain.values import IncidentSource, IncidentStatus, Priority, UnitKind, UnitStatus
+from domain.values import (
+    MAX_ADDRESS,
+    MAX_CALL_SIGN,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_SHORT,
+    IncidentSource,
+    IncidentStatus,
+    Priority,
+    UnitKind,
+    UnitStatus,
+)
 
 # --- field types ------------------------------------------------------------------------
 
@@ -81,7 +93,7 @@ PriorityIn = Annotated[
 ]
 KindIn = Annotated[UnitKind, BeforeValidator(_lower_token)]
 StatusIn = Annotated[UnitStatus, BeforeValidator(_lower_token)]
-Capability = Annotated[str, _text(40)]
+Capability = Annotated[str, _text(MAX_SHORT)]
 UnitRef = Annotated[str, _text(36), Field(description="a unit id or call sign")]
 
 
@@ -114,11 +126,11 @@ class IncidentCreate(_In):
 
     lat: Lat
     lon: Lon
-    nature: Annotated[str, _text(200), Field(description="chief complaint")]
+    nature: Annotated[str, _text(MAX_NAME), Field(description="chief complaint")]
     priority: PriorityIn
-    address: Annotated[str, _optional_text(300)] = ""
-    determinant: Annotated[str, _optional_text(40)] = ""
-    callback: Annotated[str, _optional_text(40)] | None = None
+    address: Annotated[str, _optional_text(MAX_ADDRESS)] = ""
+    determinant: Annotated[str, _optional_text(MAX_SHORT)] = ""
+    callback: Annotated[str, _optional_text(MAX_SHORT)] | None = None
     source: IncidentSource = IncidentSource.PHONE
     call_received_at: IsoTime | None = None
     location_fix: LocationFixIn | None = Field(
@@ -129,14 +141,14 @@ class IncidentCreate(_In):
 class NoteCreate(_In):
     """A note to append to an incident."""
 
-    text: Annotated[str, _text(4000)]
+    text: Annotated[str, _text(MAX_NOTE)]
 
 
 class PriorityChange(_In):
     """A re-triage."""
 
     priority: PriorityIn
-    determinant: Annotated[str, _optional_text(40)] = ""
+    determinant: Annotated[str, _optional_text(MAX_SHORT)] = ""
 
 
 class LocationCorrection(_In):
@@ -144,19 +156,19 @@ class LocationCorrection(_In):
 
     lat: Lat
     lon: Lon
-    address: Annotated[str, _optional_text(300)] = ""
+    address: Annotated[str, _optional_text(MAX_ADDRESS)] = ""
 
 
 class IncidentClose(_In):
     """How the incident ended."""
 
-    disposition: Annotated[str, _text(500)]
+    disposition: Annotated[str, _text(MAX_REASON)]
 
 
 class IncidentCancel(_In):
     """Why the incident is cancelled."""
 
-    reason: Annotated[str, _text(500)]
+    reason: Annotated[str, _text(MAX_REASON)]
 
 
 class AssignmentCreate(_In):
@@ -172,13 +184,13 @@ class UnitReassign(_In):
     from_incident_id: UUID = Field(
         description="the incident the dispatcher saw the unit on (409 if it moved meanwhile)"
     )
-    reason: Annotated[str, _optional_text(500)] = ""
+    reason: Annotated[str, _optional_text(MAX_REASON)] = ""
 
 
 class UnitRelease(_In):
     """Why a unit is taken off an incident."""
 
-    reason: Annotated[str, _text(500)]
+    reason: Annotated[str, _text(MAX_REASON)]
 
 
 class NotePublic(BaseModel):
@@ -370,10 +382,10 @@ class IncidentSummaryPublic(BoardIncidentPublic):
 class UnitCreate(_In):
     """A unit to put on the roster, based at a station or at a home position."""
 
-    call_sign: Annotated[str, _text(20)]
+    call_sign: Annotated[str, _text(MAX_CALL_SIGN)]
     kind: KindIn
     capabilities: Annotated[list[Capability], Field(max_length=20)] = []
-    station: Annotated[str, _text(40)] | None = Field(
+    station: Annotated[str, _text(MAX_SHORT)] | None = Field(
         default=None, description="station id or code"
     )
     lat: Lat | None = None
@@ -384,7 +396,7 @@ class UnitStatusChange(_In):
     """A status reported by a crew or dispatcher."""
 
     status: StatusIn
-    reason: Annotated[str, _optional_text(500)] = ""
+    reason: Annotated[str, _optional_text(MAX_REASON)] = ""
     command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
         default=None,
         description="the client's id for this press: a replay with the same content answers "
@@ -458,8 +470,8 @@ class PositionAccepted(BaseModel):
 class StationCreate(_In):
     """A station to register."""
 
-    code: Annotated[str, _text(40)]
-    name: Annotated[str, _text(200)]
+    code: Annotated[str, _text(MAX_SHORT)]
+    name: Annotated[str, _text(MAX_NAME)]
     lat: Lat
     lon: Lon
 

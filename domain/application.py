@@ -42,6 +42,11 @@ from domain.user import (
     user_id_for,
 )
 from domain.values import (
+    MAX_ADDRESS,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_SHORT,
     IncidentSource,
     Position,
     Priority,
@@ -77,11 +82,11 @@ class Dispatch(
 
     def register_station(self, code: str, name: str, location: Position, actor: str) -> UUID:
         """Add a station; its code is its natural key."""
-        code = require_text("code", code, 40)
+        code = require_text("code", code, MAX_SHORT)
         station = Station(
             id=station_id_for(code),
             code=code,
-            name=require_text("name", name, 200),
+            name=require_text("name", name, MAX_NAME),
             location=location,
             actor=actor,
             at=self._now(),
@@ -93,11 +98,11 @@ class Dispatch(
         self, code: str, name: str, location: Position, services: Iterable[str], actor: str
     ) -> UUID:
         """Add a receiving hospital; its code is its natural key."""
-        code = require_text("code", code, 40)
+        code = require_text("code", code, MAX_SHORT)
         hospital = Hospital(
             id=hospital_id_for(code),
             code=code,
-            name=require_text("name", name, 200),
+            name=require_text("name", name, MAX_NAME),
             location=location,
             services=sorted({s.strip().lower() for s in services if s.strip()}),
             actor=actor,
@@ -157,7 +162,7 @@ class Dispatch(
         """Open an incident for a call, with its first notes, in one save; returns its id.
         A given `incident_id` (from a natural key) makes a second report AlreadyExists;
         `location_fix`: how its location was found, when it was geocoded."""
-        texts = [require_text(f"notes[{i}]", t, 4000) for i, t in enumerate(notes)]
+        texts = [require_text(f"notes[{i}]", t, MAX_NOTE) for i, t in enumerate(notes)]
         now = self._now()
         incident = new_incident(
             incident_id=incident_id or self.new_id(),
@@ -184,7 +189,7 @@ class Dispatch(
         self, incident_id: UUID, priority: Priority, actor: str, determinant: str = ""
     ) -> None:
         """Re-triage an open incident."""
-        clean_determinant = optional_text("determinant", determinant, 40)
+        clean_determinant = optional_text("determinant", determinant, MAX_SHORT)
         incident = self._incident(incident_id)
         incident.change_priority(Priority(priority), clean_determinant, actor, self._now())
         self._store(incident)
@@ -194,7 +199,7 @@ class Dispatch(
         self, incident_id: UUID, location: Position, address: str, actor: str
     ) -> None:
         """Move an open incident to its corrected location."""
-        clean_address = optional_text("address", address, 300)
+        clean_address = optional_text("address", address, MAX_ADDRESS)
         incident = self._incident(incident_id)
         incident.correct_location(location, clean_address, actor, self._now())
         self._store(incident)
@@ -202,7 +207,7 @@ class Dispatch(
     @retried
     def add_note(self, incident_id: UUID, text: str, actor: str) -> None:
         """Append a note to an incident."""
-        text = require_text("text", text, 4000)
+        text = require_text("text", text, MAX_NOTE)
         incident = self._incident(incident_id)
         incident.add_note(text, actor, self._now())
         self._store(incident)
@@ -235,7 +240,7 @@ class Dispatch(
     @retried
     def release_unit(self, incident_id: UUID, unit_id: UUID, reason: str, actor: str) -> None:
         """Take a unit off an incident (re-assignment, cancellation); it becomes available."""
-        reason = require_text("reason", reason, 500)
+        reason = require_text("reason", reason, MAX_REASON)
         incident = self._incident(incident_id)
         unit = self._unit(unit_id)
         incident.require_active_unit(unit.id, unit.call_sign)
@@ -296,7 +301,7 @@ class Dispatch(
     @retried
     def close_incident(self, incident_id: UUID, disposition: str, actor: str) -> None:
         """Close an incident whose units have all cleared."""
-        disposition = require_text("disposition", disposition, 500)
+        disposition = require_text("disposition", disposition, MAX_REASON)
         incident = self._incident(incident_id)
         incident.close(disposition, actor, self._now())
         self._store(incident)
@@ -304,7 +309,7 @@ class Dispatch(
     @retried
     def cancel_incident(self, incident_id: UUID, reason: str, actor: str) -> None:
         """Cancel an incident and release its active units, all in one save."""
-        reason = require_text("reason", reason, 500)
+        reason = require_text("reason", reason, MAX_REASON)
         incident = self._incident(incident_id)
         incident.require_open()
         at = self._now()

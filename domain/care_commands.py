@@ -12,7 +12,7 @@ from domain.hospital_status import EdStatus, StatusChange
 from domain.incident import Incident
 from domain.reference import Hospital
 from domain.store import DispatchStore, retried
-from domain.values import require_text
+from domain.values import MAX_NOTE, MAX_REMARK, require_text
 
 
 class HospitalStatusCommands(DispatchStore):
@@ -57,7 +57,7 @@ class ConsultCommands(DispatchStore):
         """Ask for a specialist on an open incident (`unit_id`: the crew's unit that asks,
         which must be working the incident); returns the consult's id."""
         chosen = require_specialty(specialty)
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         consult_id = self.new_id()
         incident = self._incident(incident_id)
         incident.request_consult(consult_id, chosen, why, unit_id, actor, self._now())
@@ -72,17 +72,17 @@ class ConsultCommands(DispatchStore):
         self, incident_id: UUID, consult_id: UUID, recommendation: str, actor: str
     ) -> None:
         """End a consult in progress with its recommendation."""
-        note = require_text("recommendation", recommendation, 4000)
+        note = require_text("recommendation", recommendation, MAX_NOTE)
         self._on_incident(incident_id, lambda i, at: i.end_consult(consult_id, note, actor, at))
 
     def decline_consult(self, incident_id: UUID, consult_id: UUID, reason: str, actor: str) -> None:
         """A specialist declines a request nobody has accepted."""
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         self._on_incident(incident_id, lambda i, at: i.decline_consult(consult_id, why, actor, at))
 
     def cancel_consult(self, incident_id: UUID, consult_id: UUID, reason: str, actor: str) -> None:
         """Withdraw a request nobody has accepted."""
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         self._on_incident(incident_id, lambda i, at: i.cancel_consult(consult_id, why, actor, at))
 
     @retried

@@ -25,7 +25,18 @@ from domain.patient_devices import ImplausibleReport, PatientLookup, patient_ref
 from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, Sender, require_devices, require_system
 from domain.reporting import new_incident
 from domain.store import retried
-from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
+from domain.values import (
+    MAX_ADDRESS,
+    MAX_NAME,
+    MAX_REASON,
+    MAX_REMARK,
+    MAX_SHORT,
+    IncidentSource,
+    Position,
+    optional_text,
+    require_recent,
+    require_text,
+)
 from domain.vitals import (
     Bounds,
     Condition,
@@ -98,13 +109,13 @@ class MonitoringCases(PatientLookup):
         patient = Patient(
             id=patient_id_for(identifier),
             identifier=identifier,
-            name=require_text("name", name, 200),
+            name=require_text("name", name, MAX_NAME),
             home=home,
-            address=require_text("address", address, 300),
-            phone=optional_text("phone", phone, 40),
+            address=require_text("address", address, MAX_ADDRESS),
+            phone=optional_text("phone", phone, MAX_SHORT),
             conditions=[c.value for c in chosen],
             thresholds={v.value: b for v, b in bounds.items()},
-            notes=optional_text("notes", notes, 1000),
+            notes=optional_text("notes", notes, MAX_REMARK),
             actor=actor,
             at=self._now(),
             identifier_system=system,
@@ -125,7 +136,7 @@ class MonitoringCases(PatientLookup):
     ) -> None:
         """Change some of a patient's bounds (None stops watching one); `reset` starts
         from the defaults of the patient's conditions."""
-        reason = optional_text("reason", reason, 500)
+        reason = optional_text("reason", reason, MAX_REASON)
         patient = self._patient(patient_id)
         base = default_thresholds(patient.conditions) if reset else patient.thresholds
         merged = merge_thresholds(base, changes, "thresholds")
@@ -135,7 +146,7 @@ class MonitoringCases(PatientLookup):
     @retried
     def discharge_patient(self, patient_id: UUID, reason: str, actor: str) -> None:
         """Stop monitoring a patient (their readings are refused from now on)."""
-        reason = require_text("reason", reason, 500)
+        reason = require_text("reason", reason, MAX_REASON)
         patient = self._patient(patient_id)
         patient.discharge(reason, actor, self._now())
         self._store(patient)
@@ -143,7 +154,7 @@ class MonitoringCases(PatientLookup):
     @retried
     def acknowledge_alert(self, patient_id: UUID, alert_id: UUID, note: str, actor: str) -> bool:
         """A nurse has seen an open alert (and may say what they did about it)."""
-        note = optional_text("note", note, 1000)
+        note = optional_text("note", note, MAX_REMARK)
         patient = self._patient(patient_id)
         if not patient.acknowledge_alert(alert_id, note, actor, self._now()):
             self._keep(patient)

@@ -7,7 +7,7 @@ from uuid import UUID
 from domain.commands import UnitChoice
 from domain.errors import InvalidValue, UnitMovedMeanwhile
 from domain.store import DispatchStore, retried
-from domain.values import optional_text
+from domain.values import MAX_REASON, optional_text
 
 
 class ReassignCommands(DispatchStore):
@@ -33,7 +33,7 @@ class ReassignCommands(DispatchStore):
         """
         if from_incident_id == to_incident_id:
             raise InvalidValue("from_incident_id", "the unit is already on this incident")
-        clean_reason = optional_text("reason", reason, 500)
+        clean_reason = optional_text("reason", reason, MAX_REASON)
         unit = self._unit(choice.unit_id)
         if unit.incident_id != from_incident_id:
             raise UnitMovedMeanwhile(unit.call_sign, from_incident_id, unit.incident_id)
