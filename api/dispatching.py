@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from uuid import UUID
 
-from api.schemas import RecommendationPublic
+from api.schemas_incidents import RecommendationPublic
 from api.services import Services
 from domain.application import UnitChoice
 from domain.errors import Conflict, UnitNotFound

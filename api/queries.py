@@ -10,8 +10,8 @@ from fastapi import Query
 
 from api.errors import query_error
 from api.redaction import incident_for
-from api.schemas import IncidentPublic, RecommendationPublic, UnitOptionPublic
 from api.schemas_care import DestinationsPublic
+from api.schemas_incidents import IncidentPublic, RecommendationPublic, UnitOptionPublic
 from api.services import Services
 from api.views import incident_public, recommendation_public
 from api.views_care import destinations_public

@@ -11,7 +11,7 @@ from api.auth import OPERATE, allow
 from api.deps import ActorDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
 from api.queries import incident_view
-from api.schemas import AssignmentCreate, IncidentPublic, UnitReassign, UnitRelease
+from api.schemas_incidents import AssignmentCreate, IncidentPublic, UnitReassign, UnitRelease
 
 router = APIRouter(
     prefix="/incidents/{incident_id}/assignments", tags=["assignments"], responses=ERRORS

@@ -16,13 +16,14 @@ from api.eido_geocode import civic_locator
 from api.errors import ERRORS, query_error
 from api.read_audit import record_incident_read
 from api.redaction import incident_for, timeline_for
-from api.schemas import IncidentPublic, PriorityIn
+from api.schemas import PriorityIn
 from api.schemas_audit import (
     FindingPublic,
     TimelineEntryPublic,
     TimelinePublic,
     VerificationPublic,
 )
+from api.schemas_incidents import IncidentPublic
 from api.views import incident_public
 from domain.errors import InvalidValue
 from domain.values import Position

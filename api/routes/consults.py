@@ -27,7 +27,6 @@ from api.fhir_encounter import consult_encounter
 from api.queries import incident_view
 from api.read_audit import record_incident_read, record_reads
 from api.redaction import board_row_for, consult_for, incident_for, redacts
-from api.schemas import SpecialtyIn
 from api.schemas_care import (
     ConsultCreate,
     ConsultDetail,
@@ -36,6 +35,7 @@ from api.schemas_care import (
     ConsultQueueItem,
     ConsultReason,
 )
+from api.schemas_users import SpecialtyIn
 from api.services import Services
 from api.views import board_public
 from api.views_care import consult_public

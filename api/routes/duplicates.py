@@ -10,7 +10,7 @@ from api.auth import OPERATE, allow
 from api.deps import ActorDep, BoardDep, ServicesDep
 from api.errors import ERRORS
 from api.queries import incident_view
-from api.schemas import DuplicatePublic, IncidentPublic
+from api.schemas_incidents import DuplicatePublic, IncidentPublic
 from domain.duplicates import OpenCall, possible_duplicates
 from domain.values import Position
 

@@ -15,7 +15,7 @@ from api.errors import ERRORS, query_error
 from api.queries import AsOfQuery, incident_as_of_view, incident_view
 from api.read_audit import record_incident_read, record_reads
 from api.redaction import REDACTED, board_row_for, redacts
-from api.schemas import (
+from api.schemas_incidents import (
     IncidentCancel,
     IncidentClose,
     IncidentCreate,

@@ -11,7 +11,7 @@ from api.auth import OPERATE, allow
 from api.deps import ServicesDep, UnitIdDep
 from api.errors import ERRORS
 from api.queries import recommendation_for, unit_option
-from api.schemas import RecommendationPublic, UnitOptionPublic
+from api.schemas_incidents import RecommendationPublic, UnitOptionPublic
 from domain.errors import UnitNotFound
 
 router = APIRouter(tags=["recommendations"], responses=ERRORS)

@@ -14,15 +14,14 @@ from api.errors import ERRORS
 from api.live.positions import Report
 from api.queries import incident_view
 from api.read_audit import record_incident_read
-from api.schemas import (
+from api.schemas import KindIn, StatusIn
+from api.schemas_units import (
     Acknowledged,
     AssignmentView,
-    KindIn,
     PositionAccepted,
     PositionBatch,
     PositionReport,
     PositionsAccepted,
-    StatusIn,
     UnitCreate,
     UnitPublic,
     UnitStatusChange,

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from api.auth import MANAGE, allow
 from api.deps import ActorDep, ServicesDep, unit_ref_id
 from api.errors import ERRORS
-from api.schemas import ClinicalAccess, UserCreate, UserPublic, UserToken
+from api.schemas_users import ClinicalAccess, UserCreate, UserPublic, UserToken
 from domain.errors import InvalidValue
 from domain.user import User, require_user_name
 from projections.users import Principal

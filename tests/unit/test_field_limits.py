@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from api.schemas import IncidentClose, IncidentCreate, NoteCreate, StationCreate, UnitCreate
 from api.schemas_care import ConsultCreate, ConsultEnd, DestinationChoice
+from api.schemas_incidents import IncidentClose, IncidentCreate, NoteCreate
+from api.schemas_reference import StationCreate
+from api.schemas_units import UnitCreate
 from domain.errors import InvalidValue
 from domain.values import (
     MAX_ADDRESS,
