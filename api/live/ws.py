@@ -3,7 +3,8 @@
 remote-monitoring nurses (patients, readings, alerts).
 
 Protocol: the server accepts, then authenticates from the Authorization header or a first
-message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
+message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...} (with the domain's
+rules the pages apply, api/live/rules.py), then either the
 missed messages after `?since=` or a snapshot, then live messages. Every change message
 carries the notification position (`pos`) it reflects. Close codes: 4400 bad parameters,
 4401 no valid token (also when it is revoked, replaced or expires while the socket is open),
@@ -35,6 +36,7 @@ from api.errors import status_for
 from api.live.frames import PRE_AUTH_MAX_BYTES, drop_connection, lift_frame_limit
 from api.live.messages import encode
 from api.live.requests import crew_request
+from api.live.rules import client_rules
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
 from api.read_audit import record_feed_read
 from api.services import Services
@@ -116,6 +118,7 @@ async def _serve(websocket: WebSocket, channel: str) -> None:
             "user": user.name,
             "role": user.role.value,
             "resumed": backlog is not None,
+            "rules": client_rules(),
         }
         await websocket.send_text(encode(hello))
         timeout_s = services.settings.ws_send_timeout_s
