@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api.auth import ActorDep, PrincipalDep
 from api.services import Services
+from domain.patients import patient_ref
 from domain.reference import hospital_id_for, station_id_for
 from domain.unit import unit_id_for
 from projections.board import IncidentBoard
@@ -101,3 +102,13 @@ def unit_ref_id(ref: str) -> UUID:
         except ValueError:
             pass
     return unit_id_for(ref)
+
+
+def patient_path(
+    patient: Annotated[str, Path(max_length=64, description="patient id or identifier")],
+) -> UUID:
+    """The patient id named in the path by id or identifier."""
+    return patient_ref(patient)
+
+
+PatientIdDep = Annotated[UUID, Depends(patient_path)]
