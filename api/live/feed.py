@@ -501,7 +501,3 @@ class LiveFeed:
                 if interest.is_console or interest.unit_id in stale:
                     subscriber.push(text)
         return changed
-
-    def open_incident(self, incident_id: UUID) -> BoardRow | None:
-        """An open incident as the feed holds it."""
-        return self._board.rows.get(incident_id)
