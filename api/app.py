@@ -24,6 +24,7 @@ from api.routes import (
     coverage,
     destinations,
     duplicates,
+    eido,
     fhir,
     floor,
     geocode,
@@ -105,8 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(floor.router)  # targets and alarm settings for the console
     app.include_router(duplicates.router)  # possible duplicate calls
     app.include_router(coverage.router)  # coverage within the target, move-ups
-    for module in (audit_routes, report_routes):  # auditors: timelines, EIDO, reports
+    for module in (audit_routes, report_routes):  # auditors: timelines, reports
         app.include_router(module.router)
+    app.include_router(eido.router)  # incidents across agencies: EIDO export and import
     for module in (patients, patient_reads, fhir):  # remote monitoring
         app.include_router(module.router)
     app.include_router(geocode.router)  # offline geocoding of the operating area

@@ -11,9 +11,8 @@ from fastapi.exceptions import RequestValidationError
 
 from api.auth import ActorDep, PrincipalDep
 from api.services import Services
-from domain.application import Dispatch
+from domain.patients import patient_ref
 from domain.reference import hospital_id_for, station_id_for
-from domain.response_plan import ResponsePlan
 from domain.unit import unit_id_for
 from projections.board import IncidentBoard
 from projections.locator import UnitLocator
@@ -28,11 +27,6 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-
-
-def get_dispatch(services: ServicesDep) -> Dispatch:
-    """The Dispatch application (blocking: call it through `Services.command`/`query`)."""
-    return services.dispatch
 
 
 def get_locator(services: ServicesDep) -> UnitLocator:
@@ -50,16 +44,9 @@ def get_reference(services: ServicesDep) -> ReferenceDirectory:
     return services.reference
 
 
-def get_plan(services: ServicesDep) -> ResponsePlan:
-    """The response plan in force."""
-    return services.plan
-
-
-DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
 LocatorDep = Annotated[UnitLocator, Depends(get_locator)]
 BoardDep = Annotated[IncidentBoard, Depends(get_board)]
 ReferenceDep = Annotated[ReferenceDirectory, Depends(get_reference)]
-PlanDep = Annotated[ResponsePlan, Depends(get_plan)]
 
 
 def _bad_path(name: str, message: str) -> RequestValidationError:
@@ -115,3 +102,13 @@ def unit_ref_id(ref: str) -> UUID:
         except ValueError:
             pass
     return unit_id_for(ref)
+
+
+def patient_path(
+    patient: Annotated[str, Path(max_length=64, description="patient id or identifier")],
+) -> UUID:
+    """The patient id named in the path by id or identifier."""
+    return patient_ref(patient)
+
+
+PatientIdDep = Annotated[UUID, Depends(patient_path)]

@@ -19,6 +19,30 @@ from api.fhir_outcome import issue, operation_outcome, outcome_response
 from api.throttle import TooManyFailures
 from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
+#: The one mapping of the domain's errors to status codes, most specific first: REST answers
+#: and socket replies alike.
+STATUSES: tuple[tuple[type[DispatchError], int], ...] = (
+    (InvalidValue, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (TooManyFailures, 429),
+    (DispatchError, 400),
+)
+
+
+def status_for(exc: DispatchError) -> int:
+    """The status code of a domain error (the first class in STATUSES it is an instance of)."""
+    return next(code for cls, code in STATUSES if isinstance(exc, cls))
+
+
+def query_error(name: str, exc: InvalidValue) -> RequestValidationError:
+    """A 422 naming the query parameter."""
+    return RequestValidationError(
+        [{"loc": ("query", name), "msg": exc.message, "type": "value_error"}]
+    )
+
 
 class ErrorPublic(BaseModel):
     """The body of a 404, 409 or 503 answer."""
@@ -76,7 +100,7 @@ def field_path(field: str) -> list[str | int]:
 def invalid_value_response(exc: InvalidValue, location: str = "body") -> JSONResponse:
     """422 in the shape of FastAPI's validation errors, naming the field."""
     return JSONResponse(
-        status_code=422,
+        status_code=status_for(exc),
         content={
             "detail": [
                 {
@@ -130,12 +154,14 @@ async def _request_invalid(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=422, content={"detail": errors})
 
 
-async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=404, content={"detail": str(exc)})
+def _status(exc: Exception) -> int:
+    """The status of an error a handler was registered for (all are DispatchErrors)."""
+    return status_for(exc) if isinstance(exc, DispatchError) else 500
 
 
-async def _conflict(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=409, content={"detail": str(exc)})
+async def _refused(_request: Request, exc: Exception) -> JSONResponse:
+    """Not found, conflict, or any other refusal: the status from STATUSES, the message."""
+    return JSONResponse(status_code=_status(exc), content={"detail": str(exc)})
 
 
 async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -149,14 +175,14 @@ async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
 async def _unauthenticated(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"}
     if _is_fhir(request):
-        return outcome_response(401, _security_outcome(str(exc), "login"), headers)
-    return JSONResponse(status_code=401, content={"detail": str(exc)}, headers=headers)
+        return outcome_response(_status(exc), _security_outcome(str(exc), "login"), headers)
+    return JSONResponse(status_code=_status(exc), content={"detail": str(exc)}, headers=headers)
 
 
 async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
     if _is_fhir(request):
-        return outcome_response(403, _security_outcome(str(exc), "forbidden"))
-    return JSONResponse(status_code=403, content={"detail": str(exc)})
+        return outcome_response(_status(exc), _security_outcome(str(exc), "forbidden"))
+    return JSONResponse(status_code=_status(exc), content={"detail": str(exc)})
 
 
 def _is_fhir(request: Request) -> bool:
@@ -166,23 +192,20 @@ def _is_fhir(request: Request) -> bool:
 
 def _security_outcome(message: str, code: str) -> dict[str, Any]:
     return operation_outcome([issue(message, code=code)])
+
+
 async def _throttled(_request: Request, exc: Exception) -> JSONResponse:
     wait = exc.retry_after_s if isinstance(exc, TooManyFailures) else 60
-    return JSONResponse(
-        status_code=429, content={"detail": str(exc)}, headers={"Retry-After": str(wait)}
-    )
-
-
-async def _refused(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=400, content={"detail": str(exc)})
+    headers = {"Retry-After": str(wait)}
+    return JSONResponse(status_code=_status(exc), content={"detail": str(exc)}, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Map the domain's error tree to status codes (the most specific class wins)."""
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(InvalidValue, _invalid_value)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(NotFound, _refused)
+    app.add_exception_handler(Conflict, _refused)
     app.add_exception_handler(Unauthenticated, _unauthenticated)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(TooManyFailures, _throttled)

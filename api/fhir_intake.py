@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from api.dispatching import auto_dispatch
 from api.fhir import BundleRead, EntryRead
 from api.fhir_outcome import batch_entry, issue, operation_outcome, problems_outcome
-from api.routes.incidents import auto_dispatch, incident_view
+from api.queries import incident_view
 from api.schemas_monitoring import IgnoredPublic, ObservationsRecorded, PatientOutcomePublic
 from api.services import Services
 from api.views_monitoring import outcome_public
@@ -40,7 +41,7 @@ async def record(
         if request is not None and request.priority in services.settings.auto_dispatch:
             view = await incident_view(services, request.incident_id, recommend=True)
             if view.recommendation is not None:
-                await auto_dispatch(services, view, actor)
+                await auto_dispatch(services, view.id, view.recommendation, actor)
     return [outcome_public(o) for o in outcomes]
 
 

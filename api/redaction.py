@@ -15,7 +15,7 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from api.schemas import BoardIncidentPublic
+from api.schemas_incidents import BoardIncidentPublic
 from domain.consult import Consult
 from domain.incident import Incident, Note
 from domain.user import Role

@@ -8,18 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from api.schemas import (
-    BoardIncidentPublic,
-    HospitalStatusPublic,
-    IncidentPublic,
-    SpecialtyIn,
-    _In,
-    _lower_token,
-    _optional_text,
-    _text,
-)
+from api.schemas import _In, _lower_token, _optional_text, _text
+from api.schemas_incidents import BoardIncidentPublic, IncidentPublic
+from api.schemas_reference import HospitalStatusPublic
+from api.schemas_users import SpecialtyIn
 from domain.consult import ConsultStatus, Specialty
 from domain.hospital_status import MAX_BEDS, BedType, EdStatus, Service, service_of
+from domain.values import MAX_NOTE, MAX_REASON, MAX_REMARK, MAX_SHORT
 
 
 def _service(value: object) -> object:
@@ -50,7 +45,7 @@ class HospitalStatusChange(_In):
     ed_status: EdStatusIn | None = None
     beds: Annotated[dict[BedTypeIn, BedCount], Field(max_length=len(BedType))] | None = None
     services: Annotated[list[ServiceIn], Field(max_length=len(Service))] | None = None
-    reason: Annotated[str, _optional_text(500)] = ""
+    reason: Annotated[str, _optional_text(MAX_REASON)] = ""
 
 
 # --- destinations -------------------------------------------------------------------------
@@ -102,7 +97,7 @@ class DestinationsPublic(BaseModel):
 class DestinationChoice(_In):
     """The hospital a crew takes its patient to."""
 
-    hospital: Annotated[str, Field(min_length=1, max_length=40, description="hospital code")]
+    hospital: Annotated[str, Field(min_length=1, max_length=MAX_SHORT, description="hospital code")]
     command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
         default=None, description="the client's id for this choice: a replay answers the first"
     )
@@ -120,19 +115,19 @@ class ConsultCreate(_In):
     """A teleconsult to request on an incident: the specialty and why."""
 
     specialty: SpecialtyIn
-    reason: Annotated[str, _text(1000), Field(description="what the specialist is asked")]
+    reason: Annotated[str, _text(MAX_REMARK), Field(description="what the specialist is asked")]
 
 
 class ConsultReason(_In):
     """Why a request is declined or cancelled."""
 
-    reason: Annotated[str, _text(1000)]
+    reason: Annotated[str, _text(MAX_REMARK)]
 
 
 class ConsultEnd(_In):
     """The specialist's recommendation, which ends the consult."""
 
-    recommendation: Annotated[str, _text(4000)]
+    recommendation: Annotated[str, _text(MAX_NOTE)]
 
 
 class ConsultPublic(BaseModel):

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.values import MAX_ADDRESS
+
 Precision = Literal[
     "address", "interpolated", "street", "intersection", "place", "poi", "coordinates", "map"
 ]
@@ -17,8 +19,8 @@ class LocationFixIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    typed: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
+    typed: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ADDRESS)] = ""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ADDRESS)] = ""
     precision: Precision = Field(description="the geocoder's precision, or coordinates / map")
 
 

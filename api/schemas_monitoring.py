@@ -9,6 +9,15 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, Field
 
 from api.schemas import Lat, Lon, _In, _lower_token, _optional_text, _text
+from domain.values import (
+    MAX_ADDRESS,
+    MAX_DEVICE,
+    MAX_IDENTIFIER,
+    MAX_NAME,
+    MAX_REASON,
+    MAX_REMARK,
+    MAX_SHORT,
+)
 from domain.vitals import Condition, Direction, Severity, Vital
 
 VitalIn = Annotated[Vital, BeforeValidator(_lower_token)]
@@ -65,26 +74,28 @@ class PatientCreate(_In):
             " Patient/<identifier>",
         ),
     ]
-    name: Annotated[str, _text(200)]
+    name: Annotated[str, _text(MAX_NAME)]
     lat: Lat
     lon: Lon
-    address: Annotated[str, _text(300), Field(description="where crews will go")]
-    phone: Annotated[str, _optional_text(40)] = ""
+    address: Annotated[str, _text(MAX_ADDRESS), Field(description="where crews will go")]
+    phone: Annotated[str, _optional_text(MAX_SHORT)] = ""
     conditions: Annotated[list[ConditionIn], Field(max_length=10, default_factory=list)]
     thresholds: ThresholdsIn | None = Field(
         default=None, description="overrides of the defaults for the patient's conditions"
     )
-    notes: Annotated[str, _optional_text(1000), Field(description="for crews: access, etc.")] = ""
+    notes: Annotated[
+        str, _optional_text(MAX_REMARK), Field(description="for crews: access, etc.")
+    ] = ""
     identifier_system: Annotated[
         str | None,
         Field(
-            max_length=255,
+            max_length=MAX_IDENTIFIER,
             description="the system of the identifier (a URI); default NAJDA_PATIENT_SYSTEM,"
             " the system a short Patient/<identifier> reference names",
         ),
     ] = None
     devices: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=100)]],
+        list[Annotated[str, Field(min_length=1, max_length=MAX_DEVICE)]],
         Field(
             max_length=20,
             default_factory=list,
@@ -98,7 +109,7 @@ class DevicesChange(_In):
     """The device users that may post a patient's vitals (replaces the list)."""
 
     devices: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=20)
+        list[Annotated[str, Field(min_length=1, max_length=MAX_DEVICE)]], Field(max_length=20)
     ]
 
 
@@ -107,19 +118,19 @@ class ThresholdsChange(_In):
 
     thresholds: ThresholdsIn = Field(default_factory=ThresholdsIn)
     reset: bool = False
-    reason: Annotated[str, _optional_text(500)] = ""
+    reason: Annotated[str, _optional_text(MAX_REASON)] = ""
 
 
 class PatientDischarge(_In):
     """Why monitoring ends."""
 
-    reason: Annotated[str, _text(500)]
+    reason: Annotated[str, _text(MAX_REASON)]
 
 
 class AlertAcknowledge(_In):
     """A nurse has seen the alert (and may say what was done)."""
 
-    note: Annotated[str, _optional_text(1000)] = ""
+    note: Annotated[str, _optional_text(MAX_REMARK)] = ""
 
 
 class BoundsPublic(BaseModel):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -11,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
@@ -19,8 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from api.audit_trust import seal_policy, witnessed
 from api.demo import seed_demo
 from api.demo_area import seed_area_demo
+from api.listen import Listening, cancel, start_listening
 from api.live.feed import LiveFeed
-from api.live.positions import ORIGIN, POSITIONS_CHANNEL, PositionIngestor
+from api.live.positions import PositionIngestor
 from api.live.tokens import TokenWatch
 from api.settings import Settings, SettingsError
 from api.throttle import AuthThrottle
@@ -51,13 +51,6 @@ T = TypeVar("T")
 
 class StoreUnavailable(RuntimeError):
     """Raised at start-up when the event store cannot be reached."""
-
-
-@dataclass
-class Listening:
-    """Whether the LISTEN connection (PostgreSQL wake-ups across processes) is up."""
-
-    connected: bool = False
 
 
 @dataclass
@@ -115,41 +108,18 @@ class Services:
 async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator[Services]:
     """Open the store, seed the demo area if empty, build and start the read models."""
     async with AsyncExitStack() as stack:
-        if settings.database_url is not None:
-            env = postgres_env(settings.database_url)
-        else:
-            env = sqlite_env(settings.sqlite_path)
-        try:
-            dispatch = await run_in_threadpool(Dispatch, env)
-        except (OperationalError, InterfaceError) as exc:
-            raise StoreUnavailable(
-                f"cannot open the event store ({settings.store_description()}): {exc}"
-            ) from None
+        dispatch = await run_in_threadpool(_open_store, settings)
         stack.callback(dispatch.close)
         key = await run_in_threadpool(witnessed, dispatch, settings)  # before anything is saved
         source = NotificationSource(dispatch)
         area = await run_in_threadpool(open_operating_area, settings)
-        demo_seeded = False  # only into an empty store, and only when asked (see Settings)
-        if settings.wants_demo and await run_in_threadpool(source.head) == 0:
-            try:
-                if area is not None:
-                    summary = await run_in_threadpool(seed_area_demo, dispatch, area)
-                else:
-                    summary = await run_in_threadpool(seed_demo, dispatch)
-                demo_seeded = True
-                log.info("seeded the demo area: %s", summary)
-            except AlreadyExists:  # another process, starting at the same time, seeds it
-                log.info("the demo area is being seeded by another process")
+        demo_seeded = await run_in_threadpool(_seed_demo, settings, dispatch, source, area)
         locator, board = await stack.enter_async_context(_read_models(settings))
         ranking = await run_in_threadpool(_road_ranking, settings, locator, area)
         geocoder = None
         if area is not None:
-            from api.basemap_area import area_features
-            from api.geocoding import open_geocoder
-
-            geocoder = await run_in_threadpool(open_geocoder, settings, area)
+            geocoder = await run_in_threadpool(_open_geocoder, settings, area)
             stack.callback(geocoder.index.close)
-            await run_in_threadpool(area_features, area)  # the base map's layers, made once
         reference = ReferenceDirectory()
         users = UserDirectory()
         consults = ConsultDirectory()  # open teleconsults
@@ -216,26 +186,12 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         )
         stack.push_async_callback(services.positions.close)
         if settings.database_url is not None:
-            from projections.postgis_locator import parse_position_payload
-
-            channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
-
-            def on_positions(payload: str) -> None:
-                feed.positions_moved(parse_position_payload(payload, skip_origin=ORIGIN))
-
-            services.listening = Listening()
-            listening = asyncio.create_task(
-                _listen(
-                    asyncpg_dsn(settings.database_url),
-                    {channel: lambda _payload: runner.wake(), POSITIONS_CHANNEL: on_positions},
-                    on_connect=runner.wake,
-                    state=services.listening,
-                ),
-                name="listen",
+            services.listening, listening = start_listening(
+                asyncpg_dsn(settings.database_url), dispatch, runner, feed
             )
-            stack.push_async_callback(_cancel, listening)
+            stack.push_async_callback(cancel, listening)
         watching = asyncio.create_task(_watch_stale(services), name="stale-watch")
-        stack.push_async_callback(_cancel, watching)
+        stack.push_async_callback(cancel, watching)
         services.issued_tokens = await ensure_users(services, demo_seeded)
         yield services
 
@@ -255,6 +211,45 @@ async def run_command(
     if saved and not await runner.wait_for(saved, timeout_s):
         log.warning("read models did not reach position %d in time", saved)
     return result
+
+
+def _open_store(settings: Settings) -> Dispatch:
+    """The Dispatch application on the configured store; StoreUnavailable when unreachable."""
+    if settings.database_url is not None:
+        env = postgres_env(settings.database_url)
+    else:
+        env = sqlite_env(settings.sqlite_path)
+    try:
+        return Dispatch(env)
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(
+            f"cannot open the event store ({settings.store_description()}): {exc}"
+        ) from None
+
+
+def _seed_demo(
+    settings: Settings, dispatch: Dispatch, source: NotificationSource, area: Area | None
+) -> bool:
+    """Seed the demo into an empty store when asked (see Settings); True when this did."""
+    if not settings.wants_demo or source.head() != 0:
+        return False
+    try:
+        summary = seed_demo(dispatch) if area is None else seed_area_demo(dispatch, area)
+    except AlreadyExists:  # another process, starting at the same time, seeds it
+        log.info("the demo area is being seeded by another process")
+        return False
+    log.info("seeded the demo area: %s", summary)
+    return True
+
+
+def _open_geocoder(settings: Settings, area: Area) -> Geocoder:
+    """The area's address index on this store, and the base map's layers made once."""
+    from api.basemap_area import area_features
+    from api.geocoding import open_geocoder
+
+    geocoder = open_geocoder(settings, area)
+    area_features(area)
+    return geocoder
 
 
 def open_operating_area(settings: Settings) -> Area | None:
@@ -325,12 +320,6 @@ def policy_recommender(
     return recommender
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
 async def _watch_stale(services: Services) -> None:
     """Flag units silent for too long (checked a few times per threshold)."""
     interval = min(5.0, max(0.2, services.settings.stale_after_s / 10))
@@ -352,50 +341,3 @@ async def _read_models(settings: Settings) -> AsyncIterator[tuple[UnitLocator, I
         yield projections.locator, projections.board
     finally:
         await projections.close()
-
-
-async def _listen(
-    dsn: str,
-    channels: dict[str, Callable[[str], None]],
-    on_connect: Callable[[], None],
-    state: Listening,
-) -> None:
-    """LISTEN on the channels, reconnecting whenever the connection is lost.
-
-    Notifications are hints: after each (re)connection `on_connect` runs, since some may
-    have been missed while the connection was down, and the runner's poll covers the rest.
-    """
-    import asyncpg
-
-    delay = 0.2
-    while True:
-        lost = asyncio.Event()
-        connection = None
-        try:
-            connection = await asyncpg.connect(dsn, timeout=5)
-            connection.add_termination_listener(lambda _c, lost=lost: lost.set())
-            for name, handler in channels.items():
-
-                def listener(*args: Any, handler: Callable[[str], None] = handler) -> None:
-                    handler(str(args[-1]))
-
-                await connection.add_listener(name, listener)
-            delay = 0.2
-            state.connected = True
-            on_connect()
-            while not lost.is_set() and not connection.is_closed():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(2.0):
-                        await lost.wait()
-            state.connected = False
-        except asyncio.CancelledError:
-            if connection is not None:
-                connection.terminate()
-            raise
-        except Exception as exc:  # the database may be restarting: retry with backoff
-            state.connected = False
-            log.warning("LISTEN connection failed (%s); retrying in %.1fs", exc, delay)
-        if connection is not None and not connection.is_closed():
-            connection.terminate()
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 5.0)

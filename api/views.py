@@ -6,23 +6,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
-from api.schemas import (
+from api.schemas_incidents import (
     AssignmentPublic,
     BoardIncidentPublic,
     BoardUnitPublic,
     CandidatePublic,
     CoverageImpactPublic,
     FillingUnitPublic,
-    HospitalPublic,
-    HospitalStatusPublic,
     IncidentPublic,
     NotePublic,
     RecommendationPublic,
     RequirementPublic,
-    StationPublic,
-    UnitPublic,
 )
 from api.schemas_location import LocationFixPublic
+from api.schemas_reference import HospitalPublic, HospitalStatusPublic, StationPublic
+from api.schemas_units import UnitPublic
 from domain.hospital_status import HospitalStatus
 from domain.incident import Incident
 from domain.unit import Unit

@@ -32,7 +32,7 @@ from domain.application import Dispatch
 from domain.response_plan import default_response_plan
 from domain.values import Position, Priority
 from projections.base import NotificationSource
-from projections.embedded import EmbeddedLocator
+from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.reference import ReferenceDirectory
 from projections.stores import sqlite_env
 
@@ -47,6 +47,7 @@ async def one_run(notes: int) -> tuple[float, float, float, float]:
         app = Dispatch(env=sqlite_env(Path(tmp) / "events.sqlite"))
         try:
             feed = LiveFeed(EmbeddedLocator(), default_response_plan(), ReferenceDirectory())
+            board = EmbeddedBoard()  # the open incident as the read model holds it
             source = NotificationSource(app)
             console, _ = feed.subscribe(Interest(), None, 1_000_000)
             incident = app.report_incident(
@@ -56,7 +57,9 @@ async def one_run(notes: int) -> tuple[float, float, float, float]:
                 priority=Priority.C,
                 actor="bench",
             )
-            await feed.apply(source.read(0, 100))
+            first = source.read(0, 100)
+            await feed.apply(first)
+            await board.apply(first)
             await console.next()
             delta_bytes = baseline_bytes = 0
             delta_s = baseline_s = 0.0
@@ -68,9 +71,10 @@ async def one_run(notes: int) -> tuple[float, float, float, float]:
                 started = time.perf_counter()
                 await feed.apply(batch)
                 delta_s += time.perf_counter() - started
+                await board.apply(batch)
                 delta_bytes += sum(len(t.encode()) for t in await console.next())
                 kept.append({"text": text, "actor": "bench", "at": batch[-1].event.at.isoformat()})
-                row = feed.open_incident(incident)
+                row = await board.get(incident)
                 assert row is not None
                 started = time.perf_counter()
                 before = encode({"type": "incident", "incident": incident_json(row, kept, True)})

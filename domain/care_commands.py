@@ -11,13 +11,14 @@ from domain.errors import HospitalNotFound
 from domain.hospital_status import EdStatus, StatusChange
 from domain.incident import Incident
 from domain.reference import Hospital
-from domain.store import DispatchStore
-from domain.values import require_text
+from domain.store import DispatchStore, retried
+from domain.values import MAX_NOTE, MAX_REMARK, require_text
 
 
 class HospitalStatusCommands(DispatchStore):
     """Hospitals report their emergency department status, beds and services as events."""
 
+    @retried
     def update_hospital_status(
         self,
         hospital_id: UUID,
@@ -35,18 +36,15 @@ class HospitalStatusCommands(DispatchStore):
             services=None if services is None else tuple(services),
             reason=reason,
         ).checked()
-
-        def command() -> None:
-            hospital = self._load(Hospital, hospital_id, HospitalNotFound)
-            hospital.update_status(change, actor, self._now())
-            self._store(hospital)
-
-        self._retry(command)
+        hospital = self._load(Hospital, hospital_id, HospitalNotFound)
+        hospital.update_status(change, actor, self._now())
+        self._store(hospital)
 
 
 class ConsultCommands(DispatchStore):
     """Teleconsults on an incident: request, accept, end, decline, cancel (one event each)."""
 
+    @retried
     def request_consult(
         self,
         incident_id: UUID,
@@ -59,15 +57,11 @@ class ConsultCommands(DispatchStore):
         """Ask for a specialist on an open incident (`unit_id`: the crew's unit that asks,
         which must be working the incident); returns the consult's id."""
         chosen = require_specialty(specialty)
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         consult_id = self.new_id()
-
-        def command() -> None:
-            incident = self._incident(incident_id)
-            incident.request_consult(consult_id, chosen, why, unit_id, actor, self._now())
-            self._store(incident)
-
-        self._retry(command)
+        incident = self._incident(incident_id)
+        incident.request_consult(consult_id, chosen, why, unit_id, actor, self._now())
+        self._store(incident)
         return consult_id
 
     def accept_consult(self, incident_id: UUID, consult_id: UUID, specialist: str) -> None:
@@ -78,23 +72,21 @@ class ConsultCommands(DispatchStore):
         self, incident_id: UUID, consult_id: UUID, recommendation: str, actor: str
     ) -> None:
         """End a consult in progress with its recommendation."""
-        note = require_text("recommendation", recommendation, 4000)
+        note = require_text("recommendation", recommendation, MAX_NOTE)
         self._on_incident(incident_id, lambda i, at: i.end_consult(consult_id, note, actor, at))
 
     def decline_consult(self, incident_id: UUID, consult_id: UUID, reason: str, actor: str) -> None:
         """A specialist declines a request nobody has accepted."""
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         self._on_incident(incident_id, lambda i, at: i.decline_consult(consult_id, why, actor, at))
 
     def cancel_consult(self, incident_id: UUID, consult_id: UUID, reason: str, actor: str) -> None:
         """Withdraw a request nobody has accepted."""
-        why = require_text("reason", reason, 1000)
+        why = require_text("reason", reason, MAX_REMARK)
         self._on_incident(incident_id, lambda i, at: i.cancel_consult(consult_id, why, actor, at))
 
+    @retried
     def _on_incident(self, incident_id: UUID, change: Callable[[Incident, datetime], None]) -> None:
-        def command() -> None:
-            incident = self._incident(incident_id)
-            change(incident, self._now())
-            self._store(incident)
-
-        self._retry(command)
+        incident = self._incident(incident_id)
+        change(incident, self._now())
+        self._store(incident)

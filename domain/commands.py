@@ -42,6 +42,16 @@ class PositionPolicy:
     min_move_m: float = 200.0
     max_age: timedelta = timedelta(seconds=60)
 
+    def worth_recording(
+        self, last: Position, last_at: datetime, position: Position, at: datetime
+    ) -> bool:
+        """The one rule, for the application and the live AVL path alike: a report newer
+        than the last recorded position becomes an event when it moved at least
+        `min_move_m` from it, or that position is `max_age` old."""
+        if at <= last_at:
+            return False
+        return approx_distance_m(last, position) >= self.min_move_m or at - last_at >= self.max_age
+
 
 def approx_distance_m(a: Position, b: Position) -> float:
     """Haversine distance on a sphere; good enough for a recording threshold."""

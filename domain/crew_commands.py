@@ -25,7 +25,7 @@ from domain.errors import (
 from domain.hospital_status import EdStatus
 from domain.reference import Hospital, hospital_id_for
 from domain.store import DispatchStore
-from domain.values import UnitStatus, optional_text, require_text
+from domain.values import MAX_REASON, MAX_SHORT, UnitStatus, optional_text, require_text
 
 #: What a command did (the aggregates to save together) and what it answers.
 Outcome = tuple[Sequence[Any], dict[str, Any]]
@@ -51,7 +51,7 @@ class CrewCommands(DispatchStore):
         """Move a unit along its lifecycle; finishing a run also clears it from its incident.
         With `for_incident`, refused unless the unit still works that incident (a step
         pressed offline is not applied to the next job)."""
-        clean_reason = optional_text("reason", reason, 500)
+        clean_reason = optional_text("reason", reason, MAX_REASON)
 
         def act() -> Outcome:
             unit = self._unit(unit_id)
@@ -100,7 +100,7 @@ class CrewCommands(DispatchStore):
     ) -> dict[str, Any]:
         """The crew records the hospital it takes its patient to (on scene or transporting),
         as an event of its incident; a closed emergency department is refused."""
-        code = require_text("hospital", hospital_code, 40)
+        code = require_text("hospital", hospital_code, MAX_SHORT)
 
         def act() -> Outcome:
             unit = self._unit(unit_id)

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.commands import approx_distance_m
 from domain.errors import IncidentHasActiveUnits, InvalidValue
-from domain.store import DispatchStore
+from domain.store import DispatchStore, retried
 from domain.values import Position
 
 #: An open incident this close to a new report, reported this close in time, may be the same.
@@ -52,39 +52,31 @@ def possible_duplicates(
 class DuplicateCommands(DispatchStore):
     """Link a call to the incident it duplicates, or dismiss a possible duplicate."""
 
+    @retried
     def link_duplicate(self, incident_id: UUID, original_id: UUID, actor: str) -> None:
         """The call `incident_id` is the same emergency as `original_id`: it is linked and
         cancelled, and the original gets a note of the call, in one save."""
         if incident_id == original_id:
             raise InvalidValue("original", "an incident cannot duplicate itself")
+        call = self._incident(incident_id)
+        original = self._incident(original_id)
+        original.require_open()
+        active = [call.assignments[u].call_sign for u in call.active_unit_ids]
+        if active:
+            raise IncidentHasActiveUnits(call.id, active)
+        at = self._now()
+        call.link_duplicate(original.id, actor, at)
+        call.cancel(f"duplicate of incident {original.id}", actor, at)
+        callback = f", callback {call.callback}" if call.callback else ""
+        where = call.address or f"{call.location.lat:.5f}, {call.location.lon:.5f}"
+        original.add_note(f"duplicate call linked: {call.nature} at {where}{callback}", actor, at)
+        self._store(call, original)
 
-        def command() -> None:
-            call = self._incident(incident_id)
-            original = self._incident(original_id)
-            original.require_open()
-            active = [call.assignments[u].call_sign for u in call.active_unit_ids]
-            if active:
-                raise IncidentHasActiveUnits(call.id, active)
-            at = self._now()
-            call.link_duplicate(original.id, actor, at)
-            call.cancel(f"duplicate of incident {original.id}", actor, at)
-            callback = f", callback {call.callback}" if call.callback else ""
-            where = call.address or f"{call.location.lat:.5f}, {call.location.lon:.5f}"
-            original.add_note(
-                f"duplicate call linked: {call.nature} at {where}{callback}", actor, at
-            )
-            self._store(call, original)
-
-        self._retry(command)
-
+    @retried
     def dismiss_duplicate(self, incident_id: UUID, candidate_id: UUID, actor: str) -> None:
         """`candidate_id` is not the same emergency as the call `incident_id`."""
-
-        def command() -> None:
-            call = self._incident(incident_id)
-            self._incident(candidate_id)  # it must exist
-            if candidate_id not in call.dismissed_duplicates:
-                call.dismiss_duplicate(candidate_id, actor, self._now())
-                self._store(call)
-
-        self._retry(command)
+        call = self._incident(incident_id)
+        self._incident(candidate_id)  # it must exist
+        if candidate_id not in call.dismissed_duplicates:
+            call.dismiss_duplicate(candidate_id, actor, self._now())
+            self._store(call)

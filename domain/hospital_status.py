@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import InvalidValue
-from domain.values import optional_text
+from domain.values import MAX_REASON, optional_text
 
 #: Most beds of one type a hospital may report (a typo guard, not a real limit).
 MAX_BEDS = 10_000
@@ -140,7 +140,7 @@ class StatusChange:
             except ValueError:
                 allowed = ", ".join(s.value for s in EdStatus)
                 raise InvalidValue("ed_status", f"one of {allowed}") from None
-        reason = optional_text("reason", self.reason, 500)
+        reason = optional_text("reason", self.reason, MAX_REASON)
         if ed_status in (EdStatus.ADVISORY, EdStatus.CLOSED) and not reason:
             raise InvalidValue("reason", f"say why the emergency department is {ed_status}")
         return StatusChange(

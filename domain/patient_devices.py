@@ -12,7 +12,7 @@ from uuid import UUID
 from domain.errors import InvalidValue
 from domain.patient import Patient, PatientNotFound, patient_id_for
 from domain.patient_identity import NOT_REPORTABLE, Sender, require_devices
-from domain.store import DispatchStore
+from domain.store import DispatchStore, retried
 from domain.vitals import Vital
 
 
@@ -56,17 +56,15 @@ def patient_ref(ref: str) -> UUID:
 class PatientLookup(DispatchStore):
     """Finding patients for commands and for the senders of readings."""
 
+    @retried
     def change_devices(self, patient_id: UUID, devices: Iterable[str], actor: str) -> None:
         """Replace the devices (device users' names) that may post a patient's vitals."""
         enrolled = require_devices(devices)
+        patient = self._patient(patient_id)
+        patient.change_devices(enrolled, actor, self._now())
+        self._store(patient)
 
-        def command() -> None:
-            patient = self._patient(patient_id)
-            patient.change_devices(enrolled, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
+    @retried
     def record_implausible(
         self, reports: Sequence[ImplausibleReport], actor: str, sender: Sender | None = None
     ) -> int:
@@ -75,34 +73,30 @@ class PatientLookup(DispatchStore):
         How many were recorded."""
         sender = sender or Sender(actor, is_device=False)
         now = self._now()
-
-        def command() -> int:
-            patients: dict[UUID, Patient] = {}
-            for report in reports:
-                pid = patient_ref(report.patient)
-                try:
-                    patient = patients.get(pid) or self._patient_named(pid, report, sender)
-                except InvalidValue:
-                    continue
-                if patient.discharged:
-                    continue
-                patient.refuse_implausible(
-                    vital=report.vital,
-                    value=report.value,
-                    reported=report.reported,
-                    field=report.field,
-                    message=report.message,
-                    device=report.device or sender.name,
-                    actor=actor,
-                    at=now,
-                )
-                patients[pid] = patient
-            recorded = sum(len(p.pending_events) for p in patients.values())
-            if patients:
-                self._store(*patients.values())
-            return recorded
-
-        return self._retry(command)
+        patients: dict[UUID, Patient] = {}
+        for report in reports:
+            pid = patient_ref(report.patient)
+            try:
+                patient = patients.get(pid) or self._patient_named(pid, report, sender)
+            except InvalidValue:
+                continue
+            if patient.discharged:
+                continue
+            patient.refuse_implausible(
+                vital=report.vital,
+                value=report.value,
+                reported=report.reported,
+                field=report.field,
+                message=report.message,
+                device=report.device or sender.name,
+                actor=actor,
+                at=now,
+            )
+            patients[pid] = patient
+        recorded = sum(len(p.pending_events) for p in patients.values())
+        if patients:
+            self._store(*patients.values())
+        return recorded
 
     def _patient(self, patient_id: UUID) -> Patient:
         return self._load(Patient, patient_id, PatientNotFound)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.errors import InvalidValue
-from domain.values import require_text
+from domain.values import MAX_DEVICE, MAX_IDENTIFIER, require_text
 
 #: The identifier system of patients enrolled without one, and of a short `Patient/<id>`
 #: reference (deployments set their own with NAJDA_PATIENT_SYSTEM).
@@ -36,7 +36,7 @@ def require_devices(devices: Iterable[str], field: str = "devices") -> list[str]
     """Device user names, without repeats (at most MAX_DEVICES)."""
     out: list[str] = []
     for i, device in enumerate(devices):
-        name = require_text(f"{field}[{i}]", device, 100)
+        name = require_text(f"{field}[{i}]", device, MAX_DEVICE)
         if name not in out:
             out.append(name)
     if len(out) > MAX_DEVICES:
@@ -46,7 +46,7 @@ def require_devices(devices: Iterable[str], field: str = "devices") -> list[str]
 
 def require_system(value: str, field: str = "identifier_system") -> str:
     """An identifier system: an absolute URI (http(s)://, urn:, oid)."""
-    cleaned = require_text(field, value, 255)
+    cleaned = require_text(field, value, MAX_IDENTIFIER)
     if not re.fullmatch(r"(https?://|urn:)\S+", cleaned):
         raise InvalidValue(field, f"give an absolute URI (http://... or urn:...), got {cleaned!r}")
     return cleaned

@@ -24,7 +24,19 @@ from domain.patient import (
 from domain.patient_devices import ImplausibleReport, PatientLookup, patient_ref
 from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, Sender, require_devices, require_system
 from domain.reporting import new_incident
-from domain.values import IncidentSource, Position, optional_text, require_recent, require_text
+from domain.store import retried
+from domain.values import (
+    MAX_ADDRESS,
+    MAX_NAME,
+    MAX_REASON,
+    MAX_REMARK,
+    MAX_SHORT,
+    IncidentSource,
+    Position,
+    optional_text,
+    require_recent,
+    require_text,
+)
 from domain.vitals import (
     Bounds,
     Condition,
@@ -97,13 +109,13 @@ class MonitoringCases(PatientLookup):
         patient = Patient(
             id=patient_id_for(identifier),
             identifier=identifier,
-            name=require_text("name", name, 200),
+            name=require_text("name", name, MAX_NAME),
             home=home,
-            address=require_text("address", address, 300),
-            phone=optional_text("phone", phone, 40),
+            address=require_text("address", address, MAX_ADDRESS),
+            phone=optional_text("phone", phone, MAX_SHORT),
             conditions=[c.value for c in chosen],
             thresholds={v.value: b for v, b in bounds.items()},
-            notes=optional_text("notes", notes, 1000),
+            notes=optional_text("notes", notes, MAX_REMARK),
             actor=actor,
             at=self._now(),
             identifier_system=system,
@@ -112,6 +124,7 @@ class MonitoringCases(PatientLookup):
         self._store(patient, creating=f"patient {identifier}")
         return patient.id
 
+    @retried
     def change_thresholds(
         self,
         patient_id: UUID,
@@ -123,42 +136,33 @@ class MonitoringCases(PatientLookup):
     ) -> None:
         """Change some of a patient's bounds (None stops watching one); `reset` starts
         from the defaults of the patient's conditions."""
-        reason = optional_text("reason", reason, 500)
+        reason = optional_text("reason", reason, MAX_REASON)
+        patient = self._patient(patient_id)
+        base = default_thresholds(patient.conditions) if reset else patient.thresholds
+        merged = merge_thresholds(base, changes, "thresholds")
+        patient.change_thresholds(merged, reason, actor, self._now())
+        self._store(patient)
 
-        def command() -> None:
-            patient = self._patient(patient_id)
-            base = default_thresholds(patient.conditions) if reset else patient.thresholds
-            merged = merge_thresholds(base, changes, "thresholds")
-            patient.change_thresholds(merged, reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
+    @retried
     def discharge_patient(self, patient_id: UUID, reason: str, actor: str) -> None:
         """Stop monitoring a patient (their readings are refused from now on)."""
-        reason = require_text("reason", reason, 500)
+        reason = require_text("reason", reason, MAX_REASON)
+        patient = self._patient(patient_id)
+        patient.discharge(reason, actor, self._now())
+        self._store(patient)
 
-        def command() -> None:
-            patient = self._patient(patient_id)
-            patient.discharge(reason, actor, self._now())
-            self._store(patient)
-
-        self._retry(command)
-
+    @retried
     def acknowledge_alert(self, patient_id: UUID, alert_id: UUID, note: str, actor: str) -> bool:
         """A nurse has seen an open alert (and may say what they did about it)."""
-        note = optional_text("note", note, 1000)
+        note = optional_text("note", note, MAX_REMARK)
+        patient = self._patient(patient_id)
+        if not patient.acknowledge_alert(alert_id, note, actor, self._now()):
+            self._keep(patient)
+            return False
+        self._store(patient)
+        return True
 
-        def command() -> bool:
-            patient = self._patient(patient_id)
-            if not patient.acknowledge_alert(alert_id, note, actor, self._now()):
-                self._keep(patient)
-                return False
-            self._store(patient)
-            return True
-
-        return self._retry(command)
-
+    @retried
     def record_readings(
         self, entries: Sequence[PatientReading], actor: str, sender: Sender | None = None
     ) -> list[Recorded]:
@@ -179,38 +183,34 @@ class MonitoringCases(PatientLookup):
         for entry in entries:
             require_recent(entry.time_field, entry.reading.at, now, MAX_READING_AGE, MAX_CLOCK_SKEW)
             groups.setdefault(patient_ref(entry.patient), []).append(entry)
-
-        def command() -> list[Recorded]:
-            changed: list[Patient | Incident] = []
-            untouched: list[Patient | Incident] = []
-            outcomes = []
-            for patient_id, group in groups.items():
-                patient = self._patient_named(patient_id, group[0], sender)
-                current = self._open_incident(patient, untouched)
-                recorded = patient.record_readings(
-                    [(e.time_field, e.reading) for e in group],
-                    policy=self.monitoring_policy,
-                    now=now,
-                    new_id=self.new_id,
-                    incident_open=current is not None,
-                    actor=actor,
-                )
-                outcomes.append(recorded)
-                (changed if patient.pending_events else untouched).append(patient)
-                request = recorded.incident
-                if request is not None:
-                    changed.append(self._monitoring_incident(patient, request, now, actor))
-                if current is not None and recorded.note_readings:
-                    current.add_note(_update_note(recorded.note_readings), actor, now)
-                    changed.append(current)
-                elif current is not None:
-                    untouched.append(current)
-            self._keep(*untouched)
-            if changed:
-                self._store(*changed)
-            return outcomes
-
-        return self._retry(command)
+        changed: list[Patient | Incident] = []
+        untouched: list[Patient | Incident] = []
+        outcomes = []
+        for patient_id, group in groups.items():
+            patient = self._patient_named(patient_id, group[0], sender)
+            current = self._open_incident(patient, untouched)
+            recorded = patient.record_readings(
+                [(e.time_field, e.reading) for e in group],
+                policy=self.monitoring_policy,
+                now=now,
+                new_id=self.new_id,
+                incident_open=current is not None,
+                actor=actor,
+            )
+            outcomes.append(recorded)
+            (changed if patient.pending_events else untouched).append(patient)
+            request = recorded.incident
+            if request is not None:
+                changed.append(self._monitoring_incident(patient, request, now, actor))
+            if current is not None and recorded.note_readings:
+                current.add_note(_update_note(recorded.note_readings), actor, now)
+                changed.append(current)
+            elif current is not None:
+                untouched.append(current)
+        self._keep(*untouched)
+        if changed:
+            self._store(*changed)
+        return outcomes
 
     def get_patient(self, patient_id: UUID) -> Patient:
         """A patient as stored now."""

@@ -6,13 +6,14 @@ from uuid import UUID
 
 from domain.commands import UnitChoice
 from domain.errors import InvalidValue, UnitMovedMeanwhile
-from domain.store import DispatchStore
-from domain.values import optional_text
+from domain.store import DispatchStore, retried
+from domain.values import MAX_REASON, optional_text
 
 
 class ReassignCommands(DispatchStore):
     """Take a committed unit from the incident it works and give it to another."""
 
+    @retried
     def reassign_unit(
         self,
         choice: UnitChoice,
@@ -32,23 +33,19 @@ class ReassignCommands(DispatchStore):
         """
         if from_incident_id == to_incident_id:
             raise InvalidValue("from_incident_id", "the unit is already on this incident")
-        clean_reason = optional_text("reason", reason, 500)
-
-        def command() -> int:
-            unit = self._unit(choice.unit_id)
-            if unit.incident_id != from_incident_id:
-                raise UnitMovedMeanwhile(unit.call_sign, from_incident_id, unit.incident_id)
-            source = self._incident(from_incident_id)
-            target = self._incident(to_incident_id)
-            target.require_open()
-            why = clean_reason or f"re-assigned to incident {target.id}"
-            at = self._now()
-            unit.release(source.id, why, actor, at)
-            source.release_unit(unit.id, unit.call_sign, why, actor, at)
-            unit.dispatch(target.id, actor, at)
-            target.assign_unit(
-                unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
-            )
-            return self._store(source, target, unit)
-
-        return self._retry(command)
+        clean_reason = optional_text("reason", reason, MAX_REASON)
+        unit = self._unit(choice.unit_id)
+        if unit.incident_id != from_incident_id:
+            raise UnitMovedMeanwhile(unit.call_sign, from_incident_id, unit.incident_id)
+        source = self._incident(from_incident_id)
+        target = self._incident(to_incident_id)
+        target.require_open()
+        why = clean_reason or f"re-assigned to incident {target.id}"
+        at = self._now()
+        unit.release(source.id, why, actor, at)
+        source.release_unit(unit.id, unit.call_sign, why, actor, at)
+        unit.dispatch(target.id, actor, at)
+        target.assign_unit(
+            unit.id, unit.call_sign, unit.kind, choice.distance_m, choice.eta_s, actor, at
+        )
+        return self._store(source, target, unit)

@@ -9,6 +9,9 @@ from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
 from domain.incident import Incident
 from domain.location_fix import LocationFix
 from domain.values import (
+    MAX_ADDRESS,
+    MAX_NAME,
+    MAX_SHORT,
     IncidentSource,
     Position,
     Priority,
@@ -41,11 +44,11 @@ def new_incident(
         id=incident_id,
         call_received_at=received,
         location=location,
-        address=optional_text("address", address, 300),
-        nature=require_text("nature", nature, 200),
+        address=optional_text("address", address, MAX_ADDRESS),
+        nature=require_text("nature", nature, MAX_NAME),
         priority=Priority(priority),
-        determinant=optional_text("determinant", determinant, 40),
-        callback=optional_text("callback", callback, 40) or None,
+        determinant=optional_text("determinant", determinant, MAX_SHORT),
+        callback=optional_text("callback", callback, MAX_SHORT) or None,
         source=IncidentSource(source),
         actor=actor,
         at=now,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -34,6 +35,20 @@ from domain.values import require_aware
 
 A = TypeVar("A", Incident, Unit, Station, Hospital, User, Patient)
 T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S", bound="DispatchStore")
+
+
+def retried(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """Make a self-validating command method run whole again on fresh state when it lost a
+    race or was refused on cached state (see `DispatchStore._retry`); called from inside
+    another retried command, it runs once, as part of that command."""
+
+    def command(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self._retry(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(command, method)
+    return command
 
 
 class DispatchStore(Application[UUID]):
@@ -140,6 +155,15 @@ class DispatchStore(Application[UUID]):
         """Run a self-validating command; re-run it on fresh state when it lost a race,
         or when it was refused on state served from the command cache (which may be stale
         if another process changed the aggregate)."""
+        if getattr(self._local, "retrying", False):
+            return command()  # part of an enclosing command, which retries as a whole
+        self._local.retrying = True
+        try:
+            return self._attempts(command, attempts)
+        finally:
+            self._local.retrying = False
+
+    def _attempts(self, command: Callable[[], T], attempts: int) -> T:
         fresh = False
         for attempt in range(attempts):
             last = attempt == attempts - 1

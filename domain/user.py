@@ -81,6 +81,14 @@ class UserRevoked(Conflict):
         self.name = name
 
 
+class LastAdministrator(Conflict):
+    """Raised when revoking the only administrator left (nobody could manage users after)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is the last administrator; add another one first")
+        self.name = name
+
+
 class User(Aggregate):
     """A user with one role; a crew user is bound to one unit, a specialist has specialties.
     Only token hashes are kept."""

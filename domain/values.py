@@ -127,10 +127,21 @@ def check_position(lat: float, lon: float, prefix: str = "") -> None:
         raise InvalidValue(f"{prefix}lon", f"longitude must be within ±180, got {lon!r}")
 
 
+#: Longest texts commands accept, in characters; the API's schemas take the same limits.
+MAX_SHORT = 40  # codes, capabilities, determinants, callback and phone numbers
+MAX_CALL_SIGN = 20
+MAX_DEVICE = 100  # a monitoring device's name
+MAX_NAME = 200  # names of places and people, an incident's nature
+MAX_IDENTIFIER = 255  # a patient's identifier in its system
+MAX_ADDRESS = 300
+MAX_REASON = 500  # reasons, dispositions
+MAX_REMARK = 1000  # teleconsult reasons, notes for crews
+MAX_NOTE = 4000  # incident notes, specialists' recommendations
+
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def optional_text(field: str, value: str | None, max_length: int = 500) -> str:
+def optional_text(field: str, value: str | None, max_length: int = MAX_REASON) -> str:
     """Return the stripped text ('' when absent); refuse control characters and overlong text."""
     if value is None:
         return ""
@@ -144,7 +155,7 @@ def optional_text(field: str, value: str | None, max_length: int = 500) -> str:
     return cleaned
 
 
-def require_text(field: str, value: str, max_length: int = 500) -> str:
+def require_text(field: str, value: str, max_length: int = MAX_REASON) -> str:
     """Return the stripped text, or raise InvalidValue when it is empty, too long or unprintable."""
     cleaned = optional_text(field, value, max_length)
     if not cleaned:
@@ -184,7 +195,7 @@ _CALL_SIGN = re.compile(r"[A-Z0-9][A-Z0-9 -]{0,19}")
 
 def require_call_sign(value: str) -> str:
     """Upper-case call sign of letters A-Z, digits, spaces and hyphens (1-20 characters)."""
-    cleaned = require_text("call_sign", value, 20).upper()
+    cleaned = require_text("call_sign", value, MAX_CALL_SIGN).upper()
     if not _CALL_SIGN.fullmatch(cleaned):
         raise InvalidValue("call_sign", "use letters A-Z, digits, spaces and hyphens only")
     return cleaned

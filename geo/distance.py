@@ -40,6 +40,16 @@ def great_circle_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def great_circle_pairs_m(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """`great_circle_m` element by element over arrays of point pairs (vectorised)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))), dtype=float)
+
+
 def unit_vectors(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     """Points as unit vectors on the sphere (rows of x, y, z), for chord-distance indexes."""
     phi = np.radians(np.asarray(lats, dtype=float))

@@ -33,10 +33,10 @@ from geo.area import (
     RoadArrays,
     Street,
 )
+from geo.distance import great_circle_pairs_m
 from geo.osm_profile import profile
 from geo.planar import point_m
 
-EARTH_RADIUS_M = 6_371_008.8
 PLACE_KINDS = ("city", "town", "village", "hamlet", "locality", "isolated_dwelling", "suburb")
 #: Highway classes whose names count as streets (drivable ones plus pedestrian streets).
 STREET_CLASSES = frozenset(
@@ -321,7 +321,7 @@ def _road_graph(reader: _Reader) -> RoadArrays:
     seg[starts[1:] - 1] = False  # the last node of each way starts no segment
     a = np.flatnonzero(seg)
     b = a + 1
-    length_m = _haversine_m(lats[a], lons[a], lats[b], lons[b])
+    length_m = great_circle_pairs_m(lats[a], lons[a], lats[b], lons[b])
     w = way_of[a]
     regular = length_m / (speeds[w, 0] / 3.6)
     emergency = length_m / (speeds[w, 1] / 3.6)
@@ -346,13 +346,6 @@ def _road_graph(reader: _Reader) -> RoadArrays:
         eme[arcs],
         reg[arcs],
     )
-
-
-def _haversine_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> Any:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h)))
 
 
 def _address_text(tags: dict[str, str]) -> str:

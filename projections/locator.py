@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -155,8 +155,3 @@ def rank(
             )
         )
     return out
-
-
-def accepted_kinds(kinds: Collection[UnitKind] | None) -> frozenset[UnitKind] | None:
-    """Normalise a kinds filter (empty or None means any kind)."""
-    return frozenset(kinds) if kinds else None

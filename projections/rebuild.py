@@ -6,20 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from uuid import UUID
 
-from projections.base import NotificationSource, Projection, Tracked
+from projections.base import Projection, Tracked
 from projections.fast_log import SKIPPED
 
 #: Reads up to `limit` events after a position.
 Reader = Callable[[int, int], Awaitable[list[Tracked]]]
-
-
-def threaded(source: NotificationSource) -> Reader:
-    """The application's notification source, read in a worker thread."""
-
-    async def read(after: int, limit: int) -> list[Tracked]:
-        return await asyncio.to_thread(source.read, after, limit)
-
-    return read
 
 
 def _board_wants(item: Tracked, ended: Collection[UUID]) -> bool:

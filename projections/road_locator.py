@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
@@ -68,9 +69,7 @@ class RoadLocator:
         rows = [r for r in await self.inner.all_units() if query.accepts(r)]
         if not rows:
             return []
-        target = self.network.snap(query.lat, query.lon)
-        sources = [self.network.snap(r.lat, r.lon) for r in rows]
-        etas = self.network.etas_to(target, sources, self.mode)
+        etas = self.etas_to(query.lat, query.lon, rows)
         order = sorted(range(len(rows)), key=lambda i: (etas[i], rows[i].call_sign))
         top = order[: query.limit]
         chosen = [rows[i] for i in top]
@@ -94,5 +93,24 @@ class RoadLocator:
             for i, r, distance in zip(top, chosen, distances, strict=True)
         ]
 
+    def etas_to(self, lat: float, lon: float, rows: Sequence[UnitRow]) -> np.ndarray:
+        """Road seconds from each unit's position to (lat, lon), as `nearest` ranks them."""
+        target = self.network.snap(lat, lon)
+        sources = [self.network.snap(r.lat, r.lon) for r in rows]
+        return self.network.etas_to(target, sources, self.mode)
 
-__all__ = ["RoadLocator"]
+
+def travel_of(
+    locator: UnitLocator, lat: float, lon: float, row: UnitRow
+) -> tuple[float, float | None]:
+    """A unit's distance_m and eta_s to (lat, lon) exactly as the locator ranks it: road ETA
+    when it ranks by road (None when the roads cannot reach), else the straight line through
+    its speed model; distance to the millimetre, ETA to the tenth of a second, as `Candidate`."""
+    distance_m = round(float(geodesic_many_m(lat, lon, [row.lat], [row.lon])[0]), 3)
+    if isinstance(locator, RoadLocator):
+        eta_s = float(locator.etas_to(lat, lon, [row])[0])
+        return distance_m, round(eta_s, 1) if math.isfinite(eta_s) else None
+    return distance_m, round(locator.speed.eta_s(distance_m), 1)
+
+
+__all__ = ["RoadLocator", "travel_of"]

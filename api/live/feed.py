@@ -394,11 +394,6 @@ class LiveFeed:
             kinds[subscriber.interest.kind] += 1
         return kinds
 
-    @property
-    def subscriber_count(self) -> int:
-        """How many clients are connected to this process."""
-        return len(self._subscribers)
-
     def snapshot(self, interest: Interest) -> str:
         """The full state at the feed's position, as the client's interest sees it."""
         if interest.unit_id is not None:
@@ -535,7 +530,3 @@ class LiveFeed:
                 if interest.is_console or interest.unit_id in stale:
                     subscriber.push(text)
         return changed
-
-    def open_incident(self, incident_id: UUID) -> BoardRow | None:
-        """An open incident as the feed holds it."""
-        return self._board.rows.get(incident_id)

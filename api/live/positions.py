@@ -14,7 +14,7 @@ from uuid import UUID
 
 from api.live.feed import LiveFeed
 from domain.application import Dispatch
-from domain.commands import MAX_CLOCK_SKEW, MAX_POSITION_AGE, haversine_m
+from domain.commands import MAX_CLOCK_SKEW, MAX_POSITION_AGE
 from domain.errors import InvalidValue, UnitNotFound
 from domain.values import Position, check_position, require_recent
 from projections.changes import UnitMoved
@@ -90,11 +90,9 @@ class PositionIngestor:
         if recorded is None:
             return True
         lat, lon, at = recorded
-        if move.at <= at:
-            return False
-        policy = self.dispatch.position_policy
-        moved = haversine_m(lat, lon, move.lat, move.lon)
-        return moved >= policy.min_move_m or move.at - at >= policy.max_age
+        return self.dispatch.position_policy.worth_recording(
+            Position(lat, lon), at, Position(move.lat, move.lon), move.at
+        )
 
     async def ingest(
         self, moves: Sequence[UnitMoved], actor: str, *, wait: bool = True

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api.live.positions import Report
-from api.routes.destinations import destinations_for
+from api import crew
+from api.queries import destinations_for
 from api.services import Services
-from domain.client_command import Content, Once, require_command_id
-from domain.crew_commands import crew_scope, destination_once, status_once
+from domain.client_command import require_command_id
 from domain.errors import InvalidValue
 from domain.hospital_status import Service, service_of
 from domain.values import UnitStatus, require_aware
@@ -25,12 +24,8 @@ async def crew_request(
 ) -> dict[str, Any]:
     """Carry out one request for the crew's unit; errors name the field."""
     kind = data.get("type")
-    dispatch = services.dispatch
     if kind == "ack":
-        once = _once(unit_id, data, {"type": "ack"})
-        first = await services.command(
-            lambda: dispatch.acknowledge_assignment(unit_id, actor, once=once)
-        )
+        first = await crew.acknowledge(services, unit_id, actor, _command_id(data))
         return {"acknowledged": True, "first": first}
     if kind == "status":
         status = _status(data.get("status"))
@@ -38,40 +33,33 @@ async def crew_request(
         if not isinstance(reason, str):
             raise InvalidValue("reason", "give text")
         meant = _incident(data.get("incident_id"))
-        once = None
-        if "command_id" in data:
-            once = status_once(unit_id, data["command_id"], status, reason, meant)
-        return await services.command(
-            lambda: dispatch.update_unit_status(
-                unit_id, status, actor, reason, once=once, for_incident=meant
-            )
+        return await crew.change_status(
+            services,
+            unit_id,
+            status,
+            actor,
+            reason,
+            incident_id=meant,
+            command_id=_command_id(data),
         )
     if kind == "destination":
         code = data.get("hospital")
         if not isinstance(code, str) or not code.strip():
             raise InvalidValue("hospital", "give the code of a hospital")
-        once = None
-        if "command_id" in data:
-            once = destination_once(unit_id, data["command_id"], code)
-        return await services.command(
-            lambda: dispatch.choose_destination(unit_id, code, actor, once=once)
-        )
+        once = _command_id(data)
+        return await crew.choose_destination(services, unit_id, code, actor, once)
     if kind == "position":
-        report = Report(unit_id, _number(data, "lat"), _number(data, "lon"), _time(data.get("at")))
-        moves = services.positions.check([report])
-        recorded = await services.positions.ingest(moves, actor)
-        return {"recorded": recorded[0]}
+        lat, lon, at = _number(data, "lat"), _number(data, "lon"), _time(data.get("at"))
+        return {"recorded": await crew.report_position(services, unit_id, lat, lon, at, actor)}
     if kind == "destinations":
         ranked = await destinations_for(services, unit_id, _service(data.get("service")))
         return {"destinations": ranked.model_dump(mode="json")}
     raise InvalidValue("type", "use ack, status, destination, position or destinations")
 
 
-def _once(unit_id: UUID, data: dict[str, Any], content: Content) -> Once | None:
-    """Run once per `command_id` (when the client sent one) for this unit's crew."""
-    if "command_id" not in data:
-        return None
-    return Once(crew_scope(unit_id), require_command_id(data["command_id"]), content)
+def _command_id(data: dict[str, Any]) -> str | None:
+    """The client's command id when it sent one (checked: a null or empty one is refused)."""
+    return require_command_id(data["command_id"]) if "command_id" in data else None
 
 
 def _incident(value: object) -> UUID | None:

@@ -3,7 +3,8 @@
 remote-monitoring nurses (patients, readings, alerts).
 
 Protocol: the server accepts, then authenticates from the Authorization header or a first
-message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...}, then either the
+message {"type": "auth", "token": "..."}; it answers {"type": "hello", ...} (with the domain's
+rules the pages apply, api/live/rules.py), then either the
 missed messages after `?since=` or a snapshot, then live messages. Every change message
 carries the notification position (`pos`) it reflects. Close codes: 4400 bad parameters,
 4401 no valid token (also when it is revoked, replaced or expires while the socket is open),
@@ -31,14 +32,16 @@ from api.auth import (
     check_role,
     principal_for,
 )
+from api.errors import status_for
 from api.live.frames import PRE_AUTH_MAX_BYTES, drop_connection, lift_frame_limit
 from api.live.messages import encode
 from api.live.requests import crew_request
+from api.live.rules import client_rules
 from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
 from api.read_audit import record_feed_read
 from api.services import Services
 from api.throttle import TooManyFailures
-from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
+from domain.errors import DispatchError, InvalidValue
 from domain.user import Role, token_hash
 from projections.users import Principal
 
@@ -115,6 +118,7 @@ async def _serve(websocket: WebSocket, channel: str) -> None:
             "user": user.name,
             "role": user.role.value,
             "resumed": backlog is not None,
+            "rules": client_rules(),
         }
         await websocket.send_text(encode(hello))
         timeout_s = services.settings.ws_send_timeout_s
@@ -268,16 +272,11 @@ async def _handle(services: Services, user: Principal, text: str) -> dict[str, A
     ref = ref if isinstance(ref, (str, int)) and not isinstance(ref, bool) else None
     try:
         result = await _crew_request(services, user, data)
-    except InvalidValue as exc:
-        return {"type": "error", "id": ref, "status": 422, "field": exc.field, "detail": str(exc)}
-    except Forbidden as exc:
-        return {"type": "error", "id": ref, "status": 403, "detail": str(exc)}
-    except NotFound as exc:
-        return {"type": "error", "id": ref, "status": 404, "detail": str(exc)}
-    except Conflict as exc:
-        return {"type": "error", "id": ref, "status": 409, "detail": str(exc)}
-    except DispatchError as exc:
-        return {"type": "error", "id": ref, "status": 400, "detail": str(exc)}
+    except DispatchError as exc:  # the status as REST answers it (api/errors.STATUSES)
+        error: dict[str, Any] = {"type": "error", "id": ref, "status": status_for(exc)}
+        if isinstance(exc, InvalidValue):
+            error["field"] = exc.field
+        return {**error, "detail": str(exc)}
     return {"type": "result", "id": ref, **result}
 
 

@@ -24,10 +24,9 @@ from api.auth import (
 from api.deps import PrincipalDep, ServicesDep
 from api.errors import ERRORS
 from api.fhir_encounter import consult_encounter
+from api.queries import incident_view
 from api.read_audit import record_incident_read, record_reads
 from api.redaction import board_row_for, consult_for, incident_for, redacts
-from api.routes.incidents import incident_view
-from api.schemas import SpecialtyIn
 from api.schemas_care import (
     ConsultCreate,
     ConsultDetail,
@@ -36,6 +35,7 @@ from api.schemas_care import (
     ConsultQueueItem,
     ConsultReason,
 )
+from api.schemas_users import SpecialtyIn
 from api.services import Services
 from api.views import board_public
 from api.views_care import consult_public

@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 from typing import Annotated
-from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from api import crew
 from api.auth import OPERATE, check_unit
 from api.deps import PrincipalDep, ServicesDep, UnitIdDep
 from api.errors import ERRORS
+from api.queries import destinations_for
 from api.schemas_care import DestinationChoice, DestinationChosen, DestinationsPublic, ServiceIn
-from api.services import Services
-from api.views_care import destinations_public
-from domain.crew_commands import destination_once
-from domain.errors import UnitNotFound
-from domain.hospital_status import Service
-from projections.destinations import travel_for
 
 router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
-
-
-async def destinations_for(
-    services: Services, unit_id: UUID, service: Service | None, limit: int = 5
-) -> DestinationsPublic:
-    """Rank the hospitals for the unit's patient from where the unit is now; the need is
-    `service`, else the one its incident's nature names, else any emergency department."""
-    row = await services.locator.get(unit_id)
-    if row is None:
-        raise UnitNotFound(unit_id)
-    incident = None if row.incident_id is None else await services.board.get(row.incident_id)
-    return destinations_public(
-        row, incident, service, services.reference, services.plan, travel_for(services.locator),
-        services.now(), limit,
-    )  # fmt: skip
 
 
 @router.get("/{unit}/destinations")
@@ -62,10 +42,7 @@ async def choose_destination(
     """Record the hospital the unit takes its patient to, on its incident (on scene or
     transporting; 422 for an unknown hospital, 409 for a closed one or a unit not on a job)."""
     check_unit(user, unit_id, OPERATE, "choose the destination of")
-    once = None
-    if body.command_id is not None:
-        once = destination_once(unit_id, body.command_id, body.hospital)
-    answer = await services.command(
-        lambda: services.dispatch.choose_destination(unit_id, body.hospital, user.name, once=once)
+    answer = await crew.choose_destination(
+        services, unit_id, body.hospital, user.name, body.command_id
     )
     return DestinationChosen.model_validate(answer)

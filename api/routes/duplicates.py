@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from api.auth import OPERATE, allow
 from api.deps import ActorDep, BoardDep, ServicesDep
 from api.errors import ERRORS
-from api.routes.incidents import incident_view
-from api.schemas import DuplicatePublic, IncidentPublic
+from api.queries import incident_view
+from api.schemas_incidents import DuplicatePublic, IncidentPublic
 from domain.duplicates import OpenCall, possible_duplicates
 from domain.values import Position
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from api.auth import READ, allow
 from api.errors import ERRORS
-from api.schemas import FloorSettingsPublic, TargetsPublic
+from api.schemas_incidents import FloorSettingsPublic, TargetsPublic
 
 router = APIRouter(tags=["incidents"], responses=ERRORS)
 

@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import ServicesDep
-from api.schemas import HealthPublic
+from api.schemas_health import HealthPublic
 from api.services import Services
 
 router = APIRouter(tags=["health"])

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Response, status
 from api.auth import MANAGE, OPERATE, REFERENCE_READ, allow
 from api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
 from api.errors import ERRORS
-from api.schemas import HospitalCreate, HospitalPublic
 from api.schemas_care import HospitalStatusChange
+from api.schemas_reference import HospitalCreate, HospitalPublic
 from api.services import Services
 from api.views import hospital_public
 from domain.errors import HospitalNotFound

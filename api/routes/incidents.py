@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, cast
 from uuid import UUID
 
@@ -11,12 +10,12 @@ from pydantic import AwareDatetime
 
 from api.auth import OPERATE, READ, PrincipalDep, allow
 from api.deps import ActorDep, BoardDep, ServicesDep, unit_ref_id
-from api.errors import ERRORS
+from api.dispatching import auto_dispatch
+from api.errors import ERRORS, query_error
+from api.queries import AsOfQuery, incident_as_of_view, incident_view
 from api.read_audit import record_incident_read, record_reads
-from api.redaction import REDACTED, board_row_for, incident_for, redacts
-from api.routes.audit import AsOfQuery, incident_as_of_view, query_error
-from api.routes.recommendations import recommendation_for
-from api.schemas import (
+from api.redaction import REDACTED, board_row_for, redacts
+from api.schemas_incidents import (
     IncidentCancel,
     IncidentClose,
     IncidentCreate,
@@ -25,45 +24,19 @@ from api.schemas import (
     LocationCorrection,
     NoteCreate,
     PriorityChange,
-    RecommendationPublic,
 )
-from api.services import Services
-from api.views import board_public, incident_public
-from domain.application import UnitChoice
-from domain.errors import Conflict, InvalidValue
+from api.views import board_public
+from domain.errors import InvalidValue
 from domain.location_fix import LocationFix
 from domain.values import IncidentSource, Position
 from projections.changes import BoardRow
 from projections.eventlog import EventLog
 from projections.history import HistoryIndex, HistoryQuery, HistoryState, search
 from projections.recommend import short_on_board
-from projections.users import Principal
-
-log = logging.getLogger(__name__)
 
 WRITE = allow(OPERATE, "change incidents")
 READS = allow(READ, "read incidents")
 router = APIRouter(prefix="/incidents", tags=["incidents"], responses=ERRORS)
-
-
-async def incident_view(
-    services: Services,
-    incident_id: UUID,
-    recommend: bool = False,
-    viewer: Principal | None = None,
-) -> IncidentPublic:
-    """The incident as stored now, with its active units' statuses from the locator (the
-    patient's data withheld from a viewer who may not see it)."""
-    incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
-    statuses = {}
-    for unit_id in incident.active_unit_ids:
-        row = await services.locator.get(unit_id)
-        if row is not None:
-            statuses[unit_id] = row.status
-    recommendation: RecommendationPublic | None = None
-    if recommend and incident.is_open:
-        recommendation = await recommendation_for(services, incident)
-    return incident_public(incident_for(viewer, incident), services.now(), statuses, recommendation)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[WRITE])
@@ -74,9 +47,7 @@ async def report_incident(
     location = Position(body.lat, body.lon)
     fix = body.location_fix
     location_fix = (
-        None
-        if fix is None
-        else LocationFix.checked(fix.typed, fix.label, fix.precision, location)
+        None if fix is None else LocationFix.checked(fix.typed, fix.label, fix.precision, location)
     )
     incident_id = await services.command(
         lambda: services.dispatch.report_incident(
@@ -94,32 +65,13 @@ async def report_incident(
     )
     response.headers["Location"] = f"/incidents/{incident_id}"
     view = await incident_view(services, incident_id, recommend=True)
-    if body.priority in services.settings.auto_dispatch and view.recommendation is not None:
-        view = await auto_dispatch(services, view, actor)
+    if (
+        body.priority in services.settings.auto_dispatch
+        and view.recommendation is not None
+        and await auto_dispatch(services, incident_id, view.recommendation, actor)
+    ):
+        view = await incident_view(services, incident_id, recommend=True)
     return view
-
-
-async def auto_dispatch(services: Services, view: IncidentPublic, actor: str) -> IncidentPublic:
-    """Assign the recommended units at once (priorities chosen in the settings).
-
-    A unit taken meanwhile by another dispatcher refuses the whole assignment (409 inside);
-    the incident then stays pending for a dispatcher, and the answer says so.
-    """
-    assert view.recommendation is not None
-    choices = [
-        UnitChoice(c.unit_id, round(c.distance_m, 1), round(c.eta_s, 1))
-        for c in view.recommendation.proposed
-    ]
-    if not choices:
-        return view
-    try:
-        await services.command(
-            lambda: services.dispatch.assign_units(view.id, choices, f"{actor} (auto-dispatch)")
-        )
-    except Conflict:
-        log.warning("auto-dispatch of incident %s refused; left for a dispatcher", view.id)
-        return view
-    return await incident_view(services, view.id, recommend=True)
 
 
 @router.get("", dependencies=[READS])
@@ -193,20 +145,22 @@ async def list_incidents(
     )
     response.headers["X-Total-Count"] = str(len(found))
     page = found[offset : offset + limit]
-    return await recorded([
-        live(open_rows[r.incident_id], r.call_signs)
-        if r.incident_id in open_rows
-        else IncidentSummaryPublic(
-            **{
-                **dict(board_public(r.board, r.ended_at or now)),
-                "status": r.status.value,
-                "ended_at": r.ended_at,
-                "disposition": r.disposition,
-                "call_signs": r.call_signs,
-            }
-        )
-        for r in page
-    ])
+    return await recorded(
+        [
+            live(open_rows[r.incident_id], r.call_signs)
+            if r.incident_id in open_rows
+            else IncidentSummaryPublic(
+                **{
+                    **dict(board_public(r.board, r.ended_at or now)),
+                    "status": r.status.value,
+                    "ended_at": r.ended_at,
+                    "disposition": r.disposition,
+                    "call_signs": r.call_signs,
+                }
+            )
+            for r in page
+        ]
+    )
 
 
 @router.get("/{incident_id}", dependencies=[READS])

@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.auth import MANAGE, allow
-from api.deps import ServicesDep
+from api.deps import PatientIdDep, ServicesDep
 from api.errors import ERRORS
-from api.routes.patients import PatientIdDep
 from projections.read_log import patient_reads
 
 router = APIRouter(tags=["monitoring"], responses=ERRORS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import MONITOR_READ, MONITOR_WRITE, allow
-from api.deps import ActorDep, BoardDep, PrincipalDep, ServicesDep
+from api.deps import ActorDep, BoardDep, PatientIdDep, PrincipalDep, ServicesDep
 from api.errors import ERRORS
 from api.read_audit import record_reads
 from api.schemas_monitoring import (
@@ -25,7 +25,6 @@ from api.schemas_monitoring import (
 from api.services import Services
 from api.views_monitoring import alert_public, classified, patient_public
 from domain.patient import PatientNotFound
-from domain.patients import patient_ref
 from domain.values import Position
 from projections.board import IncidentBoard
 from projections.monitoring import PatientRow
@@ -33,16 +32,6 @@ from projections.monitoring import PatientRow
 READ = allow(MONITOR_READ, "read monitored patients")
 WRITE = allow(MONITOR_WRITE, "change monitored patients")
 router = APIRouter(tags=["monitoring"], responses=ERRORS)
-
-
-def patient_path(
-    patient: Annotated[str, Path(max_length=64, description="patient id or identifier")],
-) -> UUID:
-    """The patient id named in the path by id or identifier."""
-    return patient_ref(patient)
-
-
-PatientIdDep = Annotated[UUID, Depends(patient_path)]
 
 
 def _row(services: Services, patient_id: UUID) -> PatientRow:

@@ -10,26 +10,11 @@ from fastapi import APIRouter, Query
 from api.auth import OPERATE, allow
 from api.deps import ServicesDep, UnitIdDep
 from api.errors import ERRORS
-from api.schemas import RecommendationPublic, UnitOptionPublic
-from api.services import Services
-from api.views import recommendation_public
+from api.queries import recommendation_for, unit_option
+from api.schemas_incidents import RecommendationPublic, UnitOptionPublic
 from domain.errors import UnitNotFound
-from domain.incident import Incident
-from geo.distance import geodesic_m
-from projections.recommend import recommend
 
 router = APIRouter(tags=["recommendations"], responses=ERRORS)
-
-
-async def recommendation_for(
-    services: Services, incident: Incident, alternatives: int = 4
-) -> RecommendationPublic:
-    """Fill each requirement of the plan with the nearest available suitable units."""
-    if services.recommender is not None:
-        rec = await services.recommender.recommend(incident, services.plan, alternatives)
-    else:
-        rec = await recommend(incident, services.plan, services.locator, alternatives=alternatives)
-    return recommendation_public(incident.id, rec)
 
 
 @router.get(
@@ -55,20 +40,12 @@ async def get_recommendations(
 async def get_unit_option(
     incident_id: UUID, unit: str, unit_id: UnitIdDep, services: ServicesDep
 ) -> UnitOptionPublic:
-    """Any one unit (by call sign or id) for this incident: its distance and ETA, its status
+    """Any one unit (by call sign or id) for this incident: its distance and ETA (as ranked),
+    its status
     and the incident it works now, so a dispatcher can assign it or take it on purpose."""
     incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
     incident.require_open()
-    row = await services.locator.get(unit_id)
-    if row is None:
-        raise UnitNotFound(unit)
-    distance_m = geodesic_m(incident.location.lat, incident.location.lon, row.lat, row.lon)
-    return UnitOptionPublic(
-        unit_id=row.unit_id,
-        call_sign=row.call_sign,
-        kind=row.kind,
-        status=row.status,
-        incident_id=row.incident_id,
-        distance_m=round(distance_m, 1),
-        eta_s=round(services.locator.speed.eta_s(distance_m), 1),
-    )
+    try:
+        return await unit_option(services, incident, unit_id)
+    except UnitNotFound:
+        raise UnitNotFound(unit) from None

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from api.auth import READ, allow
 from api.deps import ServicesDep
+from api.errors import query_error
 from api.report_plot import response_time_png
-from api.routes.audit import query_error
 from api.schemas import IsoTime
 from domain.errors import InvalidValue
 from projections.eventlog import EventLog

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from api.auth import MANAGE, REFERENCE_READ, allow
 from api.deps import ActorDep, ReferenceDep, ServicesDep, StationIdDep
 from api.errors import ERRORS
-from api.schemas import StationCreate, StationPublic
+from api.schemas_reference import StationCreate, StationPublic
 from api.views import station_public
 from domain.errors import StationNotFound
 from domain.values import Position

@@ -7,28 +7,27 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
+from api import crew
 from api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_unit
 from api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
 from api.errors import ERRORS
 from api.live.positions import Report
+from api.queries import incident_view
 from api.read_audit import record_incident_read
-from api.routes.incidents import incident_view
-from api.schemas import (
+from api.schemas import KindIn, StatusIn
+from api.schemas_units import (
     Acknowledged,
     AssignmentView,
-    KindIn,
     PositionAccepted,
     PositionBatch,
     PositionReport,
     PositionsAccepted,
-    StatusIn,
     UnitCreate,
     UnitPublic,
     UnitStatusChange,
 )
 from api.services import Services
 from api.views import unit_public, unit_row_public
-from domain.crew_commands import status_once
 from domain.errors import InvalidValue
 from domain.reference import station_id_for
 from domain.values import Position
@@ -116,14 +115,10 @@ async def change_status(
 ) -> UnitPublic:
     """Move the unit along its lifecycle; 409 names the current and requested status."""
     check_unit(user, unit_id, OPERATE, "change the status of")
-    once = None
-    if body.command_id is not None:
-        once = status_once(unit_id, body.command_id, body.status, body.reason, body.incident_id)
-    await services.command(
-        lambda: services.dispatch.update_unit_status(
-            unit_id, body.status, user.name, body.reason, once=once, for_incident=body.incident_id
-        )
-    )
+    await crew.change_status(
+        services, unit_id, body.status, user.name, body.reason,
+        incident_id=body.incident_id, command_id=body.command_id,
+    )  # fmt: skip
     return await unit_view(services, unit_id)
 
 
@@ -133,9 +128,7 @@ async def acknowledge(
 ) -> Acknowledged:
     """The crew confirms it received its assignment (recorded once per assignment)."""
     check_unit(user, unit_id, OPERATE, "acknowledge for")
-    first = await services.command(
-        lambda: services.dispatch.acknowledge_assignment(unit_id, user.name)
-    )
+    first = await crew.acknowledge(services, unit_id, user.name)
     return Acknowledged(first=first, unit=await unit_view(services, unit_id))
 
 
@@ -146,9 +139,8 @@ async def report_position(
     """Take a vehicle position: the locator moves the unit at once; an event is recorded
     only when the move or the time since the last recorded position matters."""
     check_unit(user, unit_id, POSITIONS, "report the position of")
-    moves = services.positions.check([Report(unit_id, body.lat, body.lon, body.at)])
-    recorded = await services.positions.ingest(moves, user.name)
-    return PositionAccepted(recorded=recorded[0], unit=await unit_view(services, unit_id))
+    recorded = await crew.report_position(services, unit_id, body.lat, body.lon, body.at, user.name)
+    return PositionAccepted(recorded=recorded, unit=await unit_view(services, unit_id))
 
 
 @positions_router.post("/positions", dependencies=[allow(BULK_POSITIONS, "report positions")])

@@ -30,19 +30,26 @@ export const PRIORITY = {
   "Ω": { rank: 0, label: "Ω · referral" },
 };
 
-/** The status changes a unit may report itself (domain/unit.py ALLOWED_STATUS_CHANGES). */
-export const NEXT_STATUSES = {
-  available: ["out_of_service"],
-  dispatched: ["en_route"],
-  en_route: ["on_scene"],
-  on_scene: ["transporting", "available"],
-  transporting: ["at_hospital"],
-  at_hospital: ["available"],
-  out_of_service: ["available"],
-};
+/** The status changes a unit may report itself, and the statuses from which a dispatcher may
+ * release a unit: the server's rules (domain/unit.py), filled from each socket's hello. */
+export const NEXT_STATUSES = {};
+export const RELEASABLE = new Set();
+/** Text limits of the server's commands (domain/values.py), by field. */
+export const LIMITS = {};
 
-/** Statuses from which a dispatcher may release a unit (domain/unit.py RELEASABLE). */
-export const RELEASABLE = new Set(["dispatched", "en_route", "on_scene"]);
+/** Take the rules the server sent (api/live/rules.py) in place of any held before. */
+export function applyRules(rules) {
+  for (const key of Object.keys(NEXT_STATUSES)) delete NEXT_STATUSES[key];
+  Object.assign(NEXT_STATUSES, rules.unit_transitions || {});
+  RELEASABLE.clear();
+  for (const status of rules.releasable || []) RELEASABLE.add(status);
+  Object.assign(LIMITS, rules.limits || {});
+  // Inputs say which limit is theirs (data-limit="note"): the browser stops typing past it.
+  for (const input of document.querySelectorAll("[data-limit]")) {
+    const limit = LIMITS[input.dataset.limit];
+    if (limit) input.maxLength = limit;
+  }
+}
 
 export const statusLabel = (s) => (STATUS[s] || { label: s }).label;
 export const statusCode = (s) => (STATUS[s] || { code: s }).code;

@@ -7,6 +7,8 @@ export const CONNECTION_TEXT = {
   offline: "Offline", refused: "Refused", closed: "Closed",
 };
 
+import { applyRules } from "./format.js";
+
 const FATAL = { 4401: "the token is unknown or revoked", 4403: "this token's role may not open this screen" };
 
 export class LiveClient {
@@ -73,6 +75,7 @@ export class LiveClient {
   receive(message) {
     if (message.type === "hello") {
       this.lastHello = message;
+      if (message.rules) applyRules(message.rules);
       this.attempt = 0;
       this.setState("connected", message.resumed ? "resumed" : "");
       return;

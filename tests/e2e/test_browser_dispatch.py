@@ -10,7 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, screenshot, wait_unit_shown
+from domain.values import MAX_NOTE, MAX_REASON
+from tests.e2e.browser import (
+    DESKTOP,
+    SHOW_MS,
+    PageErrors,
+    chromium,
+    screenshot,
+    wait_unit_shown,
+)
 from tests.e2e.console_truth import expected, open_console, select, shows
 from tests.e2e.harness import NajdaServer, clean_env, ok, report
 
@@ -169,6 +177,9 @@ def test_the_reassign_form_makes_one_call(
     page.wait_for_selector('#assigned li[data-unit="A30"]', timeout=SHOW_MS)
     assert [p.split(server.url)[1] for p in posts] == [f"/incidents/{second}/assignments/reassign"]
     assert ok(admin.get("/units/A30"))["incident_id"] == second
+    # The limits come from the server's rules (the socket's hello), not from the page.
+    assert page.eval_on_selector("#note-text", "e => e.maxLength") == MAX_NOTE
+    assert page.eval_on_selector("#release-reason", "e => e.maxLength") == MAX_REASON
     assert not errors.lines, errors.lines
 
 

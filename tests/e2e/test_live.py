@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
+from domain.values import MAX_NOTE, MAX_REASON
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, NajdaServer, build_world, offset, ok, report
 from tests.e2e.live import Listener, Message, has_event
@@ -311,3 +313,33 @@ def test_a_client_that_stops_reading_is_dropped_without_holding_others_back(
     assert sum(1 for m in healthy.messages if m["type"] == "positions") == 90
     assert stalled.close_code == 4429 and "since" in stalled.close_reason
     assert back.first("snapshot") is None  # resumed by position
+
+
+def test_every_socket_is_told_the_domains_rules_in_its_hello(start_server: StartServer) -> None:
+    server = start_server("--no-demo")
+    with server.client() as admin:
+        ok(
+            admin.post(
+                "/units", json={"call_sign": "R1", "kind": "als", "lat": 50.45, "lon": 30.5}
+            ),
+            201,
+        )
+    crew = server.add_user("crew.r1", "crew", unit="R1")
+    with (
+        Listener(server.ws_url("/ws/console"), server.admin_token) as console,
+        Listener(server.ws_url("/ws/crew"), crew) as on_crew,
+    ):
+        assert console.wait_for(lambda ms: any(m["type"] == "hello" for m in ms))
+        assert on_crew.wait_for(lambda ms: any(m["type"] == "hello" for m in ms))
+        hellos = [console.first("hello"), on_crew.first("hello")]
+    for hello in hellos:
+        assert hello is not None
+        rules = hello["rules"]
+        transitions = rules["unit_transitions"]
+        assert {s: set(n) for s, n in transitions.items()} == {
+            s.value: {n.value for n in nexts} for s, nexts in ALLOWED_STATUS_CHANGES.items()
+        }
+        assert transitions["on_scene"] == ["transporting", "available"]  # the usual step first
+        assert rules["releasable"] == sorted(s.value for s in RELEASABLE)
+        assert (rules["limits"]["note"], rules["limits"]["reason"]) == (MAX_NOTE, MAX_REASON)
+        assert rules["priorities"][0] == "E" and "als" in rules["kinds"]

@@ -148,3 +148,14 @@ def test_the_last_administrator_cannot_be_revoked(start_server: StartServer) -> 
     assert refused.status_code == 409 and "last administrator" in refused.text
     assert bad_name.status_code == 422
     assert bad_name.json()["detail"][0]["loc"] == ["path", "name"]
+
+
+def test_the_cli_refuses_to_revoke_the_last_administrator(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert najda("users", "add", "ops.one", "--role", "admin", data_dir=data).returncode == 0
+    refused = najda("users", "revoke", "ops.one", data_dir=data)
+    assert refused.returncode == 1 and "last administrator" in refused.stderr
+    assert najda("users", "add", "ops.two", "--role", "admin", data_dir=data).returncode == 0
+    revoked = najda("users", "revoke", "ops.one", data_dir=data)
+    assert revoked.returncode == 0, revoked.stderr
+    assert najda("users", "list", data_dir=data).stdout.splitlines() == ["ops.two\tadmin\t"]

@@ -86,10 +86,14 @@ def test_importing_the_sample_eido_creates_an_incident(store_app: Dispatch) -> N
     assert call.address == "42 W Cellular Street, Wilmington, DE, US"
     assert call.callback == "8195551212"
 
+    saves: list[int] = []
+    store_app.add_listener(saves.append)  # called once per save, with its top position
     incident_id, created = import_eido(
         store_app, call, "d.ali", location=Position(39.74, -75.55), priority=Priority.C
     )
+    store_app.remove_listener(saves.append)
     assert created
+    assert len(saves) == 1  # the incident and every note in one atomic save
 
     incident = store_app.get_incident(incident_id)
     assert (incident.nature, incident.priority, incident.address) == (

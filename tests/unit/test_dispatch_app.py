@@ -13,9 +13,10 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
-from domain.application import Dispatch, UnitChoice
+from domain.application import Dispatch, PositionPolicy, UnitChoice
 from domain.errors import (
     AlreadyExists,
+    ConcurrentChange,
     IncidentHasActiveUnits,
     IncidentNotFound,
     IncidentNotOpen,
@@ -26,7 +27,9 @@ from domain.errors import (
 )
 from domain.incident import Incident
 from domain.response_plan import ResponsePlan, default_response_plan
+from domain.store import retried
 from domain.unit import Unit
+from domain.user import LastAdministrator
 from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
 from tests.fakes import SequentialIds, StoppedClock
 
@@ -774,3 +777,59 @@ def test_an_avl_batch_records_what_matters_in_one_atomic_save(
     assert app.report_positions(
         [(b1, north_of(STATION, 20), T0 + timedelta(seconds=61))], "avl"
     ) == [True]  # a minute since its last recorded position
+
+
+def test_refuses_revoking_the_last_administrator_whoever_calls(app: Dispatch) -> None:
+    app.add_user("ops.one", "admin", "test")
+    app.add_user("d.one", "dispatcher", "test")
+    with pytest.raises(LastAdministrator, match=r"ops\.one is the last administrator"):
+        app.revoke_user("ops.one", "test")
+    assert not app.get_user("ops.one").revoked
+    app.add_user("ops.two", "admin", "test")
+    app.revoke_user("ops.one", "test")
+    app.revoke_user("d.one", "test")  # other roles are never the last administrator
+    assert app.get_user("ops.one").revoked and app.get_user("d.one").revoked
+    assert app.administrators() == {app.get_user("ops.two").id}
+    with pytest.raises(LastAdministrator):
+        app.revoke_user("ops.two", "test")
+
+
+class Flaky(Dispatch):
+    """A command that loses its race a given number of times, and one that calls it."""
+
+    calls = 0
+
+    @retried
+    def flaky(self, losses: int) -> int:
+        self.calls += 1
+        if self.calls <= losses:
+            raise ConcurrentChange("lost the race")
+        return self.calls
+
+    @retried
+    def outer(self, losses: int) -> int:
+        return self.flaky(losses)
+
+
+def test_a_retried_command_runs_again_whole_after_a_lost_race_at_most_three_times() -> None:
+    assert Flaky().flaky(2) == 3
+    beaten = Flaky()
+    with pytest.raises(ConcurrentChange):
+        beaten.flaky(3)
+    assert beaten.calls == 3
+    nested = Flaky()
+    with pytest.raises(ConcurrentChange):
+        nested.outer(10)
+    assert nested.calls == 3  # the inner command is part of the outer one: never 3 × 3
+    assert Flaky().outer(1) == 2
+
+
+def test_a_position_becomes_an_event_when_it_moved_far_enough_or_the_last_is_old() -> None:
+    policy = PositionPolicy(min_move_m=200.0, max_age=timedelta(seconds=60))
+    here = Position(50.0, 30.0)
+    near = Position(50.001, 30.0)  # about 111 m north
+    far = Position(50.002, 30.0)  # about 222 m north
+    assert not policy.worth_recording(here, T0, far, T0)  # not newer than the last
+    assert not policy.worth_recording(here, T0, near, T0 + timedelta(seconds=59))
+    assert policy.worth_recording(here, T0, far, T0 + timedelta(seconds=1))
+    assert policy.worth_recording(here, T0, near, T0 + timedelta(seconds=60))

@@ -1,0 +1,54 @@
+"""Text limits are written once, in the domain; the API's schemas take the same ones."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from api.schemas_care import ConsultCreate, ConsultEnd, DestinationChoice
+from api.schemas_incidents import IncidentClose, IncidentCreate, NoteCreate
+from api.schemas_reference import StationCreate
+from api.schemas_units import UnitCreate
+from domain.errors import InvalidValue
+from domain.values import (
+    MAX_ADDRESS,
+    MAX_CALL_SIGN,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_REASON,
+    MAX_REMARK,
+    MAX_SHORT,
+    require_text,
+)
+
+
+def _max_length(schema: type[BaseModel], field: str) -> int:
+    found = schema.model_json_schema()["properties"][field]
+    options = found.get("anyOf", [found])
+    return int(next(o["maxLength"] for o in options if "maxLength" in o))
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "limit"),
+    [
+        (IncidentCreate, "nature", MAX_NAME),
+        (IncidentCreate, "address", MAX_ADDRESS),
+        (IncidentCreate, "determinant", MAX_SHORT),
+        (IncidentCreate, "callback", MAX_SHORT),
+        (NoteCreate, "text", MAX_NOTE),
+        (IncidentClose, "disposition", MAX_REASON),
+        (StationCreate, "code", MAX_SHORT),
+        (StationCreate, "name", MAX_NAME),
+        (UnitCreate, "call_sign", MAX_CALL_SIGN),
+        (ConsultCreate, "reason", MAX_REMARK),
+        (ConsultEnd, "recommendation", MAX_NOTE),
+        (DestinationChoice, "hospital", MAX_SHORT),
+    ],
+)
+def test_a_schema_refuses_what_the_domain_refuses(
+    schema: type[BaseModel], field: str, limit: int
+) -> None:
+    assert _max_length(schema, field) == limit
+    assert require_text(field, "x" * limit, limit) == "x" * limit
+    with pytest.raises(InvalidValue):
+        require_text(field, "x" * (limit + 1), limit)
