@@ -36,6 +36,8 @@ from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.eventlog import EventLog
 from projections.geocoder import Geocoder
 from projections.locator import UnitLocator
+from projections.model_saver import ModelSaver
+from projections.model_store import ModelStore
 from projections.monitoring import MonitoringDirectory
 from projections.read_log import ReadLog, ReadRecorder
 from projections.reference import ReferenceDirectory
@@ -46,6 +48,8 @@ from projections.users import UserDirectory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: How often the embedded read models are saved while the server runs (and at stop).
+SAVE_MODELS_EVERY_S = 60.0
 
 
 class StoreUnavailable(RuntimeError):
@@ -168,8 +172,21 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
+        saver = None
+        if settings.database_url is None:  # embedded: start from the saved read models
+            saver = ModelSaver(
+                ModelStore(settings.sqlite_path, events_table=_events_table(dispatch)),
+                [*runner.projections],  # type: ignore[list-item]
+                every_s=SAVE_MODELS_EVERY_S,
+            )
+            await saver.restore()
+            stack.push_async_callback(partial(saver.save, force=True))  # at stop
         await runner.start()
         stack.push_async_callback(runner.stop)
+        if saver is not None:
+            await saver.save()  # what the catch-up read need not be read again
+            saving = asyncio.create_task(saver.run(), name="read-model-saver")
+            stack.push_async_callback(_cancel, saving)
         # The caught-up read models are long-lived: keep the collector from rescanning them
         # on every full collection, which otherwise shows in query tail latency.
         gc.collect()
@@ -248,6 +265,11 @@ async def run_command(
     if saved and not await runner.wait_for(saved, timeout_s):
         log.warning("read models did not reach position %d in time", saved)
     return result
+
+
+def _events_table(dispatch: Dispatch) -> str:
+    """The SQLite store's events table (saved read models note the event at their position)."""
+    return str(getattr(dispatch.recorder, "events_table_name", "stored_events"))
 
 
 def _open_area(settings: Settings) -> Area | None:
