@@ -35,6 +35,7 @@ from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.eventlog import EventLog
 from projections.geocoder import Geocoder
+from projections.history import HistoryIndex
 from projections.locator import UnitLocator
 from projections.model_saver import ModelSaver
 from projections.model_store import ModelStore
@@ -87,6 +88,8 @@ class Services:
     listening: Listening | None = None  # None on the embedded store (no LISTEN)
     area: Area | None = None  # the operating area imported from OpenStreetMap, if any
     geocoder: Geocoder | None = None  # its address index on this store
+    #: Every incident for history searches, folded from the log at each search.
+    history: HistoryIndex = field(default_factory=HistoryIndex)
 
     @property
     def store(self) -> str:
@@ -172,11 +175,12 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
+        history = HistoryIndex()
         saver = None
         if settings.database_url is None:  # embedded: start from the saved read models
             saver = ModelSaver(
                 ModelStore(settings.sqlite_path, events_table=_events_table(dispatch)),
-                [*runner.projections],  # type: ignore[list-item]
+                [*runner.projections, history],  # type: ignore[list-item]
                 every_s=SAVE_MODELS_EVERY_S,
             )
             await saver.restore()
@@ -221,6 +225,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             reads=reads,
             area=area,
             geocoder=geocoder,
+            history=history,
             tokens=TokenWatch(users, dispatch.clock),
             throttle=AuthThrottle(settings.auth_failures_per_minute),
         )

@@ -53,9 +53,16 @@ class ModelSaver:
         """
         rows: list[tuple[str, int, bytes]] = []
         for model in self.models:
-            position = await model.position()  # in-memory: returns without suspending
-            if force or self.saved.get(model.name) != position:
-                rows.append((model.name, position, snapshot(model, position)))
+            lock = getattr(model, "lock", None)  # one changed by other threads (history)
+            if lock is not None and not lock.acquire(blocking=force):
+                continue  # being refreshed: saved next time
+            try:
+                position = await model.position()  # in-memory: returns without suspending
+                if force or self.saved.get(model.name) != position:
+                    rows.append((model.name, position, snapshot(model, position)))
+            finally:
+                if lock is not None:
+                    lock.release()
         if not rows:
             return False
         await asyncio.to_thread(self.store.save, rows)

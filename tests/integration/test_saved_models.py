@@ -23,6 +23,8 @@ from domain.values import Position
 from projections.base import NotificationSource
 from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
+from projections.eventlog import EventLog
+from projections.history import HistoryIndex
 from projections.model_saver import ModelSaver
 from projections.model_store import TABLE, ModelStore
 from projections.monitoring import MonitoringDirectory
@@ -48,6 +50,8 @@ class Models:
     monitoring: MonitoringDirectory
     feed: LiveFeed
     runner: ProjectionRunner
+    history: HistoryIndex
+    log: EventLog
 
     @classmethod
     def new(cls, app: Dispatch, head: int = 0) -> Models:
@@ -64,13 +68,15 @@ class Models:
         consults, monitoring = ConsultDirectory(), MonitoringDirectory()
         leaders = [locator, board, reference, users, consults, monitoring]
         runner = ProjectionRunner(NotificationSource(app), leaders, followers=[feed])
-        return cls(locator, board, reference, users, consults, monitoring, feed, runner)
+        models = (locator, board, reference, users, consults, monitoring, feed, runner)
+        return cls(*models, HistoryIndex(), EventLog(app))
 
     def saver(self, store: ModelStore) -> ModelSaver:
-        return ModelSaver(store, self.runner.projections)  # type: ignore[arg-type]
+        return ModelSaver(store, [*self.runner.projections, self.history])  # type: ignore[list-item]
 
     async def catch_up(self) -> None:
         await self.runner.catch_up()
+        self.history.refresh(self.log)  # as a search does
 
     async def view(self) -> dict[str, Any]:
         """What the server answers from these models (compared between two starts)."""
@@ -91,6 +97,7 @@ class Models:
             "feed_finished": feed._finished,
             "feed_buffer": [(m.pos, _without_rankings(m.text)) for m in feed._buffer],
             "feed_covered_after": feed._covered_after,
+            "history": self.history.refresh(self.log),
         }
 
 
@@ -151,6 +158,8 @@ def test_a_start_from_saved_models_equals_a_full_replay(app: Dispatch, tmp_path:
         head = NotificationSource(app).head()
         restarted = Models.new(app, head)
         restored = await restarted.saver(store).restore()
+        history_at = restored.pop("incident_history")  # its last incident row
+        assert 0 < history_at <= saved_at
         assert set(restored.values()) == {saved_at}
         assert len(restored) == len(restarted.runner.projections)
         await restarted.catch_up()
@@ -195,13 +204,16 @@ def test_a_save_that_fails_midway_leaves_the_previous_one(app: Dispatch, tmp_pat
         with pytest.raises(OSError, match="mid-save"):
             await saver.save()
         with sqlite3.connect(path) as conn:
-            positions = {r[0] for r in conn.execute(f"SELECT position FROM {TABLE}")}
-        assert positions == {first_save}  # no row of the failed save is left
+            saved = dict(conn.execute(f"SELECT name, position FROM {TABLE}").fetchall())
+        assert saved.pop("incident_history") <= first_save  # its last incident row
+        assert set(saved.values()) == {first_save}  # no row of the failed save is left
 
         head = NotificationSource(app).head()
         assert head > first_save
         restarted = Models.new(app, head)
-        assert set((await restarted.saver(_store(app, path)).restore()).values()) == {first_save}
+        restored = await restarted.saver(_store(app, path)).restore()
+        assert restored.pop("incident_history") <= first_save
+        assert set(restored.values()) == {first_save}
         await restarted.catch_up()
         replayed = Models.new(app, head)
         await replayed.catch_up()
@@ -254,7 +266,8 @@ def test_models_saved_against_another_log_are_not_used(tmp_path: Path) -> None:
 
         async def body() -> None:
             restarted = Models.new(first)
-            assert await restarted.saver(_store(first, path)).restore() == {}
+            restored = await restarted.saver(_store(first, path)).restore()
+            assert restored == {"incident_history": 0}  # no incident: empty fits any log
 
         run(body())
     finally:
