@@ -187,8 +187,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             stack.push_async_callback(partial(saver.save, force=True))  # at stop
         await runner.start()
         stack.push_async_callback(runner.stop)
-        if saver is not None:
-            await saver.save()  # what the catch-up read need not be read again
+        if saver is not None:  # first right away (what the catch-up read), then now and then
             saving = asyncio.create_task(saver.run(), name="read-model-saver")
             stack.push_async_callback(_cancel, saving)
         # The caught-up read models are long-lived: keep the collector from rescanning them

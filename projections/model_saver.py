@@ -71,10 +71,12 @@ class ModelSaver:
         return True
 
     async def run(self) -> None:
-        """Save every `every_s` seconds while the server runs (errors logged, retried)."""
+        """Save now (after the start's catch-up, without holding up readiness), then every
+        `every_s` seconds while the server runs (errors logged, retried)."""
         while True:
-            await asyncio.sleep(self.every_s)
+            await asyncio.sleep(0)  # the server's start goes on first
             try:
                 await self.save()
             except Exception:  # a busy or full disk: the log still holds everything
                 log.exception("saving the read models failed; retrying later")
+            await asyncio.sleep(self.every_s)
