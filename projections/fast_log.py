@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresApplicationRecorder
 
@@ -87,6 +88,16 @@ _CLASSES: dict[str, type[LightEvent]] = {}
 _SCAN: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
+def parse_state(state: bytes) -> Any:
+    """A stored state's JSON object: orjson reads the bytes as they come, about twice as
+    fast as the standard scanner; what it refuses (a NaN, an integer past 64 bits, both of
+    which the standard encoder writes) is read by the standard scanner."""
+    try:
+        return orjson.loads(state)
+    except orjson.JSONDecodeError:
+        return _SCAN(state.decode(), 0)[0]
+
+
 def _event_class(topic: str) -> type[LightEvent]:
     """A LightEvent subclass per topic, so that `type(event).TOPIC` names it as usual."""
     cls = _CLASSES.get(topic)
@@ -132,7 +143,7 @@ class FastLogReader:
 
             to_event = self.mapper.to_domain_event
             return [Tracked(r[0], to_event(StoredEvent(r[1], r[2], r[3], r[4]))) for r in rows]
-        scan = _SCAN
+        parse = parse_state
         skip = self.skip
         classes = _CLASSES
         return [
@@ -140,7 +151,7 @@ class FastLogReader:
             if r[1] in skip and r[3].startswith("najda:Incident.")
             else Tracked(
                 r[0],
-                (classes.get(r[3]) or _event_class(r[3]))(r[1], r[2], scan(r[4].decode(), 0)[0]),
+                (classes.get(r[3]) or _event_class(r[3]))(r[1], r[2], parse(r[4])),
             )
             for r in rows
         ]
