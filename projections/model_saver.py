@@ -34,9 +34,8 @@ class ModelSaver:
                 continue
             try:
                 restore(model, saved.state)
-            except SavedStateError as exc:
+            except SavedStateError as exc:  # checked before any field is set: still empty
                 log.warning("read model %s: %s; rebuilt from the log", model.name, exc)
-                await model.reset()  # type: ignore[attr-defined]
                 continue
             self.saved[model.name] = saved.position
         log.info(

@@ -32,10 +32,17 @@ FORMAT = 1
 TABLE = "najda_read_models"
 #: The packages whose code decides what a read model holds: any change to them rebuilds.
 PACKAGES = ("domain", "projections", "api", "geo")
-#: What a saved state may hold: Najda's own types and plain standard-library values.
-_ALLOWED_MODULES = frozenset(
-    {"builtins", "collections", "datetime", "uuid", "decimal", "enum", "copyreg", "_codecs"}
-)
+#: What a saved state may hold: plain standard-library values and Najda's own classes
+#: (never a function, nor a class Najda only imports: a saved state cannot run code).
+_ALLOWED = {
+    "builtins": frozenset(
+        {"set", "frozenset", "dict", "list", "tuple", "int", "float", "str", "bytes", "bool"}
+    ),
+    "collections": frozenset({"deque", "OrderedDict", "defaultdict"}),
+    "datetime": frozenset({"datetime", "date", "time", "timedelta", "timezone"}),
+    "uuid": frozenset({"UUID", "SafeUUID"}),
+    "decimal": frozenset({"Decimal"}),
+}
 _ALLOWED_PREFIXES = tuple(f"{p}." for p in PACKAGES)
 
 _SCHEMA = f"""
@@ -96,8 +103,12 @@ class _Unpickler(pickle.Unpickler):
     """Loads only Najda's own types and plain standard-library values."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module in _ALLOWED_MODULES or module.startswith(_ALLOWED_PREFIXES):
+        if name in _ALLOWED.get(module, ()):
             return super().find_class(module, name)
+        if module.startswith(_ALLOWED_PREFIXES):
+            found = super().find_class(module, name)
+            if isinstance(found, type) and found.__module__.startswith(_ALLOWED_PREFIXES):
+                return found
         raise SavedStateError(f"a saved read model may not hold {module}.{name}")
 
 

@@ -272,3 +272,33 @@ def test_models_saved_against_another_log_are_not_used(tmp_path: Path) -> None:
         run(body())
     finally:
         first.close()
+
+
+class _Runs:
+    """A pickle that would run a command when loaded."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, ("true",))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"position": 1, "x": _Runs()},  # a function from outside Najda
+        {"position": 1, "x": sqlite3.connect},  # nor a built-in one
+        {"position": 1, "x": EventLog},  # a class defined in Najda is fine
+    ],
+)
+def test_a_saved_state_cannot_run_code(payload: dict[str, Any]) -> None:
+    import pickle
+
+    from projections.model_store import SavedStateError, load_state
+
+    data = pickle.dumps(payload)
+    if payload["x"] is EventLog:
+        assert load_state(data)["x"] is EventLog
+        return
+    with pytest.raises(SavedStateError):
+        load_state(data)
