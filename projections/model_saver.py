@@ -19,7 +19,12 @@ class ModelSaver:
         self, store: ModelStore, models: Sequence[Saveable], *, every_s: float = 60.0
     ) -> None:
         self.store = store
-        self.models = list(models)
+        #: A read model that names no SAVED_FIELDS is not saved: it is rebuilt from the log
+        #: at every start, as before (correct, only slower), and named here.
+        self.models = [m for m in models if hasattr(m, "SAVED_FIELDS")]
+        unsaved = [str(getattr(m, "name", m)) for m in models if not hasattr(m, "SAVED_FIELDS")]
+        if unsaved:
+            log.warning("read models rebuilt from the log at every start: %s", ", ".join(unsaved))
         self.every_s = every_s
         self.saved: dict[str, int] = {}  # the positions of the last save (or restore)
         self.saves = 0

@@ -302,3 +302,44 @@ def test_a_saved_state_cannot_run_code(payload: dict[str, Any]) -> None:
         return
     with pytest.raises(SavedStateError):
         load_state(data)
+
+
+def test_a_read_model_without_saved_fields_is_replayed_not_saved(
+    app: Dispatch, tmp_path: Path
+) -> None:
+    """A read model that does not name its state is left to the log (correct, slower)."""
+
+    class Counter:
+        name = "counter"
+
+        def __init__(self) -> None:
+            self.seen = 0
+            self._position = 0
+
+        async def position(self) -> int:
+            return self._position
+
+        async def apply(self, batch: Any) -> None:
+            for item in batch:
+                if item.position > self._position:
+                    self.seen += 1
+                    self._position = item.position
+
+        async def reset(self) -> None:
+            self.seen = self._position = 0
+
+    Worker(app, 1, units=5).play(10)
+    store = _store(app, tmp_path / "najda.sqlite")
+
+    async def body() -> None:
+        first = Models.new(app)
+        counter = Counter()
+        saver = ModelSaver(store, [first.board, counter])  # type: ignore[list-item]
+        assert saver.models == [first.board]
+        await first.catch_up()
+        await counter.apply(NotificationSource(app).read(0, 10_000))
+        await saver.save()
+        again = ModelSaver(store, [EmbeddedBoard(), Counter()])  # type: ignore[list-item]
+        assert set(await again.restore()) == {"incident_board"}
+
+    run(body())
