@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             async with open_services(settings, plan) as services:
                 app.state.services = services
+                app.state.history = services.history  # restored with the read models
                 started = True
                 # UCUM's registry takes seconds to build: in the background, not on a reading.
                 warming = asyncio.get_running_loop().run_in_executor(None, ucum.warm_up)

@@ -35,7 +35,10 @@ from projections.consults import ConsultDirectory
 from projections.embedded import EmbeddedBoard, EmbeddedLocator
 from projections.eventlog import EventLog
 from projections.geocoder import Geocoder
+from projections.history import HistoryIndex
 from projections.locator import UnitLocator
+from projections.model_saver import ModelSaver
+from projections.model_store import ModelStore
 from projections.monitoring import MonitoringDirectory
 from projections.policies.recommender import PolicyRecommender
 from projections.read_log import ReadLog, ReadRecorder
@@ -47,6 +50,8 @@ from projections.users import UserDirectory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+#: How often the embedded read models are saved while the server runs (and at stop).
+SAVE_MODELS_EVERY_S = 60.0
 
 
 class StoreUnavailable(RuntimeError):
@@ -78,6 +83,8 @@ class Services:
     area: Area | None = None  # the operating area imported from OpenStreetMap, if any
     geocoder: Geocoder | None = None  # its address index on this store
     recommender: PolicyRecommender | None = None  # the dispatch policy's recommendations
+    #: Every incident for history searches, folded from the log at each search.
+    history: HistoryIndex = field(default_factory=HistoryIndex)
 
     @property
     def store(self) -> str:
@@ -144,8 +151,21 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             followers=[feed],  # it reads the locator for recommendations
             poll_interval_s=settings.poll_interval_s,
         )
+        history = HistoryIndex()
+        saver = None
+        if settings.database_url is None:  # embedded: start from the saved read models
+            saver = ModelSaver(
+                ModelStore(settings.sqlite_path, events_table=_events_table(dispatch)),
+                [*runner.projections, history],  # type: ignore[list-item]
+                every_s=SAVE_MODELS_EVERY_S,
+            )
+            await saver.restore()
+            stack.push_async_callback(partial(saver.save, force=True))  # at stop
         await runner.start()
         stack.push_async_callback(runner.stop)
+        if saver is not None:  # first right away (what the catch-up read), then now and then
+            saving = asyncio.create_task(saver.run(), name="read-model-saver")
+            stack.push_async_callback(cancel, saving)
         # The caught-up read models are long-lived: keep the collector from rescanning them
         # on every full collection, which otherwise shows in query tail latency.
         gc.collect()
@@ -181,6 +201,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             area=area,
             geocoder=geocoder,
             recommender=recommender,
+            history=history,
             tokens=TokenWatch(users, dispatch.clock),
             throttle=AuthThrottle(settings.auth_failures_per_minute),
         )
@@ -250,6 +271,11 @@ def _open_geocoder(settings: Settings, area: Area) -> Geocoder:
     geocoder = open_geocoder(settings, area)
     area_features(area)
     return geocoder
+
+
+def _events_table(dispatch: Dispatch) -> str:
+    """The SQLite store's events table (saved read models note the event at their position)."""
+    return str(getattr(dispatch.recorder, "events_table_name", "stored_events"))
 
 
 def open_operating_area(settings: Settings) -> Area | None:

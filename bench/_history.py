@@ -2,7 +2,8 @@
 
 Aggregates are driven in memory through their own command methods (so every event is one the
 application could have recorded, with consecutive versions), then their events are encoded
-by the application's mapper and appended to its PostgreSQL table with COPY in large batches.
+by the application's mapper and appended to its PostgreSQL table with COPY in large batches
+(on SQLite, through the recorder in large transactions).
 """
 
 from __future__ import annotations
@@ -36,8 +37,12 @@ class History:
 
 
 def _copy(app: Dispatch, stored: list[Any]) -> None:
-    """Append stored events with COPY (positions follow the rows' order, as inserts give)."""
+    """Append stored events with COPY (positions follow the rows' order, as inserts give);
+    on SQLite through the recorder in one transaction (witnessed, as the server writes)."""
     recorder: Any = app.recorder
+    if not hasattr(recorder.datastore, "schema"):  # SQLite: no COPY
+        recorder.insert_events(stored)
+        return
     table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
     columns = "originator_id, originator_version, topic, state"
     with (
@@ -60,6 +65,7 @@ def write_history(
     units: int = 300,
     seed: int = 5,
     batch: int = 20_000,
+    call_signs: str = "U",
     progress: Callable[[int], None] | None = None,
 ) -> History:
     """Write about `target_events` events: units, then incidents worked from call to close."""
@@ -85,7 +91,7 @@ def write_history(
     fleet: list[Unit] = []
     at = T0
     for i in range(units):
-        call_sign = f"U-{i:04d}"
+        call_sign = f"{call_signs}-{i:04d}"
         unit = Unit(
             id=unit_id_for(call_sign), call_sign=call_sign, kind=KINDS[i % len(KINDS)],
             capabilities=[], station_id=None, home=_point(rng), actor="admin", at=at,

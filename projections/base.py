@@ -9,6 +9,9 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+#: Each event class's topic, looked up once (rebuilds ask for millions).
+_TOPICS: dict[type, str] = {}
+
 
 @dataclass(frozen=True)
 class Tracked:
@@ -20,7 +23,11 @@ class Tracked:
     @property
     def topic(self) -> str:
         """The pinned topic of the event's class."""
-        return str(getattr(type(self.event), "TOPIC", type(self.event).__qualname__))
+        cls = type(self.event)
+        topic = _TOPICS.get(cls)
+        if topic is None:
+            topic = _TOPICS[cls] = str(getattr(cls, "TOPIC", cls.__qualname__))
+        return topic
 
     @property
     def originator_id(self) -> UUID:

@@ -10,6 +10,28 @@ from uuid import UUID
 from domain.values import IncidentSource, Priority, UnitKind, UnitStatus
 from projections.base import Tracked
 
+_STATUSES = {s.value: s for s in UnitStatus}
+_KINDS = {k.value: k for k in UnitKind}
+_PRIORITIES = {p.value: p for p in Priority}
+
+
+def unit_status(value: Any) -> UnitStatus:
+    """The status an event names (a table look-up: rebuilds translate millions of them)."""
+    found = _STATUSES.get(value)
+    return found if found is not None else UnitStatus(value)
+
+
+def unit_kind(value: Any) -> UnitKind:
+    """The unit kind an event names."""
+    found = _KINDS.get(value)
+    return found if found is not None else UnitKind(value)
+
+
+def priority_of(value: Any) -> Priority:
+    """The priority an event names."""
+    found = _PRIORITIES.get(value)
+    return found if found is not None else Priority(value)
+
 
 @dataclass(frozen=True)
 class UnitRow:
@@ -111,7 +133,7 @@ def locator_change(item: Tracked) -> LocatorChange | None:
             UnitRow(
                 unit_id=item.originator_id,
                 call_sign=e.call_sign,
-                kind=UnitKind(e.kind),
+                kind=unit_kind(e.kind),
                 capabilities=tuple(sorted(e.capabilities)),
                 station_id=e.station_id,
                 status=UnitStatus.AVAILABLE,
@@ -125,7 +147,7 @@ def locator_change(item: Tracked) -> LocatorChange | None:
     if topic == "najda:Unit.Dispatched":
         return UnitStatusSet(item.originator_id, UnitStatus.DISPATCHED, e.incident_id, e.at)
     if topic == "najda:Unit.StatusChanged":
-        status = UnitStatus(e.status)
+        status = unit_status(e.status)
         # The incident link survives committed statuses; the store keeps it (None = unchanged).
         return UnitStatusSet(item.originator_id, status, None, e.at)
     if topic == "najda:Unit.Released":
@@ -209,7 +231,7 @@ def reported_row(incident_id: UUID, e: Any) -> BoardRow:
     """The board row an Incident.Reported event opens."""
     return BoardRow(
         incident_id=incident_id,
-        priority=Priority(e.priority),
+        priority=priority_of(e.priority),
         determinant=e.determinant,
         nature=e.nature,
         address=e.address,
@@ -230,7 +252,7 @@ def board_change(item: Tracked) -> BoardChange | None:
         return IncidentOpened(reported_row(iid, e))
     if topic == "najda:Incident.PriorityChanged":
         fields: dict[str, object] = {
-            "priority": Priority(e.priority),
+            "priority": priority_of(e.priority),
             "determinant": e.determinant,
         }
         return IncidentPatched(iid, fields, e.at)
@@ -240,14 +262,14 @@ def board_change(item: Tracked) -> BoardChange | None:
     if topic == "najda:Incident.NoteAdded":
         return IncidentPatched(iid, {}, e.at)
     if topic == "najda:Incident.UnitAssigned":
-        unit = BoardUnit(e.unit_id, e.call_sign, UnitKind(e.kind), UnitStatus.DISPATCHED)
+        unit = BoardUnit(e.unit_id, e.call_sign, unit_kind(e.kind), UnitStatus.DISPATCHED)
         return IncidentUnitAdded(iid, unit, e.at)
     if topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
         return IncidentUnitRemoved(iid, e.unit_id, e.at)
     if topic in ("najda:Incident.Closed", "najda:Incident.Cancelled"):
         return IncidentEnded(iid)
     if topic == "najda:Unit.StatusChanged":
-        status = UnitStatus(e.status)
+        status = unit_status(e.status)
         if status.is_committed:
             return BoardUnitStatus(item.originator_id, status, e.at)
     return None

@@ -88,6 +88,7 @@ class ConsultDirectory(ConsultBook):
     """The open consults as a projection (in memory on both stores; rebuilt at start)."""
 
     name = "consult_directory"
+    SAVED_FIELDS = ("open", "_position")  # what a saved state holds
 
     def __init__(self) -> None:
         super().__init__()

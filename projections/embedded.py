@@ -51,6 +51,8 @@ class EmbeddedLocator:
     """Unit locator held in memory; rebuilt from the log by catch-up at start."""
 
     name = "unit_locator"
+    #: What a saved state holds (projections/model_store.py); the k-d trees are rebuilt.
+    SAVED_FIELDS = ("_rows", "_position")
 
     def __init__(self, speed: SpeedModel | None = None) -> None:
         self.speed = speed or SpeedModel()
@@ -64,6 +66,10 @@ class EmbeddedLocator:
     async def reset(self) -> None:
         self._rows.clear()
         self._position = 0
+        self.after_restore()
+
+    def after_restore(self) -> None:
+        """The rows changed wholesale: every kind's index is rebuilt when next queried."""
         for index in self._indexes.values():
             index.dirty = True
 
@@ -162,6 +168,7 @@ class EmbeddedBoard:
     """Incident board held in memory: open incidents with priority, status and units."""
 
     name = "incident_board"
+    SAVED_FIELDS = ("_state", "_position")  # what a saved state holds
 
     def __init__(self) -> None:
         self._state = BoardRules()

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresApplicationRecorder
 
@@ -24,10 +25,23 @@ from domain.values import Position
 from projections.base import Tracked
 from projections.postgis import Pool
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def stored_position(data: Any) -> Position:
+    """A Position read back from the log: checked when it was recorded, not again (the
+    check is a third of a unit event's translation in a rebuild)."""
+    position: Position = _new(Position)
+    _set(position, "lat", float(data[0]))
+    _set(position, "lon", float(data[1]))
+    return position
+
+
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime_iso": datetime.fromisoformat,
     "uuid_hex": lambda data: UUID(hex=data),
-    "position": lambda data: Position(float(data[0]), float(data[1])),
+    "position": stored_position,
 }
 
 
@@ -72,6 +86,16 @@ _CLASSES: dict[str, type[LightEvent]] = {}
 #: call, a fifth of the decoding time of these small documents. Stored states are JSON
 #: objects written by the transcoder, without surrounding whitespace.
 _SCAN: Any = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def parse_state(state: bytes) -> Any:
+    """A stored state's JSON object: orjson reads the bytes as they come, about twice as
+    fast as the standard scanner; what it refuses (a NaN, an integer past 64 bits, both of
+    which the standard encoder writes) is read by the standard scanner."""
+    try:
+        return orjson.loads(state)
+    except orjson.JSONDecodeError:
+        return _SCAN(state.decode(), 0)[0]
 
 
 def _event_class(topic: str) -> type[LightEvent]:
@@ -119,12 +143,16 @@ class FastLogReader:
 
             to_event = self.mapper.to_domain_event
             return [Tracked(r[0], to_event(StoredEvent(r[1], r[2], r[3], r[4]))) for r in rows]
-        scan = _SCAN
+        parse = parse_state
         skip = self.skip
+        classes = _CLASSES
         return [
             Tracked(r[0], SKIPPED)
             if r[1] in skip and r[3].startswith("najda:Incident.")
-            else Tracked(r[0], _event_class(r[3])(r[1], r[2], scan(r[4].decode(), 0)[0]))
+            else Tracked(
+                r[0],
+                (classes.get(r[3]) or _event_class(r[3]))(r[1], r[2], parse(r[4])),
+            )
             for r in rows
         ]
 

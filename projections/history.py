@@ -99,11 +99,28 @@ class HistoryIndex:
     """The history kept in memory and brought up to date from the log on each read: only the
     incident rows after its own position are read and folded (thread-safe)."""
 
+    name = "incident_history"
+    #: What a saved state holds (projections/model_store.py), taken under `lock`.
+    SAVED_FIELDS = ("_rows", "_position")
+
     def __init__(self) -> None:
         self._rows: dict[UUID, HistoryRow] = {}
         self._position = 0
         self._ordered: list[HistoryRow] = []
         self._lock = threading.Lock()
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the rows change (a save takes the state under it)."""
+        return self._lock
+
+    async def position(self) -> int:
+        """The last incident row folded (every row before it is too)."""
+        return self._position
+
+    def after_restore(self) -> None:
+        """The rows came back from a save: the order is made again at the next refresh."""
+        self._ordered = []
 
     def refresh(self, log: EventLog) -> list[HistoryRow]:
         """Fold the rows recorded since the last read; every incident, newest call first."""

@@ -258,6 +258,7 @@ class MonitoringDirectory:
     """The board as a projection the runner feeds (what the REST routes read)."""
 
     name = "monitoring_board"
+    SAVED_FIELDS = ("board", "_position")  # what a saved state holds
 
     def __init__(self) -> None:
         self.board = MonitoringBoard()

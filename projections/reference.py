@@ -31,6 +31,7 @@ class ReferenceDirectory:
     start; reference data is small)."""
 
     name = "reference_directory"
+    SAVED_FIELDS = ("stations", "hospitals", "statuses", "_position")
 
     def __init__(self) -> None:
         self.stations: dict[UUID, Place] = {}

@@ -34,6 +34,8 @@ class UserDirectory:
     the open sockets of the token, through `on_invalidated`)."""
 
     name = "user_directory"
+    #: What a saved state holds (the listeners are this process's own).
+    SAVED_FIELDS = ("_by_hash", "_hash_of", "_expiry", "_users", "_position")
 
     def __init__(self) -> None:
         self._by_hash: dict[str, Principal] = {}

@@ -69,6 +69,25 @@ class LiveFeed:
     """Turns events into messages (one per event), keeps the last ones for resume, fans out."""
 
     name = "live_feed"
+    #: What a saved state holds (projections/model_store.py): the state every message is
+    #: made from and the resume buffer; not the subscribers, settings or other read models.
+    SAVED_FIELDS = (
+        "_position",
+        "_units",
+        "_heard",
+        "_stale",
+        "_recorded",
+        "_acknowledged",
+        "_board",
+        "_notes",
+        "_destinations",
+        "_finished",
+        "_consults",
+        "_buffer",
+        "_buffer_bytes",
+        "_covered_after",
+        "_monitoring",
+    )
 
     def __init__(
         self,
@@ -115,6 +134,18 @@ class LiveFeed:
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
         self._monitoring.clear()
+
+    def after_restore(self) -> None:
+        """Keep the restored messages a fresh replay would have built (those after
+        `build_after`), so that resumes are answered as after a replay; when they stop short
+        of the messages still to be built, none (older positions resume from a snapshot)."""
+        self._positions = []
+        if self._position < self._build_after:
+            self._buffer.clear()
+        while self._buffer and self._buffer[0].pos <= self._build_after:
+            self._buffer.popleft()
+        self._buffer_bytes = sum(message_bytes(m) for m in self._buffer)
+        self._covered_after = max(self._covered_after, self._build_after)
 
     # --- projection -----------------------------------------------------------------------
 

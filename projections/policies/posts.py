@@ -10,9 +10,10 @@ from projections.base import Tracked
 
 class PostDirectory:
     """Unit → the station it was moved up to, until it is dispatched again (in memory,
-    rebuilt by catch-up at start, like the reference directory)."""
+    saved with its position on the embedded store, like the reference directory)."""
 
     name = "post_directory"
+    SAVED_FIELDS = ("posts", "_position")  # what a saved state holds (embedded store)
 
     def __init__(self) -> None:
         self.posts: dict[UUID, UUID] = {}

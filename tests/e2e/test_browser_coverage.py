@@ -11,7 +11,8 @@ import pytest
 
 from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, PHONE, SHOW_MS, PageErrors, chromium, sign_in
-from tests.e2e.harness import NajdaServer, clean_env, eventually, ok
+from tests.e2e.harness import NajdaServer, clean_env, ok
+from tests.waiting import eventually
 
 SHOWN_ZONES = """() => Object.fromEntries([...document.querySelectorAll('#coverage-zones li')]
     .map(li => [li.dataset.zone, Number(li.dataset.covered)]))"""
@@ -64,7 +65,7 @@ def test_a_dispatcher_accepts_a_move_up_with_one_key_and_the_crew_sees_it(
         after = ok(api.get("/coverage"))
         assert after["covered"] == pytest.approx(before["covered"] + move["gain"], abs=1e-3)
         expected = f"{round(after['covered'] * 100)} %"
-        assert eventually(lambda: expected in console.inner_text("#coverage-summary"), 10)
+        eventually(lambda: expected in console.inner_text("#coverage-summary"), 10)
         # A call: each recommended ambulance says what its departure does to coverage.
         body = {"lat": 47.1370, "lon": 9.5170, "nature": "chest pain", "priority": "E",
                 "address": "near the station"}
