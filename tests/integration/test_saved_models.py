@@ -32,7 +32,8 @@ from projections.reference import ReferenceDirectory
 from projections.runner import ProjectionRunner
 from projections.stores import sqlite_env
 from projections.users import UserDirectory
-from tests.integration.support import FakeClock, run
+from tests.fakes import TickingClock
+from tests.integration.support import run
 from tests.integration.test_replay_determinism import CITY, Worker
 
 ACTOR = "admin"
@@ -121,7 +122,7 @@ def app(tmp_path: Path) -> Iterator[Dispatch]:
     rng = random.Random(7)
     dispatch = Dispatch(
         env=sqlite_env(tmp_path / "najda.sqlite"),
-        clock=FakeClock(),
+        clock=TickingClock(),
         new_id=lambda: uuid.UUID(int=rng.getrandbits(128), version=4),
     )
     yield dispatch
@@ -246,7 +247,7 @@ def test_models_saved_by_other_code_are_rebuilt_from_the_log(app: Dispatch, tmp_
 def test_models_saved_against_another_log_are_not_used(tmp_path: Path) -> None:
     """A store whose log was replaced (a restore of another copy) does not reuse states."""
     path = tmp_path / "najda.sqlite"
-    first = Dispatch(env=sqlite_env(path), clock=FakeClock())
+    first = Dispatch(env=sqlite_env(path), clock=TickingClock())
     first.register_station("S1", "Station 1", Position(36.75, 3.06), ACTOR)
     first.add_user("d.one", "dispatcher", ACTOR)
 
