@@ -188,10 +188,7 @@ class RoadNetwork:
         """Seconds along the shortest path between two nodes (inf when unreachable)."""
         if self.has_tree_from(start, mode):
             return float(self.tree_from(start, mode)[end])
-        near = self._near.get((int(end), mode))
-        if near is not None and np.isfinite(near[int(start)]):
-            return float(near[int(start)])  # a bounded tree's finite entries are exact
-        return float(self.tree_to(end, mode)[start])
+        return float(self._reverse_at(int(end), np.array([int(start)]), mode)[0])
 
     def _hub_trees(self, mode: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Trees from and to every node pinned both ways (stations, hospitals), stacked."""
