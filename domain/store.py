@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording, Transcoder
 
 from domain.command_cache import CommandCache
@@ -113,6 +114,25 @@ class DispatchStore(Application[UUID]):
 
     def _now(self) -> datetime:
         return require_aware("clock", self.clock())
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Application.save; for plain aggregates without its runtime Protocol checks.
+
+        The library's `collect_events` tests each object against two runtime-checkable
+        Protocols, slow on Python 3.11 (a tenth of a simulation's time); for aggregates
+        the outcome is known, so this collects them directly and records as `save` does.
+        """
+        if kwargs or not all(isinstance(obj, BaseAggregate) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in objs:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)
+        return recordings
 
     def _store(self, *aggregates: Any, creating: str | None = None) -> int:
         """Save aggregates atomically; map the store's conflict to a domain error."""

@@ -52,6 +52,10 @@ class _Trees:
             del self.items[oldest]
 
 
+class _Bounded(_Trees):
+    """LRU of partial trees towards one node: entries past the search's limit are inf."""
+
+
 class RoadNetwork:
     """Directed road graph with one arc time per travel mode; nodes in WGS84 degrees.
 
@@ -103,6 +107,8 @@ class RoadNetwork:
         )
         self._from = _Trees(cache_size)
         self._to = _Trees(cache_size)
+        self._near = _Bounded(cache_size)
+        self._hubs: dict[int, tuple[frozenset[int], np.ndarray, np.ndarray]] = {}
         self._snaps: dict[tuple[float, float], Snap] = {}
 
     @property
@@ -174,7 +180,7 @@ class RoadNetwork:
 
     def forget_trees(self) -> None:
         """Drop every cached tree that is not pinned (benchmarks start cold with it)."""
-        for cache in (self._from, self._to):
+        for cache in (self._from, self._to, self._near):
             for key in [k for k in cache.items if k not in cache.pinned]:
                 del cache.items[key]
 
@@ -182,7 +188,62 @@ class RoadNetwork:
         """Seconds along the shortest path between two nodes (inf when unreachable)."""
         if self.has_tree_from(start, mode):
             return float(self.tree_from(start, mode)[end])
-        return float(self.tree_to(end, mode)[start])
+        return float(self._reverse_at(int(end), np.array([int(start)]), mode)[0])
+
+    def _hub_trees(self, mode: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Trees from and to every node pinned both ways (stations, hospitals), stacked."""
+        hubs = frozenset(
+            node
+            for node, m in self._from.pinned & self._to.pinned
+            if m == mode and (node, m) in self._from.items and (node, m) in self._to.items
+        )
+        if not hubs:
+            return None
+        held = self._hubs.get(mode)
+        if held is None or held[0] != hubs:
+            order = sorted(hubs)
+            held = (
+                hubs,
+                np.vstack([self._from.items[(n, mode)] for n in order]),
+                np.vstack([self._to.items[(n, mode)] for n in order]),
+            )
+            self._hubs[mode] = held
+        return held[1], held[2]
+
+    def _bound_to(self, target: int, nodes: np.ndarray, mode: int) -> float:
+        """A travel time to `target` no shorter than any of `nodes`' own (via a hub), or inf."""
+        hubs = self._hub_trees(mode)
+        if hubs is None:
+            return float("inf")
+        from_hubs, to_hubs = hubs
+        upper = (to_hubs[:, nodes] + from_hubs[:, target : target + 1]).min(axis=0).max()
+        return float(upper) * (1 + 1e-9) + 1e-6  # margin over rounding in the sums
+
+    def _reverse_at(self, target: int, nodes: np.ndarray, mode: int) -> np.ndarray:
+        """Seconds from each of `nodes` to `target`, the same values as `tree_to(target)`.
+
+        A full tree is used when cached; else a reverse Dijkstra that stops at an upper
+        bound on the nodes' times (through the hubs); its finite entries are exact (every
+        node within the bound is settled by the same relaxations), and a node it leaves
+        unreached falls back to the full tree.
+        """
+        key = (int(target), mode)
+        full = self._to.get(key)
+        if full is not None:
+            return np.asarray(full[nodes])
+        near = self._near.get(key)
+        if near is not None:
+            found = near[nodes]
+            if np.all(np.isfinite(found)):
+                return np.asarray(found)
+        limit = self._bound_to(int(target), nodes, mode)
+        if np.isfinite(limit):
+            near = dijkstra(self.reverse[mode], indices=int(target), limit=limit)
+            self._near.put(key, near)
+            found = near[nodes]
+            if np.all(np.isfinite(found)):
+                return np.asarray(found)
+        return np.asarray(self.tree_to(target, mode)[nodes])
 
     def route(self, start: int, end: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
         """Nodes of the shortest path and the seconds at which each is reached."""
@@ -208,18 +269,22 @@ class RoadNetwork:
 
     def etas_to(self, target: Snap, sources: Sequence[Snap], mode: int) -> np.ndarray:
         """Seconds from each source to the target: cached trees from the sources where held,
-        else one reverse Dijkstra from the target."""
-        out = np.empty(len(sources))
-        reverse: np.ndarray | None = None
+        else one reverse Dijkstra from the target, bounded where hubs give a bound."""
+        paths = np.empty(len(sources))
+        rest: list[int] = []
         for i, source in enumerate(sources):
             if self.has_tree_from(source.node, mode):
-                path = self.tree_from(source.node, mode)[target.node]
+                paths[i] = self.tree_from(source.node, mode)[target.node]
             else:
-                if reverse is None:
-                    reverse = self.tree_to(target.node, mode)
-                path = reverse[source.node]
-            out[i] = path + source.off_road_m / self.off_road_speed_mps[mode]
-        return out + target.off_road_m / self.off_road_speed_mps[mode]
+                rest.append(i)
+        if rest:
+            nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
+            paths[rest] = self._reverse_at(target.node, nodes, mode)
+        speed = self.off_road_speed_mps[mode]
+        out = np.empty(len(sources))
+        for i, source in enumerate(sources):
+            out[i] = paths[i] + source.off_road_m / speed
+        return out + target.off_road_m / speed
 
 
 def _min_arcs(src: np.ndarray, dst: np.ndarray, times: np.ndarray, n: int) -> csr_matrix:

@@ -22,7 +22,8 @@ class RoadLocator:
 
     Events, positions and rows are the wrapped locator's; only `nearest` differs. Units
     parked where the network holds a tree (stations pinned on it) cost one array lookup
-    each; any other unit is reached through one reverse Dijkstra from the incident.
+    each; any other unit is reached through one reverse Dijkstra from the incident (cut
+    short at a bound through the nodes pinned both ways, when the network has such hubs).
     """
 
     def __init__(self, inner: UnitLocator, network: RoadNetwork, mode: int) -> None:

@@ -15,6 +15,7 @@ from projections.base import NotificationSource
 from projections.policies.dispatch import POLICIES
 from projections.stores import sqlite_env
 from simulations.engine import RunResult, SimClock, Simulator, seeded_ids
+from simulations.memory_store import MemoryDispatch
 from simulations.scenario import Scenario
 
 SECONDS_PER_DAY = 86_400.0
@@ -73,7 +74,9 @@ def _run(
 ) -> RunResult:
     clock = SimClock()
     ids = seeded_ids(np.random.default_rng([seed, 1]))
-    app = Dispatch(env, clock=clock, new_id=ids)
+    # in memory, nothing outside the process reads the events: cheaper pickled state
+    kind = MemoryDispatch if env is MEMORY_ENV else Dispatch
+    app = kind(env, clock=clock, new_id=ids)
     try:
         sim = Simulator(scenario, POLICIES[policy](), app, clock, seed=seed)
         result = asyncio.run(sim.run(days * SECONDS_PER_DAY, progress))

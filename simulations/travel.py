@@ -78,7 +78,8 @@ class RoadTravel:
         self._paths: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         for mode in network.modes:
             network.pin_trees_from([s.node for s in self.station_nodes] + hospital_nodes, mode)
-            network.pin_trees_to(hospital_nodes, mode)
+            # trees to stations too: with both ways pinned they bound the ranking's searches
+            network.pin_trees_to([s.node for s in self.station_nodes] + hospital_nodes, mode)
         self.demand_nodes, demand_off_m = network.snap_many(
             scenario.demand.lats, scenario.demand.lons
         )

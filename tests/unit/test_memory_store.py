@@ -1,0 +1,42 @@
+"""The simulator's in-memory Dispatch stores pickled events that read back as the JSON ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from domain.application import Dispatch
+from domain.correlation import REQUEST_ID_KEY, request_context
+from domain.values import Position, UnitKind, UnitStatus
+from simulations.memory_store import MemoryDispatch, PickleCorrelatingTranscoder
+from simulations.run import MEMORY_ENV
+
+AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_the_request_id_is_kept_in_the_state_and_dropped_on_reading() -> None:
+    transcoder = PickleCorrelatingTranscoder()
+    with request_context("req-7"):
+        data = transcoder.encode({"timestamp": AT, "x": (1, 2)})
+    assert REQUEST_ID_KEY.encode() in data
+    assert transcoder.decode(data) == {"timestamp": AT, "x": (1, 2)}
+    assert transcoder.decode(transcoder.encode([1, "a"])) == [1, "a"]
+
+
+def test_events_read_back_equal_those_of_the_json_store() -> None:
+    def events(app: Dispatch) -> list[dict[str, object]]:
+        unit = app.register_unit(
+            "A-1", UnitKind.ALS, "sim", capabilities=["cardiac"], home=Position(40.75, -73.99)
+        )
+        app.update_unit_status(unit, UnitStatus.OUT_OF_SERVICE, "sim")
+        got = [vars(e) for e in app.repository.event_store.get(unit)]
+        app.close()
+        return got
+
+    pickled = events(MemoryDispatch(MEMORY_ENV, clock=lambda: AT))
+    json = events(Dispatch(MEMORY_ENV, clock=lambda: AT))
+    assert len(pickled) == 2
+    skip = ("originator_id", "timestamp")  # a fresh id and the library's own clock
+    assert [{k: v for k, v in e.items() if k not in skip} for e in pickled] == [
+        {k: v for k, v in e.items() if k not in skip} for e in json
+    ]
+    assert isinstance(MemoryDispatch(MEMORY_ENV).mapper.transcoder, PickleCorrelatingTranscoder)
