@@ -99,13 +99,13 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     on stderr, in one format); uvicorn takes it as its `log_config`."""
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
-    formatter = "api.logs.JsonFormatter" if log_format == "json" else "api.logs.TextFormatter"
+    formatter = f"{__name__}.{'JsonFormatter' if log_format == 'json' else 'TextFormatter'}"
     level = level.upper()
     quiet = "WARNING" if level in ("INFO", "DEBUG") else level
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "api.logs.ContextFilter"}},
+        "filters": {"context": {"()": f"{__name__}.ContextFilter"}},
         "formatters": {"najda": {"()": formatter}},
         "handlers": {
             "stderr": {

@@ -102,7 +102,7 @@ class Settings:
     auth_failures_per_minute: int = 10
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    targets_file: Path | None = None  # per-priority time targets (JSON), see domain/targets.py
+    targets_file: Path | None = None  # per-priority time targets (JSON): domain/targets.py
     #: New calls of these priorities sound the console's alarm (life-threatening, critical,
     #: serious by default).
     alarm_priorities: frozenset[Priority] = frozenset({Priority.E, Priority.D, Priority.C})
