@@ -1,5 +1,5 @@
 """The address index interface each store implements (SQLite FTS5, PostgreSQL pg_trgm), and
-the rows it answers with; the geocoder (projections/geocoder.py) ranks them alike for both."""
+the rows it answers with; the geocoder (projections/geocoder.py) ranks them alike."""
 
 from __future__ import annotations
 
