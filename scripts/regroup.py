@@ -337,13 +337,21 @@ class Rewriter:
                 if new != dotted:
                     edits.append((tokens[start].start, tokens[i].end, new))
                 i += 1
-                if keyword == "from":  # `from x import names`: the names are not modules
-                    while i < len(tokens) and tokens[i].type not in (
+                if keyword == "from":  # `from x import names`: a name may be a moved module
+                    end = i
+                    while end < len(tokens) and tokens[end].type not in (
                         tokenize.NEWLINE,
                         tokenize.ENDMARKER,
                     ):
-                        i += 1
-                    return i
+                        end += 1
+                    split = self._split_from(dotted, tokens[i + 1 : end])
+                    if split is not None:
+                        if new != dotted:  # the whole statement is replaced instead
+                            edits.pop()
+                        first = tokens[start - 1]  # the `from` keyword
+                        glue = "\n" + " " * first.start[1]
+                        edits.append((first.start, tokens[end - 1].end, glue.join(split)))
+                    return end
                 # `import a.b as c, d`: skip an alias
                 if i < len(tokens) and tokens[i].string == "as":
                     i += 2
@@ -352,6 +360,32 @@ class Rewriter:
                 return i
             i += 1
         return i
+
+    def _split_from(self, package: str, names: list[tokenize.TokenInfo]) -> list[str] | None:
+        """`from package import a, b as c` as several statements when an imported name is a
+        moved module (`from domain import consult` -> `from najda.domain.care import
+        consult`); None when none is."""
+        pairs: list[tuple[str, str]] = []
+        words = [t.string for t in names if t.type == tokenize.NAME]
+        k = 0
+        while k < len(words):
+            if k + 2 < len(words) and words[k + 1] == "as":
+                pairs.append((words[k], words[k + 2]))
+                k += 3
+            else:
+                pairs.append((words[k], words[k]))
+                k += 1
+        bare = package.removeprefix("najda.")
+        if bare.split(".")[0] not in TOPS or not any(f"{bare}.{n}" in MOVES for n, _ in pairs):
+            return None
+        rest = [n if n == a else f"{n} as {a}" for n, a in pairs if f"{bare}.{n}" not in MOVES]
+        lines = [f"from {self.module(bare)} import {', '.join(rest)}"] if rest else []
+        for name, alias in pairs:
+            if f"{bare}.{name}" in MOVES:
+                parent, _, leaf = MOVES[f"{bare}.{name}"].rpartition(".")
+                tail = leaf if leaf == alias else f"{leaf} as {alias}"
+                lines.append(f"from najda.{parent} import {tail}")
+        return lines
 
 
 def _called(tokens: list[tokenize.TokenInfo], i: int, function: str) -> bool:
