@@ -18,6 +18,13 @@ apt_install() {
 
 make_venv() {
     # $1: the pip extras to install, e.g. "[dev]" or "".
+    # Installs editable (`pip install -e`): the folders install as one package `najda`
+    # (pyproject's package-dir); the committed link tree `najda/<folder> -> ../<folder>` is what
+    # the editable install and mypy resolve `najda.*` through (README, "Layout").
+    if [ ! -L najda/domain ]; then
+        echo "najda/domain is not the link ../domain: run python3 scripts/regroup.py" >&2
+        exit 1
+    fi
     if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
         echo "Najda needs Python 3.11 or newer ($PYTHON is $("$PYTHON" -V 2>&1))" >&2
         exit 1
