@@ -73,8 +73,10 @@ class NajdaServer:
         args: Sequence[str] = (),
         env: dict[str, str] | None = None,
         data_dir: Path | None = None,
+        command: Sequence[str] | None = None,
     ) -> None:
         self.workdir = workdir
+        self.command = list(command) if command is not None else najda_command()
         self.data_dir = data_dir or workdir / "data"
         self.args = list(args)
         self.env = env if env is not None else clean_env()
@@ -94,7 +96,7 @@ class NajdaServer:
         self.env.setdefault("NAJDA_ADMIN_TOKEN", self.admin_token)
         self.env.setdefault("NAJDA_AUDIT_KEY", str(SHARED_AUDIT_KEY))
         command = [
-            *najda_command(),
+            *self.command,
             "serve",
             "--host",
             "127.0.0.1",
