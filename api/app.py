@@ -10,14 +10,14 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import fhir_structure, ucum
-from api.docs import install_docs
-from api.errors import COMMON, install_error_handlers
-from api.live import ws
-from api.logs import RequestId
-from api.metrics import Metrics, RequestMetrics
-from api.middleware import AccessLog, AuthBeforeBody, NoStore
-from api.routes import (
+from najda.api import fhir_structure, ucum
+from najda.api.docs import install_docs
+from najda.api.errors import COMMON, install_error_handlers
+from najda.api.live import ws
+from najda.api.logs import RequestId
+from najda.api.metrics import Metrics, RequestMetrics
+from najda.api.middleware import AccessLog, AuthBeforeBody, NoStore
+from najda.api.routes import (
     assignments,
     basemap,
     consults,
@@ -38,12 +38,12 @@ from api.routes import (
     units,
     users,
 )
-from api.routes import audit as audit_routes
-from api.routes import reports as report_routes
-from api.routes.pages import install_pages
-from api.services import open_services
-from api.settings import Settings
-from projections.history import HistoryIndex
+from najda.api.routes import audit as audit_routes
+from najda.api.routes import reports as report_routes
+from najda.api.routes.pages import install_pages
+from najda.api.services import open_services
+from najda.api.settings import Settings
+from najda.projections.dispatch.incident_history import HistoryIndex
 
 #: Largest request body accepted; every field has its own, smaller, limit.
 MAX_BODY_BYTES = 1_000_000

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from domain.application import Dispatch
-from domain.errors import AlreadyExists
-from domain.values import Position
-from geo.area import Area, AreaCacheError, Facility, load_area, save_area
-from geo.osm_read import ImportError_, read_extract
+from najda.domain.application import Dispatch
+from najda.domain.errors import AlreadyExists
+from najda.domain.values import Position
+from najda.geo.area import Area, AreaCacheError, Facility, load_area, save_area
+from najda.geo.osm_read import ImportError_, read_extract
 
 log = logging.getLogger(__name__)
 #: The bundled demo extract and the boundary that is its operating area.
@@ -31,7 +31,7 @@ def area_dir(data_dir: Path) -> Path:
 
 def demo_extract() -> Path:
     """The bundled Liechtenstein extract."""
-    return Path(str(resources.files("geo") / "data" / "liechtenstein.osm.pbf"))
+    return Path(str(resources.files("najda.geo") / "data" / "liechtenstein.osm.pbf"))
 
 
 def sha256_of(path: Path) -> str:

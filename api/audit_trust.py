@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.settings import Settings, SettingsError
-from domain.application import Dispatch
-from projections.audit_key import AuditKey, AuditKeyError, load_or_create_key, load_public_key
-from projections.checkpoint import load_checkpoints
-from projections.seal import SealPolicy
-from projections.verify import Trust
-from projections.witness import attach_witness
+from najda.api.settings import Settings, SettingsError
+from najda.domain.application import Dispatch
+from najda.projections.audit.checkpoint import load_checkpoints
+from najda.projections.audit.seal import SealPolicy
+from najda.projections.audit.signing_key import (
+    AuditKey,
+    AuditKeyError,
+    load_or_create_key,
+    load_public_key,
+)
+from najda.projections.audit.verify import Trust
+from najda.projections.audit.witness import attach_witness
 
 
 def audit_key(settings: Settings) -> AuditKey:

@@ -54,9 +54,9 @@ from uuid import UUID
 from fastapi import Depends, Request, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from domain.errors import DispatchError
-from domain.user import Role, token_hash
-from projections.users import Principal, UserDirectory
+from najda.domain.access.user import Role, token_hash
+from najda.domain.errors import DispatchError
+from najda.projections.access.user_directory import Principal, UserDirectory
 
 DISPATCHER, CREW, AUDITOR, ADMIN, AVL, SPECIALIST, NURSE, DEVICE = (
     Role.DISPATCHER,

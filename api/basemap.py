@@ -19,8 +19,8 @@ from shapely.geometry import MultiLineString, MultiPoint, Point, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import linemerge
 
-from geo.roads import RoadNetwork
-from projections.reference import Place
+from najda.geo.roads import RoadNetwork
+from najda.projections.dispatch.stations_hospitals import Place
 
 #: Margin of the operating area around the outermost places, metres.
 AREA_MARGIN_M = 2_500.0

@@ -6,8 +6,8 @@ from typing import Any
 
 from shapely.geometry import MultiLineString, MultiPolygon, Point, Polygon
 
-from api.basemap import DIGITS, feature
-from geo.area import Area
+from najda.api.basemap import DIGITS, feature
+from najda.geo.area import Area
 
 #: The attribution the OpenStreetMap licence (ODbL) asks of every map drawn from its data.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors (ODbL)"

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from api.audit_trust import witnessed
-from api.settings import DEMO_AREAS, Settings, SettingsError
-from domain.application import Dispatch
-from domain.consult import Specialty
-from domain.user import Role
+from najda.api.audit_trust import witnessed
+from najda.api.settings import DEMO_AREAS, Settings, SettingsError
+from najda.domain.access.user import Role
+from najda.domain.application import Dispatch
+from najda.domain.care.consult import Specialty
 
 DESCRIPTION = """\
 Najda: event-sourced emergency dispatch coordination.
@@ -210,18 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     clinical.add_argument("grant", choices=["on", "off"])
     _store_options(clinical)
 
-    from simulations.cli import add_parser as add_simulate
+    from najda.simulations.cli import add_parser as add_simulate
 
     add_simulate(commands)
 
-    from api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
+    from najda.api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
 
     add_commands(commands)
 
-    from api.cli_backup import add_commands as add_backup
+    from najda.api.cli_backup import add_commands as add_backup
 
     add_backup(commands, _store_options)
-    from api.cli_area import add_commands as add_area  # area import
+    from najda.api.cli_area import add_commands as add_area  # area import
 
     add_area(commands)
     return parser
@@ -230,12 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
 def seed_demo_command(args: argparse.Namespace) -> int:
     """Seed the demo area when the store is empty: the one `serve` would seed (the data
     directory's imported area, else the demo area: Liechtenstein unless asked otherwise)."""
-    from api.demo import seed_demo
-    from api.demo_area import seed_area_demo
-    from api.services import open_operating_area
-    from domain.application import Dispatch
-    from projections.base import NotificationSource
-    from projections.stores import postgres_env, sqlite_env
+    from najda.api.demo import seed_demo
+    from najda.api.demo_area import seed_area_demo
+    from najda.api.services import open_operating_area
+    from najda.domain.application import Dispatch
+    from najda.projections.base import NotificationSource
+    from najda.projections.store.environment import postgres_env, sqlite_env
 
     settings = Settings.from_env(
         data_dir=args.data_dir,
@@ -267,7 +267,7 @@ def seed_demo_command(args: argparse.Namespace) -> int:
 
 
 def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
-    from projections.stores import postgres_env, secure_umask, sqlite_env
+    from najda.projections.store.environment import postgres_env, secure_umask, sqlite_env
 
     secure_umask()
     settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
@@ -283,8 +283,8 @@ def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
 
 def users_command(args: argparse.Namespace) -> int:
     """najda users add|list|token|revoke."""
-    from domain.errors import DispatchError
-    from domain.unit import unit_id_for
+    from najda.domain.dispatch.unit import unit_id_for
+    from najda.domain.errors import DispatchError
 
     dispatch, settings = _open_store(args)
     try:
@@ -332,7 +332,7 @@ def users_command(args: argparse.Namespace) -> int:
 def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
     """Active users from the log (name, role, the crew's unit call sign or the
     specialist's specialties)."""
-    from projections.base import NotificationSource
+    from najda.projections.base import NotificationSource
 
     users: dict[str, tuple[str, str, str | None]] = {}
     source = NotificationSource(dispatch)
@@ -364,22 +364,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
-            from api.cli_serve import serve
+            from najda.api.cli_serve import serve
 
             return serve(args)
         if args.command == "users":
             return users_command(args)
         if args.command == "simulate":
-            from simulations.cli import simulate_command
+            from najda.simulations.cli import simulate_command
 
             return simulate_command(args)
         if args.command == "seed-demo":
             return seed_demo_command(args)
         if args.command == "area":
-            from api.cli_area import run as area_command
+            from najda.api.cli_area import run as area_command
 
             return area_command(args)
-        from api.cli_audit import run
+        from najda.api.cli_audit import run
 
         return run(args)
     except SettingsError as exc:

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.areas import AreaImportError, import_area, register_facilities
-from api.settings import Settings
-from geo.osm_read import parse_bbox
+from najda.api.areas import AreaImportError, import_area, register_facilities
+from najda.api.settings import Settings
+from najda.geo.osm_read import parse_bbox
 
 
 def add_commands(commands: Any) -> None:
     """The `area` command and its `import` action."""
-    from api.cli import _store_options
+    from najda.api.cli import _store_options
 
     area = commands.add_parser(
         "area",
@@ -44,7 +44,7 @@ def add_commands(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `najda area import`."""
-    from api.geocoding import address_index, refresh_index
+    from najda.api.geocoding import address_index, refresh_index
 
     settings = Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
     try:
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         index.close()
     if args.apply:
-        from api.cli import _open_store
+        from najda.api.cli import _open_store
 
         dispatch, _ = _open_store(args)
         try:

@@ -14,14 +14,14 @@ from uuid import UUID
 
 from tqdm import tqdm
 
-from api.audit_trust import trust, witnessed
-from api.settings import Settings
-from domain.application import Dispatch
-from domain.errors import DispatchError
+from najda.api.audit_trust import trust, witnessed
+from najda.api.settings import Settings
+from najda.domain.application import Dispatch
+from najda.domain.errors import DispatchError
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    from api.cli import _store_options as add
+    from najda.api.cli import _store_options as add
 
     add(parser)
 
@@ -69,7 +69,7 @@ def _audit_options(parser: argparse.ArgumentParser, *, verifying: bool) -> None:
 def _dispatch(args: argparse.Namespace, *, writes: bool = False) -> Iterator[Dispatch]:
     """The application on the store the options name (closed afterwards); one that
     `writes` witnesses its saves with the audit key."""
-    from projections.stores import postgres_env, sqlite_env
+    from najda.projections.store.environment import postgres_env, sqlite_env
 
     settings = _settings(args)
     if settings.database_url is not None:
@@ -110,9 +110,9 @@ def _incident_id(text: str) -> UUID:
 
 def replay(args: argparse.Namespace) -> int:
     """Print the incident's timeline, one event a line."""
-    from projections.as_of import happened_by, parse_as_of
-    from projections.eventlog import EventLog
-    from projections.timeline import incident_timeline
+    from najda.projections.audit.as_of import happened_by, parse_as_of
+    from najda.projections.audit.timeline import incident_timeline
+    from najda.projections.store.event_rows import EventLog
 
     with _dispatch(args) as dispatch:
         entries = incident_timeline(EventLog(dispatch), args.incident_id)
@@ -142,8 +142,8 @@ def replay(args: argparse.Namespace) -> int:
 def audit_verify(args: argparse.Namespace) -> int:
     """Walk the store against its hash chain, the signed checkpoints and the witnesses;
     exit 1 naming the first problem found."""
-    from projections.eventlog import EventLog
-    from projections.verify import verify
+    from najda.projections.audit.verify import verify
+    from najda.projections.store.event_rows import EventLog
 
     settings = _settings(args)
     held_to = trust(settings)
@@ -177,9 +177,9 @@ def audit_seal(args: argparse.Namespace) -> int:
     then sign a checkpoint of the chain head."""
     from datetime import UTC, datetime
 
-    from projections.eventlog import EventLog
-    from projections.seal import Sealer
-    from projections.witness import adopt_unwitnessed
+    from najda.projections.audit.seal import Sealer
+    from najda.projections.audit.witness import adopt_unwitnessed
+    from najda.projections.store.event_rows import EventLog
 
     settings = _settings(args)
     with _dispatch(args) as dispatch:
@@ -209,9 +209,9 @@ def audit_seal(args: argparse.Namespace) -> int:
 
 def audit_reads(args: argparse.Namespace) -> int:
     """Print who read a patient's data (and the incidents raised for them), oldest first."""
-    from domain.patients import patient_ref
-    from projections.eventlog import EventLog
-    from projections.read_log import ReadLog, patient_reads
+    from najda.domain.care.monitoring_use_cases import patient_ref
+    from najda.projections.audit.patient_reads import ReadLog, patient_reads
+    from najda.projections.store.event_rows import EventLog
 
     patient_id = patient_ref(args.patient)
     with _dispatch(args) as dispatch:
@@ -240,16 +240,16 @@ def audit_reads(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     """Write the response-time report as JSON, CSV or PNG."""
-    from api.report_plot import response_time_png
-    from projections.as_of import parse_as_of
-    from projections.eventlog import EventLog
-    from projections.response_report import (
+    from najda.api.report_plot import response_time_png
+    from najda.projections.audit.as_of import parse_as_of
+    from najda.projections.reports.response_times import (
         DEFAULT_TARGETS,
         Target,
         build_report,
         collect,
         report_csv,
     )
+    from najda.projections.store.event_rows import EventLog
 
     start = parse_as_of(args.start) if args.start else None
     end = parse_as_of(args.end) if args.end else None
@@ -282,9 +282,9 @@ def report(args: argparse.Namespace) -> int:
 
 def eido_export(args: argparse.Namespace) -> int:
     """Print the incident as an EIDO JSON document."""
-    from api.eido import incident_eido
-    from projections.as_of import incident_as_of
-    from projections.eventlog import EventLog
+    from najda.api.eido import incident_eido
+    from najda.projections.audit.as_of import incident_as_of
+    from najda.projections.store.event_rows import EventLog
 
     with _dispatch(args) as dispatch:
         past = incident_as_of(dispatch, args.incident_id, EventLog(dispatch).head())
@@ -295,8 +295,8 @@ def eido_export(args: argparse.Namespace) -> int:
 
 def eido_import(args: argparse.Namespace) -> int:
     """Open an incident from an EIDO JSON file."""
-    from api.eido import import_eido, read_eido
-    from domain.values import Position, Priority
+    from najda.api.eido import import_eido, read_eido
+    from najda.domain.values import Position, Priority
 
     try:
         document: Any = json.loads(args.file.read_text(encoding="utf-8"))
@@ -327,10 +327,10 @@ def rebuild_command(args: argparse.Namespace) -> int:
 
 
 async def _rebuild(url: str, batch_size: int) -> int:
-    from projections.fast_log import FastLogReader
-    from projections.postgis import PostgisProjections
-    from projections.rebuild import rebuild
-    from projections.stores import asyncpg_dsn, postgres_env
+    from najda.projections.rebuild import rebuild
+    from najda.projections.store.environment import asyncpg_dsn, postgres_env
+    from najda.projections.store.fast_log_reader import FastLogReader
+    from najda.projections.store.postgis_pool import PostgisProjections
 
     dispatch = Dispatch(postgres_env(url, pool_size=2))
     try:

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from api.settings import Settings
-from projections.stores import asyncpg_dsn
+from najda.api.settings import Settings
+from najda.projections.store.environment import asyncpg_dsn
 
 # The table eventsourcing's SQLite recorder keeps the events in.
 EVENTS_TABLE = "stored_events"
@@ -119,9 +119,9 @@ def _pg_user_tables(url: str) -> list[str]:
 
 def _pg_head(url: str) -> int:
     """The newest notification position of the store at `url`, read by the application."""
-    from domain.application import Dispatch
-    from projections.base import NotificationSource
-    from projections.stores import postgres_env
+    from najda.domain.application import Dispatch
+    from najda.projections.base import NotificationSource
+    from najda.projections.store.environment import postgres_env
 
     dispatch = Dispatch(postgres_env(url, pool_size=1))
     try:

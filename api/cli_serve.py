@@ -9,7 +9,7 @@ import sys
 
 import uvicorn
 
-from api.settings import Settings
+from najda.api.settings import Settings
 
 
 class _Server(uvicorn.Server):
@@ -49,11 +49,11 @@ class _Server(uvicorn.Server):
 
 def serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; a start that fails says why and returns 1."""
-    from api.app import create_app
-    from api.live.frames import MAX_FRAME_BYTES, GuardedWebSocketProtocol
-    from api.logs import logging_config
-    from api.preflight import CannotStart, preflight
-    from projections.stores import secure_umask
+    from najda.api.app import create_app
+    from najda.api.live.frames import MAX_FRAME_BYTES, GuardedWebSocketProtocol
+    from najda.api.logs import logging_config
+    from najda.api.preflight import CannotStart, preflight
+    from najda.projections.store.environment import secure_umask
 
     settings = Settings.from_env(
         host=args.host,

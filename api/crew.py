@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api.live.positions import Report
-from api.services import Services
-from domain.client_command import Once, require_command_id
-from domain.crew_commands import crew_scope, destination_once, status_once
-from domain.values import UnitStatus
+from najda.api.live.positions import Report
+from najda.api.services import Services
+from najda.domain.dispatch.crew_commands import crew_scope, destination_once, status_once
+from najda.domain.persistence.client_command import Once, require_command_id
+from najda.domain.values import UnitStatus
 
 
 async def change_status(

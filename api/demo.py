@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.application import Dispatch
-from domain.reference import station_id_for
-from domain.values import Position, UnitKind
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.stations_hospitals import station_id_for
+from najda.domain.values import Position, UnitKind
 
 K = UnitKind
 ACTOR = "demo-seed"

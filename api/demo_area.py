@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from api.demo import ACTOR, DemoSummary
-from domain.application import Dispatch
-from domain.reference import station_id_for
-from domain.values import Position, UnitKind
-from geo.area import Area, Facility
-from geo.planar import point_m
+from najda.api.demo import ACTOR, DemoSummary
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.stations_hospitals import station_id_for
+from najda.domain.values import Position, UnitKind
+from najda.geo.area import Area, Facility
+from najda.geo.planar import point_m
 
 #: Demo assumption: an imported hospital's emergency department takes every kind of patient.
 DEMO_HOSPITAL_SERVICES = (

@@ -9,14 +9,14 @@ from uuid import UUID
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import ActorDep, PrincipalDep
-from api.services import Services
-from domain.patients import patient_ref
-from domain.reference import hospital_id_for, station_id_for
-from domain.unit import unit_id_for
-from projections.board import IncidentBoard
-from projections.locator import UnitLocator
-from projections.reference import ReferenceDirectory
+from najda.api.auth import ActorDep, PrincipalDep
+from najda.api.services import Services
+from najda.domain.care.monitoring_use_cases import patient_ref
+from najda.domain.dispatch.stations_hospitals import hospital_id_for, station_id_for
+from najda.domain.dispatch.unit import unit_id_for
+from najda.projections.dispatch.board import IncidentBoard
+from najda.projections.dispatch.locator import UnitLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 
 __all__ = ["ActorDep", "PrincipalDep"]
 

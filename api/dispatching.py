@@ -7,12 +7,12 @@ import logging
 from collections.abc import Sequence
 from uuid import UUID
 
-from api.schemas_incidents import RecommendationPublic
-from api.services import Services
-from domain.application import UnitChoice
-from domain.errors import Conflict, UnitNotFound
-from domain.incident import Incident
-from projections.road_locator import travel_of
+from najda.api.schemas_incidents import RecommendationPublic
+from najda.api.services import Services
+from najda.domain.application import UnitChoice
+from najda.domain.dispatch.incident import Incident
+from najda.domain.errors import Conflict, UnitNotFound
+from najda.projections.dispatch.road_locator import travel_of
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from api.pidf import location_document, read_location
-from api.settings import Agency
-from domain.application import Dispatch
-from domain.commands import MAX_CALL_AGE, MAX_CLOCK_SKEW
-from domain.errors import AlreadyExists, InvalidValue, NotFound
-from domain.incident import Incident
-from domain.location_fix import LocationFix
-from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind, UnitStatus
+from najda.api.pidf import location_document, read_location
+from najda.api.settings import Agency
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.command_inputs import MAX_CALL_AGE, MAX_CLOCK_SKEW
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.location_fix import LocationFix
+from najda.domain.errors import AlreadyExists, InvalidValue, NotFound
+from najda.domain.values import (
+    IncidentSource,
+    IncidentStatus,
+    Position,
+    Priority,
+    UnitKind,
+    UnitStatus,
+)
 
 #: The agency Najda speaks for by default (deployments set NAJDA_AGENCY_ID/NAME/DOMAIN).
 DEFAULT_AGENCY = Agency()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.location_fix import LocationFix
-from domain.values import Position
-from geo.address_text import QueryError
-from projections.geocoder import Geocoder
+from najda.domain.dispatch.location_fix import LocationFix
+from najda.domain.values import Position
+from najda.geo.address_text import QueryError
+from najda.projections.addresses.geocoder import Geocoder
 
 #: A civic address names a street: a place or POI match is too vague to send units to.
 CIVIC_PRECISIONS = frozenset({"address", "interpolated", "intersection", "street"})

@@ -14,10 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from api.auth import Forbidden, Unauthenticated
-from api.fhir_outcome import issue, operation_outcome, outcome_response
-from api.throttle import TooManyFailures
-from domain.errors import Conflict, DispatchError, InvalidValue, NotFound
+from najda.api.auth import Forbidden, Unauthenticated
+from najda.api.fhir_outcome import issue, operation_outcome, outcome_response
+from najda.api.throttle import TooManyFailures
+from najda.domain.errors import Conflict, DispatchError, InvalidValue, NotFound
 
 #: The one mapping of the domain's errors to status codes, most specific first: REST answers
 #: and socket replies alike.

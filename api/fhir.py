@@ -1,7 +1,7 @@
 """HL7 FHIR R4 vital signs in: an Observation, or a Bundle of them, read entry by entry.
 
-First a structural pass with the FHIR model (`api.fhir_structure`, R4B), then Najda's own
-checks of what it acts on (`api.fhir_observation`). Each entry's outcome is kept apart, so a
+First a structural pass with the FHIR model (`najda.api.fhir_structure`, R4B), then Najda's own
+checks of what it acts on (`najda.api.fhir_observation`). Each entry's outcome is kept apart, so a
 `batch` can judge entries alone and a `transaction` refuse them all; an Observation of a
 vital Najda does not monitor is ignored, not refused. Every problem names its FHIR path.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.fhir_observation import Ignored, ImplausibleProblem, Problem, read_one
-from api.fhir_structure import many_problems, structural_problems
-from domain.errors import InvalidValue
-from domain.patients import ImplausibleReport, PatientReading
+from najda.api.fhir_observation import Ignored, ImplausibleProblem, Problem, read_one
+from najda.api.fhir_structure import many_problems, structural_problems
+from najda.domain.care.monitoring_use_cases import ImplausibleReport, PatientReading
+from najda.domain.errors import InvalidValue
 
 BUNDLE_TYPES = ("collection", "transaction", "batch")
 #: Observations in one Bundle at most.

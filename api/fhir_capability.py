@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.fhir_observation import BP_PANELS, CODES, UCUM
+from najda.api.fhir_observation import BP_PANELS, CODES, UCUM
 
 VITAL_SIGNS = "http://hl7.org/fhir/StructureDefinition/"
 #: The vital-signs profiles whose Observations are read.

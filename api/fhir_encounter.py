@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.consult import Consult, ConsultStatus, Specialty
-from domain.incident import Incident
+from najda.domain.care.consult import Consult, ConsultStatus, Specialty
+from najda.domain.dispatch.incident import Incident
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PARTICIPATION = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"

@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from api.dispatching import auto_dispatch
-from api.fhir import BundleRead, EntryRead
-from api.fhir_outcome import batch_entry, issue, operation_outcome, problems_outcome
-from api.queries import incident_view
-from api.schemas_monitoring import IgnoredPublic, ObservationsRecorded, PatientOutcomePublic
-from api.services import Services
-from api.views_monitoring import outcome_public
-from domain.errors import Conflict, DispatchError, InvalidValue
-from domain.patient import Recorded
-from domain.patients import ImplausibleReport, PatientReading, Sender
+from najda.api.dispatching import auto_dispatch
+from najda.api.fhir import BundleRead, EntryRead
+from najda.api.fhir_outcome import batch_entry, issue, operation_outcome, problems_outcome
+from najda.api.queries import incident_view
+from najda.api.schemas_monitoring import IgnoredPublic, ObservationsRecorded, PatientOutcomePublic
+from najda.api.services import Services
+from najda.api.views_monitoring import outcome_public
+from najda.domain.care.monitoring_use_cases import ImplausibleReport, PatientReading, Sender
+from najda.domain.care.patient import Recorded
+from najda.domain.errors import Conflict, DispatchError, InvalidValue
 
 
 async def record_implausible(

@@ -9,12 +9,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from api import ucum
-from domain.errors import InvalidValue
-from domain.monitoring import Reading
-from domain.patients import ImplausibleReport, PatientReading
-from domain.values import optional_text
-from domain.vitals import GLUCOSE_MG_DL_PER_MMOL_L, Implausible, Vital, check_plausible
+from najda.api import ucum
+from najda.domain.care.alerting import Reading
+from najda.domain.care.monitoring_use_cases import ImplausibleReport, PatientReading
+from najda.domain.care.vitals import GLUCOSE_MG_DL_PER_MMOL_L, Implausible, Vital, check_plausible
+from najda.domain.errors import InvalidValue
+from najda.domain.values import optional_text
 
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from api.areas import area_dir
-from api.settings import Settings
-from geo.area import Area
-from projections.address_index import AddressIndex, area_fingerprint
-from projections.geocoder import Geocoder
+from najda.api.areas import area_dir
+from najda.api.settings import Settings
+from najda.geo.area import Area
+from najda.projections.addresses.geocoder import Geocoder
+from najda.projections.addresses.index import AddressIndex, area_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +16,10 @@ log = logging.getLogger(__name__)
 def address_index(settings: Settings) -> AddressIndex:
     """The address index of the configured store (SQLite file or PostgreSQL tables)."""
     if settings.database_url is not None:
-        from projections.address_pg import PostgresAddressIndex
+        from najda.projections.addresses.postgres_index import PostgresAddressIndex
 
         return PostgresAddressIndex(settings.database_url)
-    from projections.address_sqlite import SqliteAddressIndex
+    from najda.projections.addresses.sqlite_index import SqliteAddressIndex
 
     return SqliteAddressIndex(area_dir(settings.data_dir) / "geocode.sqlite")
 

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api.live.feed import LiveFeed
-from api.live.positions import ORIGIN, POSITIONS_CHANNEL
-from domain.application import Dispatch
-from projections.runner import ProjectionRunner
+from najda.api.live.feed import LiveFeed
+from najda.api.live.positions import ORIGIN, POSITIONS_CHANNEL
+from najda.domain.application import Dispatch
+from najda.projections.runner import ProjectionRunner
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def start_listening(
 ) -> tuple[Listening, asyncio.Task[None]]:
     """Start listening for other processes' events (wake the runner) and AVL positions (move
     units on consoles); the state says whether the connection is up."""
-    from projections.postgis_locator import parse_position_payload
+    from najda.projections.dispatch.postgis_locator import parse_position_payload
 
     channel = str(getattr(dispatch.recorder, "channel_name", "stored_events"))
 

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.correlation import current_request_id, reset_request_id, set_request_id
+from najda.domain.audit.correlation import current_request_id, reset_request_id, set_request_id
 
 LOG_FORMATS = ("text", "json")
 

@@ -10,8 +10,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import Unauthenticated, principal_for
-from api.throttle import TooManyFailures
+from najda.api.auth import Unauthenticated, principal_for
+from najda.api.throttle import TooManyFailures
 
 access_log = logging.getLogger("najda.access")
 

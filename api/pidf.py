@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from xml.sax.saxutils import quoteattr
 
-from domain.errors import InvalidValue
-from domain.values import Position
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position
 
 #: How a location was determined, from the IANA "Method Tokens" registry (RFC 4119 s. 2.2.3):
 #: an incident's location is entered by the call-taker (or at a patient's enrolment).

@@ -6,8 +6,8 @@ import os
 import uuid
 from pathlib import Path
 
-from api.settings import Settings
-from projections.stores import asyncpg_dsn
+from najda.api.settings import Settings
+from najda.projections.store.environment import asyncpg_dsn
 
 
 class CannotStart(RuntimeError):
@@ -72,8 +72,8 @@ def check_postgis(url: str, description: str) -> None:
 def check_policy_roads(settings: Settings) -> None:
     """A policy that ranks by road needs roads: a JEMSS network, an imported area, or the
     real demo area (imported at start)."""
-    from api.areas import area_dir
-    from projections.policies.dispatch import POLICIES
+    from najda.api.areas import area_dir
+    from najda.projections.policies.dispatch import POLICIES
 
     if settings.policy is None or POLICIES[settings.policy]().ranking != "road":
         return

@@ -8,21 +8,21 @@ from uuid import UUID
 
 from fastapi import Query
 
-from api.errors import query_error
-from api.redaction import incident_for
-from api.schemas_care import DestinationsPublic
-from api.schemas_incidents import IncidentPublic, RecommendationPublic, UnitOptionPublic
-from api.services import Services
-from api.views import incident_public, recommendation_public
-from api.views_care import destinations_public
-from domain.errors import InvalidValue, UnitNotFound
-from domain.hospital_status import Service
-from domain.incident import Incident
-from projections.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
-from projections.destinations import travel_for
-from projections.recommend import recommend
-from projections.road_locator import travel_of
-from projections.users import Principal
+from najda.api.errors import query_error
+from najda.api.redaction import incident_for
+from najda.api.schemas_care import DestinationsPublic
+from najda.api.schemas_incidents import IncidentPublic, RecommendationPublic, UnitOptionPublic
+from najda.api.services import Services
+from najda.api.views import incident_public, recommendation_public
+from najda.api.views_care import destinations_public
+from najda.domain.dispatch.hospital_status import Service
+from najda.domain.dispatch.incident import Incident
+from najda.domain.errors import InvalidValue, UnitNotFound
+from najda.projections.access.user_directory import Principal
+from najda.projections.audit.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
+from najda.projections.dispatch.destinations import travel_for
+from najda.projections.dispatch.recommendations import recommend
+from najda.projections.dispatch.road_locator import travel_of
 
 AsOfQuery = Annotated[
     str | None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from api.redaction import redacts
-from api.services import Services
-from domain.values import IncidentSource
-from projections.read_log import PatientRead
-from projections.users import Principal
+from najda.api.redaction import redacts
+from najda.api.services import Services
+from najda.domain.values import IncidentSource
+from najda.projections.access.user_directory import Principal
+from najda.projections.audit.patient_reads import PatientRead
 
 
 async def record_reads(

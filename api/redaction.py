@@ -15,13 +15,13 @@ import copy
 from dataclasses import replace
 from typing import Any
 
-from api.schemas_incidents import BoardIncidentPublic
-from domain.consult import Consult
-from domain.incident import Incident, Note
-from domain.user import Role
-from domain.values import IncidentSource, Position
-from projections.timeline import TimelineEntry
-from projections.users import Principal
+from najda.api.schemas_incidents import BoardIncidentPublic
+from najda.domain.access.user import Role
+from najda.domain.care.consult import Consult
+from najda.domain.dispatch.incident import Incident, Note
+from najda.domain.values import IncidentSource, Position
+from najda.projections.access.user_directory import Principal
+from najda.projections.audit.timeline import TimelineEntry
 
 REDACTED = "[redacted: patient data]"
 NATURE = "remote monitoring alert"

@@ -18,8 +18,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from domain.errors import InvalidValue
-from domain.values import (
+from najda.domain.errors import InvalidValue
+from najda.domain.values import (
     MAX_SHORT,
     Priority,
     UnitKind,

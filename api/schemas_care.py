@@ -8,13 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from api.schemas import _In, _lower_token, _optional_text, _text
-from api.schemas_incidents import BoardIncidentPublic, IncidentPublic
-from api.schemas_reference import HospitalStatusPublic
-from api.schemas_users import SpecialtyIn
-from domain.consult import ConsultStatus, Specialty
-from domain.hospital_status import MAX_BEDS, BedType, EdStatus, Service, service_of
-from domain.values import MAX_NOTE, MAX_REASON, MAX_REMARK, MAX_SHORT
+from najda.api.schemas import _In, _lower_token, _optional_text, _text
+from najda.api.schemas_incidents import BoardIncidentPublic, IncidentPublic
+from najda.api.schemas_reference import HospitalStatusPublic
+from najda.api.schemas_users import SpecialtyIn
+from najda.domain.care.consult import ConsultStatus, Specialty
+from najda.domain.dispatch.hospital_status import MAX_BEDS, BedType, EdStatus, Service, service_of
+from najda.domain.values import MAX_NOTE, MAX_REASON, MAX_REMARK, MAX_SHORT
 
 
 def _service(value: object) -> object:

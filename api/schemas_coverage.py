@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas import _In, _text
+from najda.api.schemas import _In, _text
 
 
 class ZoneCoverPublic(BaseModel):

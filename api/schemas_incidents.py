@@ -12,7 +12,7 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import (
+from najda.api.schemas import (
     IsoTime,
     Lat,
     Lon,
@@ -22,8 +22,8 @@ from api.schemas import (
     _optional_text,
     _text,
 )
-from api.schemas_location import LocationFixIn, LocationFixPublic
-from domain.values import (
+from najda.api.schemas_location import LocationFixIn, LocationFixPublic
+from najda.domain.values import (
     MAX_ADDRESS,
     MAX_NAME,
     MAX_NOTE,

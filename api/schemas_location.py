@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import MAX_ADDRESS
+from najda.domain.values import MAX_ADDRESS
 
 Precision = Literal[
     "address", "interpolated", "street", "intersection", "place", "poi", "coordinates", "map"

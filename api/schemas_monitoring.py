@@ -8,8 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from api.schemas import Lat, Lon, _In, _lower_token, _optional_text, _text
-from domain.values import (
+from najda.api.schemas import Lat, Lon, _In, _lower_token, _optional_text, _text
+from najda.domain.care.vitals import Condition, Direction, Severity, Vital
+from najda.domain.values import (
     MAX_ADDRESS,
     MAX_DEVICE,
     MAX_IDENTIFIER,
@@ -18,7 +19,6 @@ from domain.values import (
     MAX_REMARK,
     MAX_SHORT,
 )
-from domain.vitals import Condition, Direction, Severity, Vital
 
 VitalIn = Annotated[Vital, BeforeValidator(_lower_token)]
 ConditionIn = Annotated[Condition, BeforeValidator(_lower_token)]

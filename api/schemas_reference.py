@@ -11,15 +11,15 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import (
+from najda.api.schemas import (
     Capability,
     Lat,
     Lon,
     _In,
     _text,
 )
-from domain.hospital_status import EdStatus
-from domain.values import (
+from najda.domain.dispatch.hospital_status import EdStatus
+from najda.domain.values import (
     MAX_NAME,
     MAX_SHORT,
 )

@@ -12,7 +12,7 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import (
+from najda.api.schemas import (
     Capability,
     IsoTime,
     KindIn,
@@ -24,8 +24,8 @@ from api.schemas import (
     _optional_text,
     _text,
 )
-from api.schemas_incidents import IncidentPublic
-from domain.values import (
+from najda.api.schemas_incidents import IncidentPublic
+from najda.domain.values import (
     MAX_CALL_SIGN,
     MAX_REASON,
     MAX_SHORT,

@@ -12,14 +12,14 @@ from pydantic import (
     Field,
 )
 
-from api.schemas import (
+from najda.api.schemas import (
     UnitRef,
     _In,
     _lower_token,
     _text,
 )
-from domain.consult import Specialty, specialty_of
-from domain.user import Role
+from najda.domain.access.user import Role
+from najda.domain.care.consult import Specialty, specialty_of
 
 RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
 

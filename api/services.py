@@ -15,38 +15,38 @@ from typing import TypeVar
 from eventsourcing.persistence import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from api.audit_trust import seal_policy, witnessed
-from api.demo import seed_demo
-from api.demo_area import seed_area_demo
-from api.listen import Listening, cancel, start_listening
-from api.live.feed import LiveFeed
-from api.live.positions import PositionIngestor
-from api.live.tokens import TokenWatch
-from api.settings import Settings, SettingsError
-from api.throttle import AuthThrottle
-from api.users import IssuedToken, ensure_users
-from domain.application import Dispatch
-from domain.errors import AlreadyExists
-from domain.response_plan import ResponsePlan
-from geo.area import EMERGENCY_MODE, Area
-from projections.base import NotificationSource
-from projections.board import IncidentBoard
-from projections.consults import ConsultDirectory
-from projections.embedded import EmbeddedBoard, EmbeddedLocator
-from projections.eventlog import EventLog
-from projections.geocoder import Geocoder
-from projections.history import HistoryIndex
-from projections.locator import UnitLocator
-from projections.model_saver import ModelSaver
-from projections.model_store import ModelStore
-from projections.monitoring import MonitoringDirectory
-from projections.policies.recommender import PolicyRecommender
-from projections.read_log import ReadLog, ReadRecorder
-from projections.reference import ReferenceDirectory
-from projections.runner import ProjectionRunner
-from projections.seal import sealing
-from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
-from projections.users import UserDirectory
+from najda.api.audit_trust import seal_policy, witnessed
+from najda.api.demo import seed_demo
+from najda.api.demo_area import seed_area_demo
+from najda.api.listen import Listening, cancel, start_listening
+from najda.api.live.feed import LiveFeed
+from najda.api.live.positions import PositionIngestor
+from najda.api.live.tokens import TokenWatch
+from najda.api.settings import Settings, SettingsError
+from najda.api.throttle import AuthThrottle
+from najda.api.users import IssuedToken, ensure_users
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.response_plan import ResponsePlan
+from najda.domain.errors import AlreadyExists
+from najda.geo.area import EMERGENCY_MODE, Area
+from najda.projections.access.user_directory import UserDirectory
+from najda.projections.addresses.geocoder import Geocoder
+from najda.projections.audit.patient_reads import ReadLog, ReadRecorder
+from najda.projections.audit.seal import sealing
+from najda.projections.base import NotificationSource
+from najda.projections.care.consult_queue import ConsultDirectory
+from najda.projections.care.monitoring_board import MonitoringDirectory
+from najda.projections.dispatch.board import IncidentBoard
+from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
+from najda.projections.dispatch.incident_history import HistoryIndex
+from najda.projections.dispatch.locator import UnitLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.model_saver import ModelSaver
+from najda.projections.model_store import ModelStore
+from najda.projections.policies.recommender import PolicyRecommender
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
+from najda.projections.store.event_rows import EventLog
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -265,8 +265,8 @@ def _seed_demo(
 
 def _open_geocoder(settings: Settings, area: Area) -> Geocoder:
     """The area's address index on this store, and the base map's layers made once."""
-    from api.basemap_area import area_features
-    from api.geocoding import open_geocoder
+    from najda.api.basemap_area import area_features
+    from najda.api.geocoding import open_geocoder
 
     geocoder = open_geocoder(settings, area)
     area_features(area)
@@ -280,8 +280,8 @@ def _events_table(dispatch: Dispatch) -> str:
 
 def open_operating_area(settings: Settings) -> Area | None:
     """The imported area of the data directory; for the real demo, the bundled one."""
-    from api.areas import AreaImportError, open_area
-    from geo.area import AreaCacheError
+    from najda.api.areas import AreaImportError, open_area
+    from najda.geo.area import AreaCacheError
 
     demo = settings.wants_demo and settings.demo_area == "liechtenstein"
     try:
@@ -295,15 +295,15 @@ def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -
     else over the imported area's roads (emergency driving), else by distance."""
     if settings.road_network is None:
         if area is not None and area.roads.lats.size:
-            from projections.road_locator import RoadLocator
+            from najda.projections.dispatch.road_locator import RoadLocator
 
             network = area.roads.network()
             log.info("ranking units by road ETA over %s (%d nodes)", area.name, network.node_count)
             return RoadLocator(locator, network, EMERGENCY_MODE)
         return locator
-    from geo.jemss_tables import TableError
-    from projections.road_locator import RoadLocator
-    from simulations.network import load_network
+    from najda.geo.jemss_tables import TableError
+    from najda.projections.dispatch.road_locator import RoadLocator
+    from najda.simulations.network import load_network
 
     try:
         network, mode = load_network(settings.road_network)
@@ -322,9 +322,9 @@ def policy_recommender(
     dispatch: Dispatch,
 ) -> PolicyRecommender:
     """The server's one policy object: `--policy`, else closest by road when it has roads."""
-    from projections.policies.live import zones_from_area
-    from projections.policies.recommender import PolicyError
-    from projections.road_locator import RoadLocator
+    from najda.projections.dispatch.road_locator import RoadLocator
+    from najda.projections.policies.live import zones_from_area
+    from najda.projections.policies.recommender import PolicyError
 
     road = ranking if isinstance(ranking, RoadLocator) else None
     name = settings.policy or ("closest-road" if road is not None else "closest-straight")
@@ -360,7 +360,7 @@ async def _read_models(settings: Settings) -> AsyncIterator[tuple[UnitLocator, I
     if settings.database_url is None:
         yield EmbeddedLocator(), EmbeddedBoard()
         return
-    from projections.postgis import PostgisProjections  # lazy: PostGIS mode only
+    from najda.projections.store.postgis_pool import PostgisProjections  # lazy: PostGIS mode only
 
     projections = await PostgisProjections.connect(asyncpg_dsn(settings.database_url))
     try:

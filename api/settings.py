@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from domain.errors import InvalidValue
-from domain.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
-from domain.response_plan import ResponsePlan, default_response_plan
-from domain.targets import DEFAULT_TARGETS, Targets, targets_from_mapping
-from domain.user import token_weakness
-from domain.values import Priority
-from projections.audit_key import public_path
-from projections.policies.dispatch import POLICIES
-from projections.stores import is_postgres_url
+from najda.domain.access.user import token_weakness
+from najda.domain.care.patient_identity import DEFAULT_PATIENT_SYSTEM, require_system
+from najda.domain.dispatch.response_plan import ResponsePlan, default_response_plan
+from najda.domain.dispatch.targets import DEFAULT_TARGETS, Targets, targets_from_mapping
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Priority
+from najda.projections.audit.signing_key import public_path
+from najda.projections.policies.dispatch import POLICIES
+from najda.projections.store.environment import is_postgres_url
 
 T = TypeVar("T")
 
@@ -102,7 +102,7 @@ class Settings:
     auth_failures_per_minute: int = 10
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    targets_file: Path | None = None  # per-priority time targets (JSON): domain/targets.py
+    targets_file: Path | None = None  # per-priority time targets (JSON): domain/dispatch/targets.py
     #: New calls of these priorities sound the console's alarm (life-threatening, critical,
     #: serious by default).
     alarm_priorities: frozenset[Priority] = frozenset({Priority.E, Priority.D, Priority.C})

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from domain.errors import DispatchError
+from najda.domain.errors import DispatchError
 
 WINDOW_S = 60.0
 #: Clients remembered at most (the oldest are forgotten first): bounded under a flood.

@@ -11,13 +11,13 @@ from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 
-from domain.application import Dispatch
-from domain.errors import AlreadyExists, DispatchError
-from domain.unit import unit_id_for
-from domain.user import Role, token_hash
+from najda.domain.access.user import Role, token_hash
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.unit import unit_id_for
+from najda.domain.errors import AlreadyExists, DispatchError
 
 if TYPE_CHECKING:
-    from api.services import Services
+    from najda.api.services import Services
 
 log = logging.getLogger(__name__)
 SYSTEM = "najda"

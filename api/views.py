@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID
 
-from api.schemas_incidents import (
+from najda.api.schemas_incidents import (
     AssignmentPublic,
     BoardIncidentPublic,
     BoardUnitPublic,
@@ -18,18 +18,18 @@ from api.schemas_incidents import (
     RecommendationPublic,
     RequirementPublic,
 )
-from api.schemas_location import LocationFixPublic
-from api.schemas_reference import HospitalPublic, HospitalStatusPublic, StationPublic
-from api.schemas_units import UnitPublic
-from domain.hospital_status import HospitalStatus
-from domain.incident import Incident
-from domain.unit import Unit
-from domain.values import UnitStatus
-from projections.changes import BoardRow, UnitRow
-from projections.locator import Candidate
-from projections.policies.recommender import CoverageImpact
-from projections.recommend import Recommendation
-from projections.reference import Place
+from najda.api.schemas_location import LocationFixPublic
+from najda.api.schemas_reference import HospitalPublic, HospitalStatusPublic, StationPublic
+from najda.api.schemas_units import UnitPublic
+from najda.domain.dispatch.hospital_status import HospitalStatus
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.unit import Unit
+from najda.domain.values import UnitStatus
+from najda.projections.dispatch.locator import Candidate
+from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
+from najda.projections.dispatch.recommendations import Recommendation
+from najda.projections.dispatch.stations_hospitals import Place
+from najda.projections.policies.recommender import CoverageImpact
 
 
 def age_s(since: datetime, now: datetime) -> float:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from api.schemas_care import (
+from najda.api.schemas_care import (
     ConsultPublic,
     DestinationPublic,
     DestinationsPublic,
     ExcludedPublic,
 )
-from api.views import hospital_public
-from domain.consult import Consult
-from domain.hospital_status import Service
-from domain.response_plan import ResponsePlan
-from projections.changes import BoardRow, UnitRow
-from projections.destinations import TravelTimes, need_of, rank_destinations
-from projections.reference import ReferenceDirectory
+from najda.api.views import hospital_public
+from najda.domain.care.consult import Consult
+from najda.domain.dispatch.hospital_status import Service
+from najda.domain.dispatch.response_plan import ResponsePlan
+from najda.projections.dispatch.destinations import TravelTimes, need_of, rank_destinations
+from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 
 
 def destinations_public(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.schemas_monitoring import (
+from najda.api.schemas_monitoring import (
     AlertChangePublic,
     AlertPublic,
     BoundsPublic,
@@ -11,11 +11,16 @@ from api.schemas_monitoring import (
     PatientPublic,
     ReadingPublic,
 )
-from domain.monitoring import Reading
-from domain.patient import Recorded
-from domain.vitals import Bounds, Condition, Direction, Severity, Vital
-from projections.board import IncidentBoard
-from projections.monitoring import DEVICE_PROBLEM, AlertRow, MonitoringBoard, PatientRow
+from najda.domain.care.alerting import Reading
+from najda.domain.care.patient import Recorded
+from najda.domain.care.vitals import Bounds, Condition, Direction, Severity, Vital
+from najda.projections.care.monitoring_board import (
+    DEVICE_PROBLEM,
+    AlertRow,
+    MonitoringBoard,
+    PatientRow,
+)
+from najda.projections.dispatch.board import IncidentBoard
 
 
 def reading_public(

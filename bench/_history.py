@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.application import Dispatch
-from domain.incident import Incident
-from domain.unit import Unit, unit_id_for
-from domain.values import IncidentSource, Position, Priority, UnitKind, UnitStatus
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.unit import Unit, unit_id_for
+from najda.domain.values import IncidentSource, Position, Priority, UnitKind, UnitStatus
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 CENTRE = Position(36.75, 3.06)

@@ -6,7 +6,7 @@ A scratch database gets a valid history of about a million events (units, incide
 from call to close, recorded positions), written straight through the recorder.
 
 1. Rebuild: the PostGIS unit locator and incident board reset and rebuilt from the whole log
-   (`projections.rebuild.rebuild`, as `najda rebuild` runs it), in events/s, against a raw
+   (`najda.projections.rebuild.rebuild`, as `najda rebuild` runs it), in events/s, against a raw
    read of the same rows through the recorder (`select_notifications`, same batches, no
    decoding). Goal: >= 0.3x the raw read and >= 50,000 events/s.
 2. Timeline: `incident_timeline` of random incidents (its events and its units' status
@@ -32,13 +32,13 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 from bench._history import write_history
 from bench._pg import scratch_database
 from bench._stats import Latency, banner, log, median, ratio, spread, time_each
-from domain.application import Dispatch
-from projections.eventlog import EventLog
-from projections.fast_log import FastLogReader
-from projections.postgis import PostgisProjections
-from projections.rebuild import rebuild
-from projections.stores import asyncpg_dsn, postgres_env
-from projections.timeline import incident_timeline
+from najda.domain.application import Dispatch
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.rebuild import rebuild
+from najda.projections.store.environment import asyncpg_dsn, postgres_env
+from najda.projections.store.event_rows import EventLog
+from najda.projections.store.fast_log_reader import FastLogReader
+from najda.projections.store.postgis_pool import PostgisProjections
 
 SEED = 5
 BATCH = 5_000

@@ -32,9 +32,9 @@ import asyncpg
 
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind
-from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind
+from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
 
 ACTOR = "bench"
 CITY = Position(36.75, 3.06)

@@ -22,10 +22,10 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench._pg import scratch_database
 from bench._stats import banner, median, parse_mode, percentile, ratio, time_each
-from domain.application import Dispatch, UnitChoice
-from domain.crew_commands import status_once
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.dispatch.crew_commands import status_once
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 HOME = Position(47.14, 9.52)
 SIZES = {"quick": (40, 3), "default": (150, 5), "full": (400, 7)}

@@ -30,17 +30,17 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 import numpy as np
 import osmium
 
-from api.areas import demo_extract, import_area
 from bench._pg import scratch_database
 from bench._stats import Latency, banner, fmt_ms, log, median, parse_mode, ratio, time_each
-from geo.address_text import read_query
-from geo.area import Area
-from projections.address_index import AddressIndex
-from projections.address_sqlite import SqliteAddressIndex
-from projections.geocoder import CANDIDATES, Geocoder
+from najda.api.areas import demo_extract, import_area
+from najda.geo.address_text import read_query
+from najda.geo.area import Area
+from najda.projections.addresses.geocoder import CANDIDATES, Geocoder
+from najda.projections.addresses.index import AddressIndex
+from najda.projections.addresses.sqlite_index import SqliteAddressIndex
 
 if TYPE_CHECKING:
-    from projections.address_pg import PostgresAddressIndex
+    from najda.projections.addresses.postgres_index import PostgresAddressIndex
 
 QUERIES = [
     "Zollstrasse 56, 9490 Vaduz", "zollstr. 56", "56 Zollstrasse Vaduz", "Städtle 14",
@@ -137,7 +137,7 @@ def bench_store(name: str, index: AddressIndex, area: Area, runs: int, reverses:
 def trigram_plan(pg: PostgresAddressIndex) -> str:
     """The scan nodes of the PostgreSQL trigram search's plan, e.g. `Bitmap Index Scan on
     najda_geo_name_trgm` (a `Seq Scan` there would mean the GIN index is not used)."""
-    from projections.address_pg import NAMES_SQL
+    from najda.projections.addresses.postgres_index import NAMES_SQL
 
     with pg.pool.connection() as conn:
         lines = [r[0] for r in conn.execute(f"EXPLAIN {NAMES_SQL}", ("zollstrasse",) * 2 + (30,))]
@@ -157,7 +157,7 @@ def main() -> int:
         bench_store("sqlite", sqlite, area, runs, reverses)
         sqlite.close()
     try:
-        from projections.address_pg import PostgresAddressIndex
+        from najda.projections.addresses.postgres_index import PostgresAddressIndex
 
         with scratch_database("najda_bench_geo", postgis=True) as url:
             pg = PostgresAddressIndex(url)

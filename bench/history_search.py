@@ -22,10 +22,10 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 from bench._history import write_history
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
-from domain.application import Dispatch
-from projections.eventlog import EventLog
-from projections.history import TOPICS, HistoryIndex, HistoryQuery, search
-from projections.stores import postgres_env
+from najda.domain.application import Dispatch
+from najda.projections.dispatch.incident_history import TOPICS, HistoryIndex, HistoryQuery, search
+from najda.projections.store.environment import postgres_env
+from najda.projections.store.event_rows import EventLog
 
 EVENTS = {"quick": 20_000, "default": 200_000, "full": 1_000_000}
 REPEATS = {"quick": 3, "default": 5, "full": 7}

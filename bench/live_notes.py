@@ -24,17 +24,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.live.feed import LiveFeed
-from api.live.messages import encode, incident_json
-from api.live.subscribers import Interest
 from bench._stats import banner, log, median, parse_mode, ratio, spread
-from domain.application import Dispatch
-from domain.response_plan import default_response_plan
-from domain.values import Position, Priority
-from projections.base import NotificationSource
-from projections.embedded import EmbeddedBoard, EmbeddedLocator
-from projections.reference import ReferenceDirectory
-from projections.stores import sqlite_env
+from najda.api.live.feed import LiveFeed
+from najda.api.live.messages import encode, incident_json
+from najda.api.live.subscribers import Interest
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position, Priority
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.store.environment import sqlite_env
 
 NOTE_CHARS = 4_000
 NOTES = {"quick": 150, "default": 600, "full": 1_200}

@@ -28,13 +28,13 @@ from scipy.spatial import cKDTree
 
 from bench._pg import scratch_database
 from bench._stats import Latency, banner, log, parse_mode, ratio, time_each, time_each_async
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind
-from geo.distance import unit_vectors
-from projections.base import NotificationSource, Tracked
-from projections.embedded import EmbeddedLocator
-from projections.locator import Query
-from projections.stores import asyncpg_dsn
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind
+from najda.geo.distance import unit_vectors
+from najda.projections.base import NotificationSource, Tracked
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Query
+from najda.projections.store.environment import asyncpg_dsn
 
 SEED = 20240611
 CENTRE = Position(36.75, 3.06)  # a city of about 40 km x 40 km
@@ -182,9 +182,9 @@ async def bench_postgis(
 ) -> Pair | str:
     """PostGIS locator nearest() vs a prepared raw asyncpg KNN on the same table."""
     try:
-        from projections.postgis import PostgisProjections
+        from najda.projections.store.postgis_pool import PostgisProjections
     except ImportError as exc:
-        return f"skipped: projections.postgis not importable ({exc})"
+        return f"skipped: najda.projections.store.postgis_pool not importable ({exc})"
     import asyncpg
 
     with scratch_database("najda_bench_nearest", postgis=True) as url:

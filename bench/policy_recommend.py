@@ -24,20 +24,20 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.areas import DEMO_BOUNDARY, demo_extract, import_area
-from api.demo_area import seed_area_demo
 from bench._stats import banner, log, median, parse_mode, ratio, spread, time_each_async
-from domain.application import Dispatch
-from domain.response_plan import default_response_plan
-from domain.targets import DEFAULT_TARGETS
-from domain.values import Priority
-from geo.area import EMERGENCY_MODE
-from projections.base import NotificationSource, Tracked
-from projections.embedded import EmbeddedLocator
-from projections.policies.live import zones_from_area
-from projections.policies.recommender import PolicyRecommender
-from projections.reference import ReferenceDirectory
-from projections.road_locator import RoadLocator
+from najda.api.areas import DEMO_BOUNDARY, demo_extract, import_area
+from najda.api.demo_area import seed_area_demo
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.dispatch.targets import DEFAULT_TARGETS
+from najda.domain.values import Priority
+from najda.geo.area import EMERGENCY_MODE
+from najda.projections.base import NotificationSource, Tracked
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.road_locator import RoadLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.policies.live import zones_from_area
+from najda.projections.policies.recommender import PolicyRecommender
 
 SEED = 14
 SIZES = {"quick": (50, 3), "default": (200, 5), "full": (1_000, 7)}

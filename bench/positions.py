@@ -33,9 +33,9 @@ import httpx
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, percentile, ratio, spread
 from bench.server import NajdaServer, clean_env
-from domain.application import Dispatch
-from domain.values import Position, UnitKind
-from projections.stores import asyncpg_dsn, postgres_env
+from najda.domain.application import Dispatch
+from najda.domain.values import Position, UnitKind
+from najda.projections.store.environment import asyncpg_dsn, postgres_env
 
 BATCH = 500
 STEP_M = 10.0

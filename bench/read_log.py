@@ -26,10 +26,10 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
-from domain.application import Dispatch
-from projections.eventlog import EventLog
-from projections.read_log import PatientRead, ReadLog, ReadRecorder
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch
+from najda.projections.audit.patient_reads import PatientRead, ReadLog, ReadRecorder
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.event_rows import EventLog
 
 READERS = 50
 SIZES = {"quick": (500, 3), "default": (2000, 5), "full": (5000, 7)}

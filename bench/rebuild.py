@@ -34,10 +34,10 @@ from bench._history import write_history
 from bench._pg import ADMIN_URL
 from bench._stats import banner, log, median, ratio, spread
 from bench.audit import raw_read, timed_rebuild
-from domain.application import Dispatch
-from projections.eventlog import EventLog
-from projections.postgis import PostgisProjections
-from projections.stores import asyncpg_dsn, postgres_env
+from najda.domain.application import Dispatch
+from najda.projections.store.environment import asyncpg_dsn, postgres_env
+from najda.projections.store.event_rows import EventLog
+from najda.projections.store.postgis_pool import PostgisProjections
 
 SEED = 5
 

@@ -24,14 +24,14 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._stats import banner, log, median, parse_mode, ratio, spread, time_each_async
-from domain.application import Dispatch, UnitChoice
-from domain.incident import Incident
-from domain.response_plan import default_response_plan
-from domain.values import Position, Priority, UnitKind
-from projections.base import NotificationSource, Tracked
-from projections.embedded import EmbeddedLocator
-from projections.locator import Query
-from projections.recommend import recommend
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position, Priority, UnitKind
+from najda.projections.base import NotificationSource, Tracked
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Query
+from najda.projections.dispatch.recommendations import recommend
 
 SEED = 13
 CENTRE = Position(36.75, 3.06)

@@ -34,13 +34,13 @@ import httpx
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.audit_trust import witnessed
-from api.settings import Settings
 from bench._history import write_history
 from bench._stats import banner, log, median, ratio, spread
-from domain.application import Dispatch
-from projections.model_store import ModelStore
-from projections.stores import sqlite_env
+from najda.api.audit_trust import witnessed
+from najda.api.settings import Settings
+from najda.domain.application import Dispatch
+from najda.projections.model_store import ModelStore
+from najda.projections.store.environment import sqlite_env
 
 SEED = 11
 CACHE = Path(tempfile.gettempdir()) / "najda-bench-restart"

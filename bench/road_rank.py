@@ -27,16 +27,16 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
 from bench._stats import Latency, banner, fmt_ms, log, parse_mode, ratio, time_each, time_each_async
-from domain.application import Dispatch
-from domain.values import Position
-from projections.base import NotificationSource
-from projections.embedded import EmbeddedLocator
-from projections.locator import Query
-from projections.road_locator import RoadLocator, travel_of
-from projections.runner import ProjectionRunner
-from projections.stores import sqlite_env
-from simulations.jemss import load_jemss
-from simulations.travel import RoadTravel
+from najda.domain.application import Dispatch
+from najda.domain.values import Position
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Query
+from najda.projections.dispatch.road_locator import RoadLocator, travel_of
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store.environment import sqlite_env
+from najda.simulations.jemss import load_jemss
+from najda.simulations.travel import RoadTravel
 
 SCENARIO = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "jemss-manhattan"
 SIZES = {"quick": (100, 3), "default": (400, 5), "full": (1000, 7)}

@@ -28,8 +28,8 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._stats import banner, log, median, ratio, spread
-from simulations.jemss import load_jemss
-from simulations.run import BACKENDS, SCRATCH, run_policy
+from najda.simulations.jemss import load_jemss
+from najda.simulations.run import BACKENDS, SCRATCH, run_policy
 
 SCENARIO = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "jemss-manhattan"
 SIZES = {"quick": (0.25, 1), "default": (1.0, 3), "full": (7.0, 3)}

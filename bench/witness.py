@@ -24,11 +24,11 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
-from domain.application import Dispatch
-from domain.values import Position, Priority
-from projections.audit_key import load_or_create_key
-from projections.stores import postgres_env, sqlite_env
-from projections.witness import attach_witness
+from najda.domain.application import Dispatch
+from najda.domain.values import Position, Priority
+from najda.projections.audit.signing_key import load_or_create_key
+from najda.projections.audit.witness import attach_witness
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 SIZES = {"quick": (100, 3), "default": (400, 5), "full": (1500, 7)}
 

@@ -6,30 +6,30 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from domain.care_commands import ConsultCommands, HospitalStatusCommands
-from domain.commands import (
+from najda.domain.care.consult_and_hospital_use_cases import ConsultCommands, HospitalStatusCommands
+from najda.domain.care.monitoring_use_cases import MonitoringCases
+from najda.domain.dispatch.command_inputs import (
     MAX_CLOCK_SKEW,
     MAX_POSITION_AGE,
     PositionPolicy,
     UnitChoice,
     utc_now,
 )
-from domain.crew_commands import CrewCommands
-from domain.duplicates import DuplicateCommands
-from domain.errors import (
+from najda.domain.dispatch.crew_commands import CrewCommands
+from najda.domain.dispatch.duplicates import DuplicateCommands
+from najda.domain.dispatch.incident_opening import new_incident
+from najda.domain.dispatch.location_fix import LocationFix
+from najda.domain.dispatch.reassign import ReassignCommands
+from najda.domain.dispatch.unit import Unit
+from najda.domain.errors import (
     InvalidTransition,
     InvalidValue,
     UnitAlreadyOnIncident,
 )
-from domain.location_fix import LocationFix
-from domain.patients import MonitoringCases
-from domain.reassign import ReassignCommands
-from domain.reference_commands import ReferenceCommands
-from domain.reporting import new_incident
-from domain.store import retried
-from domain.unit import Unit
-from domain.user_commands import UserCommands, new_token
-from domain.values import (
+from najda.domain.persistence.atomic_store import retried
+from najda.domain.reference_commands import ReferenceCommands
+from najda.domain.user_commands import UserCommands, new_token
+from najda.domain.values import (
     MAX_ADDRESS,
     MAX_NOTE,
     MAX_REASON,

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from domain.errors import (
+from najda.domain.dispatch.stations_hospitals import (
+    Hospital,
+    Station,
+    hospital_id_for,
+    station_id_for,
+)
+from najda.domain.dispatch.unit import Unit, unit_id_for
+from najda.domain.errors import (
     InvalidValue,
 )
-from domain.reference import Hospital, Station, hospital_id_for, station_id_for
-from domain.store import DispatchStore
-from domain.unit import Unit, unit_id_for
-from domain.values import (
+from najda.domain.persistence.atomic_store import DispatchStore
+from najda.domain.values import (
     MAX_NAME,
     MAX_SHORT,
     Position,

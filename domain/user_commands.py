@@ -8,14 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from domain.consult import require_specialties
-from domain.errors import (
-    InvalidValue,
-    UnitNotFound,
-    UserNotFound,
-)
-from domain.store import DispatchStore, retried
-from domain.user import (
+from najda.domain.access.user import (
     LastAdministrator,
     Role,
     User,
@@ -24,7 +17,14 @@ from domain.user import (
     token_weakness,
     user_id_for,
 )
-from domain.values import (
+from najda.domain.care.consult import require_specialties
+from najda.domain.errors import (
+    InvalidValue,
+    UnitNotFound,
+    UserNotFound,
+)
+from najda.domain.persistence.atomic_store import DispatchStore, retried
+from najda.domain.values import (
     require_aware,
 )
 

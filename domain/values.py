@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from domain.errors import InvalidValue
+from najda.domain.errors import InvalidValue
 
 
 class Priority(StrEnum):

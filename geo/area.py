@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.roads import RoadNetwork
+from najda.geo.roads import RoadNetwork
 
 #: Travel modes of an imported network: 1 emergency driving, 2 regular driving.
 EMERGENCY_MODE, REGULAR_MODE = 1, 2

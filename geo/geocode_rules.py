@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from geo.address_text import run_trigrams, shared_share, similarity, trigrams
+from najda.geo.address_text import run_trigrams, shared_share, similarity, trigrams
 
 #: Names scoring below this (raw) are not offered.
 MIN_SCORE = 0.32

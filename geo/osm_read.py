@@ -22,8 +22,8 @@ from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from geo.address_text import fold
-from geo.area import (
+from najda.geo.address_text import fold
+from najda.geo.area import (
     AddressPoint,
     Area,
     Crossing,
@@ -33,9 +33,9 @@ from geo.area import (
     RoadArrays,
     Street,
 )
-from geo.distance import great_circle_pairs_m
-from geo.osm_profile import profile
-from geo.planar import point_m
+from najda.geo.distance import great_circle_pairs_m
+from najda.geo.osm_profile import profile
+from najda.geo.planar import point_m
 
 PLACE_KINDS = ("city", "town", "village", "hamlet", "locality", "isolated_dwelling", "suburb")
 #: Highway classes whose names count as streets (drivable ones plus pedestrian streets).

@@ -12,8 +12,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geo.distance import chord_to_m, unit_vectors
-from geo.jemss_tables import TableError, number, read_rows, table
+from najda.geo.distance import chord_to_m, unit_vectors
+from najda.geo.jemss_tables import TableError, number, read_rows, table
 
 SECONDS_PER_DAY = 86_400.0
 #: Smallest arc time kept: scipy's graph routines read a stored zero as "no arc".

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from projections.model_store import ModelStore, Saveable, SavedStateError, restore, snapshot
+from najda.projections.model_store import ModelStore, Saveable, SavedStateError, restore, snapshot
 
 log = logging.getLogger(__name__)
 

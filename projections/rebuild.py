@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from uuid import UUID
 
-from projections.base import Projection, Tracked
-from projections.fast_log import SKIPPED
+from najda.projections.base import Projection, Tracked
+from najda.projections.store.fast_log_reader import SKIPPED
 
 #: Reads up to `limit` events after a position.
 Reader = Callable[[int, int], Awaitable[list[Tracked]]]

@@ -7,8 +7,8 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from projections.base import NotificationSource, Projection, Tracked
-from projections.threads import in_thread
+from najda.projections.base import NotificationSource, Projection, Tracked
+from najda.projections.store.threads import in_thread
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from simulations.engine import CallRecord, RunResult
-from simulations.scenario import Scenario
+from najda.simulations.engine import CallRecord, RunResult
+from najda.simulations.scenario import Scenario
 
 #: Figures per entity: entity name → figure name → value.
 Table = dict[str, dict[str, float]]

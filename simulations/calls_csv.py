@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simulations.scenario import Call
+from najda.simulations.scenario import Call
 
 COLUMNS = (
     "at_s",

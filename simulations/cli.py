@@ -10,17 +10,17 @@ from pathlib import Path
 
 import numpy as np
 
-from projections.policies.dispatch import POLICIES
-from simulations import replicated
-from simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
-from simulations.jemss import load_jemss
-from simulations.parallel import Job, run_all
-from simulations.replicated import RunInfo
-from simulations.replications import najda_version, rep_seeds
-from simulations.report import PolicyReport, comparison, plot, summarise
-from simulations.run import BACKENDS, SECONDS_PER_DAY, run_policy
-from simulations.scenario import Scenario
-from simulations.synthetic import synthetic_city
+from najda.projections.policies.dispatch import POLICIES
+from najda.simulations import replicated
+from najda.simulations.calls_csv import CallListError, RecordedCalls, read_calls, write_calls
+from najda.simulations.jemss import load_jemss
+from najda.simulations.parallel import Job, run_all
+from najda.simulations.replicated import RunInfo
+from najda.simulations.replications import najda_version, rep_seeds
+from najda.simulations.report import PolicyReport, comparison, plot, summarise
+from najda.simulations.run import BACKENDS, SECONDS_PER_DAY, run_policy
+from najda.simulations.scenario import Scenario
+from najda.simulations.synthetic import synthetic_city
 
 HELP = """\
 SCENARIO is a JEMSS scenario directory (e.g. ../shared/scenarios/jemss-manhattan) or
@@ -109,7 +109,7 @@ def simulate_command(args: argparse.Namespace) -> int:
                   f"{scenario.name} has none", file=sys.stderr)
             return 2
     if args.from_store is not None:
-        from simulations.replay_cli import replay_store
+        from najda.simulations.replay_cli import replay_store
 
         if args.calls is not None:
             print("najda simulate: give --calls or --from-store, not both", file=sys.stderr)

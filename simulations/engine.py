@@ -11,16 +11,16 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.changes import UnitMoved
-from projections.embedded import EmbeddedLocator
-from projections.locator import Candidate, Query, UnitLocator
-from projections.policies.dispatch import Policy, SimView
-from projections.road_locator import RoadLocator
-from simulations.scenario import Call, Scenario
-from simulations.travel import Point, Travel, travel_for
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, UnitKind, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
+from najda.projections.dispatch.read_model_changes import UnitMoved
+from najda.projections.dispatch.road_locator import RoadLocator
+from najda.projections.policies.dispatch import Policy, SimView
+from najda.simulations.scenario import Call, Scenario
+from najda.simulations.travel import Point, Travel, travel_for
 
 ACTOR = "simulator"
 START = datetime(2026, 1, 5, tzinfo=UTC)

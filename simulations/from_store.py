@@ -13,16 +13,16 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.application import Dispatch
-from domain.values import Priority
-from projections.eventlog import EventLog
-from projections.intervals import UnitResponse
-from projections.response_report import collect
-from projections.stores import sqlite_env
-from simulations.report import PolicyReport, PriorityStats
-from simulations.report import _stats as stats_of  # the same figures as every policy's
-from simulations.scenario import Call, Scenario
-from simulations.store_queue import Availability, availability
+from najda.domain.application import Dispatch
+from najda.domain.values import Priority
+from najda.projections.reports.nemsis_intervals import UnitResponse
+from najda.projections.reports.response_times import collect
+from najda.projections.store.environment import sqlite_env
+from najda.projections.store.event_rows import EventLog
+from najda.simulations.report import PolicyReport, PriorityStats
+from najda.simulations.report import _stats as stats_of  # the same figures as every policy's
+from najda.simulations.scenario import Call, Scenario
+from najda.simulations.store_queue import Availability, availability
 
 #: The embedded store's file in a data directory (as `najda serve --data-dir` keeps it).
 STORE_FILE = "najda.sqlite"

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from domain.values import Priority, UnitKind
-from geo.jemss_tables import TableError, number, read_rows, table
-from geo.roads import SECONDS_PER_DAY, RoadNetwork, jemss_network, load_jemss_roads
-from simulations.calls_csv import RecordedCalls
-from simulations.distributions import Distribution, DistributionError, parse_distribution
-from simulations.jemss_files import (
+from najda.domain.values import Priority, UnitKind
+from najda.geo.jemss_tables import TableError, number, read_rows, table
+from najda.geo.roads import SECONDS_PER_DAY, RoadNetwork, jemss_network, load_jemss_roads
+from najda.simulations.calls_csv import RecordedCalls
+from najda.simulations.distributions import Distribution, DistributionError, parse_distribution
+from najda.simulations.jemss_files import (
     ModelFiles,
     check_redispatch,
     mode_schedule,
@@ -25,7 +25,7 @@ from simulations.jemss_files import (
     read_jemss_calls,
     travel_timing,
 )
-from simulations.scenario import (
+from najda.simulations.scenario import (
     Call,
     CallSource,
     Demand,

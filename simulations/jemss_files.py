@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from geo.jemss_tables import TableError, number, read_rows, table
-from geo.roads import SECONDS_PER_DAY
-from simulations.scenario import Call
+from najda.geo.jemss_tables import TableError, number, read_rows, table
+from najda.geo.roads import SECONDS_PER_DAY
+from najda.simulations.scenario import Call
 
 DEFAULT_FILES = {
     "ambulances": "ambulances/ambulances_1.csv",

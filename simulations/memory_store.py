@@ -7,8 +7,8 @@ from typing import Any
 
 from eventsourcing.persistence import Transcoder
 
-from domain.application import Dispatch
-from domain.correlation import REQUEST_ID_KEY, current_request_id
+from najda.domain.application import Dispatch
+from najda.domain.audit.correlation import REQUEST_ID_KEY, current_request_id
 
 
 class PickleCorrelatingTranscoder(Transcoder):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.jemss_tables import TableError, number, read_rows, table
-from geo.roads import RoadNetwork, load_jemss_roads
-from simulations.jemss import KM_PER_DAY_TO_MPS, _sim_files
+from najda.geo.jemss_tables import TableError, number, read_rows, table
+from najda.geo.roads import RoadNetwork, load_jemss_roads
+from najda.simulations.jemss import KM_PER_DAY_TO_MPS, _sim_files
 
 
 def load_network(root: Path) -> tuple[RoadNetwork, int]:

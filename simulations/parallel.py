@@ -7,9 +7,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulations.report import PolicyReport, summarise
-from simulations.run import run_policy
-from simulations.scenario import Scenario
+from najda.simulations.report import PolicyReport, summarise
+from najda.simulations.run import run_policy
+from najda.simulations.scenario import Scenario
 
 #: The scenario the forked workers inherit (set just before the pool starts).
 _SCENARIO: list[Scenario] = []

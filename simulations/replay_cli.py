@@ -7,17 +7,24 @@ import sys
 from dataclasses import replace
 from datetime import datetime
 
-from simulations.calls_csv import RecordedCalls, write_calls
-from simulations.from_store import (
+from najda.simulations.calls_csv import RecordedCalls, write_calls
+from najda.simulations.from_store import (
     AS_HAPPENED,
     StoreReplayError,
     as_happened,
     read_history,
     replay_calls,
 )
-from simulations.report import PolicyReport, comparison, markdown_table, plot, summarise, write_csv
-from simulations.run import SECONDS_PER_DAY, run_policy
-from simulations.scenario import Scenario
+from najda.simulations.report import (
+    PolicyReport,
+    comparison,
+    markdown_table,
+    plot,
+    summarise,
+    write_csv,
+)
+from najda.simulations.run import SECONDS_PER_DAY, run_policy
+from najda.simulations.scenario import Scenario
 
 #: Seconds run past the last recorded call (it still arrives within the run).
 MARGIN_S = 1.0

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulations.breakdown import Table
-from simulations.replications import LEVEL, Interval, interval
-from simulations.report import PolicyReport
+from najda.simulations.breakdown import Table
+from najda.simulations.replications import LEVEL, Interval, interval
+from najda.simulations.report import PolicyReport
 
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from simulations.breakdown import Table, by_hospital, by_station, by_unit
-from simulations.engine import RunResult
-from simulations.scenario import Scenario
+from najda.simulations.breakdown import Table, by_hospital, by_station, by_unit
+from najda.simulations.engine import RunResult
+from najda.simulations.scenario import Scenario
 
 
 @dataclass(frozen=True)

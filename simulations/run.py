@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from domain.application import Dispatch
-from projections.base import NotificationSource
-from projections.policies.dispatch import POLICIES
-from projections.stores import sqlite_env
-from simulations.engine import RunResult, SimClock, Simulator, seeded_ids
-from simulations.memory_store import MemoryDispatch
-from simulations.scenario import Scenario
+from najda.domain.application import Dispatch
+from najda.projections.base import NotificationSource
+from najda.projections.policies.dispatch import POLICIES
+from najda.projections.store.environment import sqlite_env
+from najda.simulations.engine import RunResult, SimClock, Simulator, seeded_ids
+from najda.simulations.memory_store import MemoryDispatch
+from najda.simulations.scenario import Scenario
 
 SECONDS_PER_DAY = 86_400.0
 #: Memory-backed file system: the scratch store's commits skip the disk flush.

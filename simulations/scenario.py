@@ -8,8 +8,8 @@ from typing import Protocol
 
 import numpy as np
 
-from domain.values import Priority, UnitKind
-from geo.roads import RoadNetwork
+from najda.domain.values import Priority, UnitKind
+from najda.geo.roads import RoadNetwork
 
 
 @dataclass(frozen=True)

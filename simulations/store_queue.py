@@ -7,9 +7,9 @@ import bisect
 from datetime import datetime
 from uuid import UUID
 
-from domain.application import Dispatch
-from domain.values import UnitKind, UnitStatus
-from projections.base import NotificationSource
+from najda.domain.application import Dispatch
+from najda.domain.values import UnitKind, UnitStatus
+from najda.projections.base import NotificationSource
 
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
 

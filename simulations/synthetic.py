@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.values import Priority, UnitKind
-from simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
+from najda.domain.values import Priority, UnitKind
+from najda.simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
 M_PER_DEG_LAT = 111_320.0
 #: Relative call rate by hour of day (quiet at night, busiest late afternoon).

@@ -7,9 +7,9 @@ from typing import Protocol
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from geo.distance import geodesic_many_m, great_circle_m
-from geo.roads import RoadNetwork
-from simulations.scenario import Scenario, Site
+from najda.geo.distance import geodesic_many_m, great_circle_m
+from najda.geo.roads import RoadNetwork
+from najda.simulations.scenario import Scenario, Site
 
 Point = tuple[float, float]
 

@@ -8,8 +8,8 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from api.areas import demo_extract, import_area
-from geo.area import Area
+from najda.api.areas import demo_extract, import_area
+from najda.geo.area import Area
 
 
 @lru_cache(maxsize=1)

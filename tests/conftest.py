@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Dispatch
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch
+from najda.projections.store.environment import postgres_env, sqlite_env
 from tests.pgdatabases import (
     IN_CI,
     PG_ADMIN_URL,

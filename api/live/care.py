@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from api.live.messages import encode, iso, place_json
-from api.live.subscribers import Message
-from api.views_care import destinations_public
-from domain.hospital_status import HospitalStatus
-from domain.response_plan import ResponsePlan
-from projections.base import Tracked
-from projections.changes import BoardRow, UnitRow
-from projections.consults import ConsultBook, OpenConsult
-from projections.destinations import TravelTimes
-from projections.reference import Place, ReferenceDirectory, status_of_event
+from najda.api.live.messages import encode, iso, place_json
+from najda.api.live.subscribers import Message
+from najda.api.views_care import destinations_public
+from najda.domain.dispatch.hospital_status import HospitalStatus
+from najda.domain.dispatch.response_plan import ResponsePlan
+from najda.projections.base import Tracked
+from najda.projections.care.consult_queue import ConsultBook, OpenConsult
+from najda.projections.dispatch.destinations import TravelTimes
+from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
+from najda.projections.dispatch.stations_hospitals import Place, ReferenceDirectory, status_of_event
 
 
 def status_json(status: HospitalStatus) -> dict[str, Any]:

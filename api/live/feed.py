@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from api.live.care import (
+from najda.api.live.care import (
     consult_json,
     consult_message,
     destination_json,
@@ -20,7 +20,7 @@ from api.live.care import (
     hospital_status_message,
     specialist_snapshot,
 )
-from api.live.messages import (
+from najda.api.live.messages import (
     encode,
     incident_json,
     iso,
@@ -28,13 +28,16 @@ from api.live.messages import (
     recommendation_json,
     unit_json,
 )
-from api.live.monitoring import MonitoringFeed
-from api.live.subscribers import Interest, Message, Subscriber
-from domain.response_plan import ResponsePlan
-from domain.values import Priority, UnitStatus
-from projections.base import Tracked
-from projections.board_rules import BoardRules
-from projections.changes import (
+from najda.api.live.monitoring import MonitoringFeed
+from najda.api.live.subscribers import Interest, Message, Subscriber
+from najda.domain.dispatch.response_plan import ResponsePlan
+from najda.domain.values import Priority, UnitStatus
+from najda.projections.base import Tracked
+from najda.projections.care.consult_queue import CONSULT_TOPICS, ConsultBook
+from najda.projections.dispatch.board_rules import BoardRules
+from najda.projections.dispatch.destinations import travel_for
+from najda.projections.dispatch.locator import UnitLocator
+from najda.projections.dispatch.read_model_changes import (
     BoardRow,
     UnitMoved,
     UnitRow,
@@ -44,12 +47,9 @@ from projections.changes import (
     locator_change,
     next_incident_id,
 )
-from projections.consults import CONSULT_TOPICS, ConsultBook
-from projections.destinations import travel_for
-from projections.locator import UnitLocator
-from projections.policies.recommender import PolicyRecommender
-from projections.recommend import recommend_at, short_on_board
-from projections.reference import ReferenceDirectory
+from najda.projections.dispatch.recommendations import recommend_at, short_on_board
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.policies.recommender import PolicyRecommender
 
 #: What a buffered message costs beyond its text (the object, its tuples and sets).
 MESSAGE_OVERHEAD_BYTES = 200

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from projections.changes import BoardRow, UnitRow
-from projections.locator import Candidate
-from projections.recommend import Recommendation
-from projections.reference import Place
+from najda.projections.dispatch.locator import Candidate
+from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
+from najda.projections.dispatch.recommendations import Recommendation
+from najda.projections.dispatch.stations_hospitals import Place
 
 
 def iso(at: datetime) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.live.messages import encode, iso
-from api.live.subscribers import BBox, Message
-from domain.monitoring import Reading
-from domain.vitals import Vital
-from projections.base import Tracked
-from projections.monitoring import AlertRow, MonitoringBoard, PatientRow
+from najda.api.live.messages import encode, iso
+from najda.api.live.subscribers import BBox, Message
+from najda.domain.care.alerting import Reading
+from najda.domain.care.vitals import Vital
+from najda.projections.base import Tracked
+from najda.projections.care.monitoring_board import AlertRow, MonitoringBoard, PatientRow
 
 #: Scopes of a message: dispatch consoles only, monitoring clients only, or both.
 DISPATCH, MONITORING, SHARED = "dispatch", "monitoring", "shared"

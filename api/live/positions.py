@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from api.live.feed import LiveFeed
-from domain.application import Dispatch
-from domain.commands import MAX_CLOCK_SKEW, MAX_POSITION_AGE
-from domain.errors import InvalidValue, UnitNotFound
-from domain.values import Position, check_position, require_recent
-from projections.changes import UnitMoved
-from projections.locator import UnitLocator
+from najda.api.live.feed import LiveFeed
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.command_inputs import MAX_CLOCK_SKEW, MAX_POSITION_AGE
+from najda.domain.errors import InvalidValue, UnitNotFound
+from najda.domain.values import Position, check_position, require_recent
+from najda.projections.dispatch.locator import UnitLocator
+from najda.projections.dispatch.read_model_changes import UnitMoved
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from api import crew
-from api.queries import destinations_for
-from api.services import Services
-from domain.client_command import require_command_id
-from domain.errors import InvalidValue
-from domain.hospital_status import Service, service_of
-from domain.values import UnitStatus, require_aware
+from najda.api import crew
+from najda.api.queries import destinations_for
+from najda.api.services import Services
+from najda.domain.dispatch.hospital_status import Service, service_of
+from najda.domain.errors import InvalidValue
+from najda.domain.persistence.client_command import require_command_id
+from najda.domain.values import UnitStatus, require_aware
 
 #: Statuses a crew may report itself (dispatch and release come from dispatchers).
 CREW_STATUSES = frozenset(UnitStatus) - {UnitStatus.DISPATCHED}

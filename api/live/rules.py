@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from domain.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
-from domain.values import (
+from najda.domain.dispatch.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
+from najda.domain.values import (
     MAX_ADDRESS,
     MAX_NAME,
     MAX_NOTE,

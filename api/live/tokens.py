@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
-from projections.users import Principal, UserDirectory
+from najda.projections.access.user_directory import Principal, UserDirectory
 
 #: The longest a socket waits between two checks of its token (clock changes, missed hints).
 RECHECK_S = 30.0

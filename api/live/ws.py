@@ -24,7 +24,7 @@ from uuid import UUID
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from api.auth import (
+from najda.api.auth import (
     CONSOLE,
     MONITORING_SOCKET,
     Forbidden,
@@ -32,18 +32,18 @@ from api.auth import (
     check_role,
     principal_for,
 )
-from api.errors import status_for
-from api.live.frames import PRE_AUTH_MAX_BYTES, drop_connection, lift_frame_limit
-from api.live.messages import encode
-from api.live.requests import crew_request
-from api.live.rules import client_rules
-from api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
-from api.read_audit import record_feed_read
-from api.services import Services
-from api.throttle import TooManyFailures
-from domain.errors import DispatchError, InvalidValue
-from domain.user import Role, token_hash
-from projections.users import Principal
+from najda.api.errors import status_for
+from najda.api.live.frames import PRE_AUTH_MAX_BYTES, drop_connection, lift_frame_limit
+from najda.api.live.messages import encode
+from najda.api.live.requests import crew_request
+from najda.api.live.rules import client_rules
+from najda.api.live.subscribers import BBox, Interest, Subscriber, TooFarBehind
+from najda.api.read_audit import record_feed_read
+from najda.api.services import Services
+from najda.api.throttle import TooManyFailures
+from najda.domain.access.user import Role, token_hash
+from najda.domain.errors import DispatchError, InvalidValue
+from najda.projections.access.user_directory import Principal
 
 log = logging.getLogger(__name__)
 router = APIRouter()

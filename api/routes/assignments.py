@@ -6,12 +6,12 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api import dispatching
-from api.auth import OPERATE, allow
-from api.deps import ActorDep, ServicesDep, UnitIdDep, unit_ref_id
-from api.errors import ERRORS
-from api.queries import incident_view
-from api.schemas_incidents import AssignmentCreate, IncidentPublic, UnitReassign, UnitRelease
+from najda.api import dispatching
+from najda.api.auth import OPERATE, allow
+from najda.api.deps import ActorDep, ServicesDep, UnitIdDep, unit_ref_id
+from najda.api.errors import ERRORS
+from najda.api.queries import incident_view
+from najda.api.schemas_incidents import AssignmentCreate, IncidentPublic, UnitReassign, UnitRelease
 
 router = APIRouter(
     prefix="/incidents/{incident_id}/assignments", tags=["assignments"], responses=ERRORS

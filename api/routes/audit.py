@@ -6,21 +6,21 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.audit_trust import trust
-from api.auth import AUDIT, READ, PrincipalDep, allow
-from api.deps import ServicesDep
-from api.errors import ERRORS
-from api.read_audit import record_incident_read
-from api.redaction import timeline_for
-from api.schemas_audit import (
+from najda.api.audit_trust import trust
+from najda.api.auth import AUDIT, READ, PrincipalDep, allow
+from najda.api.deps import ServicesDep
+from najda.api.errors import ERRORS
+from najda.api.read_audit import record_incident_read
+from najda.api.redaction import timeline_for
+from najda.api.schemas_audit import (
     FindingPublic,
     TimelineEntryPublic,
     TimelinePublic,
     VerificationPublic,
 )
-from projections.eventlog import EventLog
-from projections.timeline import incident_timeline
-from projections.verify import Verification, verify
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.audit.verify import Verification, verify
+from najda.projections.store.event_rows import EventLog
 
 router = APIRouter(tags=["audit"], responses=ERRORS)
 

@@ -7,12 +7,12 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.auth import REFERENCE_READ, allow
-from api.basemap import base_map
-from api.basemap_area import OSM_ATTRIBUTION, area_features
-from api.deps import ServicesDep
-from api.errors import ERRORS
-from geo.roads import RoadNetwork
+from najda.api.auth import REFERENCE_READ, allow
+from najda.api.basemap import base_map
+from najda.api.basemap_area import OSM_ATTRIBUTION, area_features
+from najda.api.deps import ServicesDep
+from najda.api.errors import ERRORS
+from najda.geo.roads import RoadNetwork
 
 router = APIRouter(tags=["reference"], responses=ERRORS)
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from api.auth import (
+from najda.api.auth import (
     ADMIN,
     AUDITOR,
     CONSULT_QUEUE,
@@ -21,13 +21,13 @@ from api.auth import (
     Forbidden,
     allow,
 )
-from api.deps import PrincipalDep, ServicesDep
-from api.errors import ERRORS
-from api.fhir_encounter import consult_encounter
-from api.queries import incident_view
-from api.read_audit import record_incident_read, record_reads
-from api.redaction import board_row_for, consult_for, incident_for, redacts
-from api.schemas_care import (
+from najda.api.deps import PrincipalDep, ServicesDep
+from najda.api.errors import ERRORS
+from najda.api.fhir_encounter import consult_encounter
+from najda.api.queries import incident_view
+from najda.api.read_audit import record_incident_read, record_reads
+from najda.api.redaction import board_row_for, consult_for, incident_for, redacts
+from najda.api.schemas_care import (
     ConsultCreate,
     ConsultDetail,
     ConsultEnd,
@@ -35,14 +35,14 @@ from api.schemas_care import (
     ConsultQueueItem,
     ConsultReason,
 )
-from api.schemas_users import SpecialtyIn
-from api.services import Services
-from api.views import board_public
-from api.views_care import consult_public
-from domain.consult import Consult, ConsultStatus
-from domain.incident import Incident
-from domain.values import IncidentSource
-from projections.users import Principal
+from najda.api.schemas_users import SpecialtyIn
+from najda.api.services import Services
+from najda.api.views import board_public
+from najda.api.views_care import consult_public
+from najda.domain.care.consult import Consult, ConsultStatus
+from najda.domain.dispatch.incident import Incident
+from najda.domain.values import IncidentSource
+from najda.projections.access.user_directory import Principal
 
 router = APIRouter(tags=["teleconsults"], responses=ERRORS)
 CONSULTS = "/incidents/{incident_id}/consults"

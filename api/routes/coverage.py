@@ -6,17 +6,17 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.auth import OPERATE, ActorDep, allow
-from api.deps import ServicesDep, UnitIdDep
-from api.errors import ERRORS
-from api.schemas_coverage import (
+from najda.api.auth import OPERATE, ActorDep, allow
+from najda.api.deps import ServicesDep, UnitIdDep
+from najda.api.errors import ERRORS
+from najda.api.schemas_coverage import (
     CoveragePublic,
     MoveUpPublic,
     RelocationCreate,
     RelocationPublic,
     ZoneCoverPublic,
 )
-from domain.errors import StationNotFound
+from najda.domain.errors import StationNotFound
 
 router = APIRouter(tags=["coverage"], responses=ERRORS)
 

@@ -6,12 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import crew
-from api.auth import OPERATE, check_unit
-from api.deps import PrincipalDep, ServicesDep, UnitIdDep
-from api.errors import ERRORS
-from api.queries import destinations_for
-from api.schemas_care import DestinationChoice, DestinationChosen, DestinationsPublic, ServiceIn
+from najda.api import crew
+from najda.api.auth import OPERATE, check_unit
+from najda.api.deps import PrincipalDep, ServicesDep, UnitIdDep
+from najda.api.errors import ERRORS
+from najda.api.queries import destinations_for
+from najda.api.schemas_care import (
+    DestinationChoice,
+    DestinationChosen,
+    DestinationsPublic,
+    ServiceIn,
+)
 
 router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
 

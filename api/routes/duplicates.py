@@ -6,13 +6,13 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from api.auth import OPERATE, allow
-from api.deps import ActorDep, BoardDep, ServicesDep
-from api.errors import ERRORS
-from api.queries import incident_view
-from api.schemas_incidents import DuplicatePublic, IncidentPublic
-from domain.duplicates import OpenCall, possible_duplicates
-from domain.values import Position
+from najda.api.auth import OPERATE, allow
+from najda.api.deps import ActorDep, BoardDep, ServicesDep
+from najda.api.errors import ERRORS
+from najda.api.queries import incident_view
+from najda.api.schemas_incidents import DuplicatePublic, IncidentPublic
+from najda.domain.dispatch.duplicates import OpenCall, possible_duplicates
+from najda.domain.values import Position
 
 router = APIRouter(
     prefix="/incidents/{incident_id}/duplicates", tags=["incidents"], responses=ERRORS

@@ -9,20 +9,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from api.auth import OPERATE, READ, PrincipalDep, allow
-from api.deps import ActorDep, ServicesDep
-from api.eido import import_eido, incident_eido, read_eido
-from api.eido_geocode import civic_locator
-from api.errors import ERRORS, query_error
-from api.read_audit import record_incident_read
-from api.redaction import incident_for
-from api.schemas import PriorityIn
-from api.schemas_incidents import IncidentPublic
-from api.views import incident_public
-from domain.errors import InvalidValue
-from domain.values import Position
-from projections.as_of import incident_as_of
-from projections.eventlog import EventLog
+from najda.api.auth import OPERATE, READ, PrincipalDep, allow
+from najda.api.deps import ActorDep, ServicesDep
+from najda.api.eido import import_eido, incident_eido, read_eido
+from najda.api.eido_geocode import civic_locator
+from najda.api.errors import ERRORS, query_error
+from najda.api.read_audit import record_incident_read
+from najda.api.redaction import incident_for
+from najda.api.schemas import PriorityIn
+from najda.api.schemas_incidents import IncidentPublic
+from najda.api.views import incident_public
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position
+from najda.projections.audit.as_of import incident_as_of
+from najda.projections.store.event_rows import EventLog
 
 router = APIRouter(tags=["eido"], responses=ERRORS)
 

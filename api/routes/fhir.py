@@ -15,16 +15,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import DEVICE, OBSERVATIONS, PrincipalDep, allow
-from api.deps import ServicesDep
-from api.fhir import FhirRefused, bundle_entries, observation_entry
-from api.fhir_capability import capability_statement
-from api.fhir_intake import record, record_batch, record_implausible, summary
-from api.fhir_outcome import FHIR_JSON, refusal_response
-from api.schemas_monitoring import ObservationsRecorded
-from api.services import Services
-from domain.errors import Conflict, InvalidValue
-from domain.patients import Sender
+from najda.api.auth import DEVICE, OBSERVATIONS, PrincipalDep, allow
+from najda.api.deps import ServicesDep
+from najda.api.fhir import FhirRefused, bundle_entries, observation_entry
+from najda.api.fhir_capability import capability_statement
+from najda.api.fhir_intake import record, record_batch, record_implausible, summary
+from najda.api.fhir_outcome import FHIR_JSON, refusal_response
+from najda.api.schemas_monitoring import ObservationsRecorded
+from najda.api.services import Services
+from najda.domain.care.monitoring_use_cases import Sender
+from najda.domain.errors import Conflict, InvalidValue
 
 router = APIRouter(prefix="/fhir", tags=["monitoring"])
 POST = allow(OBSERVATIONS, "post observations")

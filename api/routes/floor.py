@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.auth import READ, allow
-from api.errors import ERRORS
-from api.schemas_incidents import FloorSettingsPublic, TargetsPublic
+from najda.api.auth import READ, allow
+from najda.api.errors import ERRORS
+from najda.api.schemas_incidents import FloorSettingsPublic, TargetsPublic
 
 router = APIRouter(tags=["incidents"], responses=ERRORS)
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.auth import REFERENCE_READ, allow
-from api.deps import ServicesDep
-from api.errors import ERRORS, invalid_value_response
-from domain.errors import InvalidValue
-from geo.address_text import MAX_QUERY_CHARS, QueryError
-from projections.geocoder import MAX_LIMIT, Geocoder
+from najda.api.auth import REFERENCE_READ, allow
+from najda.api.deps import ServicesDep
+from najda.api.errors import ERRORS, invalid_value_response
+from najda.domain.errors import InvalidValue
+from najda.geo.address_text import MAX_QUERY_CHARS, QueryError
+from najda.projections.addresses.geocoder import MAX_LIMIT, Geocoder
 
 router = APIRouter(prefix="/geocode", tags=["geocoding"], responses=ERRORS)
 

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
-from api.schemas_health import HealthPublic
-from api.services import Services
+from najda.api.deps import ServicesDep
+from najda.api.schemas_health import HealthPublic
+from najda.api.services import Services
 
 router = APIRouter(tags=["health"])
 
@@ -62,8 +62,8 @@ async def ready(request: Request) -> JSONResponse:
 
 async def read_store(services: Services) -> tuple[int, int]:
     """The log's head and the last sealed position, or an exception within the time-out."""
-    from projections.eventlog import EventLog
-    from projections.seal import sealed_position
+    from najda.projections.audit.seal import sealed_position
+    from najda.projections.store.event_rows import EventLog
 
     def read() -> tuple[int, int]:
         return services.source.head(), sealed_position(EventLog(services.dispatch))

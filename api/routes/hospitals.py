@@ -6,16 +6,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import MANAGE, OPERATE, REFERENCE_READ, allow
-from api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
-from api.errors import ERRORS
-from api.schemas_care import HospitalStatusChange
-from api.schemas_reference import HospitalCreate, HospitalPublic
-from api.services import Services
-from api.views import hospital_public
-from domain.errors import HospitalNotFound
-from domain.values import Position
-from projections.reference import place_of, status_of
+from najda.api.auth import MANAGE, OPERATE, REFERENCE_READ, allow
+from najda.api.deps import ActorDep, HospitalIdDep, ReferenceDep, ServicesDep
+from najda.api.errors import ERRORS
+from najda.api.schemas_care import HospitalStatusChange
+from najda.api.schemas_reference import HospitalCreate, HospitalPublic
+from najda.api.services import Services
+from najda.api.views import hospital_public
+from najda.domain.errors import HospitalNotFound
+from najda.domain.values import Position
+from najda.projections.dispatch.stations_hospitals import place_of, status_of
 
 router = APIRouter(prefix="/hospitals", tags=["reference"], responses=ERRORS)
 

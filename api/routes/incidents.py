@@ -8,14 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
 
-from api.auth import OPERATE, READ, PrincipalDep, allow
-from api.deps import ActorDep, BoardDep, ServicesDep, unit_ref_id
-from api.dispatching import auto_dispatch
-from api.errors import ERRORS, query_error
-from api.queries import AsOfQuery, incident_as_of_view, incident_view
-from api.read_audit import record_incident_read, record_reads
-from api.redaction import REDACTED, board_row_for, redacts
-from api.schemas_incidents import (
+from najda.api.auth import OPERATE, READ, PrincipalDep, allow
+from najda.api.deps import ActorDep, BoardDep, ServicesDep, unit_ref_id
+from najda.api.dispatching import auto_dispatch
+from najda.api.errors import ERRORS, query_error
+from najda.api.queries import AsOfQuery, incident_as_of_view, incident_view
+from najda.api.read_audit import record_incident_read, record_reads
+from najda.api.redaction import REDACTED, board_row_for, redacts
+from najda.api.schemas_incidents import (
     IncidentCancel,
     IncidentClose,
     IncidentCreate,
@@ -25,14 +25,19 @@ from api.schemas_incidents import (
     NoteCreate,
     PriorityChange,
 )
-from api.views import board_public
-from domain.errors import InvalidValue
-from domain.location_fix import LocationFix
-from domain.values import IncidentSource, Position
-from projections.changes import BoardRow
-from projections.eventlog import EventLog
-from projections.history import HistoryIndex, HistoryQuery, HistoryState, search
-from projections.recommend import short_on_board
+from najda.api.views import board_public
+from najda.domain.dispatch.location_fix import LocationFix
+from najda.domain.errors import InvalidValue
+from najda.domain.values import IncidentSource, Position
+from najda.projections.dispatch.incident_history import (
+    HistoryIndex,
+    HistoryQuery,
+    HistoryState,
+    search,
+)
+from najda.projections.dispatch.read_model_changes import BoardRow
+from najda.projections.dispatch.recommendations import short_on_board
+from najda.projections.store.event_rows import EventLog
 
 WRITE = allow(OPERATE, "change incidents")
 READS = allow(READ, "read incidents")

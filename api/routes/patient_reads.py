@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.auth import MANAGE, allow
-from api.deps import PatientIdDep, ServicesDep
-from api.errors import ERRORS
-from projections.read_log import patient_reads
+from najda.api.auth import MANAGE, allow
+from najda.api.deps import PatientIdDep, ServicesDep
+from najda.api.errors import ERRORS
+from najda.projections.audit.patient_reads import patient_reads
 
 router = APIRouter(tags=["monitoring"], responses=ERRORS)
 

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.auth import MONITOR_READ, MONITOR_WRITE, allow
-from api.deps import ActorDep, BoardDep, PatientIdDep, PrincipalDep, ServicesDep
-from api.errors import ERRORS
-from api.read_audit import record_reads
-from api.schemas_monitoring import (
+from najda.api.auth import MONITOR_READ, MONITOR_WRITE, allow
+from najda.api.deps import ActorDep, BoardDep, PatientIdDep, PrincipalDep, ServicesDep
+from najda.api.errors import ERRORS
+from najda.api.read_audit import record_reads
+from najda.api.schemas_monitoring import (
     AlertAcknowledge,
     BoardPublic,
     DevicesChange,
@@ -22,12 +22,12 @@ from api.schemas_monitoring import (
     ThresholdsChange,
     VitalIn,
 )
-from api.services import Services
-from api.views_monitoring import alert_public, classified, patient_public
-from domain.patient import PatientNotFound
-from domain.values import Position
-from projections.board import IncidentBoard
-from projections.monitoring import PatientRow
+from najda.api.services import Services
+from najda.api.views_monitoring import alert_public, classified, patient_public
+from najda.domain.care.patient import PatientNotFound
+from najda.domain.values import Position
+from najda.projections.care.monitoring_board import PatientRow
+from najda.projections.dispatch.board import IncidentBoard
 
 READ = allow(MONITOR_READ, "read monitored patients")
 WRITE = allow(MONITOR_WRITE, "change monitored patients")

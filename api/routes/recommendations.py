@@ -7,12 +7,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.auth import OPERATE, allow
-from api.deps import ServicesDep, UnitIdDep
-from api.errors import ERRORS
-from api.queries import recommendation_for, unit_option
-from api.schemas_incidents import RecommendationPublic, UnitOptionPublic
-from domain.errors import UnitNotFound
+from najda.api.auth import OPERATE, allow
+from najda.api.deps import ServicesDep, UnitIdDep
+from najda.api.errors import ERRORS
+from najda.api.queries import recommendation_for, unit_option
+from najda.api.schemas_incidents import RecommendationPublic, UnitOptionPublic
+from najda.domain.errors import UnitNotFound
 
 router = APIRouter(tags=["recommendations"], responses=ERRORS)
 

@@ -8,20 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.auth import READ, allow
-from api.deps import ServicesDep
-from api.errors import query_error
-from api.report_plot import response_time_png
-from api.schemas import IsoTime
-from domain.errors import InvalidValue
-from projections.eventlog import EventLog
-from projections.response_report import (
+from najda.api.auth import READ, allow
+from najda.api.deps import ServicesDep
+from najda.api.errors import query_error
+from najda.api.report_plot import response_time_png
+from najda.api.schemas import IsoTime
+from najda.domain.errors import InvalidValue
+from najda.projections.reports.response_times import (
     DEFAULT_TARGETS,
     Target,
     build_report,
     collect,
     report_csv,
 )
+from najda.projections.store.event_rows import EventLog
 
 router = APIRouter(
     prefix="/reports",

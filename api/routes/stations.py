@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from api.auth import MANAGE, REFERENCE_READ, allow
-from api.deps import ActorDep, ReferenceDep, ServicesDep, StationIdDep
-from api.errors import ERRORS
-from api.schemas_reference import StationCreate, StationPublic
-from api.views import station_public
-from domain.errors import StationNotFound
-from domain.values import Position
-from projections.reference import place_of
+from najda.api.auth import MANAGE, REFERENCE_READ, allow
+from najda.api.deps import ActorDep, ReferenceDep, ServicesDep, StationIdDep
+from najda.api.errors import ERRORS
+from najda.api.schemas_reference import StationCreate, StationPublic
+from najda.api.views import station_public
+from najda.domain.errors import StationNotFound
+from najda.domain.values import Position
+from najda.projections.dispatch.stations_hospitals import place_of
 
 router = APIRouter(prefix="/stations", tags=["reference"], responses=ERRORS)
 

@@ -7,15 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api import crew
-from api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_unit
-from api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
-from api.errors import ERRORS
-from api.live.positions import Report
-from api.queries import incident_view
-from api.read_audit import record_incident_read
-from api.schemas import KindIn, StatusIn
-from api.schemas_units import (
+from najda.api import crew
+from najda.api.auth import AVL, BULK_POSITIONS, MANAGE, OPERATE, READ, allow, check_unit
+from najda.api.deps import ActorDep, LocatorDep, PrincipalDep, ServicesDep, UnitIdDep, unit_ref_id
+from najda.api.errors import ERRORS
+from najda.api.live.positions import Report
+from najda.api.queries import incident_view
+from najda.api.read_audit import record_incident_read
+from najda.api.schemas import KindIn, StatusIn
+from najda.api.schemas_units import (
     Acknowledged,
     AssignmentView,
     PositionAccepted,
@@ -26,11 +26,11 @@ from api.schemas_units import (
     UnitPublic,
     UnitStatusChange,
 )
-from api.services import Services
-from api.views import unit_public, unit_row_public
-from domain.errors import InvalidValue
-from domain.reference import station_id_for
-from domain.values import Position
+from najda.api.services import Services
+from najda.api.views import unit_public, unit_row_public
+from najda.domain.dispatch.stations_hospitals import station_id_for
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position
 
 router = APIRouter(prefix="/units", tags=["units"], responses=ERRORS)
 positions_router = APIRouter(tags=["units"], responses=ERRORS)

@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, status
 from fastapi.exceptions import RequestValidationError
 
-from api.auth import MANAGE, allow
-from api.deps import ActorDep, ServicesDep, unit_ref_id
-from api.errors import ERRORS
-from api.schemas_users import ClinicalAccess, UserCreate, UserPublic, UserToken
-from domain.errors import InvalidValue
-from domain.user import User, require_user_name
-from projections.users import Principal
+from najda.api.auth import MANAGE, allow
+from najda.api.deps import ActorDep, ServicesDep, unit_ref_id
+from najda.api.errors import ERRORS
+from najda.api.schemas_users import ClinicalAccess, UserCreate, UserPublic, UserToken
+from najda.domain.access.user import User, require_user_name
+from najda.domain.errors import InvalidValue
+from najda.projections.access.user_directory import Principal
 
 router = APIRouter(
     prefix="/users",

@@ -500,7 +500,7 @@ async function onTriage(event) {
   toast("Incident updated", "ok");
 }
 
-/** Status changes a dispatcher may record for a crew on the radio (domain/unit.py). */
+/** Status changes a dispatcher may record for a crew on the radio (domain/dispatch/unit.py). */
 const RADIO_NEXT = {
   dispatched: ["en_route"], en_route: ["on_scene"], on_scene: ["transporting", "available"],
   transporting: ["at_hospital"], at_hospital: ["available"],

@@ -31,7 +31,7 @@ export const PRIORITY = {
 };
 
 /** The status changes a unit may report itself, and the statuses from which a dispatcher may
- * release a unit: the server's rules (domain/unit.py), filled from each socket's hello. */
+ * release a unit: the server's rules (domain/dispatch/unit.py), filled from each socket's hello. */
 export const NEXT_STATUSES = {};
 export const RELEASABLE = new Set();
 /** Text limits of the server's commands (domain/values.py), by field. */

@@ -8,8 +8,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from projections.locator import Candidate
-from projections.policies.view import Call, Scenario, SimUnit, Travel
+from najda.projections.dispatch.locator import Candidate
+from najda.projections.policies.view import Call, Scenario, SimUnit, Travel
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -11,15 +11,15 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.targets import Targets
-from domain.values import Priority, UnitKind
-from geo.area import Area
-from geo.distance import geodesic_many_m
-from geo.roads import RoadNetwork
-from geo.speed import SpeedModel
-from projections.changes import UnitRow
-from projections.policies.dispatch import SimView
-from projections.reference import Place
+from najda.domain.dispatch.targets import Targets
+from najda.domain.values import Priority, UnitKind
+from najda.geo.area import Area
+from najda.geo.distance import geodesic_many_m
+from najda.geo.roads import RoadNetwork
+from najda.geo.speed import SpeedModel
+from najda.projections.dispatch.read_model_changes import UnitRow
+from najda.projections.dispatch.stations_hospitals import Place
+from najda.projections.policies.dispatch import SimView
 
 #: Kinds a coverage policy keeps spread over the area (the ones calls wait for).
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from projections.base import Tracked
+from najda.projections.base import Tracked
 
 
 class PostDirectory:

@@ -10,15 +10,22 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.coverage import Committed
-from domain.incident import Incident
-from domain.response_plan import ResponsePlan
-from domain.targets import Targets
-from domain.values import Priority
-from geo.roads import RoadNetwork
-from projections.locator import Candidate, UnitLocator
-from projections.policies.dispatch import POLICIES, ClosestIdle, Policy
-from projections.policies.live import (
+from najda.domain.dispatch.coverage import Committed
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.response_plan import ResponsePlan
+from najda.domain.dispatch.targets import Targets
+from najda.domain.values import Priority
+from najda.geo.roads import RoadNetwork
+from najda.projections.dispatch.locator import Candidate, UnitLocator
+from najda.projections.dispatch.recommendations import (
+    Recommendation,
+    RequirementOptions,
+    committed_units,
+    recommend_at,
+)
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Policy
+from najda.projections.policies.live import (
     AMBULANCES,
     LiveCall,
     LiveScenario,
@@ -28,14 +35,7 @@ from projections.policies.live import (
     live_scenario,
     seconds,
 )
-from projections.policies.posts import PostDirectory
-from projections.recommend import (
-    Recommendation,
-    RequirementOptions,
-    committed_units,
-    recommend_at,
-)
-from projections.reference import ReferenceDirectory
+from najda.projections.policies.posts import PostDirectory
 
 #: Candidates a policy chooses among, beyond the ones shown.
 POOL = 12

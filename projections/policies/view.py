@@ -1,7 +1,7 @@
 """What a dispatch policy may read: the situation, calls, units and travel, as protocols.
 
 The simulator's scenario, calls, units and travel satisfy them, and so does the live
-server's picture of its stations and available units (`projections.policies.live`).
+server's picture of its stations and available units (`najda.projections.policies.live`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uuid import UUID
 
 import numpy as np
 
-from domain.values import Priority
+from najda.domain.values import Priority
 
 
 class Site(Protocol):

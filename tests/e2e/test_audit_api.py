@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from projections.sentences import distance_text, eta_text
+from najda.projections.audit.timeline_sentences import distance_text, eta_text
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import build_world, head, ok, report
 from tests.eido_schema import errors, require_eido_dir

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from geo.area import EMERGENCY_MODE, load_area
+from najda.geo.area import EMERGENCY_MODE, load_area
 from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, FREE_SPOT, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import NajdaServer, clean_env, ok

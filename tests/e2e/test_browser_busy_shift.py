@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from geo.area import AddressPoint
-from geo.planar import point_m
+from najda.geo.area import AddressPoint
+from najda.geo.planar import point_m
 from tests.area_fixture import liechtenstein
 from tests.e2e.browser import SHOW_MS, chromium, screenshot, wait_unit_shown
 from tests.e2e.console_truth import expected, open_console, queue_matches_board, select, shows

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.values import MAX_NOTE, MAX_REASON
+from najda.domain.values import MAX_NOTE, MAX_REASON
 from tests.e2e.browser import (
     DESKTOP,
     SHOW_MS,

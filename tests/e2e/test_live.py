@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
-from domain.values import MAX_NOTE, MAX_REASON
+from najda.domain.dispatch.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
+from najda.domain.values import MAX_NOTE, MAX_REASON
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, NajdaServer, build_world, offset, ok, report
 from tests.e2e.live import Listener, Message, has_event

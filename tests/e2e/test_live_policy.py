@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from geo.area import EMERGENCY_MODE, load_area
-from geo.speed import SpeedModel
+from najda.geo.area import EMERGENCY_MODE, load_area
+from najda.geo.speed import SpeedModel
 from tests.area_fixture import liechtenstein
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import NajdaServer, clean_env, head, offset, ok, report
@@ -111,7 +111,7 @@ def test_coverage_keeps_the_closest_ambulance_for_urgent_calls_only(
     assert first["call_sign"] == closest
     chosen = lower["recommendation"]["requirements"][0]["proposed"][0]
     assert chosen["call_sign"] != closest
-    assert chosen["eta_s"] <= 900  # C: on scene within 15 min (domain/targets.py)
+    assert chosen["eta_s"] <= 900  # C: on scene within 15 min (domain/dispatch/targets.py)
     assert lower["recommendation"]["policy"] == "coverage"
 
 

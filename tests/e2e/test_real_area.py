@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.areas import demo_extract
-from api.cli import main
-from geo.area import EMERGENCY_MODE, load_area
+from najda.api.areas import demo_extract
+from najda.api.cli import main
+from najda.geo.area import EMERGENCY_MODE, load_area
 from tests.area_fixture import liechtenstein
 from tests.e2e.harness import NajdaServer, clean_env, ok
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 
-from api.audit_trust import witnessed
-from api.settings import Settings
-from domain.application import Dispatch
-from domain.values import Position, Priority
-from projections.model_store import ModelStore
-from projections.stores import sqlite_env
+from najda.api.audit_trust import witnessed
+from najda.api.settings import Settings
+from najda.domain.application import Dispatch
+from najda.domain.values import Position, Priority
+from najda.projections.model_store import ModelStore
+from najda.projections.store.environment import sqlite_env
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, SHARED_AUDIT_KEY, ok, proposed, report
 

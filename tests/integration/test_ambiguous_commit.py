@@ -7,10 +7,10 @@ import copy
 
 import pytest
 
-from domain.application import Dispatch
-from domain.errors import AlreadyExists
-from domain.unit import Unit, unit_id_for
-from domain.values import Position, UnitKind
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.unit import Unit, unit_id_for
+from najda.domain.errors import AlreadyExists
+from najda.domain.values import Position, UnitKind
 
 
 def _unit(call_sign: str, home: Position, app: Dispatch) -> Unit:

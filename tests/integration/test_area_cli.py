@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from api.areas import demo_extract
-from api.cli import main
-from domain.application import Dispatch
-from projections.base import NotificationSource
-from projections.stores import sqlite_env
+from najda.api.areas import demo_extract
+from najda.api.cli import main
+from najda.domain.application import Dispatch
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import sqlite_env
 
 
 def test_import_reports_and_apply_registers_as_the_actor(

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import connected_components
 
-from api.areas import AreaImportError, demo_extract, import_area
-from geo.area import Area, load_area
-from geo.osm_profile import parse_maxspeed, profile
-from geo.osm_read import parse_bbox
+from najda.api.areas import AreaImportError, demo_extract, import_area
+from najda.geo.area import Area, load_area
+from najda.geo.osm_profile import parse_maxspeed, profile
+from najda.geo.osm_read import parse_bbox
 from tests.area_fixture import liechtenstein
 
 EXTRACT = demo_extract()

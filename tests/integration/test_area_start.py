@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.services import open_operating_area
-from api.settings import Settings
+from najda.api.services import open_operating_area
+from najda.api.settings import Settings
 
 
 def test_the_first_start_imports_the_bundled_area_and_later_starts_reuse_it(

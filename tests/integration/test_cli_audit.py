@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.postgis import PostgisProjections
-from projections.stores import asyncpg_dsn, postgres_env, sqlite_env
+from najda.api.cli import main
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
+from najda.projections.store.postgis_pool import PostgisProjections
 from tests.eido_schema import require_eido_dir
 from tests.integration.support import run
 
@@ -108,7 +108,7 @@ def test_report_and_eido_export_write_their_formats(
 def test_rebuild_gives_the_read_models_the_catch_up_built(
     pg_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from projections.runner import ProjectionRunner
+    from najda.projections.runner import ProjectionRunner
 
     app = Dispatch(postgres_env(pg_url))
     try:

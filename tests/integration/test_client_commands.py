@@ -10,19 +10,19 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.client_command import Once
-from domain.crew_commands import crew_scope, status_once
-from domain.errors import (
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.dispatch.crew_commands import crew_scope, status_once
+from najda.domain.dispatch.stations_hospitals import hospital_id_for
+from najda.domain.errors import (
     CommandIdReused,
     InvalidTransition,
     InvalidValue,
     NotTheSameIncident,
     RefusedBefore,
 )
-from domain.reference import hospital_id_for
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.persistence.client_command import Once
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 HOME = Position(47.14, 9.52)
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.errors import UnitNotAvailable
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.errors import UnitNotAvailable
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 HOME = Position(36.75, 3.06)
 

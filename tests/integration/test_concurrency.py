@@ -12,9 +12,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.errors import ConcurrentChange, UnitNotAvailable
-from domain.values import Position, Priority, UnitKind
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.errors import ConcurrentChange, UnitNotAvailable
+from najda.domain.values import Position, Priority, UnitKind
 
 THREADS = 20
 ROUNDS = 3

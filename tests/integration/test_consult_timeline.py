@@ -3,14 +3,14 @@ in human sentences; the open-consult directory follows the log the same on both.
 
 from __future__ import annotations
 
-from domain.application import Dispatch, UnitChoice
-from domain.consult import ConsultStatus
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.consults import ConsultDirectory
-from projections.eventlog import EventLog
-from projections.runner import ProjectionRunner
-from projections.timeline import incident_timeline
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.care.consult import ConsultStatus
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.base import NotificationSource
+from najda.projections.care.consult_queue import ConsultDirectory
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store.event_rows import EventLog
 from tests.fakes import T0, StoppedClock, TickingClock
 from tests.integration.support import run
 from tests.integration.test_timeline import Script

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from api.eido import DEFAULT_AGENCY, import_eido, incident_eido, read_eido
-from api.settings import Agency, Settings
-from domain.application import Dispatch, UnitChoice
-from domain.errors import InvalidValue
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.as_of import incident_as_of
-from projections.eventlog import EventLog
+from najda.api.eido import DEFAULT_AGENCY, import_eido, incident_eido, read_eido
+from najda.api.settings import Agency, Settings
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.as_of import incident_as_of
+from najda.projections.store.event_rows import EventLog
 from tests.eido_schema import errors, require_eido_dir
 
 SAMPLE = "Samples/Sample call transfer EIDO.json"

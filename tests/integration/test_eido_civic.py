@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from api.eido import import_eido, read_eido
-from api.eido_geocode import civic_locator, civic_query
-from domain.application import Dispatch
-from domain.errors import InvalidValue
-from domain.values import Priority
-from geo.planar import point_m
-from projections.address_sqlite import SqliteAddressIndex
-from projections.base import NotificationSource
-from projections.geocoder import Geocoder
+from najda.api.eido import import_eido, read_eido
+from najda.api.eido_geocode import civic_locator, civic_query
+from najda.domain.application import Dispatch
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Priority
+from najda.geo.planar import point_m
+from najda.projections.addresses.geocoder import Geocoder
+from najda.projections.addresses.sqlite_index import SqliteAddressIndex
+from najda.projections.base import NotificationSource
 from tests.area_fixture import liechtenstein
 from tests.eido_schema import require_eido_dir
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from api.eido import DEFAULT_AGENCY  # noqa: F401 - keeps the api package importable here
-from domain.application import Dispatch
-from projections.base import NotificationSource
-from projections.fast_log import FastLogReader
-from projections.postgis import PostgisProjections
-from projections.stores import asyncpg_dsn
+from najda.api.eido import DEFAULT_AGENCY  # noqa: F401 - keeps the api package importable here
+from najda.domain.application import Dispatch
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import asyncpg_dsn
+from najda.projections.store.fast_log_reader import FastLogReader
+from najda.projections.store.postgis_pool import PostgisProjections
 from tests.integration.support import run
 from tests.integration.test_cli_audit import _history
 
@@ -21,7 +21,7 @@ def test_every_field_of_every_event_reads_the_same_as_through_the_mapper(
 ) -> None:
     _history(postgres_app)
     station = postgres_app.register_station  # reference data too
-    from domain.values import Position
+    from najda.domain.values import Position
 
     station("S1", "North", Position(36.7, 3.0), "admin")
     expected = NotificationSource(postgres_app).read(0, 1000)

@@ -11,11 +11,11 @@ import numpy as np
 import psycopg
 import pytest
 
-from geo.area import Area
-from geo.planar import point_m
-from projections.address_index import AddressIndex
-from projections.address_sqlite import SqliteAddressIndex
-from projections.geocoder import Geocoder, QueryError
+from najda.geo.area import Area
+from najda.geo.planar import point_m
+from najda.projections.addresses.geocoder import Geocoder, QueryError
+from najda.projections.addresses.index import AddressIndex
+from najda.projections.addresses.sqlite_index import SqliteAddressIndex
 from tests.area_fixture import liechtenstein
 from tests.pgdatabases import cloned_database, unavailable
 
@@ -105,7 +105,7 @@ def geocoder(
     if request.param == "sqlite":
         index = SqliteAddressIndex(Path(tmp_path_factory.mktemp("idx")) / "geocode.sqlite")
     else:
-        from projections.address_pg import PostgresAddressIndex
+        from najda.projections.addresses.postgres_index import PostgresAddressIndex
 
         try:
             index = PostgresAddressIndex(request.getfixturevalue("module_pg_url"))
@@ -240,7 +240,7 @@ def _plan_nodes(plan: dict[str, object]) -> Iterator[dict[str, object]]:
 @pytest.mark.parametrize("geocoder", ["postgres"], indirect=True)
 @pytest.mark.parametrize("words", ["zollstrasse", "bahnhofstrasse landstrasse", "malbun"])
 def test_postgres_trigram_search_uses_the_gin_index(geocoder: Geocoder, words: str) -> None:
-    from projections.address_pg import BARE_SQL, NAMES_SQL, PostgresAddressIndex
+    from najda.projections.addresses.postgres_index import BARE_SQL, NAMES_SQL, PostgresAddressIndex
 
     index = geocoder.index
     assert isinstance(index, PostgresAddressIndex)

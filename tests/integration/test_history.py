@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.values import IncidentStatus, Position, Priority, UnitKind
-from projections.eventlog import EventLog
-from projections.history import (
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import IncidentStatus, Position, Priority, UnitKind
+from najda.projections.dispatch.incident_history import (
     HistoryIndex,
     HistoryQuery,
     HistoryState,
     incident_history,
     search,
 )
+from najda.projections.store.event_rows import EventLog
 
 ACTOR = "dispatcher-1"
 CITY = Position(36.75, 3.06)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from domain.application import Dispatch
-from domain.hospital_status import EdStatus
-from domain.values import Position
-from projections.base import NotificationSource
-from projections.reference import ReferenceDirectory
-from projections.runner import ProjectionRunner
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.hospital_status import EdStatus
+from najda.domain.values import Position
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.runner import ProjectionRunner
 from tests.fakes import T0, TickingClock
 from tests.integration.support import run
 

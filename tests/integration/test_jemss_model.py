@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import tifffile
 
-from domain.values import UnitKind
-from geo.jemss_tables import TableError
-from simulations.jemss import load_jemss
-from simulations.run import run_policy
+from najda.domain.values import UnitKind
+from najda.geo.jemss_tables import TableError
+from najda.simulations.jemss import load_jemss
+from najda.simulations.run import run_policy
 from tests.unit.jemss_fixture import DAY_S, NODES, write_scenario
 
 #: Undirected arcs, each listed once (JEMSS adds the other direction): (from, to, s mode 1,
@@ -223,7 +223,7 @@ def test_a_raster_that_is_not_a_georeferenced_tiff_is_named(tmp_path: Path) -> N
 
 
 def test_a_written_call_list_keeps_each_calls_hospital(tmp_path: Path) -> None:
-    from simulations.calls_csv import CallListError, read_calls, write_calls
+    from najda.simulations.calls_csv import CallListError, read_calls, write_calls
 
     s = load_jemss(with_calls_file(tmp_path, CALLS_CSV))
     calls = s.calls.calls(DAY_S, np.random.default_rng(0))

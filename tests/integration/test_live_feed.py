@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from api.live.feed import LiveFeed
-from api.live.subscribers import BBox, Interest, TooFarBehind
-from domain.application import Dispatch, UnitChoice
-from domain.response_plan import default_response_plan
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.embedded import EmbeddedLocator
-from projections.reference import ReferenceDirectory
-from projections.stores import sqlite_env
+from najda.api.live.feed import LiveFeed
+from najda.api.live.subscribers import BBox, Interest, TooFarBehind
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.store.environment import sqlite_env
 from tests.fakes import TickingClock
 from tests.integration.support import run
 
@@ -201,7 +201,7 @@ def test_silent_units_are_flagged_and_cleared(world: World) -> None:
     world.app.update_unit_status(a1, UnitStatus.OUT_OF_SERVICE, "crew")
     world.sync()
     b1 = world.app.find_unit("B1").id
-    from projections.changes import UnitMoved
+    from najda.projections.dispatch.read_model_changes import UnitMoved
 
     world.feed.positions_moved([UnitMoved(b1, 36.77, 3.06, later)])
     assert set(world.feed.check_stale(later)) == {a1, b1}  # off the air, and heard again

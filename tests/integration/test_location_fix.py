@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Dispatch
-from domain.errors import InvalidValue
-from domain.location_fix import LocationFix
-from domain.values import Position, Priority
-from projections.stores import sqlite_env
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.location_fix import LocationFix
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position, Priority
+from najda.projections.store.environment import sqlite_env
 
 SCENE = Position(47.1329089, 9.5135467)
 

@@ -15,18 +15,18 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from geo.distance import geodesic_m, great_circle_m
-from geo.speed import SpeedModel
-from projections import postgis
-from projections.base import NotificationSource, Tracked
-from projections.board import IncidentBoard
-from projections.embedded import EmbeddedBoard, EmbeddedLocator
-from projections.locator import Candidate, Query, UnitLocator
-from projections.postgis import PostgisProjections
-from projections.runner import ProjectionRunner
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.geo.distance import geodesic_m, great_circle_m
+from najda.geo.speed import SpeedModel
+from najda.projections.base import NotificationSource, Tracked
+from najda.projections.dispatch.board import IncidentBoard
+from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
+from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store import postgis_pool as postgis
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.postgis_pool import PostgisProjections
 from tests.fakes import SeededIds, TickingClock
 from tests.integration.support import run
 

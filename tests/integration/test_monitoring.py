@@ -13,21 +13,21 @@ from typing import Any
 
 import pytest
 
-from api.live.feed import LiveFeed
-from api.live.subscribers import Interest
-from domain.application import Dispatch
-from domain.errors import ConcurrentChange, InvalidValue
-from domain.monitoring import Reading
-from domain.patient import patient_id_for
-from domain.patients import PatientReading
-from domain.response_plan import default_response_plan
-from domain.values import IncidentSource, Position, UnitKind
-from domain.vitals import Vital
-from projections.base import NotificationSource
-from projections.embedded import EmbeddedLocator
-from projections.monitoring import MonitoringDirectory
-from projections.reference import ReferenceDirectory
-from projections.stores import postgres_env, sqlite_env
+from najda.api.live.feed import LiveFeed
+from najda.api.live.subscribers import Interest
+from najda.domain.application import Dispatch
+from najda.domain.care.alerting import Reading
+from najda.domain.care.monitoring_use_cases import PatientReading
+from najda.domain.care.patient import patient_id_for
+from najda.domain.care.vitals import Vital
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.errors import ConcurrentChange, InvalidValue
+from najda.domain.values import IncidentSource, Position, UnitKind
+from najda.projections.base import NotificationSource
+from najda.projections.care.monitoring_board import MonitoringDirectory
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.store.environment import postgres_env, sqlite_env
 from tests.integration.support import run
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

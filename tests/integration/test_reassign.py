@@ -8,16 +8,16 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.errors import (
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.errors import (
     IncidentNotOpen,
     InvalidTransition,
     InvalidValue,
     UnitAlreadyOnIncident,
     UnitMovedMeanwhile,
 )
-from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 ACTOR = "dispatcher-1"
 CITY = Position(36.75, 3.06)

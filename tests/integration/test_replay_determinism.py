@@ -12,15 +12,15 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.board import IncidentBoard
-from projections.embedded import EmbeddedBoard, EmbeddedLocator
-from projections.locator import Query, UnitLocator
-from projections.postgis import PostgisProjections
-from projections.runner import ProjectionRunner
-from projections.stores import postgres_env, sqlite_env
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.board import IncidentBoard
+from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
+from najda.projections.dispatch.locator import Query, UnitLocator
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.postgis_pool import PostgisProjections
 from tests.fakes import SeededIds, TickingClock
 from tests.integration.support import run
 

@@ -14,12 +14,12 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from api.cli import main
-from domain.application import Dispatch
-from domain.values import Priority, UnitStatus
-from projections.base import NotificationSource
-from projections.stores import sqlite_env
-from simulations.jemss import load_jemss
+from najda.api.cli import main
+from najda.domain.application import Dispatch
+from najda.domain.values import Priority, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import sqlite_env
+from najda.simulations.jemss import load_jemss
 from tests.unit.jemss_fixture import write_scenario
 
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")

@@ -3,11 +3,11 @@ invisible to the aggregates (they replay as before) and absent outside a request
 
 from __future__ import annotations
 
-from domain.application import Dispatch, UnitChoice
-from domain.correlation import REQUEST_ID_KEY, request_context
-from domain.values import Position, Priority, UnitKind
-from projections.eventlog import EventLog
-from projections.timeline import incident_timeline
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.audit.correlation import REQUEST_ID_KEY, request_context
+from najda.domain.values import Position, Priority, UnitKind
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.store.event_rows import EventLog
 
 
 def test_events_carry_the_request_id_and_aggregates_replay_unchanged(store_app: Dispatch) -> None:

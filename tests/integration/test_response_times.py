@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.eventlog import EventLog
-from projections.intervals import unit_responses
-from projections.response_report import build_report, collect, report_csv
-from projections.timeline import incident_timeline
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.reports.nemsis_intervals import unit_responses
+from najda.projections.reports.response_times import build_report, collect, report_csv
+from najda.projections.store.event_rows import EventLog
 from tests.fakes import T0, StoppedClock
 
 STATION = Position(36.75, 3.06)

@@ -16,22 +16,22 @@ from typing import Any
 
 import pytest
 
-from api.live.feed import LiveFeed
-from domain.application import Dispatch
-from domain.response_plan import default_response_plan
-from domain.values import Position
-from projections.base import NotificationSource
-from projections.consults import ConsultDirectory
-from projections.embedded import EmbeddedBoard, EmbeddedLocator
-from projections.eventlog import EventLog
-from projections.history import HistoryIndex
-from projections.model_saver import ModelSaver
-from projections.model_store import TABLE, ModelStore
-from projections.monitoring import MonitoringDirectory
-from projections.reference import ReferenceDirectory
-from projections.runner import ProjectionRunner
-from projections.stores import sqlite_env
-from projections.users import UserDirectory
+from najda.api.live.feed import LiveFeed
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position
+from najda.projections.access.user_directory import UserDirectory
+from najda.projections.base import NotificationSource
+from najda.projections.care.consult_queue import ConsultDirectory
+from najda.projections.care.monitoring_board import MonitoringDirectory
+from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
+from najda.projections.dispatch.incident_history import HistoryIndex
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from najda.projections.model_saver import ModelSaver
+from najda.projections.model_store import TABLE, ModelStore
+from najda.projections.runner import ProjectionRunner
+from najda.projections.store.environment import sqlite_env
+from najda.projections.store.event_rows import EventLog
 from tests.fakes import TickingClock
 from tests.integration.support import run
 from tests.integration.test_replay_determinism import CITY, Worker
@@ -295,7 +295,7 @@ class _Runs:
 def test_a_saved_state_cannot_run_code(payload: dict[str, Any]) -> None:
     import pickle
 
-    from projections.model_store import SavedStateError, load_state
+    from najda.projections.model_store import SavedStateError, load_state
 
     data = pickle.dumps(payload)
     if payload["x"] is EventLog:

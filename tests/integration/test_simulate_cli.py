@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from najda.api.cli import main
 from tests.unit.jemss_fixture import write_scenario
 
 
@@ -110,10 +110,10 @@ def test_replications_report_every_figure_with_its_interval_and_what_was_run(
 ) -> None:
     import csv
 
-    from simulations.jemss import load_jemss
-    from simulations.replications import interval, rep_seeds
-    from simulations.report import summarise
-    from simulations.run import run_policy
+    from najda.simulations.jemss import load_jemss
+    from najda.simulations.replications import interval, rep_seeds
+    from najda.simulations.report import summarise
+    from najda.simulations.run import run_policy
 
     scenario = write_scenario(tmp_path / "jemss")
     out = tmp_path / "out"

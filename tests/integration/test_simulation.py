@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from domain.application import Dispatch
-from domain.values import IncidentStatus, UnitStatus
-from projections.base import NotificationSource
-from projections.stores import sqlite_env
-from simulations.engine import START, RunResult
-from simulations.jemss import load_jemss
-from simulations.run import run_policy
-from simulations.scenario import Scenario
-from simulations.synthetic import synthetic_city
+from najda.domain.application import Dispatch
+from najda.domain.values import IncidentStatus, UnitStatus
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import sqlite_env
+from najda.simulations.engine import START, RunResult
+from najda.simulations.jemss import load_jemss
+from najda.simulations.run import run_policy
+from najda.simulations.scenario import Scenario
+from najda.simulations.synthetic import synthetic_city
 from tests.unit.jemss_fixture import write_scenario
 
 POLICIES = ("closest-straight", "closest-road", "coverage")
@@ -115,8 +115,8 @@ def test_a_synthetic_city_runs_without_a_road_network() -> None:
 def test_the_in_memory_store_gives_the_same_run_and_report_as_sqlite(
     tiny: Scenario, policy: str
 ) -> None:
-    from simulations.replicated import RunInfo, markdown
-    from simulations.report import summarise
+    from najda.simulations.replicated import RunInfo, markdown
+    from najda.simulations.report import summarise
 
     on_disk = run_policy(tiny, policy, days=0.5, seed=6, backend="sqlite")
     in_memory = run_policy(tiny, policy, days=0.5, seed=6, backend="memory")

@@ -10,14 +10,14 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli import main
-from domain.application import Dispatch, UnitChoice
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.audit_key import load_or_create_key
-from projections.eventlog import EventLog
-from projections.seal import Sealer
-from projections.stores import postgres_env, sqlite_env
-from projections.witness import attach_witness
+from najda.api.cli import main
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.seal import Sealer
+from najda.projections.audit.signing_key import load_or_create_key
+from najda.projections.audit.witness import attach_witness
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.event_rows import EventLog
 
 
 @dataclass

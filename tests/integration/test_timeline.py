@@ -8,12 +8,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch, UnitChoice
-from domain.errors import IncidentNotFound
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.as_of import incident_as_of
-from projections.eventlog import EventLog
-from projections.timeline import incident_timeline
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.errors import IncidentNotFound
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.as_of import incident_as_of
+from najda.projections.audit.timeline import incident_timeline
+from najda.projections.store.event_rows import EventLog
 from tests.fakes import T0, StoppedClock
 
 HOME = Position(36.75, 3.06)

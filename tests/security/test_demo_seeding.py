@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from api.services import open_services
-from api.settings import Settings
-from domain.response_plan import default_response_plan
+from najda.api.services import open_services
+from najda.api.settings import Settings
+from najda.domain.dispatch.response_plan import default_response_plan
 
 
 async def _start(settings: Settings) -> tuple[list[str], set[str], int]:

@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.application import Dispatch
-from domain.errors import InvalidValue
-from domain.monitoring import Reading
-from domain.patient_identity import NOT_REPORTABLE
-from domain.patients import ImplausibleReport, PatientReading, Sender
-from domain.values import Position
-from domain.vitals import Vital
-from projections.eventlog import EventLog
+from najda.domain.application import Dispatch
+from najda.domain.care.alerting import Reading
+from najda.domain.care.monitoring_use_cases import ImplausibleReport, PatientReading, Sender
+from najda.domain.care.patient_identity import NOT_REPORTABLE
+from najda.domain.care.vitals import Vital
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position
+from najda.projections.store.event_rows import EventLog
 from tests.e2e.harness import CENTRE, NajdaServer, head, ok
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}

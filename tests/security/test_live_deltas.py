@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from api.live.feed import LiveFeed
-from api.live.subscribers import Interest
-from api.services import open_services
-from api.settings import Settings
-from domain.response_plan import default_response_plan
-from domain.values import Position, Priority
+from najda.api.live.feed import LiveFeed
+from najda.api.live.subscribers import Interest
+from najda.api.services import open_services
+from najda.api.settings import Settings
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position, Priority
 from tests.integration.test_live_feed import World
 
 NOTES = 600

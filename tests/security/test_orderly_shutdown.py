@@ -23,12 +23,12 @@ PG_ATTEMPTS = 6
 SCRIPT = """
 import asyncio, sys
 from pathlib import Path
-from api.services import open_services
-from api.settings import Settings
-from domain.application import Dispatch
-from domain.response_plan import default_response_plan
-from domain.values import Position
-from projections.stores import postgres_env, sqlite_env
+from najda.api.services import open_services
+from najda.api.settings import Settings
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.values import Position
+from najda.projections.store.environment import postgres_env, sqlite_env
 
 class StartFailed(Exception):
     pass

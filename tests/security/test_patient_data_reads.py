@@ -15,12 +15,12 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from api.cli import main
-from domain.application import Dispatch
-from domain.values import Position
-from projections.eventlog import EventLog
-from projections.read_log import PatientRead, ReadLog, ReadRecorder, patient_reads
-from projections.stores import postgres_env, sqlite_env
+from najda.api.cli import main
+from najda.domain.application import Dispatch
+from najda.domain.values import Position
+from najda.projections.audit.patient_reads import PatientRead, ReadLog, ReadRecorder, patient_reads
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.event_rows import EventLog
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok
 from tests.integration.support import run
 

@@ -13,17 +13,17 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.cli import main
-from domain.application import Dispatch, UnitChoice
-from domain.hashchain import GENESIS, link
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.audit_key import AuditKey, load_or_create_key
-from projections.checkpoint import load_checkpoints
-from projections.eventlog import EventLog, RawEvent
-from projections.seal import SEAL_TABLE, Sealer, digest_of
-from projections.stores import postgres_env, sqlite_env
-from projections.verify import Trust, verify
-from projections.witness import attach_witness, witness_message
+from najda.api.cli import main
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.audit.hashchain import GENESIS, link
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.checkpoint import load_checkpoints
+from najda.projections.audit.seal import SEAL_TABLE, Sealer, digest_of
+from najda.projections.audit.signing_key import AuditKey, load_or_create_key
+from najda.projections.audit.verify import Trust, verify
+from najda.projections.audit.witness import attach_witness, witness_message
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.projections.store.event_rows import EventLog, RawEvent
 
 
 @dataclass

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from projections.audit_key import (
+from najda.projections.audit.checkpoint import Checkpoint, load_checkpoints, write_checkpoint
+from najda.projections.audit.signing_key import (
     AuditKeyError,
     load_key,
     load_or_create_key,
     load_public_key,
     public_path,
 )
-from projections.checkpoint import Checkpoint, load_checkpoints, write_checkpoint
 
 
 def test_the_key_is_made_once_private_with_its_public_key_beside_it(tmp_path: Path) -> None:

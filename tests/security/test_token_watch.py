@@ -8,12 +8,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from api.live.tokens import TokenWatch
-from domain.application import Dispatch
-from domain.user import token_hash
-from projections.base import NotificationSource
-from projections.stores import sqlite_env
-from projections.users import UserDirectory
+from najda.api.live.tokens import TokenWatch
+from najda.domain.access.user import token_hash
+from najda.domain.application import Dispatch
+from najda.projections.access.user_directory import UserDirectory
+from najda.projections.base import NotificationSource
+from najda.projections.store.environment import sqlite_env
 
 
 async def _follow(app: Dispatch, users: UserDirectory) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings, SettingsError
+from najda.api.settings import Settings, SettingsError
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import bearer, clean_env, free_port, najda_command
 

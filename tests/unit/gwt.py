@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
-from domain.errors import DispatchError
+from najda.domain.errors import DispatchError
 
 A = TypeVar("A", bound=Aggregate)
 E = TypeVar("E", bound=DispatchError)

@@ -7,12 +7,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import InvalidValue
-from domain.hashchain import GENESIS, link, row_digest
-from domain.values import Priority
-from projections.as_of import parse_as_of
-from projections.response_report import Target
-from projections.sentences import distance_text, eta_text
+from najda.domain.audit.hashchain import GENESIS, link, row_digest
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Priority
+from najda.projections.audit.as_of import parse_as_of
+from najda.projections.audit.timeline_sentences import distance_text, eta_text
+from najda.projections.reports.response_times import Target
 
 
 def test_targets_read_metric_priority_time_and_percentile() -> None:

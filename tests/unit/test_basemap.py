@@ -9,11 +9,11 @@ from uuid import uuid4
 from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
-from api.basemap import base_map, road_lines
-from api.demo import HOSPITALS, STATIONS
-from geo.roads import RoadNetwork
-from projections.reference import Place
-from projections.response_report import Zones
+from najda.api.basemap import base_map, road_lines
+from najda.api.demo import HOSPITALS, STATIONS
+from najda.geo.roads import RoadNetwork
+from najda.projections.dispatch.stations_hospitals import Place
+from najda.projections.reports.response_times import Zones
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 

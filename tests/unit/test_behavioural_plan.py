@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import InvalidValue
-from domain.response_plan import ResponsePlan, default_response_plan
-from domain.values import Priority, UnitKind
+from najda.domain.dispatch.response_plan import ResponsePlan, default_response_plan
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Priority, UnitKind
 
 AMBULANCE_KINDS = {UnitKind.ALS, UnitKind.BLS}
 LOW = [Priority.OMEGA, Priority.A, Priority.B]

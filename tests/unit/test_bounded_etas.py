@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from geo.roads import RoadNetwork, Snap
+from najda.geo.roads import RoadNetwork, Snap
 
 MODE = 1
 SPEED = {MODE: 10.0}

@@ -7,15 +7,15 @@ from uuid import UUID
 
 import pytest
 
-from api.fhir_encounter import consult_encounter
-from domain.application import Dispatch, UnitChoice
-from domain.consult import ConsultNotFound, ConsultStatus, Specialty
-from domain.errors import IncidentNotOpen, InvalidTransition, InvalidValue, UnitNotOnIncident
-from domain.user import Role
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.base import NotificationSource
-from projections.consults import ConsultDirectory
-from projections.users import UserDirectory
+from najda.api.fhir_encounter import consult_encounter
+from najda.domain.access.user import Role
+from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.care.consult import ConsultNotFound, ConsultStatus, Specialty
+from najda.domain.errors import IncidentNotOpen, InvalidTransition, InvalidValue, UnitNotOnIncident
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.access.user_directory import UserDirectory
+from najda.projections.base import NotificationSource
+from najda.projections.care.consult_queue import ConsultDirectory
 from tests.fakes import TickingClock
 from tests.fhir_check import check_encounter
 from tests.integration.support import run

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-from domain.coverage import Committed, fill, short_of
-from domain.response_plan import Requirement
-from domain.values import UnitKind
+from najda.domain.dispatch.coverage import Committed, fill, short_of
+from najda.domain.dispatch.response_plan import Requirement
+from najda.domain.values import UnitKind
 
 K = UnitKind
 ALS = Requirement("ALS", frozenset({K.ALS}))

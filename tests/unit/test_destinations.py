@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Dispatch
-from domain.errors import InvalidValue
-from domain.hospital_status import EdStatus, Service, StatusChange, require_services
-from domain.reference import hospital_id_for
-from domain.response_plan import default_response_plan
-from domain.values import Position
-from geo.roads import load_jemss_roads
-from geo.speed import SpeedModel
-from projections.base import NotificationSource
-from projections.destinations import ByRoad, StraightLine, need_of, rank_destinations
-from projections.reference import ReferenceDirectory
+from najda.domain.application import Dispatch
+from najda.domain.dispatch.hospital_status import EdStatus, Service, StatusChange, require_services
+from najda.domain.dispatch.response_plan import default_response_plan
+from najda.domain.dispatch.stations_hospitals import hospital_id_for
+from najda.domain.errors import InvalidValue
+from najda.domain.values import Position
+from najda.geo.roads import load_jemss_roads
+from najda.geo.speed import SpeedModel
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.destinations import ByRoad, StraightLine, need_of, rank_destinations
+from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from tests.unit.jemss_fixture import OFF_ROAD_KM_PER_DAY, write_roads
 
 PICKUP = (36.75, 3.06)

@@ -13,8 +13,12 @@ import pytest
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Recording
 
-from domain.application import Dispatch, PositionPolicy, UnitChoice
-from domain.errors import (
+from najda.domain.access.user import LastAdministrator
+from najda.domain.application import Dispatch, PositionPolicy, UnitChoice
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.response_plan import ResponsePlan, default_response_plan
+from najda.domain.dispatch.unit import Unit
+from najda.domain.errors import (
     AlreadyExists,
     ConcurrentChange,
     IncidentHasActiveUnits,
@@ -25,12 +29,8 @@ from domain.errors import (
     UnitNotAvailable,
     UnitNotFound,
 )
-from domain.incident import Incident
-from domain.response_plan import ResponsePlan, default_response_plan
-from domain.store import retried
-from domain.unit import Unit
-from domain.user import LastAdministrator
-from domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
+from najda.domain.persistence.atomic_store import retried
+from najda.domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
 from tests.fakes import SequentialIds, StoppedClock
 
 S = UnitStatus
@@ -711,8 +711,8 @@ def test_plan_from_mapping_rejects_bad_lines_naming_the_field(
 
 
 def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -> None:
-    from domain.application import Dispatch, UnitChoice
-    from domain.values import Position, Priority, UnitKind
+    from najda.domain.application import Dispatch, UnitChoice
+    from najda.domain.values import Position, Priority, UnitKind
 
     app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     unit = app.register_unit("R-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))
@@ -731,9 +731,9 @@ def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -
 
 
 def test_a_refused_multi_unit_assignment_leaves_no_half_changed_unit_behind() -> None:
-    from domain.application import Dispatch, UnitChoice
-    from domain.errors import UnitNotAvailable
-    from domain.values import Position, Priority, UnitKind, UnitStatus
+    from najda.domain.application import Dispatch, UnitChoice
+    from najda.domain.errors import UnitNotAvailable
+    from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 
     app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     free = app.register_unit("F-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from domain.duplicates import OpenCall, possible_duplicates
-from domain.values import Position
+from najda.domain.dispatch.duplicates import OpenCall, possible_duplicates
+from najda.domain.values import Position
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 HERE = Position(36.75, 3.06)

@@ -10,12 +10,12 @@ from uuid import UUID, uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.unit import Unit
-from domain.values import Position, UnitKind
-from geo.distance import geodesic_m
-from projections.base import Tracked
-from projections.embedded import EmbeddedLocator
-from projections.locator import Query
+from najda.domain.dispatch.unit import Unit
+from najda.domain.values import Position, UnitKind
+from najda.geo.distance import geodesic_m
+from najda.projections.base import Tracked
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Query
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from api.auth import Forbidden, Unauthenticated
-from api.errors import status_for
-from api.throttle import TooManyFailures
-from domain.errors import DispatchError, IncidentNotOpen, InvalidValue, UnitNotFound
-from domain.user import LastAdministrator
+from najda.api.auth import Forbidden, Unauthenticated
+from najda.api.errors import status_for
+from najda.api.throttle import TooManyFailures
+from najda.domain.access.user import LastAdministrator
+from najda.domain.errors import DispatchError, IncidentNotOpen, InvalidValue, UnitNotFound
 
 
 def test_the_most_specific_error_class_decides_the_status() -> None:

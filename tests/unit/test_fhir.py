@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from api.fhir import FhirRefused, read_bundle, read_observation
-from domain.vitals import Vital
+from najda.api.fhir import FhirRefused, read_bundle, read_observation
+from najda.domain.care.vitals import Vital
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fhir"
 

@@ -15,11 +15,11 @@ import pytest
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from api.fhir import FhirRefused, bundle_entries, observation_entry, read_bundle
-from api.fhir_capability import capability_statement
-from api.fhir_outcome import problems_outcome
-from api.fhir_structure import PARALLEL_FROM, many_problems, shutdown
-from domain.vitals import PLAUSIBLE, Vital
+from najda.api.fhir import FhirRefused, bundle_entries, observation_entry, read_bundle
+from najda.api.fhir_capability import capability_statement
+from najda.api.fhir_outcome import problems_outcome
+from najda.api.fhir_structure import PARALLEL_FROM, many_problems, shutdown
+from najda.domain.care.vitals import PLAUSIBLE, Vital
 
 HL7 = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "hl7-r4"
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from api.schemas_care import ConsultCreate, ConsultEnd, DestinationChoice
-from api.schemas_incidents import IncidentClose, IncidentCreate, NoteCreate
-from api.schemas_reference import StationCreate
-from api.schemas_units import UnitCreate
-from domain.errors import InvalidValue
-from domain.values import (
+from najda.api.schemas_care import ConsultCreate, ConsultEnd, DestinationChoice
+from najda.api.schemas_incidents import IncidentClose, IncidentCreate, NoteCreate
+from najda.api.schemas_reference import StationCreate
+from najda.api.schemas_units import UnitCreate
+from najda.domain.errors import InvalidValue
+from najda.domain.values import (
     MAX_ADDRESS,
     MAX_CALL_SIGN,
     MAX_NAME,

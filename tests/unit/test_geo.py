@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.distance import (
+from najda.geo.distance import (
     SPHERE_ERROR,
     chord_to_m,
     geodesic_m,
@@ -15,7 +15,7 @@ from geo.distance import (
     m_to_chord,
     unit_vectors,
 )
-from geo.speed import SpeedModel
+from najda.geo.speed import SpeedModel
 
 lats = st.floats(min_value=-89.0, max_value=89.0)
 lons = st.floats(min_value=-179.9, max_value=179.9)

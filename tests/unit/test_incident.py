@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from domain.consult import Specialty
-from domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
-from domain.incident import Incident
-from domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
+from najda.domain.care.consult import Specialty
+from najda.domain.dispatch.incident import Incident
+from najda.domain.errors import IncidentHasActiveUnits, IncidentNotOpen, UnitNotOnIncident
+from najda.domain.values import IncidentSource, IncidentStatus, Position, Priority, UnitKind
 from tests.unit.gwt import Event, declared_events, ev, event_names, given, history, replay
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from domain.values import Priority
-from simulations.distributions import DistributionError, parse_distribution
-from simulations.jemss import load_jemss
+from najda.domain.values import Priority
+from najda.simulations.distributions import DistributionError, parse_distribution
+from najda.simulations.jemss import load_jemss
 from tests.unit.jemss_fixture import write_scenario
 
 

@@ -7,13 +7,19 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from domain.targets import DEFAULT_TARGETS
-from domain.values import UnitKind, UnitStatus
-from geo.distance import geodesic_many_m
-from projections.changes import UnitRow
-from projections.policies.live import LiveSite, LiveTravel, LiveView, live_scenario, zones_around
-from projections.policies.recommender import CoverageImpact
-from projections.reference import Place
+from najda.domain.dispatch.targets import DEFAULT_TARGETS
+from najda.domain.values import UnitKind, UnitStatus
+from najda.geo.distance import geodesic_many_m
+from najda.projections.dispatch.read_model_changes import UnitRow
+from najda.projections.dispatch.stations_hospitals import Place
+from najda.projections.policies.live import (
+    LiveSite,
+    LiveTravel,
+    LiveView,
+    live_scenario,
+    zones_around,
+)
+from najda.projections.policies.recommender import CoverageImpact
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 PLACES = [

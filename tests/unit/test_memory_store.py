@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from domain.application import Dispatch
-from domain.correlation import REQUEST_ID_KEY, request_context
-from domain.values import Position, UnitKind, UnitStatus
-from simulations.memory_store import MemoryDispatch, PickleCorrelatingTranscoder
-from simulations.run import MEMORY_ENV
+from najda.domain.application import Dispatch
+from najda.domain.audit.correlation import REQUEST_ID_KEY, request_context
+from najda.domain.values import Position, UnitKind, UnitStatus
+from najda.simulations.memory_store import MemoryDispatch, PickleCorrelatingTranscoder
+from najda.simulations.run import MEMORY_ENV
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

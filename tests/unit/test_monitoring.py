@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.errors import InvalidValue
-from domain.monitoring import (
+from najda.domain.care.alerting import (
     Assessment,
     Effect,
     MonitoringPolicy,
@@ -22,7 +21,7 @@ from domain.monitoring import (
     VitalTrack,
     observe,
 )
-from domain.vitals import (
+from najda.domain.care.vitals import (
     GENERAL,
     MARGINS,
     Bounds,
@@ -34,6 +33,7 @@ from domain.vitals import (
     merge_thresholds,
     parse_conditions,
 )
+from najda.domain.errors import InvalidValue
 from tests.fakes import SequentialIds
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)

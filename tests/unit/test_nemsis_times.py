@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from domain.values import Position, Priority, UnitKind, UnitStatus
-from projections.intervals import unit_responses
-from projections.timeline import TimelineEntry
+from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.projections.audit.timeline import TimelineEntry
+from najda.projections.reports.nemsis_intervals import unit_responses
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 INCIDENT, UNIT = UUID(int=1), UUID(int=2)

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from projections.fast_log import parse_state
+from najda.projections.store.fast_log_reader import parse_state
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,19 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Dispatch
-from domain.errors import AlreadyExists, InvalidValue
-from domain.monitoring import MonitoringPolicy, Reading
-from domain.patient import (
+from najda.domain.application import Dispatch
+from najda.domain.care.alerting import MonitoringPolicy, Reading
+from najda.domain.care.monitoring_use_cases import READ_PAGE, PatientReading
+from najda.domain.care.patient import (
     AlertNotFound,
     Patient,
     PatientDischarged,
     PatientNotFound,
     patient_id_for,
 )
-from domain.patients import READ_PAGE, PatientReading
-from domain.values import IncidentSource, Position, Priority
-from domain.vitals import Bounds, Severity, Vital, default_thresholds
+from najda.domain.care.vitals import Bounds, Severity, Vital, default_thresholds
+from najda.domain.errors import AlreadyExists, InvalidValue
+from najda.domain.values import IncidentSource, Position, Priority
 from tests.fakes import StoppedClock
 from tests.unit.gwt import event_names, replay
 

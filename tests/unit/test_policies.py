@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from domain.values import Priority, UnitKind, UnitStatus
-from projections.locator import Candidate
-from projections.policies.dispatch import ClosestIdle, Coverage
-from simulations.engine import START, SimUnit
-from simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
+from najda.domain.values import Priority, UnitKind, UnitStatus
+from najda.projections.dispatch.locator import Candidate
+from najda.projections.policies.dispatch import ClosestIdle, Coverage
+from najda.simulations.engine import START, SimUnit
+from najda.simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
 #: Which of the three demand points (weights 0.5, 0.3, 0.2) each station covers.
 COVER = {0: [True, False, False], 1: [True, True, False], 2: [False, False, True]}

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from simulations.replications import interval, rep_seeds
+from najda.simulations.replications import interval, rep_seeds
 
 
 def test_replication_seeds_are_derived_deterministically_and_differ() -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from domain.application import Dispatch
-from domain.values import Position, UnitKind, UnitStatus
-from geo.roads import load_jemss_roads
-from projections.base import NotificationSource
-from projections.changes import UnitMoved
-from projections.embedded import EmbeddedLocator
-from projections.locator import Query
-from projections.road_locator import RoadLocator
+from najda.domain.application import Dispatch
+from najda.domain.values import Position, UnitKind, UnitStatus
+from najda.geo.roads import load_jemss_roads
+from najda.projections.base import NotificationSource
+from najda.projections.dispatch.in_memory import EmbeddedLocator
+from najda.projections.dispatch.locator import Query
+from najda.projections.dispatch.read_model_changes import UnitMoved
+from najda.projections.dispatch.road_locator import RoadLocator
 from tests.unit.jemss_fixture import OFF_ROAD_KM_PER_DAY, write_roads
 
 SPEEDS = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}

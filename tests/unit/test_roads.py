@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.jemss_tables import TableError
-from geo.roads import RoadNetwork, load_jemss_roads
+from najda.geo.jemss_tables import TableError
+from najda.geo.roads import RoadNetwork, load_jemss_roads
 from tests.unit.jemss_fixture import NODES, OFF_ROAD_KM_PER_DAY, write_roads
 
 SPEEDS = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from projections.base import NotificationSource, Tracked
+from najda.projections.base import NotificationSource, Tracked
 
 
 class ListSource(NotificationSource):
@@ -47,7 +47,7 @@ class Recording:
 
 
 def test_catch_up_applies_every_event_once_in_order_across_batches() -> None:
-    from projections.runner import ProjectionRunner
+    from najda.projections.runner import ProjectionRunner
 
     source = ListSource(list(range(25)))
     first, second = Recording("a"), Recording("b")
@@ -57,7 +57,7 @@ def test_catch_up_applies_every_event_once_in_order_across_batches() -> None:
 
 
 def test_a_failing_read_model_does_not_hold_back_the_others_and_is_reported() -> None:
-    from projections.runner import ProjectionRunner
+    from najda.projections.runner import ProjectionRunner
 
     source = ListSource(list(range(10)))
     healthy, stuck = Recording("healthy"), Recording("stuck", poison={6})
@@ -77,7 +77,7 @@ def test_a_failing_read_model_does_not_hold_back_the_others_and_is_reported() ->
 
 
 def test_wait_for_returns_once_live_events_are_applied() -> None:
-    from projections.runner import ProjectionRunner
+    from najda.projections.runner import ProjectionRunner
 
     async def scenario() -> tuple[bool, bool]:
         source = ListSource([1, 2])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from simulations.store_queue import Availability
+from najda.simulations.store_queue import Availability
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from projections.stores import postgres_env, postgres_hosts
+from najda.projections.store.environment import postgres_env, postgres_hosts
 
 
 def test_one_host_with_and_without_port() -> None:

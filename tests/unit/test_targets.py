@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import Settings, SettingsError
-from domain.targets import DEFAULT_TARGETS
-from domain.values import Priority
+from najda.api.settings import Settings, SettingsError
+from najda.domain.dispatch.targets import DEFAULT_TARGETS
+from najda.domain.values import Priority
 
 
 def test_defaults_hold_the_most_urgent_calls_to_the_tightest_limits() -> None:

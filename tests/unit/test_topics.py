@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from eventsourcing.utils import get_topic, resolve_topic
 
-from domain.client_command import ClientCommand
-from domain.incident import Incident
-from domain.patient import Patient
-from domain.reference import Hospital, Station
-from domain.unit import Unit
-from domain.user import User
+from najda.domain.access.user import User
+from najda.domain.care.patient import Patient
+from najda.domain.dispatch.incident import Incident
+from najda.domain.dispatch.stations_hospitals import Hospital, Station
+from najda.domain.dispatch.unit import Unit
+from najda.domain.persistence.client_command import ClientCommand
 
 PINNED = {
     Incident: [
@@ -82,6 +82,6 @@ def test_no_event_class_is_left_unpinned() -> None:
 
 
 def test_application_name_is_pinned() -> None:
-    from domain.application import Dispatch
+    from najda.domain.application import Dispatch
 
     assert Dispatch.name == "Dispatch"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simulations.jemss import load_jemss
-from simulations.travel import Point, RoadTravel
+from najda.simulations.jemss import load_jemss
+from najda.simulations.travel import Point, RoadTravel
 from tests.unit.jemss_fixture import NODES, write_scenario
 
 

@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.errors import InvalidTransition, UnitNotAvailable, UnitNotOnIncident
-from domain.unit import ALLOWED_STATUS_CHANGES, RELEASABLE, Unit, unit_id_for
-from domain.values import Position, UnitKind, UnitStatus
+from najda.domain.dispatch.unit import ALLOWED_STATUS_CHANGES, RELEASABLE, Unit, unit_id_for
+from najda.domain.errors import InvalidTransition, UnitNotAvailable, UnitNotOnIncident
+from najda.domain.values import Position, UnitKind, UnitStatus
 from tests.unit.gwt import Event, declared_events, ev, event_names, given, history, replay
 
 S = UnitStatus

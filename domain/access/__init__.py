@@ -1,0 +1,1 @@
+"""Access: the people and systems allowed to use Najda."""

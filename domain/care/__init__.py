@@ -1,0 +1,1 @@
+"""Care and monitoring: monitored patients, vital signs, alerts, teleconsults."""

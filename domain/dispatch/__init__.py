@@ -1,0 +1,1 @@
+"""Dispatch: incidents, units, stations, hospitals, plans, crews' commands."""

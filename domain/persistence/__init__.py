@@ -1,0 +1,1 @@
+"""The event-store side of the application: saves, cache, transcodings."""

@@ -1,0 +1,1 @@
+"""Najda: event-sourced emergency dispatch coordination (one installed package)."""

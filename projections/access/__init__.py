@@ -1,0 +1,1 @@
+"""Access read models: the directory of users by token."""

@@ -1,0 +1,1 @@
+"""Address search: the geocoder and each store's address index."""

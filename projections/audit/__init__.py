@@ -1,0 +1,1 @@
+"""Audit: seals, witnesses, signed checkpoints, verification, timelines."""

@@ -1,0 +1,1 @@
+"""Care read models: the monitoring board and the teleconsult queue."""

@@ -1,0 +1,1 @@
+"""Dispatch read models: unit locator, incident board, recommendations."""

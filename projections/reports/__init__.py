@@ -1,0 +1,1 @@
+"""Reports: NEMSIS intervals and response-time percentiles."""

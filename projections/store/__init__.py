@@ -1,0 +1,1 @@
+"""Store configuration and raw reads of the event log."""
