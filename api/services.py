@@ -41,12 +41,12 @@ from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
 from najda.projections.dispatch.incident_history import HistoryIndex
 from najda.projections.dispatch.locator import UnitLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
-from najda.projections.model_saver import ModelSaver
-from najda.projections.model_store import ModelStore
 from najda.projections.policies.recommender import PolicyRecommender
 from najda.projections.runner import ProjectionRunner
 from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog
+from najda.projections.store.read_model_saver import ModelSaver
+from najda.projections.store.saved_read_models import ModelStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

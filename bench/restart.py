@@ -39,8 +39,8 @@ from bench._stats import banner, log, median, ratio, spread
 from najda.api.audit_trust import witnessed
 from najda.api.settings import Settings
 from najda.domain.application import Dispatch
-from najda.projections.model_store import ModelStore
 from najda.projections.store.environment import sqlite_env
+from najda.projections.store.saved_read_models import ModelStore
 
 SEED = 11
 CACHE = Path(tempfile.gettempdir()) / "najda-bench-restart"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from najda.domain.access.user_commands import UserCommands, new_token
 from najda.domain.care.consult_and_hospital_use_cases import ConsultCommands, HospitalStatusCommands
 from najda.domain.care.monitoring_use_cases import MonitoringCases
 from najda.domain.dispatch.command_inputs import (
@@ -20,6 +21,7 @@ from najda.domain.dispatch.duplicates import DuplicateCommands
 from najda.domain.dispatch.incident_opening import new_incident
 from najda.domain.dispatch.location_fix import LocationFix
 from najda.domain.dispatch.reassign import ReassignCommands
+from najda.domain.dispatch.reference_commands import ReferenceCommands
 from najda.domain.dispatch.unit import Unit
 from najda.domain.errors import (
     InvalidTransition,
@@ -27,8 +29,6 @@ from najda.domain.errors import (
     UnitAlreadyOnIncident,
 )
 from najda.domain.persistence.atomic_store import retried
-from najda.domain.reference_commands import ReferenceCommands
-from najda.domain.user_commands import UserCommands, new_token
 from najda.domain.values import (
     MAX_ADDRESS,
     MAX_NOTE,

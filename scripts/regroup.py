@@ -118,6 +118,11 @@ MOVES: dict[str, str] = {
     "projections.eventlog": "projections.store.event_rows",
     "projections.fast_log": "projections.store.fast_log_reader",
     "projections.threads": "projections.store.threads",
+    "projections.model_store": "projections.store.saved_read_models",
+    "projections.model_saver": "projections.store.read_model_saver",
+    # modules that came with later features
+    "domain.user_commands": "domain.access.user_commands",
+    "domain.reference_commands": "domain.dispatch.reference_commands",
 }
 
 #: One-line docstrings of the sub-packages MOVES creates.

@@ -69,7 +69,7 @@ class LiveFeed:
     """Turns events into messages (one per event), keeps the last ones for resume, fans out."""
 
     name = "live_feed"
-    #: What a saved state holds (projections/model_store.py): the state every message is
+    #: What a saved state holds (projections/store/saved_read_models.py): the state every message is
     #: made from and the resume buffer; not the subscribers, settings or other read models.
     SAVED_FIELDS = (
         "_position",

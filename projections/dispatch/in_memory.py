@@ -51,7 +51,7 @@ class EmbeddedLocator:
     """Unit locator held in memory; rebuilt from the log by catch-up at start."""
 
     name = "unit_locator"
-    #: What a saved state holds (projections/model_store.py); the k-d trees are rebuilt.
+    #: What a saved state holds (projections/store/saved_read_models.py); the k-d trees are rebuilt.
     SAVED_FIELDS = ("_rows", "_position")
 
     def __init__(self, speed: SpeedModel | None = None) -> None:

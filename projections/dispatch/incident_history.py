@@ -100,7 +100,7 @@ class HistoryIndex:
     incident rows after its own position are read and folded (thread-safe)."""
 
     name = "incident_history"
-    #: What a saved state holds (projections/model_store.py), taken under `lock`.
+    #: What a saved state holds (projections/store/saved_read_models.py), taken under `lock`.
     SAVED_FIELDS = ("_rows", "_position")
 
     def __init__(self) -> None:

@@ -16,8 +16,8 @@ from najda.api.audit_trust import witnessed
 from najda.api.settings import Settings
 from najda.domain.application import Dispatch
 from najda.domain.values import Position, Priority
-from najda.projections.model_store import ModelStore
 from najda.projections.store.environment import sqlite_env
+from najda.projections.store.saved_read_models import ModelStore
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, SHARED_AUDIT_KEY, ok, proposed, report
 

@@ -27,11 +27,11 @@ from najda.projections.care.monitoring_board import MonitoringDirectory
 from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
 from najda.projections.dispatch.incident_history import HistoryIndex
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
-from najda.projections.model_saver import ModelSaver
-from najda.projections.model_store import TABLE, ModelStore
 from najda.projections.runner import ProjectionRunner
 from najda.projections.store.environment import sqlite_env
 from najda.projections.store.event_rows import EventLog
+from najda.projections.store.read_model_saver import ModelSaver
+from najda.projections.store.saved_read_models import TABLE, ModelStore
 from tests.fakes import TickingClock
 from tests.integration.support import run
 from tests.integration.test_replay_determinism import CITY, Worker
@@ -295,7 +295,7 @@ class _Runs:
 def test_a_saved_state_cannot_run_code(payload: dict[str, Any]) -> None:
     import pickle
 
-    from najda.projections.model_store import SavedStateError, load_state
+    from najda.projections.store.saved_read_models import SavedStateError, load_state
 
     data = pickle.dumps(payload)
     if payload["x"] is EventLog:

@@ -1,5 +1,5 @@
 """Restores the embedded read models from their saved states at start and saves them while
-the server runs and when it stops (projections/model_store.py holds the table)."""
+the server runs and when it stops (projections/store/saved_read_models.py holds the table)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from najda.projections.model_store import ModelStore, Saveable, SavedStateError, restore, snapshot
+from najda.projections.store.saved_read_models import (
+    ModelStore,
+    Saveable,
+    SavedStateError,
+    restore,
+    snapshot,
+)
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ _ALLOWED = {
     "uuid": frozenset({"UUID", "SafeUUID"}),
     "decimal": frozenset({"Decimal"}),
 }
-_ALLOWED_PREFIXES = tuple(f"{p}." for p in PACKAGES)
+_ALLOWED_PREFIXES = tuple(f"najda.{p}." for p in PACKAGES)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -82,14 +82,22 @@ class SavedStateError(RuntimeError):
 
 
 @cache
+def source_files() -> list[tuple[str, Path]]:
+    """Each source file of the packages that build read models, with its path in Najda."""
+    root = Path(__file__).resolve().parents[2]  # the folder holding domain/, projections/, ...
+    return [
+        (str(path.relative_to(root)), path)
+        for package in PACKAGES
+        for path in sorted((root / package).rglob("*.py"))
+    ]
+
+
 def code_version() -> str:
     """A digest of the format and of the source of the packages that build read models."""
-    root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(f"najda-read-models/{FORMAT}".encode())
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+    for name, path in source_files():
+        digest.update(name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:32]
 
 
