@@ -17,10 +17,14 @@ from functools import lru_cache
 from pathlib import Path
 
 import osmium
+import pytest
 
 from api.areas import demo_extract, import_area
 from geo.area import Area
 
+#: Marks a module that reads `liechtenstein()`: under pytest-xdist (`--dist loadgroup`) its
+#: tests run on one worker, so the country is imported in one process, not in every one.
+SHARES_LIECHTENSTEIN = pytest.mark.xdist_group("liechtenstein")
 SMALL_EXTRACT = Path(__file__).parent / "fixtures" / "osm" / "vaduz-and-prattville.osm.pbf"
 #: The boxes (W, S, E, N) the small extract keeps: central Vaduz, central Prattville (Alabama).
 SMALL_BOXES = ((9.50, 47.12, 9.54, 47.15), (-86.50, 32.44, -86.44, 32.48))

@@ -13,8 +13,10 @@ import pytest
 from api.areas import demo_extract
 from api.cli import main
 from geo.area import EMERGENCY_MODE, load_area
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
 from tests.e2e.harness import NajdaServer, clean_env, ok
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 
 @pytest.fixture(scope="module")

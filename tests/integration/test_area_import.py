@@ -17,7 +17,9 @@ from api.areas import AreaImportError, demo_extract, import_area
 from geo.area import Area, load_area
 from geo.osm_profile import parse_maxspeed, profile
 from geo.osm_read import parse_bbox
-from tests.area_fixture import liechtenstein, small_extract
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein, small_extract
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 EXTRACT = demo_extract()
 SMALL = small_extract()

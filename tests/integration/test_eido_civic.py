@@ -20,8 +20,10 @@ from geo.planar import point_m
 from projections.address_sqlite import SqliteAddressIndex
 from projections.base import NotificationSource
 from projections.geocoder import Geocoder
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
 from tests.eido_schema import require_eido_dir
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 SAMPLE = "Samples/Sample call transfer EIDO.json"  # NENA's own sample, as in test_eido.py
 

@@ -16,8 +16,10 @@ from geo.planar import point_m
 from projections.address_index import AddressIndex
 from projections.address_sqlite import SqliteAddressIndex
 from projections.geocoder import Geocoder, QueryError
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
 from tests.pgdatabases import cloned_database, unavailable
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 #: (query, what the best candidate's label starts with, its precision, its municipality).
 SEARCHES: list[tuple[str, str, str, str]] = [
