@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Debian packages, a virtualenv) and run the whole suite.
+# Install everything the tests need (Debian packages, a virtualenv) and run the whole suite
+# (in one process; NAJDA_TEST_WORKERS=2 spreads it over two pytest-xdist workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_env.sh
@@ -41,4 +42,9 @@ make_venv "[dev]"
 
 echo "== ruff"; "$VENV/bin/ruff" check .
 echo "== mypy"; "$VENV/bin/mypy"
-echo "== pytest"; "$VENV/bin/pytest" "$@"
+# pytest-xdist workers (NAJDA_TEST_WORKERS; 0, the default, runs in this process until two
+# whole parallel runs in a row are shown green): each worker has its own template database,
+# clones, ports and temporary directories; `loadgroup` keeps the modules that share the
+# imported Liechtenstein area on one worker (tests/area_fixture.py).
+WORKERS="${NAJDA_TEST_WORKERS:-0}"
+echo "== pytest ($WORKERS workers)"; "$VENV/bin/pytest" -n "$WORKERS" --dist loadgroup "$@"

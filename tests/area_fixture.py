@@ -1,15 +1,33 @@
-"""The Liechtenstein extract imported once per test process (several modules read it)."""
+"""The Liechtenstein extract imported once per test process, and a small cut of it.
+
+Import tests whose subject is the import itself (a bbox, a re-import, a bad choice, the CLI)
+read `small_extract()`: the centre of Vaduz and a piece of Prattville, Alabama, cut from the
+bundled extract with every administrative boundary complete, so boundary names resolve, the
+Alabama piece is still there to be left out, and an import takes a fraction of the time.
+Regenerate it with `python -m tests.area_fixture` after the bundled extract changes.
+"""
 
 from __future__ import annotations
 
 import atexit
 import shutil
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import osmium
+import pytest
+
 from najda.api.areas import demo_extract, import_area
 from najda.geo.area import Area
+
+#: Marks a module that reads `liechtenstein()`: under pytest-xdist (`--dist loadgroup`) its
+#: tests run on one worker, so the country is imported in one process, not in every one.
+SHARES_LIECHTENSTEIN = pytest.mark.xdist_group("liechtenstein")
+SMALL_EXTRACT = Path(__file__).parent / "fixtures" / "osm" / "vaduz-and-prattville.osm.pbf"
+#: The boxes (W, S, E, N) the small extract keeps: central Vaduz, central Prattville (Alabama).
+SMALL_BOXES = ((9.50, 47.12, 9.54, 47.15), (-86.50, 32.44, -86.44, 32.48))
 
 
 @lru_cache(maxsize=1)
@@ -18,3 +36,47 @@ def liechtenstein() -> tuple[Path, Area]:
     directory = Path(tempfile.mkdtemp(prefix="najda-area-"))
     atexit.register(shutil.rmtree, directory, True)
     return directory, import_area(demo_extract(), directory, boundary="Liechtenstein").area
+
+
+def small_extract() -> Path:
+    """The committed small cut of the bundled extract (see the module docstring)."""
+    return SMALL_EXTRACT
+
+
+def _inside(lon: float, lat: float, boxes: tuple[tuple[float, float, float, float], ...]) -> bool:
+    return any(w <= lon <= e and s <= lat <= n for w, s, e, n in boxes)
+
+
+def cut_extract(
+    source: Path, target: Path, boxes: tuple[tuple[float, float, float, float], ...]
+) -> None:
+    """Write the nodes inside `boxes`, the ways touching them and the relations using them or
+    bounding an administrative area, each with everything it references (complete shapes)."""
+    nodes: set[int] = set()
+    ways: set[int] = set()
+    with osmium.BackReferenceWriter(
+        str(target), str(source), overwrite=True, remove_tags=False
+    ) as writer:
+        for obj in osmium.FileProcessor(str(source)):
+            if obj.is_node():
+                if obj.location.valid() and _inside(obj.lon, obj.lat, boxes):
+                    nodes.add(obj.id)
+                    writer.add_node(obj)
+            elif obj.is_way():
+                if any(n.ref in nodes for n in obj.nodes):
+                    ways.add(obj.id)
+                    writer.add_way(obj)
+            elif obj.is_relation() and (
+                obj.tags.get("boundary") == "administrative"
+                or any(
+                    (m.type == "w" and m.ref in ways) or (m.type == "n" and m.ref in nodes)
+                    for m in obj.members
+                )
+            ):
+                writer.add_relation(obj)
+
+
+if __name__ == "__main__":
+    SMALL_EXTRACT.parent.mkdir(parents=True, exist_ok=True)
+    cut_extract(demo_extract(), SMALL_EXTRACT, SMALL_BOXES)
+    sys.stdout.write(f"wrote {SMALL_EXTRACT} ({SMALL_EXTRACT.stat().st_size} bytes)\n")

@@ -1,4 +1,7 @@
-"""Importing the Liechtenstein extract: what it finds, what it leaves out, and bad input."""
+"""Importing the Liechtenstein extract: what it finds, what it leaves out, and bad input.
+
+The whole extract is imported once per process (`liechtenstein()`); tests of the import's own
+behaviour (bbox, re-import, bad choices) read the small cut of it (`small_extract()`)."""
 
 from __future__ import annotations
 
@@ -14,9 +17,12 @@ from najda.api.areas import AreaImportError, demo_extract, import_area
 from najda.geo.area import Area, load_area
 from najda.geo.osm_profile import parse_maxspeed, profile
 from najda.geo.osm_read import parse_bbox
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein, small_extract
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 EXTRACT = demo_extract()
+SMALL = small_extract()
 
 
 @pytest.fixture(scope="module")
@@ -75,17 +81,20 @@ def test_addresses_carry_municipality_from_the_boundaries(imported: tuple[Path, 
     assert hospital.municipality == "Vaduz" and hospital.postcode == "9490"
 
 
-def test_reimport_reports_no_change_and_keeps_the_area(imported: tuple[Path, Area]) -> None:
-    data, area = imported
-    report = import_area(EXTRACT, data, boundary="Liechtenstein")
+def test_reimport_reports_no_change_and_keeps_the_area(tmp_path: Path) -> None:
+    first = import_area(SMALL, tmp_path, boundary="Liechtenstein")
+    assert first.changes == {"previous": "none (first import)"}
+    report = import_area(SMALL, tmp_path, boundary="Liechtenstein")
     assert report.changes == {"nothing": "same content as the previous import"}
-    assert load_area(data / "area").counts() == area.counts()
+    assert load_area(tmp_path / "area").counts() == first.area.counts()
 
 
 def test_bbox_import_is_smaller_and_reports_the_change(tmp_path: Path) -> None:
-    vaduz = import_area(EXTRACT, tmp_path, bbox=(9.50, 47.12, 9.54, 47.15)).area
+    vaduz = import_area(SMALL, tmp_path, bbox=(9.50, 47.12, 9.54, 47.15)).area
     assert 200 < vaduz.counts()["addresses"] < 2_000
-    report = import_area(EXTRACT, tmp_path, boundary="Vaduz")
+    assert vaduz.counts()["addresses"] < liechtenstein()[1].counts()["addresses"]
+    assert vaduz.roads.lons.min() >= 9.50 - 0.05 and vaduz.roads.lats.min() >= 47.12 - 0.05
+    report = import_area(SMALL, tmp_path, boundary="Vaduz")
     assert "addresses" in report.changes
 
 
@@ -102,7 +111,7 @@ def test_bad_area_choice_fails_and_leaves_the_previous_area(
     data, _ = imported
     before = (data / "area" / "area.json.gz").read_bytes()
     with pytest.raises(AreaImportError, match=message):
-        import_area(EXTRACT, data, **kwargs)  # type: ignore[arg-type]
+        import_area(SMALL, data, **kwargs)  # type: ignore[arg-type]
     assert (data / "area" / "area.json.gz").read_bytes() == before
 
 

@@ -20,8 +20,10 @@ from najda.geo.planar import point_m
 from najda.projections.addresses.geocoder import Geocoder
 from najda.projections.addresses.sqlite_index import SqliteAddressIndex
 from najda.projections.base import NotificationSource
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
 from tests.eido_schema import require_eido_dir
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 SAMPLE = "Samples/Sample call transfer EIDO.json"  # NENA's own sample, as in test_eido.py
 

@@ -16,8 +16,10 @@ from najda.geo.planar import point_m
 from najda.projections.addresses.geocoder import Geocoder, QueryError
 from najda.projections.addresses.index import AddressIndex
 from najda.projections.addresses.sqlite_index import SqliteAddressIndex
-from tests.area_fixture import liechtenstein
+from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
 from tests.pgdatabases import cloned_database, unavailable
+
+pytestmark = SHARES_LIECHTENSTEIN
 
 #: (query, what the best candidate's label starts with, its precision, its municipality).
 SEARCHES: list[tuple[str, str, str, str]] = [
