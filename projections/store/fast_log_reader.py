@@ -38,6 +38,8 @@ def stored_position(data: Any) -> Position:
     return position
 
 
+_fromisoformat = datetime.fromisoformat
+
 _DECODERS: dict[str, Callable[[Any], Any]] = {
     "datetime_iso": datetime.fromisoformat,
     "uuid_hex": lambda data: UUID(hex=data),
@@ -55,6 +57,10 @@ class LightEvent:
         self.originator_id = originator_id
         self.originator_version = version
         self._fields = fields
+        # Every read model reads `at`: decoded here, it costs no __getattr__ call.
+        at = fields.get("at")
+        if type(at) is dict and at.get("_type_") == "datetime_iso":
+            self.at = _fromisoformat(at["_data_"])
 
     def __getattr__(self, name: str) -> Any:
         try:
