@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from itertools import cycle
 from uuid import UUID
 
-from projections.base import Tracked
-from projections.fast_log import SKIPPED, LightEvent
-from projections.rebuild import REBUILD_GC_THRESHOLDS, _for, _split, rebuild
+from najda.projections.base import Tracked
+from najda.projections.rebuild import REBUILD_GC_THRESHOLDS, _for, _split, rebuild
+from najda.projections.store.fast_log_reader import SKIPPED, LightEvent
 
 TOPICS = (
     "najda:Unit.Registered",
