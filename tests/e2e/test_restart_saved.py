@@ -20,6 +20,7 @@ from najda.projections.store.environment import sqlite_env
 from najda.projections.store.saved_read_models import ModelStore
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, SHARED_AUDIT_KEY, ok, proposed, report
+from tests.waiting import eventually
 
 TOKEN = "najda_test_" + secrets.token_urlsafe(32)  # one administrator for every copy
 
@@ -101,6 +102,12 @@ def _views(client: httpx.Client) -> dict[str, Any]:
     )
 
 
+def _sealed(client: httpx.Client) -> httpx.Client:
+    """The client, once its server has sealed the whole log (sealing runs in the background)."""
+    eventually(lambda: ok(client.get("/audit/verify"))["unsealed"] == 0, timeout_s=30)
+    return client
+
+
 def _replay_of(data: Path, tmp_path: Path) -> Path:
     """A copy of the store without its saved read models: a start replays the whole log."""
     copy = tmp_path / "replay-data"
@@ -117,9 +124,9 @@ def _compare(start_server: StartServer, data: Path, tmp_path: Path) -> None:
     restarted = start_server(name="restarted", data_dir=data, NAJDA_ADMIN_TOKEN=TOKEN)
     replayed = start_server(name="replayed", data_dir=replay_data, NAJDA_ADMIN_TOKEN=TOKEN)
     with restarted.client() as client:
-        again = _views(client)
+        again = _views(_sealed(client))
     with replayed.client() as client:
-        fresh = _views(client)
+        fresh = _views(_sealed(client))
     assert "written while down" in [r["nature"] for r in again["board"]]
     assert len(again["board"]) >= 3 and len(again["history"]) >= 6
     assert again == fresh
