@@ -41,7 +41,8 @@ async def incident_view(
     viewer: Principal | None = None,
 ) -> IncidentPublic:
     """The incident as stored now, with its active units' statuses from the locator (the
-    patient's data withheld from a viewer who may not see it)."""
+    patient's data withheld from a viewer who may not see it); with `recommend`, the
+    recommendation for an open incident (its report's, when nothing changed since)."""
     incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
     statuses = {}
     for unit_id in incident.active_unit_ids:
@@ -50,7 +51,12 @@ async def incident_view(
             statuses[unit_id] = row.status
     recommendation: RecommendationPublic | None = None
     if recommend and incident.is_open:
-        recommendation = await recommendation_for(services, incident)
+        # Right after its report, the one the feed ranked at that position (not ranked again).
+        ranked = services.feed.at_report.take(incident)
+        if ranked is not None:
+            recommendation = recommendation_public(incident.id, ranked)
+        else:
+            recommendation = await recommendation_for(services, incident)
     return incident_public(incident_for(viewer, incident), services.now(), statuses, recommendation)
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from najda.api.live.at_report import AtReport, Call
 from najda.api.live.care import (
     consult_json,
     consult_message,
@@ -47,7 +48,7 @@ from najda.projections.dispatch.read_model_changes import (
     locator_change,
     next_incident_id,
 )
-from najda.projections.dispatch.recommendations import recommend_at, short_on_board
+from najda.projections.dispatch.recommendations import short_on_board
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.policies.recommender import PolicyRecommender
 
@@ -103,6 +104,7 @@ class LiveFeed:
     ) -> None:
         self.locator = locator
         self.recommender = recommender
+        self.at_report = AtReport(locator, plan, recommender)
         self.travel = travel_for(locator)
         self.plan = plan
         self.reference = reference
@@ -134,6 +136,7 @@ class LiveFeed:
         self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
         self._covered_after = self._build_after
         self._monitoring.clear()
+        self.at_report.clear()
 
     def after_restore(self) -> None:
         """Keep the restored messages a fresh replay would have built (those after
@@ -164,29 +167,15 @@ class LiveFeed:
         for item in fresh:
             if item.topic == "najda:Incident.Reported" and item.position > self._build_after:
                 e = item.event
-                if self.recommender is not None:
-                    rec = await self.recommender.recommend_at(
-                        e.location.lat,
-                        e.location.lon,
-                        Priority(e.priority),
-                        e.nature,
-                        self.plan,
-                        alternatives=0,
-                        determinant=e.determinant,
-                        call_at=e.call_received_at,
-                    )
-                    recommendations[item.position] = recommendation_json(rec)
-                    continue
-                rec = await recommend_at(
+                call = Call(
                     e.location.lat,
                     e.location.lon,
                     Priority(e.priority),
                     e.nature,
-                    self.plan,
-                    self.locator,
-                    alternatives=0,
-                    determinant=e.determinant,
+                    e.determinant,
+                    e.call_received_at,
                 )
+                rec = await self.at_report.rank(item.originator_id, call)
                 recommendations[item.position] = recommendation_json(rec)
         for item in fresh:
             made = self._apply_one(item, recommendations.get(item.position))
