@@ -15,7 +15,6 @@ from najda.api.live.at_report import AtReport, Call
 from najda.api.live.care import (
     consult_json,
     consult_message,
-    destination_json,
     destinations_json,
     hospital_json,
     hospital_status_message,
@@ -23,7 +22,6 @@ from najda.api.live.care import (
 )
 from najda.api.live.messages import (
     encode,
-    incident_json,
     iso,
     place_json,
     recommendation_json,
@@ -31,6 +29,8 @@ from najda.api.live.messages import (
 )
 from najda.api.live.monitoring import MonitoringFeed
 from najda.api.live.subscribers import Interest, Message, Subscriber
+from najda.api.views import incident_public
+from najda.domain.dispatch.incident import Incident
 from najda.domain.dispatch.response_plan import ResponsePlan
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import Tracked
@@ -48,7 +48,7 @@ from najda.projections.dispatch.read_model_changes import (
     locator_change,
     next_incident_id,
 )
-from najda.projections.dispatch.recommendations import short_on_board
+from najda.projections.dispatch.recommendations import short_of_incident
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.policies.recommender import PolicyRecommender
 
@@ -80,9 +80,7 @@ class LiveFeed:
         "_recorded",
         "_acknowledged",
         "_board",
-        "_notes",
-        "_destinations",
-        "_finished",
+        "_incidents",
         "_consults",
         "_buffer",
         "_buffer_bytes",
@@ -127,9 +125,7 @@ class LiveFeed:
         self._recorded: dict[UUID, tuple[float, float, datetime]] = {}
         self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
-        self._notes: dict[UUID, list[dict[str, Any]]] = {}
-        self._destinations: dict[UUID, dict[str, dict[str, Any]]] = {}  # incident -> unit -> it
-        self._finished: set[UUID] = set()  # open incidents where a unit finished its work
+        self._incidents: dict[UUID, Incident] = {}  # open incidents, folded from their events
         self._consults = ConsultBook()  # open teleconsults
         self._buffer.clear()
         self._buffer_bytes = 0
@@ -196,6 +192,7 @@ class LiveFeed:
         if topic.startswith("najda:Unit."):
             return self._unit_event(item, base, build)
         if topic in CONSULT_TOPICS:
+            self._incident_event(item, base, build, None)  # the incident holds its consults
             row = self._board.rows.get(item.originator_id)
             return consult_message(item, base, self._consults, row, build)
         if topic.startswith("najda:Incident."):
@@ -282,73 +279,57 @@ class LiveFeed:
         rec: list[dict[str, Any]] | None,
     ) -> Message | None:
         iid = item.originator_id
-        before = self._board.rows.get(iid)
+        held = self._incidents.get(iid)
+        if held is None and item.topic != "najda:Incident.Reported":
+            return None  # ended before the feed's start: consoles never see it again
+        before = None if held is None else (held.location, set(held.active_unit_ids))
+        incident: Incident = item.event.mutate(held)
+        self._incidents[iid] = incident
         change = board_change(item)
         if change is not None:
             self._board.apply(change)
-        if item.topic == "najda:Incident.NoteAdded":
-            e = item.event
-            self._notes.setdefault(iid, []).append(
-                {"text": e.text, "actor": e.actor, "at": iso(e.at)}
-            )
-        elif item.topic == "najda:Incident.DestinationChosen":
-            self._destinations.setdefault(iid, {})[str(item.event.unit_id)] = destination_json(
-                item.event
-            )
-        after = self._board.rows.get(iid)
-        row = after or before
-        is_open = after is not None
-        notes = self._notes.get(iid, [])
-        destinations = self._destinations.get(iid, {})
-        if item.topic == "najda:Incident.UnitCleared":
-            self._finished.add(iid)
-        if not is_open:
-            self._notes.pop(iid, None)
-            self._destinations.pop(iid, None)
-            self._finished.discard(iid)
-        if row is None or not build:
+        if not incident.is_open:
+            del self._incidents[iid]
+        if not build or item.topic in CONSULT_TOPICS:
             return None
         base["type"] = "incident"
         # Deltas: a note message carries the new note; only an assignment carries them all
         # (the crew that joins needs what was said before), so nothing grows with each note.
-        shown = notes if item.topic == "najda:Incident.UnitAssigned" else None
-        base["incident"] = {
-            **incident_json(
-                row, shown, is_open, len(notes), self._short(row), iid in self._finished
-            ),
-            "destinations": destinations,
-        }
+        shown = self._incident_json(incident, item.event.at)
+        assigned = item.topic == "najda:Incident.UnitAssigned"
+        notes = shown["notes"] if assigned else shown.pop("notes")
+        base["incident"] = shown
         if item.topic == "najda:Incident.NoteAdded":
-            base["note"] = notes[-1] if notes else None
+            base["note"] = notes[-1]
         if rec is not None:
             base["recommendation"] = rec
-        units = {u.unit_id for u in row.units}
+        units = set(incident.active_unit_ids)
         if before is not None:
-            units.update(u.unit_id for u in before.units)
+            units.update(before[1])
         if item.topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
             units.add(item.event.unit_id)
-        if not is_open:  # its crews learn how it ended (their units' release events follow)
+        if not incident.is_open:  # its crews learn how it ended (their release events follow)
             units.update(u for u, unit in self._units.items() if unit.incident_id == iid)
-        points = [(row.lat, row.lon)]
-        if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
-            points.append((before.lat, before.lon))
+        here = incident.location
+        points = [(here.lat, here.lon)]
+        if before is not None and before[0] != here:
+            points.append((before[0].lat, before[0].lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
 
-    def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
-        iid = row.incident_id
-        shown = incident_json(
-            row, self._notes.get(iid, []), True, 0, self._short(row), iid in self._finished
-        )
-        return {**shown, "destinations": self._destinations.get(iid, {})}
+    def _incident_json(self, incident: Incident, at: datetime) -> dict[str, Any]:
+        """The incident as GET /incidents/{id} answers it (the same view), as of `at`, its
+        units' statuses as its board row holds them, their capabilities as the feed does."""
+        rows = [self._units[u] for u in incident.active_unit_ids if u in self._units]
+        short = short_of_incident(incident, self.plan, {r.unit_id: r.capabilities for r in rows})
+        statuses = {r.unit_id: r.status for r in rows}
+        board = self._board.rows.get(incident.id)  # a unit is dispatched once assigned
+        statuses.update({u.unit_id: u.status for u in board.units} if board else {})
+        return incident_public(incident, at, statuses, None, short).model_dump(mode="json")
 
-    def _short(self, row: BoardRow) -> list[str]:
-        """The requirements the incident's units leave unfilled (as GET /incidents says)."""
-        capabilities = {
-            u.unit_id: self._units[u.unit_id].capabilities
-            for u in row.units
-            if u.unit_id in self._units
-        }
-        return short_on_board(row, self.plan, capabilities)
+    def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
+        """An open incident with all its notes, as of its last change (snapshots)."""
+        incident = self._incidents[row.incident_id]
+        return self._incident_json(incident, incident.last_at)
 
     def _unit_json(self, row: UnitRow) -> dict[str, Any]:
         uid = row.unit_id
