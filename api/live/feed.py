@@ -3,8 +3,6 @@ and fan-out to subscribers. It is a projection fed by the runner after the read 
 
 from __future__ import annotations
 
-import bisect
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,6 +26,7 @@ from najda.api.live.messages import (
     unit_json,
 )
 from najda.api.live.monitoring import MonitoringFeed
+from najda.api.live.resume import ResumeBuffer
 from najda.api.live.subscribers import Interest, Message, Subscriber
 from najda.api.views import incident_public
 from najda.domain.dispatch.incident import Incident
@@ -52,16 +51,6 @@ from najda.projections.dispatch.recommendations import short_of_incident
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.policies.recommender import PolicyRecommender
 
-#: What a buffered message costs beyond its text (the object, its tuples and sets).
-MESSAGE_OVERHEAD_BYTES = 200
-
-
-def message_bytes(message: Message) -> int:
-    """About what a buffered message holds in memory (its text counted once per character:
-    live messages are mostly ASCII, and Python keeps ASCII text one byte a character)."""
-    return len(message.text) + MESSAGE_OVERHEAD_BYTES
-
-
 #: Units in these statuses are off the air: never flagged stale.
 OFF_AIR = frozenset({UnitStatus.OUT_OF_SERVICE})
 
@@ -82,9 +71,7 @@ class LiveFeed:
         "_board",
         "_incidents",
         "_consults",
-        "_buffer",
-        "_buffer_bytes",
-        "_covered_after",
+        "_resume",
         "_monitoring",
     )
 
@@ -107,11 +94,10 @@ class LiveFeed:
         self.plan = plan
         self.reference = reference
         self.stale_after = stale_after
-        self._buffer: deque[Message] = deque()
         self._buffer_size = buffer_size
         self._buffer_bytes_limit = buffer_bytes
-        self._buffer_bytes = 0
         self._build_after = build_after
+        self._resume = ResumeBuffer(buffer_size, buffer_bytes, build_after)
         self._subscribers: set[Subscriber] = set()
         self.dropped_clients = 0  # dropped for falling too far behind, since start
         self._monitoring = MonitoringFeed()
@@ -127,10 +113,7 @@ class LiveFeed:
         self._board = BoardRules()
         self._incidents: dict[UUID, Incident] = {}  # open incidents, folded from their events
         self._consults = ConsultBook()  # open teleconsults
-        self._buffer.clear()
-        self._buffer_bytes = 0
-        self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
-        self._covered_after = self._build_after
+        self._resume.clear(self._build_after)
         self._monitoring.clear()
         self.at_report.clear()
 
@@ -138,13 +121,9 @@ class LiveFeed:
         """Keep the restored messages a fresh replay would have built (those after
         `build_after`), so that resumes are answered as after a replay; when they stop short
         of the messages still to be built, none (older positions resume from a snapshot)."""
-        self._positions = []
-        if self._position < self._build_after:
-            self._buffer.clear()
-        while self._buffer and self._buffer[0].pos <= self._build_after:
-            self._buffer.popleft()
-        self._buffer_bytes = sum(message_bytes(m) for m in self._buffer)
-        self._covered_after = max(self._covered_after, self._build_after)
+        self._resume.restored(
+            self._position, self._build_after, self._buffer_size, self._buffer_bytes_limit
+        )
 
     # --- projection -----------------------------------------------------------------------
 
@@ -346,17 +325,7 @@ class LiveFeed:
     # --- publishing and resume -----------------------------------------------------------
 
     def _publish(self, message: Message) -> None:
-        self._buffer.append(message)
-        self._buffer_bytes += message_bytes(message)
-        if self._positions:
-            self._positions.append(message.pos)
-        while len(self._buffer) > 1 and (
-            len(self._buffer) > self._buffer_size or self._buffer_bytes > self._buffer_bytes_limit
-        ):  # bounded in count and in bytes: older positions resume from a snapshot
-            dropped = self._buffer.popleft()
-            self._buffer_bytes -= message_bytes(dropped)
-            self._covered_after = dropped.pos
-            self._positions = []
+        self._resume.append(message)
         for subscriber in list(self._subscribers):
             subscriber.offer(message)
 
@@ -366,19 +335,12 @@ class LiveFeed:
         """Register a client. Returns it and the missed messages after `since`, in order;
         None instead when `since` is absent or older than the buffer (send a snapshot).
         Registration and the backlog are one cut: nothing is missed or repeated."""
-        if since is None or since < self._covered_after:
+        if since is None or not self._resume.covers(since):
             subscriber = Subscriber(interest, after=self._position, limit=limit)
             self._subscribers.add(subscriber)
             return subscriber, None
         subscriber = Subscriber(interest, after=max(since, self._position), limit=limit)
-        if not self._positions and self._buffer:
-            self._positions = [m.pos for m in self._buffer]
-        start = bisect.bisect_right(self._positions, since) if self._buffer else 0
-        backlog = [
-            m.text
-            for i in range(start, len(self._buffer))
-            if interest.accepts(m := self._buffer[i])
-        ]
+        backlog = self._resume.after(since, interest)
         self._subscribers.add(subscriber)
         return subscriber, backlog
 
