@@ -44,9 +44,11 @@ def incident_public(
     unit_statuses: Mapping[UUID, UnitStatus] | None = None,
     recommendation: RecommendationPublic | None = None,
     short: list[str] | None = None,
+    with_notes: bool = True,
 ) -> IncidentPublic:
     """An incident aggregate as REST and the live feed show it; `short`: the requirements
-    its active units leave unfilled (short_of_incident)."""
+    its active units leave unfilled (short_of_incident); without notes (a live delta), only
+    their count."""
     statuses = unit_statuses or {}
     history = incident.assignment_history
     fix = getattr(incident, "location_fix", None)
@@ -93,7 +95,9 @@ def incident_public(
             )
             for a in history
         ],
-        notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
+        notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes]
+        if with_notes
+        else [],
         note_count=len(incident.notes),
         short=short or [],
         finished=any(a.end_reason == "cleared" for a in history),

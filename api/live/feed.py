@@ -28,6 +28,7 @@ from najda.api.live.messages import (
 from najda.api.live.monitoring import MonitoringFeed
 from najda.api.live.resume import ResumeBuffer
 from najda.api.live.subscribers import Interest, Message, Subscriber
+from najda.api.schemas_incidents import NotePublic
 from najda.api.views import incident_public
 from najda.domain.dispatch.incident import Incident
 from najda.domain.dispatch.response_plan import ResponsePlan
@@ -274,12 +275,16 @@ class LiveFeed:
         base["type"] = "incident"
         # Deltas: a note message carries the new note; only an assignment carries them all
         # (the crew that joins needs what was said before), so nothing grows with each note.
-        shown = self._incident_json(incident, item.event.at)
         assigned = item.topic == "najda:Incident.UnitAssigned"
-        notes = shown["notes"] if assigned else shown.pop("notes")
+        shown = self._incident_json(incident, item.event.at, with_notes=assigned)
+        if not assigned:
+            del shown["notes"]
         base["incident"] = shown
         if item.topic == "najda:Incident.NoteAdded":
-            base["note"] = notes[-1]
+            last = incident.notes[-1]
+            base["note"] = NotePublic(text=last.text, actor=last.actor, at=last.at).model_dump(
+                mode="json"
+            )
         if rec is not None:
             base["recommendation"] = rec
         units = set(incident.active_unit_ids)
@@ -295,7 +300,9 @@ class LiveFeed:
             points.append((before[0].lat, before[0].lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
 
-    def _incident_json(self, incident: Incident, at: datetime) -> dict[str, Any]:
+    def _incident_json(
+        self, incident: Incident, at: datetime, with_notes: bool = True
+    ) -> dict[str, Any]:
         """The incident as GET /incidents/{id} answers it (the same view), as of `at`, its
         units' statuses as its board row holds them, their capabilities as the feed does."""
         rows = [self._units[u] for u in incident.active_unit_ids if u in self._units]
@@ -303,7 +310,8 @@ class LiveFeed:
         statuses = {r.unit_id: r.status for r in rows}
         board = self._board.rows.get(incident.id)  # a unit is dispatched once assigned
         statuses.update({u.unit_id: u.status for u in board.units} if board else {})
-        return incident_public(incident, at, statuses, None, short).model_dump(mode="json")
+        shown = incident_public(incident, at, statuses, None, short, with_notes)
+        return shown.model_dump(mode="json")
 
     def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
         """An open incident with all its notes, as of its last change (snapshots)."""
