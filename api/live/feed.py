@@ -18,6 +18,7 @@ from najda.api.live.care import (
     hospital_status_message,
     specialist_snapshot,
 )
+from najda.api.live.fanout import FanOut
 from najda.api.live.messages import (
     encode,
     iso,
@@ -99,8 +100,7 @@ class LiveFeed:
         self._buffer_bytes_limit = buffer_bytes
         self._build_after = build_after
         self._resume = ResumeBuffer(buffer_size, buffer_bytes, build_after)
-        self._subscribers: set[Subscriber] = set()
-        self.dropped_clients = 0  # dropped for falling too far behind, since start
+        self._clients = FanOut()
         self._monitoring = MonitoringFeed()
         self._clear()
 
@@ -334,8 +334,7 @@ class LiveFeed:
 
     def _publish(self, message: Message) -> None:
         self._resume.append(message)
-        for subscriber in list(self._subscribers):
-            subscriber.offer(message)
+        self._clients.offer(message)
 
     def subscribe(
         self, interest: Interest, since: int | None, limit: int
@@ -343,27 +342,20 @@ class LiveFeed:
         """Register a client. Returns it and the missed messages after `since`, in order;
         None instead when `since` is absent or older than the buffer (send a snapshot).
         Registration and the backlog are one cut: nothing is missed or repeated."""
-        if since is None or not self._resume.covers(since):
-            subscriber = Subscriber(interest, after=self._position, limit=limit)
-            self._subscribers.add(subscriber)
-            return subscriber, None
-        subscriber = Subscriber(interest, after=max(since, self._position), limit=limit)
-        backlog = self._resume.after(since, interest)
-        self._subscribers.add(subscriber)
-        return subscriber, backlog
+        return self._clients.subscribe(interest, since, limit, self._position, self._resume)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         """Forget a client (counted as dropped when it fell too far behind)."""
-        self._subscribers.discard(subscriber)
-        if subscriber.overflowed:
-            self.dropped_clients += 1
+        self._clients.unsubscribe(subscriber)
+
+    @property
+    def dropped_clients(self) -> int:
+        """Clients dropped for falling too far behind, since start."""
+        return self._clients.dropped_clients
 
     def clients_by_kind(self) -> dict[str, int]:
         """Connected clients of this process by kind (console, crew, specialist, monitoring)."""
-        kinds = dict.fromkeys(("console", "crew", "specialist", "monitoring"), 0)
-        for subscriber in self._subscribers:
-            kinds[subscriber.interest.kind] += 1
-        return kinds
+        return self._clients.by_kind()
 
     def snapshot(self, interest: Interest) -> str:
         """The full state at the feed's position, as the client's interest sees it."""
@@ -438,7 +430,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
-        consoles = [s for s in self._subscribers if s.interest.is_console]
+        consoles = self._clients.consoles()
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -495,9 +487,7 @@ class LiveFeed:
                     for uid in changed
                 ],
             }
-            text = encode(body)
-            for subscriber in list(self._subscribers):
-                interest = subscriber.interest
-                if interest.is_console or interest.unit_id in stale:
-                    subscriber.push(text)
+            self._clients.push(
+                encode(body), lambda interest: interest.is_console or interest.unit_id in stale
+            )
         return changed
