@@ -21,7 +21,7 @@ from najda.domain.errors import InvalidValue, UnitNotFound
 from najda.projections.access.user_directory import Principal
 from najda.projections.audit.as_of import AsOf, PastIncident, incident_as_of, parse_as_of
 from najda.projections.dispatch.destinations import travel_for
-from najda.projections.dispatch.recommendations import recommend
+from najda.projections.dispatch.recommendations import recommend, short_of_incident
 from najda.projections.dispatch.road_locator import travel_of
 
 AsOfQuery = Annotated[
@@ -41,17 +41,27 @@ async def incident_view(
     viewer: Principal | None = None,
 ) -> IncidentPublic:
     """The incident as stored now, with its active units' statuses from the locator (the
-    patient's data withheld from a viewer who may not see it)."""
+    patient's data withheld from a viewer who may not see it); with `recommend`, the
+    recommendation for an open incident (its report's, when nothing changed since)."""
     incident = await services.query(lambda: services.dispatch.get_incident(incident_id))
     statuses = {}
+    capabilities = {}
     for unit_id in incident.active_unit_ids:
         row = await services.locator.get(unit_id)
         if row is not None:
             statuses[unit_id] = row.status
+            capabilities[unit_id] = row.capabilities
+    short = short_of_incident(incident, services.plan, capabilities)
     recommendation: RecommendationPublic | None = None
     if recommend and incident.is_open:
-        recommendation = await recommendation_for(services, incident)
-    return incident_public(incident_for(viewer, incident), services.now(), statuses, recommendation)
+        # Right after its report, the one the feed ranked at that position (not ranked again).
+        ranked = services.feed.at_report.take(incident)
+        if ranked is not None:
+            recommendation = recommendation_public(incident.id, ranked)
+        else:
+            recommendation = await recommendation_for(services, incident)
+    shown = incident_for(viewer, incident)
+    return incident_public(shown, services.now(), statuses, recommendation, short)
 
 
 def as_of_value(text: str) -> AsOf:

@@ -236,10 +236,24 @@ class RecommendationPublic(BaseModel):
     policy: str = Field(description="the dispatch policy that chose the proposed units")
 
 
+class ChosenDestinationPublic(BaseModel):
+    """The hospital a unit's crew chose to take its patient to."""
+
+    unit_id: UUID
+    call_sign: str
+    code: str
+    name: str
+    by: str
+    at: datetime
+
+
 class IncidentPublic(BaseModel):
-    """An incident with its assignments and notes."""
+    """An incident with its assignments and notes: the one shape REST answers and the live
+    feed sends (a feed message leaves `notes` out unless it carries them all; then
+    `note_count` says how many there are)."""
 
     id: UUID
+    open: bool = Field(description="neither closed nor cancelled")
     status: IncidentStatus
     priority: Priority
     determinant: str
@@ -257,6 +271,15 @@ class IncidentPublic(BaseModel):
     disposition: str | None
     assignments: list[AssignmentPublic]
     notes: list[NotePublic]
+    note_count: int
+    short: list[str] = Field(
+        default_factory=list,
+        description="the response plan's requirements its active units leave unfilled",
+    )
+    finished: bool = Field(description="a unit finished its work here (cleared, not released)")
+    destinations: dict[str, ChosenDestinationPublic] = Field(
+        default_factory=dict, description="by unit id: where its crew takes the patient"
+    )
     recommendation: RecommendationPublic | None = None
     location_fix: LocationFixPublic | None = None
     duplicate_of: UUID | None = Field(

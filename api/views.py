@@ -11,6 +11,7 @@ from najda.api.schemas_incidents import (
     BoardIncidentPublic,
     BoardUnitPublic,
     CandidatePublic,
+    ChosenDestinationPublic,
     CoverageImpactPublic,
     FillingUnitPublic,
     IncidentPublic,
@@ -42,9 +43,14 @@ def incident_public(
     now: datetime,
     unit_statuses: Mapping[UUID, UnitStatus] | None = None,
     recommendation: RecommendationPublic | None = None,
+    short: list[str] | None = None,
+    with_notes: bool = True,
 ) -> IncidentPublic:
-    """An incident aggregate as the API shows it."""
+    """An incident aggregate as REST and the live feed show it; `short`: the requirements
+    its active units leave unfilled (short_of_incident); without notes (a live delta), only
+    their count."""
     statuses = unit_statuses or {}
+    history = incident.assignment_history
     fix = getattr(incident, "location_fix", None)
     return IncidentPublic(
         location_fix=None
@@ -57,6 +63,7 @@ def incident_public(
             lon=fix.position.lon,
         ),
         id=incident.id,
+        open=incident.is_open,
         status=incident.status,
         priority=incident.priority,
         determinant=incident.determinant,
@@ -86,9 +93,27 @@ def incident_public(
                 ended_at=a.ended_at,
                 end_reason=a.end_reason,
             )
-            for a in incident.assignment_history
+            for a in history
         ],
-        notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes],
+        notes=[NotePublic(text=n.text, actor=n.actor, at=n.at) for n in incident.notes]
+        if with_notes
+        else [],
+        note_count=len(incident.notes),
+        short=short or [],
+        finished=any(a.end_reason == "cleared" for a in history),
+        destinations={
+            str(unit_id): ChosenDestinationPublic(
+                unit_id=unit_id,
+                call_sign=incident.assignments[unit_id].call_sign
+                if unit_id in incident.assignments
+                else "",
+                code=d.code,
+                name=d.name,
+                by=d.chosen_by,
+                at=d.chosen_at,
+            )
+            for unit_id, d in getattr(incident, "destinations", {}).items()
+        },
         recommendation=recommendation,
         duplicate_of=getattr(incident, "duplicate_of", None),
     )

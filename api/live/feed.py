@@ -3,33 +3,35 @@ and fan-out to subscribers. It is a projection fed by the runner after the read 
 
 from __future__ import annotations
 
-import bisect
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from najda.api.live.at_report import AtReport, Call
 from najda.api.live.care import (
     consult_json,
     consult_message,
-    destination_json,
     destinations_json,
     hospital_json,
     hospital_status_message,
     specialist_snapshot,
 )
+from najda.api.live.fanout import FanOut
 from najda.api.live.messages import (
     encode,
-    incident_json,
     iso,
     place_json,
     recommendation_json,
     unit_json,
 )
 from najda.api.live.monitoring import MonitoringFeed
+from najda.api.live.resume import ResumeBuffer
 from najda.api.live.subscribers import Interest, Message, Subscriber
+from najda.api.schemas_incidents import NotePublic
+from najda.api.views import incident_public
+from najda.domain.dispatch.incident import Incident
 from najda.domain.dispatch.response_plan import ResponsePlan
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import Tracked
@@ -47,19 +49,9 @@ from najda.projections.dispatch.read_model_changes import (
     locator_change,
     next_incident_id,
 )
-from najda.projections.dispatch.recommendations import recommend_at, short_on_board
+from najda.projections.dispatch.recommendations import short_of_incident
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.policies.recommender import PolicyRecommender
-
-#: What a buffered message costs beyond its text (the object, its tuples and sets).
-MESSAGE_OVERHEAD_BYTES = 200
-
-
-def message_bytes(message: Message) -> int:
-    """About what a buffered message holds in memory (its text counted once per character:
-    live messages are mostly ASCII, and Python keeps ASCII text one byte a character)."""
-    return len(message.text) + MESSAGE_OVERHEAD_BYTES
-
 
 #: Units in these statuses are off the air: never flagged stale.
 OFF_AIR = frozenset({UnitStatus.OUT_OF_SERVICE})
@@ -79,13 +71,9 @@ class LiveFeed:
         "_recorded",
         "_acknowledged",
         "_board",
-        "_notes",
-        "_destinations",
-        "_finished",
+        "_incidents",
         "_consults",
-        "_buffer",
-        "_buffer_bytes",
-        "_covered_after",
+        "_resume",
         "_monitoring",
     )
 
@@ -103,17 +91,16 @@ class LiveFeed:
     ) -> None:
         self.locator = locator
         self.recommender = recommender
+        self.at_report = AtReport(locator, plan, recommender)
         self.travel = travel_for(locator)
         self.plan = plan
         self.reference = reference
         self.stale_after = stale_after
-        self._buffer: deque[Message] = deque()
         self._buffer_size = buffer_size
         self._buffer_bytes_limit = buffer_bytes
-        self._buffer_bytes = 0
         self._build_after = build_after
-        self._subscribers: set[Subscriber] = set()
-        self.dropped_clients = 0  # dropped for falling too far behind, since start
+        self._resume = ResumeBuffer(buffer_size, buffer_bytes, build_after)
+        self._clients = FanOut()
         self._monitoring = MonitoringFeed()
         self._clear()
 
@@ -125,27 +112,19 @@ class LiveFeed:
         self._recorded: dict[UUID, tuple[float, float, datetime]] = {}
         self._acknowledged: dict[UUID, UUID] = {}  # unit -> the incident its crew acknowledged
         self._board = BoardRules()
-        self._notes: dict[UUID, list[dict[str, Any]]] = {}
-        self._destinations: dict[UUID, dict[str, dict[str, Any]]] = {}  # incident -> unit -> it
-        self._finished: set[UUID] = set()  # open incidents where a unit finished its work
+        self._incidents: dict[UUID, Incident] = {}  # open incidents, folded from their events
         self._consults = ConsultBook()  # open teleconsults
-        self._buffer.clear()
-        self._buffer_bytes = 0
-        self._positions: list[int] = []  # parallel to _buffer, for bisect (rebuilt lazily)
-        self._covered_after = self._build_after
+        self._resume.clear(self._build_after)
         self._monitoring.clear()
+        self.at_report.clear()
 
     def after_restore(self) -> None:
         """Keep the restored messages a fresh replay would have built (those after
         `build_after`), so that resumes are answered as after a replay; when they stop short
         of the messages still to be built, none (older positions resume from a snapshot)."""
-        self._positions = []
-        if self._position < self._build_after:
-            self._buffer.clear()
-        while self._buffer and self._buffer[0].pos <= self._build_after:
-            self._buffer.popleft()
-        self._buffer_bytes = sum(message_bytes(m) for m in self._buffer)
-        self._covered_after = max(self._covered_after, self._build_after)
+        self._resume.restored(
+            self._position, self._build_after, self._buffer_size, self._buffer_bytes_limit
+        )
 
     # --- projection -----------------------------------------------------------------------
 
@@ -164,29 +143,15 @@ class LiveFeed:
         for item in fresh:
             if item.topic == "najda:Incident.Reported" and item.position > self._build_after:
                 e = item.event
-                if self.recommender is not None:
-                    rec = await self.recommender.recommend_at(
-                        e.location.lat,
-                        e.location.lon,
-                        Priority(e.priority),
-                        e.nature,
-                        self.plan,
-                        alternatives=0,
-                        determinant=e.determinant,
-                        call_at=e.call_received_at,
-                    )
-                    recommendations[item.position] = recommendation_json(rec)
-                    continue
-                rec = await recommend_at(
+                call = Call(
                     e.location.lat,
                     e.location.lon,
                     Priority(e.priority),
                     e.nature,
-                    self.plan,
-                    self.locator,
-                    alternatives=0,
-                    determinant=e.determinant,
+                    e.determinant,
+                    e.call_received_at,
                 )
+                rec = await self.at_report.rank(item.originator_id, call)
                 recommendations[item.position] = recommendation_json(rec)
         for item in fresh:
             made = self._apply_one(item, recommendations.get(item.position))
@@ -207,6 +172,7 @@ class LiveFeed:
         if topic.startswith("najda:Unit."):
             return self._unit_event(item, base, build)
         if topic in CONSULT_TOPICS:
+            self._incident_event(item, base, build, None)  # the incident holds its consults
             row = self._board.rows.get(item.originator_id)
             return consult_message(item, base, self._consults, row, build)
         if topic.startswith("najda:Incident."):
@@ -293,73 +259,64 @@ class LiveFeed:
         rec: list[dict[str, Any]] | None,
     ) -> Message | None:
         iid = item.originator_id
-        before = self._board.rows.get(iid)
+        held = self._incidents.get(iid)
+        if held is None and item.topic != "najda:Incident.Reported":
+            return None  # ended before the feed's start: consoles never see it again
+        before = None if held is None else (held.location, set(held.active_unit_ids))
+        incident: Incident = item.event.mutate(held)
+        self._incidents[iid] = incident
         change = board_change(item)
         if change is not None:
             self._board.apply(change)
-        if item.topic == "najda:Incident.NoteAdded":
-            e = item.event
-            self._notes.setdefault(iid, []).append(
-                {"text": e.text, "actor": e.actor, "at": iso(e.at)}
-            )
-        elif item.topic == "najda:Incident.DestinationChosen":
-            self._destinations.setdefault(iid, {})[str(item.event.unit_id)] = destination_json(
-                item.event
-            )
-        after = self._board.rows.get(iid)
-        row = after or before
-        is_open = after is not None
-        notes = self._notes.get(iid, [])
-        destinations = self._destinations.get(iid, {})
-        if item.topic == "najda:Incident.UnitCleared":
-            self._finished.add(iid)
-        if not is_open:
-            self._notes.pop(iid, None)
-            self._destinations.pop(iid, None)
-            self._finished.discard(iid)
-        if row is None or not build:
+        if not incident.is_open:
+            del self._incidents[iid]
+        if not build or item.topic in CONSULT_TOPICS:
             return None
         base["type"] = "incident"
         # Deltas: a note message carries the new note; only an assignment carries them all
         # (the crew that joins needs what was said before), so nothing grows with each note.
-        shown = notes if item.topic == "najda:Incident.UnitAssigned" else None
-        base["incident"] = {
-            **incident_json(
-                row, shown, is_open, len(notes), self._short(row), iid in self._finished
-            ),
-            "destinations": destinations,
-        }
+        assigned = item.topic == "najda:Incident.UnitAssigned"
+        shown = self._incident_json(incident, item.event.at, with_notes=assigned)
+        if not assigned:
+            del shown["notes"]
+        base["incident"] = shown
         if item.topic == "najda:Incident.NoteAdded":
-            base["note"] = notes[-1] if notes else None
+            last = incident.notes[-1]
+            base["note"] = NotePublic(text=last.text, actor=last.actor, at=last.at).model_dump(
+                mode="json"
+            )
         if rec is not None:
             base["recommendation"] = rec
-        units = {u.unit_id for u in row.units}
+        units = set(incident.active_unit_ids)
         if before is not None:
-            units.update(u.unit_id for u in before.units)
+            units.update(before[1])
         if item.topic in ("najda:Incident.UnitReleased", "najda:Incident.UnitCleared"):
             units.add(item.event.unit_id)
-        if not is_open:  # its crews learn how it ended (their units' release events follow)
+        if not incident.is_open:  # its crews learn how it ended (their release events follow)
             units.update(u for u, unit in self._units.items() if unit.incident_id == iid)
-        points = [(row.lat, row.lon)]
-        if before is not None and (before.lat, before.lon) != (row.lat, row.lon):
-            points.append((before.lat, before.lon))
+        here = incident.location
+        points = [(here.lat, here.lon)]
+        if before is not None and before[0] != here:
+            points.append((before[0].lat, before[0].lon))
         return Message(item.position, encode(base), tuple(points), frozenset(units))
 
-    def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
-        iid = row.incident_id
-        shown = incident_json(
-            row, self._notes.get(iid, []), True, 0, self._short(row), iid in self._finished
-        )
-        return {**shown, "destinations": self._destinations.get(iid, {})}
+    def _incident_json(
+        self, incident: Incident, at: datetime, with_notes: bool = True
+    ) -> dict[str, Any]:
+        """The incident as GET /incidents/{id} answers it (the same view), as of `at`, its
+        units' statuses as its board row holds them, their capabilities as the feed does."""
+        rows = [self._units[u] for u in incident.active_unit_ids if u in self._units]
+        short = short_of_incident(incident, self.plan, {r.unit_id: r.capabilities for r in rows})
+        statuses = {r.unit_id: r.status for r in rows}
+        board = self._board.rows.get(incident.id)  # a unit is dispatched once assigned
+        statuses.update({u.unit_id: u.status for u in board.units} if board else {})
+        shown = incident_public(incident, at, statuses, None, short, with_notes)
+        return shown.model_dump(mode="json")
 
-    def _short(self, row: BoardRow) -> list[str]:
-        """The requirements the incident's units leave unfilled (as GET /incidents says)."""
-        capabilities = {
-            u.unit_id: self._units[u.unit_id].capabilities
-            for u in row.units
-            if u.unit_id in self._units
-        }
-        return short_on_board(row, self.plan, capabilities)
+    def _open_incident_json(self, row: BoardRow) -> dict[str, Any]:
+        """An open incident with all its notes, as of its last change (snapshots)."""
+        incident = self._incidents[row.incident_id]
+        return self._incident_json(incident, incident.last_at)
 
     def _unit_json(self, row: UnitRow) -> dict[str, Any]:
         uid = row.unit_id
@@ -376,19 +333,8 @@ class LiveFeed:
     # --- publishing and resume -----------------------------------------------------------
 
     def _publish(self, message: Message) -> None:
-        self._buffer.append(message)
-        self._buffer_bytes += message_bytes(message)
-        if self._positions:
-            self._positions.append(message.pos)
-        while len(self._buffer) > 1 and (
-            len(self._buffer) > self._buffer_size or self._buffer_bytes > self._buffer_bytes_limit
-        ):  # bounded in count and in bytes: older positions resume from a snapshot
-            dropped = self._buffer.popleft()
-            self._buffer_bytes -= message_bytes(dropped)
-            self._covered_after = dropped.pos
-            self._positions = []
-        for subscriber in list(self._subscribers):
-            subscriber.offer(message)
+        self._resume.append(message)
+        self._clients.offer(message)
 
     def subscribe(
         self, interest: Interest, since: int | None, limit: int
@@ -396,34 +342,20 @@ class LiveFeed:
         """Register a client. Returns it and the missed messages after `since`, in order;
         None instead when `since` is absent or older than the buffer (send a snapshot).
         Registration and the backlog are one cut: nothing is missed or repeated."""
-        if since is None or since < self._covered_after:
-            subscriber = Subscriber(interest, after=self._position, limit=limit)
-            self._subscribers.add(subscriber)
-            return subscriber, None
-        subscriber = Subscriber(interest, after=max(since, self._position), limit=limit)
-        if not self._positions and self._buffer:
-            self._positions = [m.pos for m in self._buffer]
-        start = bisect.bisect_right(self._positions, since) if self._buffer else 0
-        backlog = [
-            m.text
-            for i in range(start, len(self._buffer))
-            if interest.accepts(m := self._buffer[i])
-        ]
-        self._subscribers.add(subscriber)
-        return subscriber, backlog
+        return self._clients.subscribe(interest, since, limit, self._position, self._resume)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         """Forget a client (counted as dropped when it fell too far behind)."""
-        self._subscribers.discard(subscriber)
-        if subscriber.overflowed:
-            self.dropped_clients += 1
+        self._clients.unsubscribe(subscriber)
+
+    @property
+    def dropped_clients(self) -> int:
+        """Clients dropped for falling too far behind, since start."""
+        return self._clients.dropped_clients
 
     def clients_by_kind(self) -> dict[str, int]:
         """Connected clients of this process by kind (console, crew, specialist, monitoring)."""
-        kinds = dict.fromkeys(("console", "crew", "specialist", "monitoring"), 0)
-        for subscriber in self._subscribers:
-            kinds[subscriber.interest.kind] += 1
-        return kinds
+        return self._clients.by_kind()
 
     def snapshot(self, interest: Interest) -> str:
         """The full state at the feed's position, as the client's interest sees it."""
@@ -498,7 +430,7 @@ class LiveFeed:
 
     def positions_moved(self, moves: Sequence[UnitMoved]) -> None:
         """Publish positions that are not events (AVL between recorded samples)."""
-        consoles = [s for s in self._subscribers if s.interest.is_console]
+        consoles = self._clients.consoles()
         shown: list[dict[str, Any]] = []
         points: list[tuple[float, float]] = []
         for move in moves:
@@ -555,9 +487,7 @@ class LiveFeed:
                     for uid in changed
                 ],
             }
-            text = encode(body)
-            for subscriber in list(self._subscribers):
-                interest = subscriber.interest
-                if interest.is_console or interest.unit_id in stale:
-                    subscriber.push(text)
+            self._clients.push(
+                encode(body), lambda interest: interest.is_console or interest.unit_id in stale
+            )
         return changed

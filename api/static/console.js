@@ -769,23 +769,15 @@ async function onReport(event) {
     const created = await api("POST", "/incidents", body);
     $("intake").reset();
     toast(`Incident reported: ${created.priority} ${created.nature}`, "ok");
-    // The report's answer is an incident as stored: show it at once; the feed brings the rest.
-    state.putIncident(incidentFromReport(created), -1);
+    // The report's answer is the feed's shape of an incident: show it at once (position -1:
+    // any feed message wins); the feed brings the rest.
+    state.putIncident(created, -1);
     renderIncidentMarker(created.id);
     select(created.id);
     document.activeElement.blur();
   } catch (err) {
     error.textContent = err.message;
   }
-}
-
-/** The feed's shape of an incident from the REST answer (position -1: any feed message wins). */
-function incidentFromReport(created) {
-  return {
-    id: created.id, open: true, priority: created.priority, determinant: created.determinant, nature: created.nature,
-    address: created.address, lat: created.lat, lon: created.lon, source: created.source, status: created.status,
-    call_received_at: created.call_received_at, updated_at: created.reported_at, units: [], notes: created.notes,
-  };
 }
 
 async function onNote(event) {

@@ -118,7 +118,7 @@ export function unitMarker(map, marker, unit, onClick, stack = 0) {
 export function incidentMarker(map, marker, incident, selected, onClick) {
   const p = incident.priority;
   const icon = L.divIcon({
-    className: `incident-marker prio-${priorityClass(p)}${selected ? " selected" : ""}${incident.units.length ? "" : " unassigned"}`,
+    className: `incident-marker prio-${priorityClass(p)}${selected ? " selected" : ""}${incident.assignments.some((a) => a.active) ? "" : " unassigned"}`,
     html: `<span class="prio-letter"><b>${escapeHtml(p)}</b></span>`,
     iconSize: [30, 30],
     iconAnchor: [15, 15],

@@ -182,3 +182,18 @@ def short_on_board(
         for u in row.units
     ]
     return short_of(plan.requirements_for(row.priority, row.nature, row.determinant), committed)
+
+
+def short_of_incident(
+    incident: Incident, plan: ResponsePlan, capabilities: Mapping[UUID, tuple[str, ...]]
+) -> list[str]:
+    """The labels of the requirements an incident's active units leave unfilled (as
+    short_on_board says of its board row); `capabilities` holds each unit's, by id."""
+    active = sorted(
+        (a for a in incident.assignments.values() if a.active), key=lambda a: a.assigned_at
+    )
+    committed = [
+        Committed(a.unit_id, a.call_sign, a.kind, capabilities.get(a.unit_id, ())) for a in active
+    ]
+    requirements = plan.requirements_for(incident.priority, incident.nature, incident.determinant)
+    return short_of(requirements, committed)

@@ -343,3 +343,36 @@ def test_every_socket_is_told_the_domains_rules_in_its_hello(start_server: Start
         assert rules["releasable"] == sorted(s.value for s in RELEASABLE)
         assert (rules["limits"]["note"], rules["limits"]["reason"]) == (MAX_NOTE, MAX_REASON)
         assert rules["priorities"][0] == "E" and "als" in rules["kinds"]
+
+
+#: What depends on the time of the answer (the feed shows the age at the event's time).
+TIMED = {"age_s"}
+
+
+def test_a_feed_incident_is_the_incident_rest_answers(start_server: StartServer) -> None:
+    server = start_server("--no-demo")
+    token = server.add_user("d.one", "dispatcher")
+    with server.client() as client:
+        build_world(client)
+        with _console(server, token) as console:
+            assert console.wait_for(lambda ms: any(m["type"] == "snapshot" for m in ms))
+            incident = report(client, "B", nature="fall", address="1 Rue Didouche")
+            iid = incident["id"]
+            ok(client.post(f"/incidents/{iid}/notes", json={"text": "caller on the line"}))
+            ok(client.post(f"/incidents/{iid}/assignments", json={"units": ["A-NEAR"]}))
+            assert console.wait_for(has_event("Unit.Dispatched"))
+            answered = ok(client.get(f"/incidents/{iid}"))
+            assigned = next(
+                m["incident"]
+                for m in console.changes()
+                if m["event"] == "Incident.UnitAssigned" and m["incident"]["id"] == iid
+            )
+            reported = next(m for m in console.changes() if m["event"] == "Incident.Reported")
+    # The report's answer, the feed's messages and GET /incidents/{id} share one shape.
+    assert set(incident) == set(answered) == set(assigned)
+    assert {k: v for k, v in assigned.items() if k not in TIMED} == {
+        k: v for k, v in answered.items() if k not in TIMED
+    }
+    assert assigned["assignments"][0]["call_sign"] == "A-NEAR"
+    assert assigned["notes"][0]["text"] == "caller on the line" and assigned["note_count"] == 1
+    assert set(reported["incident"]) == set(answered) - {"notes"}  # deltas: no notes

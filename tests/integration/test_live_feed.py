@@ -99,7 +99,7 @@ def test_each_change_is_one_message_with_its_position(world: World) -> None:
     stored = [t.position for t in world.source.read(0, 100)][-3:]
     assert [m["pos"] for m in messages] == stored
     assert messages[0]["recommendation"][0]["proposed"][0]["call_sign"] == "A1"  # nearest
-    assert messages[1]["incident"]["units"][0]["call_sign"] == "A1"
+    assert messages[1]["incident"]["assignments"][0]["call_sign"] == "A1"
     assert messages[2]["unit"]["status"] == "dispatched"
 
 

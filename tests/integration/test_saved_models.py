@@ -94,10 +94,9 @@ class Models:
             "patients": self.monitoring.board.patients,
             "feed_units": [feed.unit(u) for u in sorted(feed._units)],
             "feed_board": feed._board.ordered(),
-            "feed_notes": feed._notes,
-            "feed_finished": feed._finished,
-            "feed_buffer": [(m.pos, _without_rankings(m.text)) for m in feed._buffer],
-            "feed_covered_after": feed._covered_after,
+            "feed_incidents": {i: vars(a) for i, a in sorted(feed._incidents.items())},
+            "feed_buffer": [(m.pos, _without_rankings(m.text)) for m in feed._resume.messages],
+            "feed_covered_after": feed._resume.covered_after,
             "history": self.history.refresh(self.log),
         }
 
