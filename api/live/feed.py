@@ -1,5 +1,9 @@
 """The live feed: every change as a compact message with its position, a resume buffer,
-and fan-out to subscribers. It is a projection fed by the runner after the read models."""
+and fan-out to subscribers. It is a projection fed by the runner after the read models.
+
+One unit projection, two instances: the feed keeps its own unit rows (each message is built
+from the state at its event's position, which the locator may have passed), but folds them
+with the locator's rule, `fold_unit_row` in projections/dispatch/read_model_changes.py."""
 
 from __future__ import annotations
 
@@ -46,8 +50,8 @@ from najda.projections.dispatch.read_model_changes import (
     UnitStatusSet,
     UnitUpserted,
     board_change,
+    fold_unit_row,
     locator_change,
-    next_incident_id,
 )
 from najda.projections.dispatch.recommendations import short_of_incident
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
@@ -204,18 +208,10 @@ class LiveFeed:
         if isinstance(change, UnitUpserted):
             row: UnitRow | None = change.row
             self._recorded[uid] = (change.row.lat, change.row.lon, change.row.position_at)
-        elif isinstance(change, UnitStatusSet) and before is not None:
-            row = replace(
-                before,
-                status=change.status,
-                incident_id=next_incident_id(before.incident_id, change),
-                status_at=change.at,
-            )
-        elif isinstance(change, UnitMoved) and before is not None:
-            self._recorded[uid] = (change.lat, change.lon, change.at)
-            row = before
-            if change.at > before.position_at:
-                row = replace(before, lat=change.lat, lon=change.lon, position_at=change.at)
+        elif change is not None and before is not None:
+            if isinstance(change, UnitMoved):
+                self._recorded[uid] = (change.lat, change.lon, change.at)
+            row = fold_unit_row(before, change)  # the locator's rule (one unit projection)
         else:
             row = before
         if row is None:
@@ -438,11 +434,10 @@ class LiveFeed:
             if row is None:
                 continue
             self._heard_from(move.unit_id, move.at)
-            if move.at <= row.position_at:
+            moved = fold_unit_row(row, move)
+            if moved is row:  # no newer than the position held
                 continue
-            self._units[move.unit_id] = replace(
-                row, lat=move.lat, lon=move.lon, position_at=move.at
-            )
+            self._units[move.unit_id] = moved
             if consoles:
                 shown.append(
                     {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
