@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from najda.api.live.at_report import AtReport, Call
+from najda.api.live.avl import position_json, push_positions, stale_message
 from najda.api.live.care import (
     consult_json,
     consult_message,
@@ -439,24 +440,9 @@ class LiveFeed:
                 continue
             self._units[move.unit_id] = moved
             if consoles:
-                shown.append(
-                    {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
-                )
+                shown.append(position_json(move.unit_id, move.lat, move.lon, move.at))
                 points.append((move.lat, move.lon))
-        if not shown:
-            return
-        body = {"type": "positions", "pos": self._position, "units": shown}
-        shared = encode(body)
-        for subscriber in consoles:
-            box = subscriber.interest.bbox
-            if box is None:
-                subscriber.push(shared)
-                continue
-            mine = [
-                u for u, (lat, lon) in zip(shown, points, strict=True) if box.contains(lat, lon)
-            ]
-            if mine:
-                subscriber.push(encode({**body, "units": mine}))
+        push_positions(consoles, self._position, shown, points)
 
     def check_stale(self, now: datetime) -> list[UUID]:
         """Flag units silent for longer than `stale_after` (and clear the flag of those heard
@@ -469,20 +455,8 @@ class LiveFeed:
         changed = sorted(stale ^ self._stale)
         self._stale = stale
         if changed:
-            body = {
-                "type": "stale",
-                "pos": self._position,
-                "units": [
-                    {
-                        "id": str(uid),
-                        "call_sign": self._units[uid].call_sign,
-                        "stale": uid in stale,
-                        "last_heard": iso(self._heard[uid]),
-                    }
-                    for uid in changed
-                ],
-            }
+            text = stale_message(self._position, self._units, self._heard, changed, stale)
             self._clients.push(
-                encode(body), lambda interest: interest.is_console or interest.unit_id in stale
+                text, lambda interest: interest.is_console or interest.unit_id in stale
             )
         return changed
