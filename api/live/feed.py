@@ -1,5 +1,9 @@
 """The live feed: every change as a compact message with its position, a resume buffer,
-and fan-out to subscribers. It is a projection fed by the runner after the read models."""
+and fan-out to subscribers. It is a projection fed by the runner after the read models.
+
+One unit projection, two instances: the feed keeps its own unit rows (each message is built
+from the state at its event's position, which the locator may have passed), but folds them
+with the locator's rule, `fold_unit_row` in projections/dispatch/read_model_changes.py."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from najda.api.live.at_report import AtReport, Call
+from najda.api.live.avl import position_json, push_positions, stale_message
 from najda.api.live.care import (
     consult_json,
     consult_message,
@@ -46,8 +51,8 @@ from najda.projections.dispatch.read_model_changes import (
     UnitStatusSet,
     UnitUpserted,
     board_change,
+    fold_unit_row,
     locator_change,
-    next_incident_id,
 )
 from najda.projections.dispatch.recommendations import short_of_incident
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
@@ -204,18 +209,10 @@ class LiveFeed:
         if isinstance(change, UnitUpserted):
             row: UnitRow | None = change.row
             self._recorded[uid] = (change.row.lat, change.row.lon, change.row.position_at)
-        elif isinstance(change, UnitStatusSet) and before is not None:
-            row = replace(
-                before,
-                status=change.status,
-                incident_id=next_incident_id(before.incident_id, change),
-                status_at=change.at,
-            )
-        elif isinstance(change, UnitMoved) and before is not None:
-            self._recorded[uid] = (change.lat, change.lon, change.at)
-            row = before
-            if change.at > before.position_at:
-                row = replace(before, lat=change.lat, lon=change.lon, position_at=change.at)
+        elif change is not None and before is not None:
+            if isinstance(change, UnitMoved):
+                self._recorded[uid] = (change.lat, change.lon, change.at)
+            row = fold_unit_row(before, change)  # the locator's rule (one unit projection)
         else:
             row = before
         if row is None:
@@ -438,30 +435,14 @@ class LiveFeed:
             if row is None:
                 continue
             self._heard_from(move.unit_id, move.at)
-            if move.at <= row.position_at:
+            moved = fold_unit_row(row, move)
+            if moved is row:  # no newer than the position held
                 continue
-            self._units[move.unit_id] = replace(
-                row, lat=move.lat, lon=move.lon, position_at=move.at
-            )
+            self._units[move.unit_id] = moved
             if consoles:
-                shown.append(
-                    {"id": str(move.unit_id), "lat": move.lat, "lon": move.lon, "at": iso(move.at)}
-                )
+                shown.append(position_json(move.unit_id, move.lat, move.lon, move.at))
                 points.append((move.lat, move.lon))
-        if not shown:
-            return
-        body = {"type": "positions", "pos": self._position, "units": shown}
-        shared = encode(body)
-        for subscriber in consoles:
-            box = subscriber.interest.bbox
-            if box is None:
-                subscriber.push(shared)
-                continue
-            mine = [
-                u for u, (lat, lon) in zip(shown, points, strict=True) if box.contains(lat, lon)
-            ]
-            if mine:
-                subscriber.push(encode({**body, "units": mine}))
+        push_positions(consoles, self._position, shown, points)
 
     def check_stale(self, now: datetime) -> list[UUID]:
         """Flag units silent for longer than `stale_after` (and clear the flag of those heard
@@ -474,20 +455,8 @@ class LiveFeed:
         changed = sorted(stale ^ self._stale)
         self._stale = stale
         if changed:
-            body = {
-                "type": "stale",
-                "pos": self._position,
-                "units": [
-                    {
-                        "id": str(uid),
-                        "call_sign": self._units[uid].call_sign,
-                        "stale": uid in stale,
-                        "last_heard": iso(self._heard[uid]),
-                    }
-                    for uid in changed
-                ],
-            }
+            text = stale_message(self._position, self._units, self._heard, changed, stale)
             self._clients.push(
-                encode(body), lambda interest: interest.is_console or interest.unit_id in stale
+                text, lambda interest: interest.is_console or interest.unit_id in stale
             )
         return changed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
@@ -24,8 +23,8 @@ from najda.projections.dispatch.read_model_changes import (
     UnitStatusSet,
     UnitUpserted,
     board_change,
+    fold_unit_row,
     locator_change,
-    next_incident_id,
 )
 
 
@@ -90,17 +89,10 @@ class EmbeddedLocator:
         row = self._rows.get(change.unit_id)
         if row is None:
             return
-        if isinstance(change, UnitStatusSet):
-            row = replace(
-                row,
-                status=change.status,
-                incident_id=next_incident_id(row.incident_id, change),
-                status_at=change.at,
-            )
-        elif change.at > row.position_at:
-            row = replace(row, lat=change.lat, lon=change.lon, position_at=change.at)
-        else:
+        folded = fold_unit_row(row, change)
+        if folded is row:
             return
+        row = folded
         self._rows[row.unit_id] = row
         self._indexes[row.kind].dirty = True
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from operator import attrgetter
@@ -20,8 +19,8 @@ from najda.projections.dispatch.read_model_changes import (
     UnitRow,
     UnitStatusSet,
     UnitUpserted,
+    fold_unit_row,
     locator_change,
-    next_incident_id,
 )
 from najda.projections.store.postgis_pool import (
     Conn,
@@ -186,20 +185,6 @@ def _net_status(change: UnitStatusSet, before: _NetStatus | None = None) -> _Net
     return _NetStatus(change.status, change.at, before.keep_incident, before.incident_id)
 
 
-def _fold(row: UnitRow, change: UnitStatusSet | UnitMoved) -> UnitRow:
-    """One change applied to a row held in memory (the embedded locator's rule)."""
-    if isinstance(change, UnitStatusSet):
-        return replace(
-            row,
-            status=change.status,
-            incident_id=next_incident_id(row.incident_id, change),
-            status_at=change.at,
-        )
-    if change.at > row.position_at:
-        return replace(row, lat=change.lat, lon=change.lon, position_at=change.at)
-    return row
-
-
 def _unit_row(r: Mapping[str, Any]) -> UnitRow:
     return UnitRow(
         unit_id=r["unit_id"],
@@ -265,7 +250,7 @@ class PostgisLocator:
                 statuses.pop(unit_id, None)
                 moves.pop(unit_id, None)
             elif change.unit_id in registered:
-                registered[change.unit_id] = _fold(registered[change.unit_id], change)
+                registered[change.unit_id] = fold_unit_row(registered[change.unit_id], change)
             elif isinstance(change, UnitStatusSet):
                 before = statuses.get(change.unit_id)
                 statuses[change.unit_id] = _net_status(change, before)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -162,6 +162,22 @@ def next_incident_id(current: UUID | None, change: UnitStatusSet) -> UUID | None
     if not change.status.is_committed:
         return None
     return change.incident_id if change.incident_id is not None else current
+
+
+def fold_unit_row(row: UnitRow, change: UnitStatusSet | UnitMoved) -> UnitRow:
+    """One change applied to a unit row: the unit projection's folding rule, written once
+    for every holder of unit rows (the embedded and PostGIS locators, the live feed).
+    Returns `row` itself when the change is a position no newer than the one held."""
+    if isinstance(change, UnitStatusSet):
+        return replace(
+            row,
+            status=change.status,
+            incident_id=next_incident_id(row.incident_id, change),
+            status_at=change.at,
+        )
+    if change.at > row.position_at:
+        return replace(row, lat=change.lat, lon=change.lon, position_at=change.at)
+    return row
 
 
 # --- board changes --------------------------------------------------------------------
