@@ -34,6 +34,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A copy of the fixture's data directory (git keeps no 0600 mode: put it back)."""
+    store = FIXTURE / "before-regroup" / "najda.sqlite"
+    assert store.is_file(), f"{store} is missing: is it committed (.gitignore skips *.sqlite)?"
     copy = tmp_path / "data"
     shutil.copytree(FIXTURE / "before-regroup", copy)
     for path in [copy, *copy.rglob("*")]:
@@ -129,3 +131,17 @@ def test_new_events_append_to_the_old_store_and_seal(
     assert main(["audit", "verify", "--data-dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
     assert "64 sealed" in out and "OK: no event was altered" in out
+
+
+def test_the_fixture_store_is_tracked_by_git() -> None:
+    """A fresh clone has the store: git tracks it although *.sqlite is ignored elsewhere."""
+    import subprocess
+
+    root = FIXTURE.parents[2]
+    listed = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", "tests/fixtures/stores/before-regroup/najda.sqlite"],
+        cwd=root, capture_output=True, text=True, check=False,
+    )
+    if listed.returncode == 128 and "not a git repository" in listed.stderr:
+        pytest.skip("not a git checkout (an sdist or wheel): nothing to check")
+    assert listed.returncode == 0, listed.stderr
