@@ -24,6 +24,9 @@ COLUMNS = (
 #: Optional column: the hospital (index into the scenario's, from 0) of a transported patient;
 #: blank for the nearest.
 HOSPITAL = "hospital"
+#: Optional column: the seconds on scene of each further ambulance the call needed, joined
+#: by ";" (blank: one ambulance); written only when some call needed more than one.
+BACKUPS = "backups"
 
 
 class CallListError(ValueError):
@@ -32,14 +35,16 @@ class CallListError(ValueError):
 
 def write_calls(calls: Sequence[Call], path: Path) -> None:
     """Write calls in COLUMNS order (times in seconds from the start of the run)."""
+    backups = any(c.backups for c in calls)
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow((*COLUMNS, HOSPITAL))
+        writer.writerow((*COLUMNS, HOSPITAL, *([BACKUPS] if backups else [])))
         for c in calls:
             writer.writerow([
                 f"{c.at_s:.3f}", f"{c.lat:.7f}", f"{c.lon:.7f}", c.priority,
                 f"{c.dispatch_delay_s:.3f}", f"{c.on_scene_s:.3f}", int(c.transport),
                 f"{c.handover_s:.3f}", "" if c.hospital is None else c.hospital,
+                *([";".join(f"{s:.3f}" for s in c.backups)] if backups else []),
             ])
 
 
@@ -81,6 +86,16 @@ def _call(
             raise CallListError(f"{where}: {HOSPITAL} must be a hospital index (0 to "
                                 f"{'n' if hospitals is None else hospitals - 1}) or blank")
         hospital = int(text)
+    backups: list[float] = []
+    for text in (row.get(BACKUPS) or "").split(";"):
+        try:
+            value = float(text) if text.strip() else None
+        except ValueError:
+            value = -1.0
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise CallListError(f"{where}: {BACKUPS} must be seconds on scene joined by ';'")
+        if value is not None:
+            backups.append(value)
     lat, lon = num("lat"), num("lon")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise CallListError(f"{where}: lat/lon out of range")
@@ -94,6 +109,7 @@ def _call(
         transport=row["transport"] == "1",
         handover_s=num("handover_s"),
         hospital=hospital,
+        backups=tuple(backups),
     )
 
 

@@ -57,6 +57,9 @@ class Call:
     handover_s: float
     #: The hospital (index into the scenario's) a transported patient goes to; None: nearest.
     hospital: int | None = None
+    #: Further ambulances the call needed (a recorded multi-unit response): each one's
+    #: seconds on scene; it is sent as the first is and returns without transport.
+    backups: tuple[float, ...] = ()
 
 
 class CallSource(Protocol):
