@@ -7,18 +7,22 @@ import csv
 import re
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import numpy as np
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from najda.api.cli import main
 from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import NotificationSource
-from najda.projections.store.environment import sqlite_env
+from najda.projections.store.environment import postgres_env, sqlite_env
+from najda.simulations.calls_csv import write_calls
+from najda.simulations.from_store import read_history, replay_calls
 from najda.simulations.jemss import load_jemss
 from tests.unit.jemss_fixture import write_scenario
 
@@ -188,3 +192,127 @@ def test_bad_replay_arguments_are_refused_naming_the_option(
     assert main([*base, "--from-store", str(store), "--from", late]) == 2
     assert "no call" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def _copy_to_postgres(store: Path, url: str) -> int:
+    """Every event of the SQLite store, in log order, appended to a PostgreSQL store (as a
+    server on PostgreSQL would have recorded them); how many."""
+    source = Dispatch(sqlite_env(store))
+    target = Dispatch(postgres_env(url))
+    copied = 0
+    try:
+        after = 0
+        while rows := source.recorder.select_notifications(after + 1, 2_000):
+            target.recorder.insert_events([
+                StoredEvent(r.originator_id, r.originator_version, r.topic, r.state)
+                for r in rows
+            ])
+            after, copied = rows[-1].id, copied + len(rows)
+    finally:
+        source.close()
+        target.close()
+    return copied
+
+
+@pytest.mark.postgres
+def test_a_postgresql_store_is_replayed_as_its_sqlite_copy(
+    recorded: tuple[Path, Path], pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--from-store postgresql://...`: the same calls, the same figures as happened, and
+    the original policy reproduces them exactly, as from the SQLite store."""
+    scenario, store = recorded
+    assert _copy_to_postgres(store, pg_url) > 0
+    reports = {}
+    for name, source in (("sqlite", str(store)), ("postgres", pg_url)):
+        out = tmp_path / name
+        args = ["simulate", str(scenario), "--from-store", source, "--policy", "closest-road"]
+        assert main([*args, "--out", str(out), "--no-progress"]) == 0
+        reports[name] = out / "report.csv"
+    printed = capsys.readouterr().out
+    assert f"store {pg_url}:" in printed
+    happened = _rows(reports["postgres"], "as happened")
+    assert happened == _rows(reports["sqlite"], "as happened")
+    direct = _direct(store, scenario)
+    assert happened["all"]["calls"] == str(sum(len(t) for t in direct.values()))
+    same = _rows(reports["postgres"], "closest-road")
+    for name in happened:
+        assert {k: same[name][k] for k in FIGURES} == {k: happened[name][k] for k in FIGURES}
+    assert (tmp_path / "postgres" / "calls.csv").read_bytes() == (
+        tmp_path / "sqlite" / "calls.csv"
+    ).read_bytes()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_without_a_store_is_refused_naming_the_option(
+    recorded: tuple[Path, Path], pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario, _store = recorded
+    base = ["simulate", str(scenario), "--policy", "coverage", "--no-progress"]
+    assert main([*base, "--from-store", pg_url]) == 2
+    err = capsys.readouterr().err
+    assert "--from-store" in err and "not a Najda event store" in err
+    missing = pg_url.rsplit("/", 1)[0] + "/no_such_database_i14"
+    assert main([*base, "--from-store", missing]) == 2
+    assert "cannot open the PostgreSQL store" in capsys.readouterr().err
+    nameless = pg_url.rsplit("/", 1)[0] + "/"
+    assert main([*base, "--from-store", nameless]) == 2
+    assert "names no database" in capsys.readouterr().err
+
+
+def _units_per_incident(store: Path) -> dict[UUID, int]:
+    """How many units each incident of a store was assigned."""
+    counts: dict[UUID, int] = defaultdict(int)
+    app = Dispatch(sqlite_env(store))
+    try:
+        for item in NotificationSource(app).read(0, 1_000_000):
+            if item.topic == "najda:Incident.UnitAssigned":
+                counts[item.originator_id] += 1
+    finally:
+        app.close()
+    return dict(counts)
+
+
+def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
+    recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A day where some calls needed two ambulances (recorded so by the real application):
+    the replay sends two again, and under the original policy reproduces the day's figures
+    exactly."""
+    scenario, store = recorded
+    calls = replay_calls(read_history(store, load_jemss(scenario)))
+    doubled = [replace(c, backups=(420.0,)) if n % 4 == 0 else c for n, c in enumerate(calls)]
+    write_calls(doubled, tmp_path / "calls.csv")
+    day = tmp_path / "day"
+    base = ["simulate", str(scenario), "--policy", "closest-road", "--no-progress"]
+    days = str(max(c.at_s for c in calls) / 86_400 + 0.01)
+    assert main([*base, "--calls", str(tmp_path / "calls.csv"), "--days", days,
+                 "--out", str(day)]) == 0
+    recorded_store = day / "events-closest-road.sqlite"
+    capsys.readouterr()
+    history = read_history(recorded_store, load_jemss(scenario))
+    multi = [c.call for c in history.calls if c.call.backups]
+    # Calls whose second ambulance went out (one that waited for a free unit was served
+    # by its first alone), each read back with that one further ambulance.
+    two = sorted(_units_per_incident(recorded_store).values()).count(2)
+    assert 0 < len(multi) == two <= len(doubled[::4])
+    assert all(len(c.backups) == 1 for c in multi)
+    stayed = [c.backups[0] for c in multi if c.backups[0] == pytest.approx(420.0, abs=0.01)]
+    assert len(stayed) >= len(multi) / 2  # unless the second ambulance arrived first
+    out = tmp_path / "replay"
+    args = [*base, "--from-store", str(recorded_store), "--policy", "coverage"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{len(multi)} needed more than one ambulance" in printed
+    happened = _rows(out / "report.csv", "as happened")
+    same = _rows(out / "report.csv", "closest-road")
+    for name in happened:
+        assert {k: same[name][k] for k in FIGURES} == {k: happened[name][k] for k in FIGURES}
+    # The original policy sends the same units per incident; another sends the second
+    # ambulance too, unless none was free before the first one was done.
+    original = sorted(_units_per_incident(recorded_store).values())
+    assert sorted(_units_per_incident(out / "events-closest-road.sqlite").values()) == original
+    other = sorted(_units_per_incident(out / "events-coverage.sqlite").values())
+    assert len(other) == len(original) and max(other) == 2
+    assert len(multi) / 2 <= other.count(2) <= len(multi)
+    replayed = list(csv.DictReader((out / "calls.csv").read_text().splitlines()))
+    assert sum(1 for r in replayed if r["backups"]) == len(multi)
