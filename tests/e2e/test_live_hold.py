@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -114,6 +115,20 @@ def test_a_held_call_says_why_and_is_dispatchable_once_units_free(server: NajdaS
         _cancel(client, lower["id"], *jobs)
 
 
+def _console_on(
+    browser: Any, server: NajdaServer, token: str, incident: str
+) -> tuple[Any, PageErrors]:
+    """A console page with `incident` selected, once it shows the incident held (and the
+    page's script errors)."""
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    errors = PageErrors(page)
+    sign_in(page, server.url + "/", token)
+    row = f'.queue-item[data-incident="{incident}"]'
+    page.click(f"{row} .queue-button", timeout=SHOW_MS)
+    page.wait_for_selector("#rec-hold:not([hidden])", timeout=SHOW_MS)
+    return page, errors
+
+
 def test_the_console_shows_the_hold_and_clears_it_when_units_free(
     server: NajdaServer, browser: Any
 ) -> None:
@@ -122,12 +137,7 @@ def test_the_console_shows_the_hold_and_clears_it_when_units_free(
         jobs = _send_away(client)
         lower = _report(client, offset(*RED_CROSS, north_m=600.0, east_m=200.0), "C")
         reason = _recommendation(client, lower["id"])["hold"]["reason"]
-        page = browser.new_context(viewport=DESKTOP).new_page()
-        errors = PageErrors(page)
-        sign_in(page, server.url + "/", token)
-        row = f'.queue-item[data-incident="{lower["id"]}"]'
-        page.click(f"{row} .queue-button", timeout=SHOW_MS)
-        page.wait_for_selector("#rec-hold:not([hidden])", timeout=SHOW_MS)
+        page, errors = _console_on(browser, server, token, lower["id"])
         assert reason in page.inner_text("#rec-hold")
         assert "overrides the hold" in page.inner_text("#rec-hold")
         assert page.locator("#recs.held").count() == 1
@@ -138,4 +148,25 @@ def test_the_console_shows_the_hold_and_clears_it_when_units_free(
         eventually(lambda: page.locator("#recs.held").count() == 0, 10)
         assert page.locator(f'#recs li[data-unit="{LAST}"]').count() == 1
         _cancel(client, lower["id"])
+    assert not errors.lines, errors.lines
+
+
+def test_the_console_asks_again_when_the_hold_runs_out(server: NajdaServer, browser: Any) -> None:
+    """A call received 9 min 48 s ago is held for its last seconds; with nothing else
+    happening on the floor, the console looks again once the hold's time is up."""
+    token = server.printed_tokens()["demo-dispatcher"]
+    with server.client(token) as client:
+        jobs = _send_away(client)
+        received = datetime.now(UTC) - timedelta(minutes=9, seconds=48)
+        body = {"lat": RED_CROSS[0] + 0.005, "lon": RED_CROSS[1], "nature": "fall",
+                "priority": "C", "address": "near the station",
+                "call_received_at": received.isoformat()}
+        lower = ok(client.post("/incidents", json=body), 201)
+        page, errors = _console_on(browser, server, token, lower["id"])
+        until = datetime.fromisoformat(page.get_attribute("#rec-hold", "data-until") or "")
+        assert until == received + timedelta(minutes=10)
+        page.wait_for_selector("#rec-hold", state="hidden", timeout=30_000)
+        assert datetime.now(UTC) >= until
+        assert _recommendation(client, lower["id"])["state"] == "dispatch"
+        _cancel(client, lower["id"], *jobs)
     assert not errors.lines, errors.lines
