@@ -87,8 +87,9 @@ class CallRecord:
 
 @dataclass
 class Backup:
-    """A further unit a call needs: queued as the call was (its priority, its time), never
-    held; on scene for its own recorded time, then free without transport."""
+    """A further unit a call needs: queued as the call was (its priority, its time) once it
+    is asked for, never held; on scene for its own recorded time, then free without
+    transport."""
 
     record: CallRecord
     on_scene_s: float
@@ -203,6 +204,7 @@ class Simulator(SimView):
             "handover": self._handover,
             "station": self._at_station,
             "retry": self._retry,
+            "backup_due": self._backup_due,
             "backup_scene": self._backup_on_scene,
             "backup_done": self._backup_done,
         }
@@ -265,7 +267,12 @@ class Simulator(SimView):
                 self._send_backup(record, chosen)
             else:
                 self._send(record, chosen)
-                self.queue.extend(Backup(record, s) for s in record.call.backups)
+                for further in record.call.backups:
+                    backup = Backup(record, further.on_scene_s)
+                    if further.after_s > 0:
+                        self._at(self.clock.now_s + further.after_s, "backup_due", backup)
+                    else:
+                        self.queue.append(backup)
             for unit, station in self.policy.relocations(self):
                 self._relocate(self.units[unit.index], station)
 
@@ -341,6 +348,12 @@ class Simulator(SimView):
         await self._report_at(unit, (record.call.lat, record.call.lon))
         _arrived(record, self.clock.now_s)
         self._at(self.clock.now_s + record.call.on_scene_s, "scene_done", record)
+
+    async def _backup_due(self, backup: Backup) -> None:
+        """A further unit is asked for now, unless the call is already served."""
+        if backup.record.closed_s is None:
+            self.queue.append(backup)
+            await self._dispatch_queued()
 
     async def _backup_on_scene(self, backup: Backup) -> None:
         unit = self.units[_unit(backup)]

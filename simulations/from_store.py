@@ -23,7 +23,7 @@ from najda.projections.store.environment import is_postgres_url, postgres_env, s
 from najda.projections.store.event_rows import EventLog
 from najda.simulations.report import PolicyReport, PriorityStats
 from najda.simulations.report import _stats as stats_of  # the same figures as every policy's
-from najda.simulations.scenario import Call, Scenario
+from najda.simulations.scenario import Call, FurtherUnit, Scenario
 from najda.simulations.store_queue import Availability, availability
 
 #: The embedded store's file in a data directory (as `najda serve --data-dir` keeps it).
@@ -111,8 +111,10 @@ def read_history(
         classes.setdefault(scenario.priorities[name].priority, name)
     dispatch = open_store(store)
     try:
-        responses, _zones = collect(EventLog(dispatch), start, end)
+        log = EventLog(dispatch)
+        responses, _zones = collect(log, start, end)
         free = availability(dispatch)
+        assigned = assignment_order(log)
     except ProgrammingError as exc:  # PostgreSQL without Najda's tables
         shown = redacted(str(store))
         raise StoreReplayError(f"--from-store: {shown} is not a Najda event store: {exc}") from None
@@ -146,16 +148,54 @@ def read_history(
         response_s = r.interval_s("response")  # the store's own: call to first on scene
         if response_s is None:  # pragma: no cover - reached calls have both ends
             continue
-        call = _call(r, origin, classes, ready[r.incident_id])
-        others = [o for o in by_incident[r.incident_id] if o is not r and o.on_scene is not None]
-        backups = [o for o in others if o.kind in AMBULANCE_KINDS]
-        if backups:  # a multi-unit response: the further ambulances are sent again too
-            call = replace(call, backups=tuple(_on_scene_s(o) for o in backups))
-        if len(backups) < len(others):
+        ranked = sorted(  # by notification, then assignment (several at one instant)
+            by_incident[r.incident_id],
+            key=lambda o: (o.unit_notified, assigned.get((o.incident_id, o.unit_id), 0)),
+        )
+        call = _demand(r, ranked, origin, classes, ready[r.incident_id], free)
+        if any(o.on_scene is not None and o.kind not in AMBULANCE_KINDS
+               for o in by_incident[r.incident_id]):
             other_kinds += 1
         calls.append(RecordedCall(r.incident_id, call, response_s))
     last = end or max(r.call_received for r in reached)
     return History(origin, last, calls, len(by_incident) - len(reached), queued, other_kinds)
+
+
+def assignment_order(log: EventLog, batch: int = 5_000) -> dict[tuple[UUID, UUID], int]:
+    """The log position of each (incident, unit) assignment (the last, if assigned twice)."""
+    order: dict[tuple[UUID, UUID], int] = {}
+    after = 0
+    while rows := log.scan(after, batch):
+        for raw in rows:
+            if raw.topic == "najda:Incident.UnitAssigned":
+                order[(raw.originator_id, log.decode(raw).unit_id)] = raw.position
+        after = rows[-1].position
+    return order
+
+
+def _demand(
+    r: UnitResponse,
+    responses: list[UnitResponse],
+    origin: datetime,
+    classes: dict[Priority, str],
+    ready: datetime,
+    free: Availability,
+) -> Call:
+    """The call with the ambulances that reached it (`responses` in the order they were
+    sent): the first one sent serves it as it did (on scene, transport, handover; the first
+    on scene, `r`, when no ambulance did); each further one stays on scene as long and is
+    asked for as long after the first as it was sent, unless no ambulance was free just
+    before it was sent (it waited): then midway through that wait, so that, queued as its
+    call, it takes the ambulance that frees as it did."""
+    ambulances = [o for o in responses if o.on_scene is not None and o.kind in AMBULANCE_KINDS]
+    first = ambulances[0] if ambulances else r
+    call = _call(first, origin, classes, ready)
+    further = tuple(
+        FurtherUnit(_s(_asked(first.unit_notified, o.unit_notified, free), first.unit_notified),
+                    _on_scene_s(o))
+        for o in ambulances[1:]
+    )
+    return replace(call, backups=further) if further else call
 
 
 def _ready_times(
@@ -181,6 +221,12 @@ def _ready_times(
             at = min(at, max(r.dispatch_notified, r.call_received + typical))
         ready[r.incident_id] = at
     return ready, len(waited)
+
+
+def _asked(first: datetime, sent: datetime, free: Availability) -> datetime:
+    """When a further ambulance sent at `sent` was asked for (see `_demand`)."""
+    waiting = free.waiting_since(first, sent)
+    return sent if waiting is None else waiting + (sent - waiting) / 2
 
 
 def _call(

@@ -24,6 +24,7 @@ from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.simulations.calls_csv import write_calls
 from najda.simulations.from_store import read_history, replay_calls
 from najda.simulations.jemss import load_jemss
+from najda.simulations.scenario import FurtherUnit
 from tests.unit.jemss_fixture import write_scenario
 
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
@@ -259,28 +260,35 @@ def test_a_postgresql_database_without_a_store_is_refused_naming_the_option(
     assert "names no database" in capsys.readouterr().err
 
 
-def _units_per_incident(store: Path) -> dict[UUID, int]:
-    """How many units each incident of a store was assigned."""
-    counts: dict[UUID, int] = defaultdict(int)
+def _assignments(store: Path) -> dict[UUID, list[datetime]]:
+    """When each incident of a store was assigned each of its units, in order."""
+    times: dict[UUID, list[datetime]] = defaultdict(list)
     app = Dispatch(sqlite_env(store))
     try:
         for item in NotificationSource(app).read(0, 1_000_000):
             if item.topic == "najda:Incident.UnitAssigned":
-                counts[item.originator_id] += 1
+                times[item.originator_id].append(item.event.at)
     finally:
         app.close()
-    return dict(counts)
+    return dict(times)
+
+
+def _gaps(store: Path) -> dict[UUID, float]:
+    """Seconds from each two-unit incident's first assignment to its second."""
+    return {i: round((t[1] - t[0]).total_seconds(), 3)
+            for i, t in _assignments(store).items() if len(t) == 2}
 
 
 def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A day where some calls needed two ambulances (recorded so by the real application):
-    the replay sends two again, and under the original policy reproduces the day's figures
-    exactly."""
+    """A day where some calls needed two ambulances, the second sent with the first or
+    asked for 4 minutes later (recorded so by the real application): the replay sends two
+    again, as long apart, and under the original policy reproduces the day exactly."""
     scenario, store = recorded
     calls = replay_calls(read_history(store, load_jemss(scenario)))
-    doubled = [replace(c, backups=(420.0,)) if n % 4 == 0 else c for n, c in enumerate(calls)]
+    further = {0: (FurtherUnit(0.0, 420.0),), 2: (FurtherUnit(240.0, 300.0),)}
+    doubled = [replace(c, backups=further.get(n % 4, ())) for n, c in enumerate(calls)]
     write_calls(doubled, tmp_path / "calls.csv")
     day = tmp_path / "day"
     base = ["simulate", str(scenario), "--policy", "closest-road", "--no-progress"]
@@ -291,13 +299,19 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     capsys.readouterr()
     history = read_history(recorded_store, load_jemss(scenario))
     multi = [c.call for c in history.calls if c.call.backups]
-    # Calls whose second ambulance went out (one that waited for a free unit was served
-    # by its first alone), each read back with that one further ambulance.
-    two = sorted(_units_per_incident(recorded_store).values()).count(2)
-    assert 0 < len(multi) == two <= len(doubled[::4])
+    # Calls whose second ambulance went out (one asked for after the first was done was
+    # not), each read back with that one further ambulance, asked for as long after the
+    # first as it was sent, or earlier when it had to wait for a free ambulance.
+    gaps = _gaps(recorded_store)
+    assert 0 < len(multi) == len(gaps) <= len(doubled[::2])
     assert all(len(c.backups) == 1 for c in multi)
-    stayed = [c.backups[0] for c in multi if c.backups[0] == pytest.approx(420.0, abs=0.01)]
-    assert len(stayed) >= len(multi) / 2  # unless the second ambulance arrived first
+    after = {c.incident_id: round(c.call.backups[0].after_s, 3)
+             for c in history.calls if c.call.backups}
+    assert set(after) == set(gaps) and all(0 <= after[i] <= gaps[i] for i in gaps)
+    assert 0.0 in after.values() and max(after.values()) >= 240.0
+    assert sum(after[i] == gaps[i] for i in gaps) >= len(gaps) / 2
+    stayed = {round(c.backups[0].on_scene_s, 2) for c in multi}
+    assert stayed <= {420.0, 300.0} and len(stayed) == 2
     out = tmp_path / "replay"
     args = [*base, "--from-store", str(recorded_store), "--policy", "coverage"]
     assert main([*args, "--out", str(out)]) == 0
@@ -307,11 +321,13 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     same = _rows(out / "report.csv", "closest-road")
     for name in happened:
         assert {k: same[name][k] for k in FIGURES} == {k: happened[name][k] for k in FIGURES}
-    # The original policy sends the same units per incident; another sends the second
-    # ambulance too, unless none was free before the first one was done.
-    original = sorted(_units_per_incident(recorded_store).values())
-    assert sorted(_units_per_incident(out / "events-closest-road.sqlite").values()) == original
-    other = sorted(_units_per_incident(out / "events-coverage.sqlite").values())
+    # The original policy sends the same units per incident, as long apart; another sends
+    # the second ambulance too, unless none was free before the first one was done.
+    original = sorted(len(t) for t in _assignments(recorded_store).values())
+    again = out / "events-closest-road.sqlite"
+    assert sorted(len(t) for t in _assignments(again).values()) == original
+    assert sorted(_gaps(again).values()) == sorted(gaps.values())
+    other = sorted(len(t) for t in _assignments(out / "events-coverage.sqlite").values())
     assert len(other) == len(original) and max(other) == 2
     assert len(multi) / 2 <= other.count(2) <= len(multi)
     replayed = list(csv.DictReader((out / "calls.csv").read_text().splitlines()))

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from najda.simulations.calls_csv import CallListError, read_calls, write_calls
-from najda.simulations.scenario import Call
+from najda.simulations.scenario import Call, FurtherUnit
 
 ONE = Call(10.0, 40.7, -74.0, "high", 60.0, 300.0, True, 600.0)
-TWO = Call(20.0, 40.71, -74.01, "low", 90.0, 200.0, False, 0.0, backups=(420.0, 35.5))
+TWO = Call(20.0, 40.71, -74.01, "low", 90.0, 200.0, False, 0.0,
+           backups=(FurtherUnit(0.0, 420.0), FurtherUnit(240.0, 35.5)))
 
 
 def test_further_ambulances_are_written_and_read_back(tmp_path: Path) -> None:
@@ -18,7 +19,7 @@ def test_further_ambulances_are_written_and_read_back(tmp_path: Path) -> None:
     write_calls([ONE, TWO], path)
     header, first, second = path.read_text().splitlines()[:3]
     assert header.endswith(",hospital,backups")
-    assert first.endswith(",") and second.endswith(",420.000;35.500")
+    assert first.endswith(",") and second.endswith(",0.000:420.000;240.000:35.500")
     assert read_calls(path, ["high", "low"]) == [ONE, TWO]
 
 
@@ -29,7 +30,7 @@ def test_a_list_of_single_ambulance_calls_has_no_backups_column(tmp_path: Path) 
     assert read_calls(path, ["high"]) == [ONE]
 
 
-@pytest.mark.parametrize("bad", ["soon", "-5", "nan", "420;x"])
+@pytest.mark.parametrize("bad", ["soon", "420", "0:-5", "nan:1", "0:420;x", "1:2:3"])
 def test_a_bad_backups_cell_is_refused_naming_line_and_column(tmp_path: Path, bad: str) -> None:
     path = tmp_path / "calls.csv"
     write_calls([TWO], path)
