@@ -76,8 +76,12 @@ async def auto_dispatch(
     (priorities chosen in the settings); True when assigned.
 
     A unit taken meanwhile by another dispatcher refuses the whole assignment (409 inside);
-    the incident then stays pending for a dispatcher.
+    the incident then stays pending for a dispatcher. A call the dispatch policy holds (to
+    keep cover for more urgent ones) is not sent either: a dispatcher sees why and decides.
     """
+    if recommendation.hold is not None:
+        log.info("auto-dispatch of incident %s held: %s", incident_id, recommendation.hold.reason)
+        return False
     choices = [
         UnitChoice(c.unit_id, round(c.distance_m, 1), round(c.eta_s, 1))
         for c in recommendation.proposed

@@ -226,14 +226,41 @@ class UnitOptionPublic(BaseModel):
     eta_s: float | None = Field(description="as ranked (by road with a network; null: unreachable)")
 
 
+class HoldPublic(BaseModel):
+    """Why the dispatch policy would keep this lower-priority call waiting for now."""
+
+    reason: str = Field(
+        description="e.g. 'hold: dispatching now leaves Triesenberg uncovered within 8 min; "
+        "re-evaluate when a unit frees'"
+    )
+    zones: list[str] = Field(description="zones dispatching now leaves uncovered (else thinner)")
+    call_sign: str = Field(description="the unit the policy would send were it not held")
+    unit: CoverageImpactPublic = Field(
+        description="what sending the policy's own choice would do to coverage"
+    )
+    expected_after: float | None = Field(
+        description="expected cover of demand (1 - q^k per point) once that unit has left"
+    )
+    floor: float | None = Field(description="the expected cover under which the policy holds")
+    until: datetime | None = Field(
+        description="when the policy stops holding the call whatever the cover"
+    )
+
+
 class RecommendationPublic(BaseModel):
-    """The response plan's requirements for an incident, nearest suitable units first."""
+    """The response plan's requirements for an incident, nearest suitable units first; with
+    a coverage policy that would keep a lower-priority call waiting, `state` is "hold" and
+    `hold` says why (the proposed units stay on offer: a dispatcher may still send one)."""
 
     incident_id: UUID
     requirements: list[RequirementPublic]
     proposed: list[CandidatePublic]
     short: list[str] = Field(description="labels of the requirements no committed unit fills")
     policy: str = Field(description="the dispatch policy that chose the proposed units")
+    state: Literal["dispatch", "hold"] = Field(
+        default="dispatch", description="dispatch now, or hold (the policy would wait)"
+    )
+    hold: HoldPublic | None = None
 
 
 class ChosenDestinationPublic(BaseModel):

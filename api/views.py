@@ -14,6 +14,7 @@ from najda.api.schemas_incidents import (
     ChosenDestinationPublic,
     CoverageImpactPublic,
     FillingUnitPublic,
+    HoldPublic,
     IncidentPublic,
     NotePublic,
     RecommendationPublic,
@@ -30,7 +31,7 @@ from najda.projections.dispatch.locator import Candidate
 from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
 from najda.projections.dispatch.recommendations import Recommendation
 from najda.projections.dispatch.stations_hospitals import Place
-from najda.projections.policies.recommender import CoverageImpact
+from najda.projections.policies.recommender import CoverageImpact, Hold
 
 
 def age_s(since: datetime, now: datetime) -> float:
@@ -144,18 +145,32 @@ def board_public(
     )
 
 
+def _impact(impact: CoverageImpact) -> CoverageImpactPublic:
+    return CoverageImpactPublic(
+        text=impact.text,
+        covered_before=impact.covered_before,
+        covered_after=impact.covered_after,
+        emptied=list(impact.emptied),
+        reduced=list(impact.reduced),
+        target_min=impact.target_min,
+    )
+
+
+def _hold(hold: Hold) -> HoldPublic:
+    return HoldPublic(
+        reason=hold.text,
+        zones=list(hold.zones),
+        call_sign=hold.unit.call_sign,
+        unit=_impact(hold.unit),
+        expected_after=None if hold.expected_after is None else round(hold.expected_after, 4),
+        floor=None if hold.floor is None else round(hold.floor, 4),
+        until=hold.until,
+    )
+
+
 def _candidate(c: Candidate, impact: CoverageImpact | None = None) -> CandidatePublic:
     """A recommended unit (with its effect on coverage when the policy weighs it)."""
-    coverage = None
-    if impact is not None:
-        coverage = CoverageImpactPublic(
-            text=impact.text,
-            covered_before=impact.covered_before,
-            covered_after=impact.covered_after,
-            emptied=list(impact.emptied),
-            reduced=list(impact.reduced),
-            target_min=impact.target_min,
-        )
+    coverage = None if impact is None else _impact(impact)
     return CandidatePublic(
         unit_id=c.unit_id,
         call_sign=c.call_sign,
@@ -200,6 +215,8 @@ def recommendation_public(incident_id: UUID, rec: Recommendation) -> Recommendat
         proposed=[candidate_public(c) for c in rec.proposed],
         short=rec.short,
         policy=rec.policy,
+        state="dispatch" if rec.hold is None else "hold",
+        hold=None if rec.hold is None else _hold(rec.hold),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from najda.simulations.scenario import Call
+from najda.simulations.scenario import Call, FurtherUnit
 
 COLUMNS = (
     "at_s",
@@ -24,6 +24,10 @@ COLUMNS = (
 #: Optional column: the hospital (index into the scenario's, from 0) of a transported patient;
 #: blank for the nearest.
 HOSPITAL = "hospital"
+#: Optional column: each further ambulance the call needed as "AFTER_S:ON_SCENE_S" (asked for
+#: that many seconds after the first was sent; its seconds on scene), joined by ";" (blank:
+#: one ambulance); written only when some call needed more than one.
+BACKUPS = "backups"
 
 
 class CallListError(ValueError):
@@ -32,14 +36,17 @@ class CallListError(ValueError):
 
 def write_calls(calls: Sequence[Call], path: Path) -> None:
     """Write calls in COLUMNS order (times in seconds from the start of the run)."""
+    backups = any(c.backups for c in calls)
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow((*COLUMNS, HOSPITAL))
+        writer.writerow((*COLUMNS, HOSPITAL, *([BACKUPS] if backups else [])))
         for c in calls:
             writer.writerow([
                 f"{c.at_s:.3f}", f"{c.lat:.7f}", f"{c.lon:.7f}", c.priority,
                 f"{c.dispatch_delay_s:.3f}", f"{c.on_scene_s:.3f}", int(c.transport),
                 f"{c.handover_s:.3f}", "" if c.hospital is None else c.hospital,
+                *([";".join(f"{b.after_s:.3f}:{b.on_scene_s:.3f}" for b in c.backups)]
+                  if backups else []),
             ])
 
 
@@ -56,6 +63,18 @@ def read_calls(path: Path, priorities: Sequence[str], hospitals: int | None = No
             out.append(_call(row, f"{path}:{line}", priorities, hospitals))
     out.sort(key=lambda c: c.at_s)
     return out
+
+
+def _further(text: str, where: str) -> FurtherUnit:
+    """One further ambulance, "AFTER_S:ON_SCENE_S"."""
+    after, _, on_scene = text.partition(":")
+    try:
+        values = [float(after), float(on_scene)]
+    except ValueError:
+        values = []
+    if not values or not all(np.isfinite(v) and v >= 0 for v in values):
+        raise CallListError(f"{where}: {BACKUPS} must be AFTER_S:ON_SCENE_S pairs joined by ';'")
+    return FurtherUnit(*values)
 
 
 def _call(
@@ -81,6 +100,8 @@ def _call(
             raise CallListError(f"{where}: {HOSPITAL} must be a hospital index (0 to "
                                 f"{'n' if hospitals is None else hospitals - 1}) or blank")
         hospital = int(text)
+    backups = [_further(text, where) for text in (row.get(BACKUPS) or "").split(";")
+               if text.strip()]
     lat, lon = num("lat"), num("lon")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise CallListError(f"{where}: lat/lon out of range")
@@ -94,6 +115,7 @@ def _call(
         transport=row["transport"] == "1",
         handover_s=num("handover_s"),
         hospital=hospital,
+        backups=tuple(backups),
     )
 
 

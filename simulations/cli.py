@@ -66,9 +66,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                      help="leave calls of the first hours out of the figures (0)")
     sim.add_argument("--calls", type=Path, metavar="CSV",
                      help="replay a recorded call list instead of generating calls")
-    sim.add_argument("--from-store", type=Path, metavar="STORE",
-                     help="re-run the calls recorded in this SQLite event store (as they "
-                     "happened) under the policies, beside the store's own response times")
+    sim.add_argument("--from-store", metavar="STORE",
+                     help="re-run the calls recorded in this event store (a SQLite file, a "
+                     "server's data directory or a postgresql:// URL) as they happened under "
+                     "the policies, beside the store's own response times")
     sim.add_argument("--from", dest="start", metavar="T",
                      help="with --from-store: calls received at or after T (ISO 8601, offset)")
     sim.add_argument("--to", dest="end", metavar="T",

@@ -76,11 +76,29 @@ class CallRecord:
     closed_s: float | None = None
     eta_s: float | None = None
     hospital: int | None = None
+    backups: list[int] = field(default_factory=list)  # further units sent (roster indices)
+    working: int = 0  # units on the call now: the incident closes when the last is free
 
     @property
     def response_s(self) -> float | None:
         """Call to first unit on scene."""
         return None if self.arrived_s is None else self.arrived_s - self.call.at_s
+
+
+@dataclass
+class Backup:
+    """A further unit a call needs: queued as the call was (its priority, its time) once it
+    is asked for, never held; on scene for its own recorded time, then free without
+    transport."""
+
+    record: CallRecord
+    on_scene_s: float
+    unit: int | None = None
+
+    @property
+    def call(self) -> Call:
+        """The call it serves (for the queue's order and the policy)."""
+        return self.record.call
 
 
 @dataclass
@@ -127,7 +145,7 @@ class Simulator(SimView):
         self.source = NotificationSource(app)
         self.units: list[SimUnit] = []
         self.records: list[CallRecord] = []
-        self.queue: list[CallRecord] = []
+        self.queue: list[CallRecord | Backup] = []
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
         self._retry_pending = False
@@ -186,6 +204,9 @@ class Simulator(SimView):
             "handover": self._handover,
             "station": self._at_station,
             "retry": self._retry,
+            "backup_due": self._backup_due,
+            "backup_scene": self._backup_on_scene,
+            "backup_done": self._backup_done,
         }
         steps = 0
         while self._heap:
@@ -233,7 +254,7 @@ class Simulator(SimView):
         while self.queue and any(not u.busy for u in self.units):
             self.queue.sort(key=lambda r: (-order[r.call.priority].priority.rank, r.call.at_s))
             record = self.queue[0]
-            held = self.policy.holds(record.call, self)
+            held = isinstance(record, CallRecord) and self.policy.holds(record.call, self)
             candidates = [] if held else await self.candidates(record.call)
             chosen = None if held else self.policy.choose(record.call, candidates, self)
             if chosen is None:
@@ -242,7 +263,16 @@ class Simulator(SimView):
                     self._at(self.clock.now_s + RETRY_S, "retry", None)
                 return
             self.queue.pop(0)
-            self._send(record, chosen)
+            if isinstance(record, Backup):
+                self._send_backup(record, chosen)
+            else:
+                self._send(record, chosen)
+                for further in record.call.backups:
+                    backup = Backup(record, further.on_scene_s)
+                    if further.after_s > 0:
+                        self._at(self.clock.now_s + further.after_s, "backup_due", backup)
+                    else:
+                        self.queue.append(backup)
             for unit, station in self.policy.relocations(self):
                 self._relocate(self.units[unit.index], station)
 
@@ -277,6 +307,19 @@ class Simulator(SimView):
         )
 
     def _send(self, record: CallRecord, chosen: Candidate) -> None:
+        unit, drive_s = self._dispatch_unit(record, chosen)
+        now = self.clock.now_s
+        record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
+        self._at(now + drive_s, "scene", record)
+
+    def _send_backup(self, backup: Backup, chosen: Candidate) -> None:
+        unit, drive_s = self._dispatch_unit(backup.record, chosen)
+        backup.unit = unit.index
+        backup.record.backups.append(unit.index)
+        self._at(self.clock.now_s + drive_s, "backup_scene", backup)
+
+    def _dispatch_unit(self, record: CallRecord, chosen: Candidate) -> tuple[SimUnit, float]:
+        """Assign the chosen unit to the call's incident and start it; its drive time."""
         unit = next(u for u in self.units if u.unit_id == chosen.unit_id)
         here = self.position(unit)
         choice = UnitChoice(chosen.unit_id, chosen.distance_m, chosen.eta_s)
@@ -285,10 +328,9 @@ class Simulator(SimView):
         now = self.clock.now_s
         unit.busy, unit.busy_since_s, unit.left_at_s = True, now, None
         unit.trip += 1
-        record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
+        record.working += 1
         mode = self.scenario.mode_for(record.call.priority, now)
-        drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
-        self._at(now + drive_s, "scene", record)
+        return unit, self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
 
     def _relocate(self, unit: SimUnit, station: int) -> None:
         """Move an idle unit to another station (it stays available on the way)."""
@@ -304,8 +346,26 @@ class Simulator(SimView):
         unit = self.units[_unit(record)]
         self.app.update_unit_status(unit.unit_id, UnitStatus.ON_SCENE, ACTOR)
         await self._report_at(unit, (record.call.lat, record.call.lon))
-        record.arrived_s = self.clock.now_s
+        _arrived(record, self.clock.now_s)
         self._at(self.clock.now_s + record.call.on_scene_s, "scene_done", record)
+
+    async def _backup_due(self, backup: Backup) -> None:
+        """A further unit is asked for now, unless the call is already served."""
+        if backup.record.closed_s is None:
+            self.queue.append(backup)
+            await self._dispatch_queued()
+
+    async def _backup_on_scene(self, backup: Backup) -> None:
+        unit = self.units[_unit(backup)]
+        record = backup.record
+        self.app.update_unit_status(unit.unit_id, UnitStatus.ON_SCENE, ACTOR)
+        await self._report_at(unit, (record.call.lat, record.call.lon))
+        _arrived(record, self.clock.now_s)
+        self._at(self.clock.now_s + backup.on_scene_s, "backup_done", backup)
+
+    async def _backup_done(self, backup: Backup) -> None:
+        record = backup.record
+        await self._free(record, self.units[_unit(backup)], (record.call.lat, record.call.lon))
 
     async def _scene_done(self, record: CallRecord) -> None:
         unit = self.units[_unit(record)]
@@ -342,9 +402,15 @@ class Simulator(SimView):
 
     async def _free(self, record: CallRecord, unit: SimUnit, here: Point) -> None:
         self.app.update_unit_status(unit.unit_id, UnitStatus.AVAILABLE, ACTOR)
-        self.app.close_incident(record.incident_id, "simulated call served", ACTOR)
+        record.working -= 1
         now = self.clock.now_s
-        record.closed_s = now
+        if record.working == 0:  # the last of its units: the call is served
+            self.app.close_incident(record.incident_id, "simulated call served", ACTOR)
+            record.closed_s = now
+            # Further units it still waited for are no longer needed.
+            self.queue = [
+                q for q in self.queue if not (isinstance(q, Backup) and q.record is record)
+            ]
         unit.busy = False
         unit.busy_s += now - unit.busy_since_s
         unit.origin, unit.left_at_s = here, now
@@ -385,7 +451,13 @@ class Simulator(SimView):
         return list(self.units)
 
 
-def _unit(record: CallRecord) -> int:
+def _unit(record: CallRecord | Backup) -> int:
     if record.unit is None:
-        raise RuntimeError(f"call {record.number} has no unit")  # pragma: no cover
+        raise RuntimeError(f"call {record.call} has no unit")  # pragma: no cover
     return record.unit
+
+
+def _arrived(record: CallRecord, now_s: float) -> None:
+    """A unit reached the call: its response ends at the first arrival."""
+    if record.arrived_s is None or now_s < record.arrived_s:
+        record.arrived_s = now_s

@@ -6,26 +6,30 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlparse, urlunparse
 from uuid import UUID
 
 import numpy as np
+from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError
 
 from najda.domain.application import Dispatch
-from najda.domain.values import Priority
+from najda.domain.values import Priority, UnitKind
 from najda.projections.reports.nemsis_intervals import UnitResponse
 from najda.projections.reports.response_times import collect
-from najda.projections.store.environment import sqlite_env
+from najda.projections.store.environment import is_postgres_url, postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog
 from najda.simulations.report import PolicyReport, PriorityStats
 from najda.simulations.report import _stats as stats_of  # the same figures as every policy's
-from najda.simulations.scenario import Call, Scenario
+from najda.simulations.scenario import Call, FurtherUnit, Scenario
 from najda.simulations.store_queue import Availability, availability
 
 #: The embedded store's file in a data directory (as `najda serve --data-dir` keeps it).
 STORE_FILE = "najda.sqlite"
+#: The unit kinds the simulator sends (UnitResponse.kind values).
+AMBULANCE_KINDS = frozenset(k.value for k in (UnitKind.ALS, UnitKind.BLS))
 #: The name of the column holding the store's own figures.
 AS_HAPPENED = "as happened"
 
@@ -52,31 +56,68 @@ class History:
     calls: list[RecordedCall]
     skipped: int  # incidents in the window no unit reached (cancelled before arrival)
     queued: int = 0  # calls that waited for a free ambulance (their wait is re-decided)
+    other_kinds: int = 0  # calls that also had units of other kinds on scene (not re-run)
+
+
+def open_store(store: str | Path) -> Dispatch:
+    """The Dispatch application on a recorded store: a PostgreSQL URL (as `najda serve
+    --database-url` takes it), a SQLite file, or a server's data directory (its embedded
+    store); StoreReplayError naming --from-store when it cannot be opened."""
+    text = str(store)
+    if is_postgres_url(text):
+        try:
+            # Read only: a database without Najda's tables is refused, never set up.
+            return Dispatch({**postgres_env(text, pool_size=2), "CREATE_TABLE": "n"})
+        except ValueError as exc:
+            raise StoreReplayError(f"--from-store: {exc}") from None
+        except (OperationalError, InterfaceError) as exc:
+            raise StoreReplayError(
+                f"--from-store: cannot open the PostgreSQL store {redacted(text)}: {exc}"
+            ) from None
+    path = Path(store)
+    if path.is_dir():  # a server's data directory: its embedded store
+        path = path / STORE_FILE
+    if not path.is_file():
+        raise StoreReplayError(
+            f"--from-store: {path} is not a SQLite event store (nor a postgresql:// URL)"
+        )
+    return Dispatch(sqlite_env(path))
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (for messages)."""
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunparse(parts._replace(netloc=netloc))
 
 
 def read_history(
-    store: Path,
+    store: str | Path,
     scenario: Scenario,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> History:
-    """The calls recorded in a SQLite event store called in [start, end), with their times,
+    """The calls recorded in an event store (SQLite or PostgreSQL, `open_store`) called in
+    [start, end), with their times,
     places, priorities (as the scenario's classes of the same Najda priority), call
     processing (call received to first unit notified; for a call that waited with no
     ambulance free, the typical processing of the others, so the policy decides its
     wait again), on-scene and hospital durations as they happened, from the store's own
     NEMSIS unit responses (the first unit on scene)."""
-    if store.is_dir():  # a server's data directory: its embedded store
-        store = store / STORE_FILE
-    if not store.is_file():
-        raise StoreReplayError(f"--from-store: {store} is not a SQLite event store")
     classes: dict[Priority, str] = {}
     for name in scenario.priority_order():
         classes.setdefault(scenario.priorities[name].priority, name)
-    dispatch = Dispatch(sqlite_env(store))
+    dispatch = open_store(store)
     try:
-        responses, _zones = collect(EventLog(dispatch), start, end)
+        log = EventLog(dispatch)
+        responses, _zones = collect(log, start, end)
         free = availability(dispatch)
+        assigned = assignment_order(log)
+    except ProgrammingError as exc:  # PostgreSQL without Najda's tables
+        shown = redacted(str(store))
+        raise StoreReplayError(f"--from-store: {shown} is not a Najda event store: {exc}") from None
     finally:
         dispatch.close()
     by_incident: dict[UUID, list[UnitResponse]] = defaultdict(list)
@@ -91,10 +132,12 @@ def read_history(
         key=lambda r: (r.call_received, str(r.incident_id)),
     )
     if not reached:
-        raise StoreReplayError(f"--from-store: {store} holds no call reached in that window")
+        shown = redacted(str(store))
+        raise StoreReplayError(f"--from-store: {shown} holds no call reached in that window")
     origin = start or reached[0].call_received
     ready, queued = _ready_times(reached, notified, free)
     calls: list[RecordedCall] = []
+    other_kinds = 0
     for r in reached:
         if r.priority not in classes:
             known = ", ".join(str(p) for p in classes)
@@ -105,10 +148,54 @@ def read_history(
         response_s = r.interval_s("response")  # the store's own: call to first on scene
         if response_s is None:  # pragma: no cover - reached calls have both ends
             continue
-        call = _call(r, origin, classes, ready[r.incident_id])
+        ranked = sorted(  # by notification, then assignment (several at one instant)
+            by_incident[r.incident_id],
+            key=lambda o: (o.unit_notified, assigned.get((o.incident_id, o.unit_id), 0)),
+        )
+        call = _demand(r, ranked, origin, classes, ready[r.incident_id], free)
+        if any(o.on_scene is not None and o.kind not in AMBULANCE_KINDS
+               for o in by_incident[r.incident_id]):
+            other_kinds += 1
         calls.append(RecordedCall(r.incident_id, call, response_s))
     last = end or max(r.call_received for r in reached)
-    return History(origin, last, calls, len(by_incident) - len(reached), queued)
+    return History(origin, last, calls, len(by_incident) - len(reached), queued, other_kinds)
+
+
+def assignment_order(log: EventLog, batch: int = 5_000) -> dict[tuple[UUID, UUID], int]:
+    """The log position of each (incident, unit) assignment (the last, if assigned twice)."""
+    order: dict[tuple[UUID, UUID], int] = {}
+    after = 0
+    while rows := log.scan(after, batch):
+        for raw in rows:
+            if raw.topic == "najda:Incident.UnitAssigned":
+                order[(raw.originator_id, log.decode(raw).unit_id)] = raw.position
+        after = rows[-1].position
+    return order
+
+
+def _demand(
+    r: UnitResponse,
+    responses: list[UnitResponse],
+    origin: datetime,
+    classes: dict[Priority, str],
+    ready: datetime,
+    free: Availability,
+) -> Call:
+    """The call with the ambulances that reached it (`responses` in the order they were
+    sent): the first one sent serves it as it did (on scene, transport, handover; the first
+    on scene, `r`, when no ambulance did); each further one stays on scene as long and is
+    asked for as long after the first as it was sent, unless no ambulance was free just
+    before it was sent (it waited): then midway through that wait, so that, queued as its
+    call, it takes the ambulance that frees as it did."""
+    ambulances = [o for o in responses if o.on_scene is not None and o.kind in AMBULANCE_KINDS]
+    first = ambulances[0] if ambulances else r
+    call = _call(first, origin, classes, ready)
+    further = tuple(
+        FurtherUnit(_s(_asked(first.unit_notified, o.unit_notified, free), first.unit_notified),
+                    _on_scene_s(o))
+        for o in ambulances[1:]
+    )
+    return replace(call, backups=further) if further else call
 
 
 def _ready_times(
@@ -136,6 +223,12 @@ def _ready_times(
     return ready, len(waited)
 
 
+def _asked(first: datetime, sent: datetime, free: Availability) -> datetime:
+    """When a further ambulance sent at `sent` was asked for (see `_demand`)."""
+    waiting = free.waiting_since(first, sent)
+    return sent if waiting is None else waiting + (sent - waiting) / 2
+
+
 def _call(
     r: UnitResponse, origin: datetime, classes: dict[Priority, str], notified: datetime
 ) -> Call:
@@ -144,7 +237,6 @@ def _call(
     on_scene = r.on_scene
     if on_scene is None:  # pragma: no cover - only reached calls are replayed
         raise StoreReplayError(f"incident {r.incident_id}: no unit reached it")
-    left = r.left_scene or r.back_in_service or r.cancelled or on_scene
     transport = r.left_scene is not None and r.at_destination is not None
     handover_s = 0.0
     if transport and r.at_destination is not None and r.back_in_service is not None:
@@ -155,10 +247,18 @@ def _call(
         lon=r.lon,
         priority=classes[r.priority],
         dispatch_delay_s=_s(notified, r.call_received),
-        on_scene_s=_s(left, on_scene),
+        on_scene_s=_on_scene_s(r),
         transport=transport,
         handover_s=handover_s,
     )
+
+
+def _on_scene_s(r: UnitResponse) -> float:
+    """How long the unit stayed: until it left the scene, else was free again."""
+    if r.on_scene is None:  # pragma: no cover - only units on scene are asked
+        return 0.0
+    left = r.left_scene or r.back_in_service or r.cancelled or r.on_scene
+    return _s(left, r.on_scene)
 
 
 def _s(later: datetime, earlier: datetime) -> float:

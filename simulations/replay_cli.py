@@ -13,6 +13,7 @@ from najda.simulations.from_store import (
     StoreReplayError,
     as_happened,
     read_history,
+    redacted,
     replay_calls,
 )
 from najda.simulations.report import (
@@ -67,9 +68,13 @@ def replay_store(args: argparse.Namespace, scenario: Scenario, policies: list[st
             store.unlink(missing_ok=True)
         result = run_policy(scenario, policy, days=days, seed=args.seed, store=store)
         reports.append(summarise(scenario, result))
-    print(f"store {args.from_store}: {len(calls)} calls received from {history.start.isoformat()}"
+    shown = redacted(str(args.from_store))
+    print(f"store {shown}: {len(calls)} calls received from {history.start.isoformat()}"
           f" to {history.end.isoformat()} ({history.skipped} not reached, left out; "
-          f"{history.queued} waited for a free ambulance), "
+          f"{history.queued} waited for a free ambulance; "
+          f"{sum(1 for c in calls if c.backups)} needed more than one ambulance, "
+          f"{sum(len(c.backups) for c in calls)} further ambulances sent again; "
+          f"{history.other_kinds} also had units of other kinds, not re-run), "
           f"re-run on {scenario.name}")
     table = markdown_table(reports)
     print(table)

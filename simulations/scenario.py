@@ -44,6 +44,15 @@ class PriorityClass:
 
 
 @dataclass(frozen=True)
+class FurtherUnit:
+    """A further ambulance a call needed: asked for `after_s` seconds after the first one was
+    sent, on scene for `on_scene_s`, then free without transport."""
+
+    after_s: float
+    on_scene_s: float
+
+
+@dataclass(frozen=True)
 class Call:
     """One call: when (seconds from the start), where, and how its service will go."""
 
@@ -57,6 +66,8 @@ class Call:
     handover_s: float
     #: The hospital (index into the scenario's) a transported patient goes to; None: nearest.
     hospital: int | None = None
+    #: Further ambulances the call needed (a recorded multi-unit response).
+    backups: tuple[FurtherUnit, ...] = ()
 
 
 class CallSource(Protocol):

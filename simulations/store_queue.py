@@ -29,6 +29,16 @@ class Availability:
         stop = bisect.bisect_left(self.times, end)
         return any(c > 0 for c in self.counts[at + 1 : stop])
 
+    def waiting_since(self, start: datetime, end: datetime) -> datetime | None:
+        """When no ambulance had been available since, right up to `end` (not before
+        `start`); None when one was available just before `end`."""
+        at = bisect.bisect_left(self.times, end) - 1  # the last change before `end`
+        if at < 0 or self.counts[at] > 0:
+            return None
+        while at > 0 and self.counts[at - 1] == 0 and self.times[at] > start:
+            at -= 1
+        return max(start, self.times[at])
+
 
 def availability(dispatch: Dispatch) -> Availability:
     """The store's ambulances available over time (registered available; dispatched, any

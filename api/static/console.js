@@ -21,6 +21,7 @@ const ui = {
   selected: null, // incident id
   recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
   rec: null, // the selected incident's recommendation as the API answered it
+  holdTimer: 0, // looks at a held call again when its hold runs out
   option: null, // the unit typed by call sign, as GET /incidents/{id}/options/{unit} answered
   historyOffset: 0,
   floor: null, // GET /floor/settings: per-priority targets and the alarm's priorities
@@ -590,6 +591,7 @@ async function loadRecommendations() {
 function renderRecs() {
   $("requirements").replaceChildren(...(ui.rec && ui.recsFor === ui.selected ? requirementItems(ui.rec) : []));
   const list = $("recs");
+  renderHold(ui.rec && ui.recsFor === ui.selected ? ui.rec.hold : null);
   if (!ui.recs.length) {
     const allFilled = ui.rec && ui.rec.requirements.every((r) => r.state === "filled");
     list.replaceChildren(el("li", { class: "hint" }, !ui.recsFor ? "…"
@@ -608,6 +610,22 @@ function renderRecs() {
         el("span", { class: "eta" }, `ETA ${duration(c.eta_s)}`),
         el("span", { class: "why hint" }, `${c.role}: ${c.label}`),
         c.coverage ? el("span", { class: "cover hint" }, typeof c.coverage === "string" ? c.coverage : c.coverage.text) : ""))));
+}
+
+/** The policy would hold the call: say why above the units (they stay assignable: sending
+ * one overrides the hold) and look again when the hold runs out (a freed unit's message
+ * refreshes the recommendation sooner). */
+function renderHold(hold) {
+  const box = $("rec-hold");
+  clearTimeout(ui.holdTimer);
+  $("recs").classList.toggle("held", !!hold);
+  box.hidden = !hold;
+  if (!hold) { box.replaceChildren(); delete box.dataset.until; return; }
+  box.dataset.until = hold.until || "";
+  box.dataset.zones = hold.zones.join("|");
+  box.replaceChildren(el("b", {}, "HOLD "), el("span", { class: "hold-reason" }, hold.reason),
+    el("div", { class: "hint" }, "Assigning a unit now overrides the hold."));
+  if (hold.until) ui.holdTimer = setTimeout(refreshRecommendations, Math.max(0, Date.parse(hold.until) - Date.now()) + 1000);
 }
 
 async function assign(index) {

@@ -17,7 +17,7 @@ from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
 from najda.projections.dispatch.read_model_changes import BoardRow
 
 if TYPE_CHECKING:
-    from najda.projections.policies.recommender import CoverageImpact
+    from najda.projections.policies.recommender import CoverageImpact, Hold
 
 
 class RequirementState(StrEnum):
@@ -61,11 +61,13 @@ class RequirementOptions:
 @dataclass(frozen=True)
 class Recommendation:
     """What the response plan asks for this incident, and which units to send (under
-    `policy`; a coverage policy adds each ambulance's `impacts` on coverage)."""
+    `policy`; a coverage policy adds each ambulance's `impacts` on coverage, and `hold`
+    when it would keep this lower-priority call waiting for now)."""
 
     lines: list[RequirementOptions]
     impacts: Mapping[UUID, CoverageImpact] = field(default_factory=dict)
     policy: str = ""
+    hold: Hold | None = None
 
     @property
     def proposed(self) -> list[Candidate]:

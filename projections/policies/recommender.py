@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import numpy as np
@@ -24,7 +24,7 @@ from najda.projections.dispatch.recommendations import (
     recommend_at,
 )
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
-from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Policy
+from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Coverage, Policy
 from najda.projections.policies.live import (
     AMBULANCES,
     LiveCall,
@@ -74,6 +74,42 @@ class CoverageImpact:
         if self.reduced:
             return f"thins cover of {_names(self.reduced)} within {self.target_min} min"
         return f"keeps every zone's cover within {self.target_min} min"
+
+
+@dataclass(frozen=True)
+class Hold:
+    """The policy would keep this lower-priority call waiting: sending even the ambulance
+    it would choose leaves the more urgent calls too little cover. Asked again whenever the
+    recommendation is (a unit freed, a call ended), at the latest once `until` has passed;
+    the proposed units stay on offer for a dispatcher who sends one on purpose."""
+
+    unit: CoverageImpact  # what sending the policy's choice would do
+    thinned: tuple[str, ...]  # zones still covered, by fewer ambulances within the target
+    expected_after: float | None  # expected cover once it left (share of demand)
+    floor: float | None  # the expected cover under which the policy holds
+    until: datetime | None  # when the policy stops holding it whatever the cover
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """The zones dispatching now leaves uncovered (else with fewer ambulances)."""
+        return self.unit.emptied or self.thinned
+
+    @property
+    def text(self) -> str:
+        """One line a dispatcher reads above the units."""
+        within = f"within {self.unit.target_min} min"
+        if self.unit.emptied:
+            now = f"leaves {_names(self.unit.emptied)} uncovered {within}"
+        elif self.thinned:
+            now = f"leaves {_names(self.thinned)} with fewer ambulances {within}"
+        else:
+            now = f"lowers the cover {within} the most urgent calls need"
+        figures = ""
+        if self.expected_after is not None and self.floor is not None:
+            figures = (f" (expected cover {self.expected_after:.0%} of demand; the policy holds"
+                       f" below {self.floor:.0%})")
+        until = "" if self.until is None else f" (at the latest {self.until:%H:%M} UTC)"
+        return f"hold: dispatching now {now}{figures}; re-evaluate when a unit frees{until}"
 
 
 @dataclass(frozen=True)
@@ -130,6 +166,7 @@ class PolicyRecommender:
                 "(load an area or give --road-network)"
             )
         self.name = policy_name
+        self._fresh_policy = POLICIES[policy_name]
         self.straight = straight
         self.locator: UnitLocator = road if self.policy.ranking == "road" and road else straight
         self.reference = reference
@@ -207,7 +244,32 @@ class PolicyRecommender:
             lines.append(replace(line, proposed=chosen, alternatives=left[:alternatives]))
             for c in chosen + left[:alternatives]:
                 impacts[c.unit_id] = self._impact(view, c)
-        return replace(rec, lines=lines, impacts=impacts, policy=self.name)
+        hold = None
+        first = next((line.proposed[0] for line in lines if line.proposed
+                      and line.proposed[0].unit_id in impacts), None)
+        if first is not None and self.policy.holds(call, view):
+            hold = self._hold(view, impacts[first.unit_id], call_at or self.now())
+        return replace(rec, lines=lines, impacts=impacts, policy=self.name, hold=hold)
+
+    def _hold(self, view: LiveView, unit: CoverageImpact, call_at: datetime) -> Hold:
+        """Why the policy holds the call (its choice's departure), and until when at most."""
+        idle = view.idle_units()
+        rest = [u for u in idle if u.unit_id != unit.unit_id]
+        before = self._counts(view, [u.station for u in idle])
+        after = self._counts(view, [u.station for u in rest])
+        demand = view.scenario.demand
+        fewer = set(demand.zone[(after < before) & (after > 0)].tolist())
+        thinned = tuple(n for z, n in enumerate(demand.names)
+                        if z in fewer and n not in unit.emptied)
+        until, expected, floor = None, None, None
+        if isinstance(self.policy, Coverage):
+            until = call_at + timedelta(seconds=self.policy.max_hold_s)
+            expected = self.policy.expected_coverage(view, rest)
+            if self.policy.hold_below is not None:
+                homes = [replace(u, station=view.scenario.units[u.index].station)
+                         for u in view.all_units()]
+                floor = self.policy.hold_below * self.policy.expected_coverage(view, homes)
+        return Hold(unit, thinned, expected, floor, until)
 
     async def coverage(self, move_ups: int = 3) -> CoveragePicture | None:
         """Zones covered within the target now, and the best move-ups (None without
@@ -271,6 +333,7 @@ class PolicyRecommender:
                 speed=self.straight.speed,
             )
             self._picture = (key, scenario, travel)
+            self.policy = self._fresh_policy()  # nothing it remembers of another fleet
         _, scenario, travel = self._picture
         return LiveView(scenario, travel, rows, self.now, self.posts.posts)
 
