@@ -70,7 +70,7 @@ class RoadLocator:
         rows = [r for r in await self.inner.all_units() if query.accepts(r)]
         if not rows:
             return []
-        etas = self.etas_to(query.lat, query.lon, rows)
+        etas = self.etas_to(query.lat, query.lon, rows, keep=query.limit)
         order = sorted(range(len(rows)), key=lambda i: (etas[i], rows[i].call_sign))
         top = order[: query.limit]
         chosen = [rows[i] for i in top]
@@ -94,11 +94,14 @@ class RoadLocator:
             for i, r, distance in zip(top, chosen, distances, strict=True)
         ]
 
-    def etas_to(self, lat: float, lon: float, rows: Sequence[UnitRow]) -> np.ndarray:
-        """Road seconds from each unit's position to (lat, lon), as `nearest` ranks them."""
+    def etas_to(
+        self, lat: float, lon: float, rows: Sequence[UnitRow], keep: int | None = None
+    ) -> np.ndarray:
+        """Road seconds from each unit's position to (lat, lon), as `nearest` ranks them;
+        with `keep`, exact for the `keep` quickest and inf for units that cannot be."""
         target = self.network.snap(lat, lon)
         sources = [self.network.snap(r.lat, r.lon) for r in rows]
-        return self.network.etas_to(target, sources, self.mode)
+        return self.network.etas_to(target, sources, self.mode, keep)
 
 
 def travel_of(
