@@ -268,15 +268,21 @@ class RoadNetwork:
         )
 
     def etas_to(
-        self, target: Snap, sources: Sequence[Snap], mode: int, keep: int | None = None
+        self,
+        target: Snap,
+        sources: Sequence[Snap],
+        mode: int,
+        keep: int | None = None,
+        within_s: float | None = None,
     ) -> np.ndarray:
         """Seconds from each source to the target: cached trees from the sources where held,
         else one reverse Dijkstra from the target, bounded where hubs give a bound.
 
-        With `keep`, only the `keep` quickest sources need their time: a source without a
-        cached tree whose lower bound (through the hubs) is beyond the `keep`-th quickest
-        time read from cached trees cannot be among them, and is left at inf unsearched.
-        Every time returned finite is the exact one.
+        With `keep`, only the `keep` quickest sources need their time (and, with `within_s`,
+        also those within it): a source without a cached tree whose lower bound (through
+        the hubs) is beyond the `keep`-th quickest time read from cached trees (and beyond
+        `within_s`) cannot be among them, and is left at inf unsearched. Every time returned
+        finite is the exact one.
         """
         paths = np.empty(len(sources))
         rest: list[int] = []
@@ -288,7 +294,7 @@ class RoadNetwork:
         speed = self.off_road_speed_mps[mode]
         out = np.empty(len(sources))
         if rest and keep is not None and 0 < keep <= len(sources) - len(rest):
-            rest = self._could_be_kept(target, sources, mode, paths, rest, keep)
+            rest = self._could_be_kept(target, sources, mode, paths, rest, keep, within_s)
         if rest:
             nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
             paths[rest] = self._reverse_at(target.node, nodes, mode)
@@ -304,14 +310,18 @@ class RoadNetwork:
         paths: np.ndarray,
         rest: list[int],
         keep: int,
+        within_s: float | None,
     ) -> list[int]:
-        """The `rest` sources that may be among the `keep` quickest; the others' `paths`
-        entries are set to inf. `paths` holds the exact times of the sources not in `rest`."""
+        """The `rest` sources that may be among the `keep` quickest (or within `within_s`);
+        the others' `paths` entries are set to inf. `paths` holds the exact times of the
+        sources not in `rest`."""
         speed = self.off_road_speed_mps[mode]
         searched = set(rest)
         known = [i for i in range(len(sources)) if i not in searched]
         etas = np.array([paths[i] + sources[i].off_road_m / speed for i in known])
         kth = float(np.partition(etas + target.off_road_m / speed, keep - 1)[keep - 1])
+        if within_s is not None:
+            kth = max(kth, within_s)
         nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
         offs = np.array([sources[i].off_road_m for i in rest]) / speed
         lower = self._lower_bounds_to(target.node, nodes, mode) + offs + target.off_road_m / speed
