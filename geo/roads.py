@@ -267,9 +267,23 @@ class RoadNetwork:
             + self.off_road_s(sb.off_road_m, mode)
         )
 
-    def etas_to(self, target: Snap, sources: Sequence[Snap], mode: int) -> np.ndarray:
+    def etas_to(
+        self,
+        target: Snap,
+        sources: Sequence[Snap],
+        mode: int,
+        keep: int | None = None,
+        within_s: float | None = None,
+    ) -> np.ndarray:
         """Seconds from each source to the target: cached trees from the sources where held,
-        else one reverse Dijkstra from the target, bounded where hubs give a bound."""
+        else one reverse Dijkstra from the target, bounded where hubs give a bound.
+
+        With `keep`, only the `keep` quickest sources need their time (and, with `within_s`,
+        also those within it): a source without a cached tree whose lower bound (through
+        the hubs) is beyond the `keep`-th quickest time read from cached trees (and beyond
+        `within_s`) cannot be among them, and is left at inf unsearched. Every time returned
+        finite is the exact one.
+        """
         paths = np.empty(len(sources))
         rest: list[int] = []
         for i, source in enumerate(sources):
@@ -277,14 +291,62 @@ class RoadNetwork:
                 paths[i] = self.tree_from(source.node, mode)[target.node]
             else:
                 rest.append(i)
+        speed = self.off_road_speed_mps[mode]
+        out = np.empty(len(sources))
+        if rest and keep is not None and 0 < keep <= len(sources) - len(rest):
+            rest = self._could_be_kept(target, sources, mode, paths, rest, keep, within_s)
         if rest:
             nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
             paths[rest] = self._reverse_at(target.node, nodes, mode)
-        speed = self.off_road_speed_mps[mode]
-        out = np.empty(len(sources))
         for i, source in enumerate(sources):
             out[i] = paths[i] + source.off_road_m / speed
         return out + target.off_road_m / speed
+
+    def _could_be_kept(
+        self,
+        target: Snap,
+        sources: Sequence[Snap],
+        mode: int,
+        paths: np.ndarray,
+        rest: list[int],
+        keep: int,
+        within_s: float | None,
+    ) -> list[int]:
+        """The `rest` sources that may be among the `keep` quickest (or within `within_s`);
+        the others' `paths` entries are set to inf. `paths` holds the exact times of the
+        sources not in `rest`."""
+        speed = self.off_road_speed_mps[mode]
+        searched = set(rest)
+        known = [i for i in range(len(sources)) if i not in searched]
+        etas = np.array([paths[i] + sources[i].off_road_m / speed for i in known])
+        kth = float(np.partition(etas + target.off_road_m / speed, keep - 1)[keep - 1])
+        if within_s is not None:
+            kth = max(kth, within_s)
+        nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
+        offs = np.array([sources[i].off_road_m for i in rest]) / speed
+        lower = self._lower_bounds_to(target.node, nodes, mode) + offs + target.off_road_m / speed
+        maybe = [i for i, low in zip(rest, lower.tolist(), strict=True) if not low > kth]
+        for i in searched.difference(maybe):
+            paths[i] = np.inf
+        return maybe
+
+    def _lower_bounds_to(self, target: int, nodes: np.ndarray, mode: int) -> np.ndarray:
+        """Travel times to `target` no longer than each of `nodes`' own (below 0: no bound).
+
+        By the triangle through each hub h: d(v, t) >= d(h, t) - d(h, v) and
+        d(v, t) >= d(v, h) - d(t, h) (inf where v cannot reach t); with a margin under the
+        rounding of the sums.
+        """
+        hubs = self._hub_trees(mode)
+        if hubs is None:
+            return np.full(nodes.size, -1.0)
+        from_hubs, to_hubs = hubs
+        with np.errstate(invalid="ignore"):  # inf - inf: that hub bounds nothing
+            via_from = from_hubs[:, target : target + 1] - from_hubs[:, nodes]
+            via_to = to_hubs[:, nodes] - to_hubs[:, target : target + 1]
+        both = np.fmax(via_from, via_to)  # fmax: a NaN on one side leaves the other
+        both = np.where(np.isnan(both), 0.0, both)
+        return np.asarray(np.maximum(both.max(axis=0), 0.0) * (1 - 1e-9) - 1e-6)
 
 
 def _min_arcs(src: np.ndarray, dst: np.ndarray, times: np.ndarray, n: int) -> csr_matrix:

@@ -18,7 +18,7 @@ from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
 from najda.projections.dispatch.read_model_changes import UnitMoved
 from najda.projections.dispatch.road_locator import RoadLocator
-from najda.projections.policies.dispatch import Policy, SimView
+from najda.projections.policies.dispatch import ClosestIdle, Coverage, Policy, SimView
 from najda.simulations.scenario import Call, Scenario
 from najda.simulations.travel import Point, Travel, travel_for
 
@@ -294,7 +294,13 @@ class Simulator(SimView):
             )
             await self.straight.update_positions(moves)
         await self._catch_up()
-        query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=len(self.units))
+        # only what the policy weighs: a closest-unit policy sends the first; a coverage
+        # policy looks past the first only at units arriving in time
+        wanted = 1 if isinstance(self.policy, ClosestIdle) else len(self.units)
+        within = None
+        if isinstance(self.policy, Coverage):
+            within = self.policy.eta_horizon_s(call, self)
+        query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=wanted, within_eta_s=within)
         mode = self.scenario.mode_for(call.priority, self.clock.now_s)
         return await self.locators[mode].nearest(query)
 

@@ -74,7 +74,7 @@ def _run(
 ) -> RunResult:
     clock = SimClock()
     ids = seeded_ids(np.random.default_rng([seed, 1]))
-    # in memory, nothing outside the process reads the events: cheaper pickled state
+    # in memory, nothing outside the process reads the events: state kept as private copies
     kind = MemoryDispatch if env is MEMORY_ENV else Dispatch
     app = kind(env, clock=clock, new_id=ids)
     try:

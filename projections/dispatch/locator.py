@@ -57,7 +57,11 @@ class Rankable(Protocol):
 
 @dataclass(frozen=True)
 class Query:
-    """What to look for: a point, acceptable kinds (None = any), required capabilities."""
+    """What to look for: a point, acceptable kinds (None = any), required capabilities.
+
+    `within_eta_s`: units after the first whose ETA is beyond it may be left out (a
+    locator ranking by road then skips their searches); None keeps the `limit` first.
+    """
 
     lat: float
     lon: float
@@ -65,6 +69,7 @@ class Query:
     capabilities: frozenset[str] = frozenset()
     limit: int = 5
     exclude: frozenset[UUID] = frozenset()
+    within_eta_s: float | None = None
 
     def accepts(self, row: Rankable) -> bool:
         """True when an available row matches kinds, capabilities and exclusions."""

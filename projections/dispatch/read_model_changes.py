@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -168,15 +168,19 @@ def fold_unit_row(row: UnitRow, change: UnitStatusSet | UnitMoved) -> UnitRow:
     """One change applied to a unit row: the unit projection's folding rule, written once
     for every holder of unit rows (the embedded and PostGIS locators, the live feed).
     Returns `row` itself when the change is a position no newer than the one held."""
+    # The rows are built field by field: `dataclasses.replace` costs several times more,
+    # and a simulation folds a few thousand changes a simulated day.
     if isinstance(change, UnitStatusSet):
-        return replace(
-            row,
-            status=change.status,
-            incident_id=next_incident_id(row.incident_id, change),
-            status_at=change.at,
+        return UnitRow(
+            row.unit_id, row.call_sign, row.kind, row.capabilities, row.station_id,
+            change.status, next_incident_id(row.incident_id, change),
+            row.lat, row.lon, row.position_at, change.at,
         )
     if change.at > row.position_at:
-        return replace(row, lat=change.lat, lon=change.lon, position_at=change.at)
+        return UnitRow(
+            row.unit_id, row.call_sign, row.kind, row.capabilities, row.station_id,
+            row.status, row.incident_id, change.lat, change.lon, change.at, row.status_at,
+        )
     return row
 
 

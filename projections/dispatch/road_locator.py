@@ -70,9 +70,15 @@ class RoadLocator:
         rows = [r for r in await self.inner.all_units() if query.accepts(r)]
         if not rows:
             return []
-        etas = self.etas_to(query.lat, query.lon, rows)
+        within = query.within_eta_s
+        if within is None:
+            etas = self.etas_to(query.lat, query.lon, rows, keep=query.limit)
+        else:
+            etas = self.etas_to(query.lat, query.lon, rows, keep=1, within_s=within)
         order = sorted(range(len(rows)), key=lambda i: (etas[i], rows[i].call_sign))
         top = order[: query.limit]
+        if within is not None:  # the first, then only those within
+            top = top[:1] + [i for i in top[1:] if etas[i] <= within]
         chosen = [rows[i] for i in top]
         distances = np.round(
             geodesic_many_m(query.lat, query.lon, [r.lat for r in chosen], [r.lon for r in chosen]),
@@ -94,11 +100,20 @@ class RoadLocator:
             for i, r, distance in zip(top, chosen, distances, strict=True)
         ]
 
-    def etas_to(self, lat: float, lon: float, rows: Sequence[UnitRow]) -> np.ndarray:
-        """Road seconds from each unit's position to (lat, lon), as `nearest` ranks them."""
+    def etas_to(
+        self,
+        lat: float,
+        lon: float,
+        rows: Sequence[UnitRow],
+        keep: int | None = None,
+        within_s: float | None = None,
+    ) -> np.ndarray:
+        """Road seconds from each unit's position to (lat, lon), as `nearest` ranks them;
+        with `keep` (and `within_s`), exact for the `keep` quickest (and those within),
+        inf for units that cannot be (RoadNetwork.etas_to)."""
         target = self.network.snap(lat, lon)
         sources = [self.network.snap(r.lat, r.lon) for r in rows]
-        return self.network.etas_to(target, sources, self.mode)
+        return self.network.etas_to(target, sources, self.mode, keep, within_s)
 
 
 def travel_of(

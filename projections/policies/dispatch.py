@@ -162,14 +162,11 @@ class Coverage:
             return None
         if not self.dispatch:
             return candidates[0]
-        pclass = sim.scenario.priorities[call.priority]
         elapsed_s = sim.now_s - call.at_s
-        if self.protects(call, sim):
-            in_time = [c for c in candidates if elapsed_s + c.eta_s <= pclass.target_s]
-        elif self.lower_slack is None:
+        limit_s = self._in_time_s(call, sim)
+        if limit_s is None:
             in_time = list(candidates)
         else:
-            limit_s = pclass.target_s * self.lower_slack
             in_time = [c for c in candidates if elapsed_s + c.eta_s <= limit_s]
         if len(in_time) <= 1:
             return candidates[0]
@@ -181,6 +178,25 @@ class Coverage:
             return memo.loss(load, station[c.unit_id])
 
         return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
+
+    def _in_time_s(self, call: Call, sim: SimView) -> float | None:
+        """The time from the call within which `choose` weighs a candidate's arrival (None:
+        it weighs every candidate)."""
+        pclass = sim.scenario.priorities[call.priority]
+        if self.protects(call, sim):
+            return pclass.target_s
+        if self.lower_slack is None:
+            return None
+        return pclass.target_s * self.lower_slack
+
+    def eta_horizon_s(self, call: Call, sim: SimView) -> float | None:
+        """An ETA beyond which `choose` never looks at a candidate other than the quickest
+        (None: it may look at any), so a locator may leave such candidates out. One second
+        over the in-time limit, which makes up for the rounding of `elapsed + eta`."""
+        if not self.dispatch:
+            return 0.0  # only the quickest is sent
+        limit_s = self._in_time_s(call, sim)
+        return None if limit_s is None else limit_s - (sim.now_s - call.at_s) + 1.0
 
     def expected_coverage(self, sim: SimView, units: Sequence[SimUnit]) -> float:
         """Sum over demand of weight × (1 - q^k), k = idle units covering the point."""

@@ -86,3 +86,32 @@ def test_without_hubs_the_full_tree_is_used() -> None:
         net.etas_to(target, sources, MODE), full_etas(net, target, sources)
     )
     assert not net._near.items and (5, MODE) in net._to.items
+
+
+def test_keeping_the_quickest_gives_their_exact_etas_and_skips_only_slower_ones() -> None:
+    skipped = 0
+    for seed in range(12):
+        rng = np.random.default_rng(100 + seed)
+        n = int(rng.integers(30, 400))
+        net = random_network(rng, n, int(n * rng.uniform(1.5, 4.0)))
+        hubs = sorted({int(h) for h in rng.integers(0, n, int(rng.integers(2, 8)))})
+        net.pin_trees_from(hubs, MODE)
+        net.pin_trees_to(hubs, MODE)
+        for _ in range(25):
+            target = Snap(int(rng.integers(0, n)), float(rng.uniform(0, 300)))
+            nodes = rng.integers(0, n, int(rng.integers(1, 6))).tolist()
+            sources = [Snap(int(v), float(rng.uniform(0, 300)))
+                       for v in nodes + rng.choice(hubs, 3).tolist()]
+            keep = int(rng.integers(1, 4))
+            within = float(rng.uniform(0, 1500)) if rng.random() < 0.5 else None
+            got = net.etas_to(target, sources, MODE, keep, within)
+            want = full_etas(net, target, sources)
+            order = sorted(range(len(sources)), key=lambda i: (want[i], i))
+            slowest_kept = max(want[order[keep - 1]], -np.inf if within is None else within)
+            for i in range(len(sources)):  # the quickest `keep` and those within: exact;
+                # any other: exact, or skipped as inf being slower
+                if i in order[:keep] or want[i] <= slowest_kept:
+                    assert got[i] == want[i]
+                assert got[i] == want[i] or (np.isinf(got[i]) and want[i] > slowest_kept)
+            skipped += int(np.sum(np.isinf(got) & np.isfinite(want)))
+    assert skipped > 0, "no source was skipped: the test would not cover the bound"

@@ -176,3 +176,25 @@ def test_a_priority_sharing_the_top_target_is_protected_like_the_top() -> None:
     # A longer target: the unit losing least coverage goes, as for lower priorities.
     later = FakeSim(with_medium(scenario(), 600), two)
     assert Coverage().choose(call("medium"), ranked, later) == ranked[1]
+
+
+def test_coverage_never_weighs_a_candidate_beyond_its_eta_horizon_but_the_first() -> None:
+    """A locator may leave out the candidates after the first beyond `eta_horizon_s`:
+    every choice must stay the one made among all candidates."""
+    rng = np.random.default_rng(3)
+    policies = [Coverage(), Coverage(lower_slack=0.8), Coverage(dispatch=False)]
+    left_out = 0
+    for _ in range(200):
+        units = [unit(i, int(rng.integers(0, 3))) for i in range(3)]
+        sim = FakeSim(scenario(capacity=0), units, now_s=float(rng.uniform(0, 300)))
+        etas = sorted(rng.uniform(0, 900, 3).round(1).tolist())
+        ranked = [candidate(u, eta) for u, eta in zip(units, etas, strict=True)]
+        this = call(str(rng.choice(["high", "low"])))
+        for policy in policies:
+            horizon = policy.eta_horizon_s(this, sim)
+            kept = ranked if horizon is None else ranked[:1] + [
+                c for c in ranked[1:] if c.eta_s <= horizon
+            ]
+            left_out += len(ranked) - len(kept)
+            assert policy.choose(this, kept, sim) == policy.choose(this, ranked, sim)
+    assert left_out > 0
