@@ -301,9 +301,9 @@ def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -
             log.info("ranking units by road ETA over %s (%d nodes)", area.name, network.node_count)
             return RoadLocator(locator, network, EMERGENCY_MODE)
         return locator
+    from najda.geo.jemss_model import load_network
     from najda.geo.jemss_tables import TableError
     from najda.projections.dispatch.road_locator import RoadLocator
-    from najda.simulations.network import load_network
 
     try:
         network, mode = load_network(settings.road_network)
