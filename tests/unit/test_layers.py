@@ -1,5 +1,6 @@
 """Entry points stay thin: route modules import no other route module, and the live socket
-layer imports no REST route module (shared reads and use cases live below both)."""
+layer imports no REST route module (shared reads and use cases live below both); api, domain
+and projections never import the simulator; benches never import the tests."""
 
 from __future__ import annotations
 
@@ -36,6 +37,11 @@ def test_route_modules_import_no_other_route_module() -> None:
     routes = sorted((ROOT / "api" / "routes").glob("*.py"))
     assert len(routes) > 10  # the folder is where this test thinks it is
     assert _offending("api/routes", "najda.api.routes") == {}
+
+
+def test_benches_import_nothing_from_the_tests() -> None:
+    assert (ROOT / "bench" / "restart.py").exists()
+    assert _offending("bench", "tests") == {}
 
 
 def test_the_live_layer_imports_no_rest_route_module() -> None:
