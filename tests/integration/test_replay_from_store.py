@@ -14,7 +14,7 @@ from uuid import UUID
 import numpy as np
 import pytest
 
-from najda.api.cli import main
+from najda.cli import main
 from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import NotificationSource
