@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from najda.api.audit_trust import witnessed
@@ -86,8 +87,17 @@ def _expiry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its sub-commands and help texts."""
+@dataclass(frozen=True)
+class Command:
+    """A sub-command a layer above the API offers (the simulator's `simulate`): how it adds
+    its parser and how it runs. The package root's `najda/cli.py` passes them in."""
+
+    add_parser: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def build_parser(extra: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with its sub-commands (and `extra`'s) and help texts."""
     parser = argparse.ArgumentParser(
         prog="najda",
         description=DESCRIPTION,
@@ -210,9 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     clinical.add_argument("grant", choices=["on", "off"])
     _store_options(clinical)
 
-    from najda.simulations.cli import add_parser as add_simulate
-
-    add_simulate(commands)
+    for command in (extra or {}).values():
+        command.add_parser(commands)
 
     from najda.api.cli_audit import add_commands  # replay, audit, report, eido, rebuild
 
@@ -358,9 +367,9 @@ def _list_users(dispatch: Dispatch) -> list[tuple[str, str, str | None]]:
     return sorted(users.values())
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `najda` console script."""
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, extra: Mapping[str, Command] | None = None) -> int:
+    """The server's commands, and `extra`'s (the `najda` console script is najda/cli.py)."""
+    parser = build_parser(extra)
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
@@ -369,10 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "users":
             return users_command(args)
-        if args.command == "simulate":
-            from najda.simulations.cli import simulate_command
-
-            return simulate_command(args)
+        if extra and args.command in extra:
+            return extra[args.command].run(args)
         if args.command == "seed-demo":
             return seed_demo_command(args)
         if args.command == "area":

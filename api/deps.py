@@ -14,6 +14,7 @@ from najda.api.services import Services
 from najda.domain.care.monitoring_use_cases import patient_ref
 from najda.domain.dispatch.stations_hospitals import hospital_id_for, station_id_for
 from najda.domain.dispatch.unit import unit_id_for
+from najda.domain.values import MAX_SHORT
 from najda.projections.dispatch.board import IncidentBoard
 from najda.projections.dispatch.locator import UnitLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
@@ -73,7 +74,7 @@ def unit_path(
 
 
 def station_path(
-    station: Annotated[str, Path(max_length=40, description="station id or code")],
+    station: Annotated[str, Path(max_length=MAX_SHORT, description="station id or code")],
 ) -> UUID:
     """The station id named in the path by id or code."""
     ref = _id_or_key(station, 40, "station", "station")
@@ -81,7 +82,7 @@ def station_path(
 
 
 def hospital_path(
-    hospital: Annotated[str, Path(max_length=40, description="hospital id or code")],
+    hospital: Annotated[str, Path(max_length=MAX_SHORT, description="hospital id or code")],
 ) -> UUID:
     """The hospital id named in the path by id or code."""
     ref = _id_or_key(hospital, 40, "hospital", "hospital")

@@ -75,12 +75,15 @@ def as_of_value(text: str) -> AsOf:
 async def incident_as_of_view(
     services: Services, incident_id: UUID, text: str, viewer: Principal | None = None
 ) -> IncidentPublic:
-    """The incident as it was at `as_of`, its units' statuses as they were then."""
+    """The incident as it was at `as_of`, its units' statuses as they were then, and the
+    requirements its units left unfilled then (`short`)."""
     as_of = as_of_value(text)
     past: PastIncident = await services.query(
         lambda: incident_as_of(services.dispatch, incident_id, as_of)
     )
-    return incident_public(incident_for(viewer, past.incident), past.at, past.unit_statuses)
+    short = short_of_incident(past.incident, services.plan, past.capabilities)
+    shown = incident_for(viewer, past.incident)
+    return incident_public(shown, past.at, past.unit_statuses, None, short)
 
 
 async def recommendation_for(

@@ -14,6 +14,7 @@ from najda.api.schemas_reference import HospitalStatusPublic
 from najda.api.schemas_users import SpecialtyIn
 from najda.domain.care.consult import ConsultStatus, Specialty
 from najda.domain.dispatch.hospital_status import MAX_BEDS, BedType, EdStatus, Service, service_of
+from najda.domain.persistence.client_command import MAX_COMMAND_ID
 from najda.domain.values import MAX_NOTE, MAX_REASON, MAX_REMARK, MAX_SHORT
 
 
@@ -98,7 +99,7 @@ class DestinationChoice(_In):
     """The hospital a crew takes its patient to."""
 
     hospital: Annotated[str, Field(min_length=1, max_length=MAX_SHORT, description="hospital code")]
-    command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
+    command_id: Annotated[str | None, Field(min_length=1, max_length=MAX_COMMAND_ID)] = Field(
         default=None, description="the client's id for this choice: a replay answers the first"
     )
 

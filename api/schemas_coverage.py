@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from najda.api.schemas import _In, _text
+from najda.domain.values import MAX_SHORT
 
 
 class ZoneCoverPublic(BaseModel):
@@ -43,7 +44,7 @@ class CoveragePublic(BaseModel):
 class RelocationCreate(_In):
     """Move an available unit up to a station (by code or id)."""
 
-    station: Annotated[str, _text(40), Field(description="the station's code or id")]
+    station: Annotated[str, _text(MAX_SHORT), Field(description="the station's code or id")]
 
 
 class RelocationPublic(BaseModel):

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, Field
 
 from najda.api.schemas import Lat, Lon, _In, _lower_token, _optional_text, _text
+from najda.domain.care.patient_identity import MAX_DEVICES
 from najda.domain.care.vitals import Condition, Direction, Severity, Vital
 from najda.domain.values import (
     MAX_ADDRESS,
@@ -97,7 +98,7 @@ class PatientCreate(_In):
     devices: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=MAX_DEVICE)]],
         Field(
-            max_length=20,
+            max_length=MAX_DEVICES,
             default_factory=list,
             description="names of the device users (gateways) that may post this patient's"
             " vitals; other devices are refused",
@@ -109,7 +110,8 @@ class DevicesChange(_In):
     """The device users that may post a patient's vitals (replaces the list)."""
 
     devices: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=MAX_DEVICE)]], Field(max_length=20)
+        list[Annotated[str, Field(min_length=1, max_length=MAX_DEVICE)]],
+        Field(max_length=MAX_DEVICES),
     ]
 
 

@@ -25,6 +25,7 @@ from najda.api.schemas import (
     _text,
 )
 from najda.api.schemas_incidents import IncidentPublic
+from najda.domain.persistence.client_command import MAX_COMMAND_ID
 from najda.domain.values import (
     MAX_CALL_SIGN,
     MAX_REASON,
@@ -52,7 +53,7 @@ class UnitStatusChange(_In):
 
     status: StatusIn
     reason: Annotated[str, _optional_text(MAX_REASON)] = ""
-    command_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
+    command_id: Annotated[str | None, Field(min_length=1, max_length=MAX_COMMAND_ID)] = Field(
         default=None,
         description="the client's id for this press: a replay with the same content answers "
         "the first result, with other content 409 (nothing done)",

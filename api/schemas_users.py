@@ -18,7 +18,7 @@ from najda.api.schemas import (
     _lower_token,
     _text,
 )
-from najda.domain.access.user import Role
+from najda.domain.access.user import MAX_USER_NAME, Role
 from najda.domain.care.consult import Specialty, specialty_of
 
 RoleIn = Annotated[Role, BeforeValidator(_lower_token)]
@@ -43,7 +43,7 @@ class UserCreate(_In):
     """A user to add: a name, a role and, for a crew, its unit (id or call sign); for a
     specialist, its specialties."""
 
-    name: Annotated[str, _text(64)]
+    name: Annotated[str, _text(MAX_USER_NAME)]
     role: RoleIn
     unit: UnitRef | None = None
     specialties: Annotated[list[SpecialtyIn], Field(max_length=len(Specialty))] = []  # noqa: RUF012

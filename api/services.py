@@ -135,16 +135,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         recommender = await run_in_threadpool(
             policy_recommender, settings, locator, ranking, reference, area, dispatch
         )
-        feed = LiveFeed(
-            ranking,
-            plan,
-            reference,
-            recommender=recommender,
-            buffer_size=settings.resume_buffer,
-            buffer_bytes=settings.resume_buffer_bytes,
-            build_after=max(0, head - settings.resume_buffer),
-            stale_after=timedelta(seconds=settings.stale_after_s),
-        )
+        feed = _live_feed(settings, plan, ranking, reference, recommender, head)
         runner = ProjectionRunner(
             source,
             [locator, board, reference, users, consults, monitoring, recommender.posts],
@@ -152,25 +143,7 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
             poll_interval_s=settings.poll_interval_s,
         )
         history = HistoryIndex()
-        saver = None
-        if settings.database_url is None:  # embedded: start from the saved read models
-            saver = ModelSaver(
-                ModelStore(settings.sqlite_path, events_table=_events_table(dispatch)),
-                [*runner.projections, history],  # type: ignore[list-item]
-                every_s=SAVE_MODELS_EVERY_S,
-            )
-            await saver.restore()
-            stack.push_async_callback(partial(saver.save, force=True))  # at stop
-        await runner.start()
-        stack.push_async_callback(runner.stop)
-        if saver is not None:  # first right away (what the catch-up read), then now and then
-            saving = asyncio.create_task(saver.run(), name="read-model-saver")
-            stack.push_async_callback(cancel, saving)
-        # The caught-up read models are long-lived: keep the collector from rescanning them
-        # on every full collection, which otherwise shows in query tail latency.
-        gc.collect()
-        gc.freeze()
-        dispatch.add_listener(runner.wake)
+        await _start_read_models(stack, settings, dispatch, runner, history)
         policy = seal_policy(settings, key)
         await stack.enter_async_context(sealing(dispatch, policy, settings.poll_interval_s))
         stack.callback(dispatch.remove_listener, runner.wake)
@@ -215,6 +188,57 @@ async def open_services(settings: Settings, plan: ResponsePlan) -> AsyncIterator
         stack.push_async_callback(cancel, watching)
         services.issued_tokens = await ensure_users(services, demo_seeded)
         yield services
+
+
+def _live_feed(
+    settings: Settings,
+    plan: ResponsePlan,
+    ranking: UnitLocator,
+    reference: ReferenceDirectory,
+    recommender: PolicyRecommender,
+    head: int,
+) -> LiveFeed:
+    """The live feed, building messages for the last `resume_buffer` events of the log."""
+    return LiveFeed(
+        ranking,
+        plan,
+        reference,
+        recommender=recommender,
+        buffer_size=settings.resume_buffer,
+        buffer_bytes=settings.resume_buffer_bytes,
+        build_after=max(0, head - settings.resume_buffer),
+        stale_after=timedelta(seconds=settings.stale_after_s),
+    )
+
+
+async def _start_read_models(
+    stack: AsyncExitStack,
+    settings: Settings,
+    dispatch: Dispatch,
+    runner: ProjectionRunner,
+    history: HistoryIndex,
+) -> None:
+    """Start the runner (embedded: from the saved read models, saved again now and then and
+    at stop), then have each save wake it; `stack` undoes it all in reverse."""
+    saver = None
+    if settings.database_url is None:  # embedded: start from the saved read models
+        saver = ModelSaver(
+            ModelStore(settings.sqlite_path, events_table=_events_table(dispatch)),
+            [*runner.projections, history],  # type: ignore[list-item]
+            every_s=SAVE_MODELS_EVERY_S,
+        )
+        await saver.restore()
+        stack.push_async_callback(partial(saver.save, force=True))  # at stop
+    await runner.start()
+    stack.push_async_callback(runner.stop)
+    if saver is not None:  # first right away (what the catch-up read), then now and then
+        saving = asyncio.create_task(saver.run(), name="read-model-saver")
+        stack.push_async_callback(cancel, saving)
+    # The caught-up read models are long-lived: keep the collector from rescanning them
+    # on every full collection, which otherwise shows in query tail latency.
+    gc.collect()
+    gc.freeze()
+    dispatch.add_listener(runner.wake)
 
 
 async def run_command(
@@ -301,9 +325,9 @@ def _road_ranking(settings: Settings, locator: UnitLocator, area: Area | None) -
             log.info("ranking units by road ETA over %s (%d nodes)", area.name, network.node_count)
             return RoadLocator(locator, network, EMERGENCY_MODE)
         return locator
+    from najda.geo.jemss_model import load_network
     from najda.geo.jemss_tables import TableError
     from najda.projections.dispatch.road_locator import RoadLocator
-    from najda.simulations.network import load_network
 
     try:
         network, mode = load_network(settings.road_network)

@@ -36,6 +36,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from bench._history import write_history
 from bench._stats import banner, log, median, ratio, spread
+from bench.server import free_port, najda_command
 from najda.api.audit_trust import witnessed
 from najda.api.settings import Settings
 from najda.domain.application import Dispatch
@@ -81,8 +82,6 @@ class Server:
 
     def time_to_ready(self) -> float:
         """Start the process; seconds until /health/ready answers 200."""
-        from tests.e2e.harness import free_port, najda_command
-
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("NAJDA_")}
         env |= {"NAJDA_ADMIN_TOKEN": ADMIN_TOKEN, "NAJDA_AUDIT_KEY": str(self.root / "audit.key")}

@@ -41,12 +41,12 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def najda_command() -> list[str]:
-    """The installed console script next to this interpreter, else `python -m najda.api.cli`."""
+    """The installed console script next to this interpreter, else `python -m najda.cli`."""
     script = Path(sys.executable).parent / "najda"
     if script.exists():
         return [str(script)]
     found = shutil.which("najda")
-    return [found] if found else [sys.executable, "-m", "najda.api.cli"]
+    return [found] if found else [sys.executable, "-m", "najda.cli"]
 
 
 def free_port() -> int:

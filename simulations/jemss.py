@@ -12,15 +12,14 @@ import numpy as np
 import tifffile
 
 from najda.domain.values import Priority, UnitKind
+from najda.geo.jemss_model import KM_PER_DAY_TO_MPS, ModelFiles, model_files
 from najda.geo.jemss_tables import TableError, number, read_rows, table
 from najda.geo.roads import SECONDS_PER_DAY, RoadNetwork, jemss_network, load_jemss_roads
 from najda.simulations.calls_csv import RecordedCalls
 from najda.simulations.distributions import Distribution, DistributionError, parse_distribution
 from najda.simulations.jemss_files import (
-    ModelFiles,
     check_redispatch,
     mode_schedule,
-    model_files,
     raster_path,
     read_jemss_calls,
     travel_timing,
@@ -37,7 +36,6 @@ from najda.simulations.scenario import (
 
 #: JEMSS priority number (1 = most urgent) → the Najda priority its calls are reported as.
 PRIORITY_MAP = {1: Priority.D, 2: Priority.C, 3: Priority.A}
-KM_PER_DAY_TO_MPS = 1000.0 / SECONDS_PER_DAY
 #: JEMSS's AmbClass numbers.
 AMB_CLASS = {1: UnitKind.ALS, 2: UnitKind.BLS}
 

@@ -7,7 +7,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
@@ -74,8 +74,7 @@ def make_template() -> str:
     """
     name = unique_name("najda_template")
     try:
-        with admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        create_database(name)
     except psycopg.OperationalError as exc:
         unavailable(str(exc))
     try:
@@ -90,20 +89,31 @@ def make_template() -> str:
     return name
 
 
+def create_database(name: str, options: str = "") -> None:
+    """CREATE DATABASE `name` with its options (`TEMPLATE "t"`, `OWNER o`), if any."""
+    with admin_conn() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{options}')
+
+
 @contextmanager
-def cloned_database(template: str, prefix: str = "najda_test") -> Iterator[str]:
-    """A fresh database copied from `template` (its URL), dropped on leaving."""
+def _throwaway_database(prefix: str, options: str = "") -> Iterator[str]:
+    """A fresh database (its URL) for the running test, dropped on leaving; the test is
+    skipped (failed in CI) when the server cannot make it."""
     require_marker()
     name = unique_name(prefix)
     try:
-        with admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        create_database(name, options)
     except psycopg.OperationalError as exc:
         unavailable(str(exc))
     try:
         yield url_of(name)
     finally:
         drop_database(name)
+
+
+def cloned_database(template: str, prefix: str = "najda_test") -> AbstractContextManager[str]:
+    """A fresh database copied from `template` (its URL), dropped on leaving."""
+    return _throwaway_database(prefix, f' TEMPLATE "{template}"')
 
 
 class Clones:
@@ -127,8 +137,7 @@ class Clones:
 
     def _clone(self) -> str:
         name = unique_name(self._prefix)
-        with admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        create_database(name, f' TEMPLATE "{self._template}"')
         return name
 
     def _drop_later(self, name: str) -> None:
@@ -167,18 +176,8 @@ class Clones:
         self._drops.clear()
 
 
-@contextmanager
-def empty_database(prefix: str = "najda_test_empty", owner: str | None = None) -> Iterator[str]:
+def empty_database(
+    prefix: str = "najda_test_empty", owner: str | None = None
+) -> AbstractContextManager[str]:
     """A fresh database with no extension (its admin URL), dropped on leaving."""
-    require_marker()
-    name = unique_name(prefix)
-    owned = f" OWNER {owner}" if owner else ""
-    try:
-        with admin_conn() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"{owned}')
-    except psycopg.OperationalError as exc:
-        unavailable(str(exc))
-    try:
-        yield url_of(name)
-    finally:
-        drop_database(name)
+    return _throwaway_database(prefix, f" OWNER {owner}" if owner else "")

@@ -1,5 +1,6 @@
-"""The live feed's part for remote care: hospital status messages, destinations offered to a
-crew when it starts transporting, and teleconsult messages."""
+"""The live feed's part for remote care: hospital status messages, the places (stations and
+hospitals) as they register, destinations offered to a crew when it starts transporting, and
+teleconsult messages."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ def hospital_status_message(
     )
     base["type"] = "hospital"
     base["hospital"] = hospital_json(shown, status_of_event(item.event))
+    return Message(item.position, encode(base), ((place.lat, place.lon),))
+
+
+def place_message(
+    item: Tracked, base: dict[str, Any], reference: ReferenceDirectory
+) -> Message | None:
+    """The `station` or `hospital` message of a registration (None for a place unknown)."""
+    kind = "station" if item.topic.startswith("najda:Station") else "hospital"
+    places = reference.stations if kind == "station" else reference.hospitals
+    place = places.get(item.originator_id)
+    if place is None:
+        return None
+    base["type"] = kind
+    base[kind] = place_json(place)
+    if kind == "hospital":
+        base[kind] = hospital_json(place, reference.hospital_status(place.id))
     return Message(item.position, encode(base), ((place.lat, place.lon),))
 
 

@@ -11,7 +11,7 @@ from najda.api.auth import MANAGE, allow
 from najda.api.deps import ActorDep, ServicesDep, unit_ref_id
 from najda.api.errors import ERRORS
 from najda.api.schemas_users import ClinicalAccess, UserCreate, UserPublic, UserToken
-from najda.domain.access.user import User, require_user_name
+from najda.domain.access.user import MAX_USER_NAME, User, require_user_name
 from najda.domain.errors import InvalidValue
 from najda.projections.access.user_directory import Principal
 
@@ -24,7 +24,7 @@ router = APIRouter(
 
 
 def user_name(
-    name: Annotated[str, Path(min_length=1, max_length=64, description="user name")],
+    name: Annotated[str, Path(min_length=1, max_length=MAX_USER_NAME, description="user name")],
 ) -> str:
     """The user name in the path, checked like a new one (422 names the path)."""
     try:

@@ -17,7 +17,9 @@ from eventsourcing.domain import Aggregate, event
 from najda.domain.errors import Conflict, InvalidValue
 
 USER_NAMESPACE = UUID("6f1c3c1e-55a3-4c43-9d1e-7b0c7f6a1a05")
-_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+#: The longest user name.
+MAX_USER_NAME = 64
+_NAME = re.compile(rf"[a-z0-9][a-z0-9._@-]{{0,{MAX_USER_NAME - 1}}}")
 
 
 class Role(StrEnum):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -39,12 +39,14 @@ def happened_by(entry: TimelineEntry, as_of: AsOf) -> bool:
 
 @dataclass(frozen=True)
 class PastIncident:
-    """The incident at the instant, its units' statuses then, and the instant's time."""
+    """The incident at the instant, its units' statuses then, and the instant's time; the
+    capabilities of the units active on it then (what its `short` is worked out from)."""
 
     incident: Incident
     unit_statuses: dict[UUID, UnitStatus]
     at: datetime
     position: int
+    capabilities: dict[UUID, tuple[str, ...]] = field(default_factory=dict)
 
 
 def incident_as_of(app: DispatchStore, incident_id: UUID, as_of: AsOf) -> PastIncident:
@@ -63,4 +65,6 @@ def incident_as_of(app: DispatchStore, incident_id: UUID, as_of: AsOf) -> PastIn
         elif e.topic == "najda:Unit.Released":
             statuses[e.originator_id] = UnitStatus.AVAILABLE
     at = as_of if isinstance(as_of, datetime) else entries[-1].at
-    return PastIncident(incident, statuses, at, entries[-1].position)
+    # A unit's capabilities are given once, when it registers: its current ones are its past ones.
+    capabilities = {u: app.get_unit(u).capabilities for u in incident.active_unit_ids}
+    return PastIncident(incident, statuses, at, entries[-1].position, capabilities)

@@ -68,7 +68,7 @@ def test_the_wheel_holds_najda_alone_with_its_static_files(wheel: Path) -> None:
     ):
         assert packaged in names
     entry_points = zipfile.ZipFile(wheel).read("najda-0.1.0.dist-info/entry_points.txt").decode()
-    assert "najda = najda.api.cli:main" in entry_points
+    assert "najda = najda.cli:main" in entry_points
 
 
 def test_a_fresh_venv_gets_only_najda_and_serves_the_console(wheel: Path, tmp_path: Path) -> None:

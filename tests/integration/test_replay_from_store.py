@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from najda.api.cli import main
+from najda.cli import main
 from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import NotificationSource

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from najda.api.cli import main
+from najda.cli import main
 from tests.unit.jemss_fixture import write_scenario
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import ssl
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.e2e.harness import clean_env, free_port, najda_command
+from tests.waiting import eventually
 
 TOKEN = "Tls_" + "q8ZvN3xK7mR2pW5yB9cD4fG6hJ1kL0sT"
 
@@ -43,15 +43,12 @@ def test_serve_speaks_https_and_wss_with_the_given_certificate(tmp_path: Path) -
     trusted = ssl.create_default_context(cafile=str(cert))
     try:
         with httpx.Client(verify=trusted, timeout=5) as client:
-            deadline = time.monotonic() + 60
-            while True:
+
+            def answered() -> httpx.Response:
                 assert process.poll() is None, (tmp_path / "server.log").read_text()
-                try:
-                    health = client.get(f"https://127.0.0.1:{port}/health")
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "no HTTPS answer within 60 s"
-                    time.sleep(0.1)
+                return client.get(f"https://127.0.0.1:{port}/health")  # raises until it listens
+
+            health = eventually(answered, timeout_s=60, interval_s=0.1)
             users = client.get(
                 f"https://127.0.0.1:{port}/users", headers={"Authorization": f"Bearer {TOKEN}"}
             )

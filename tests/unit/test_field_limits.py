@@ -8,8 +8,11 @@ from pydantic import BaseModel
 from najda.api.schemas_care import ConsultCreate, ConsultEnd, DestinationChoice
 from najda.api.schemas_incidents import IncidentClose, IncidentCreate, NoteCreate
 from najda.api.schemas_reference import StationCreate
-from najda.api.schemas_units import UnitCreate
+from najda.api.schemas_units import UnitCreate, UnitStatusChange
+from najda.api.schemas_users import UserCreate
+from najda.domain.access.user import MAX_USER_NAME
 from najda.domain.errors import InvalidValue
+from najda.domain.persistence.client_command import MAX_COMMAND_ID
 from najda.domain.values import (
     MAX_ADDRESS,
     MAX_CALL_SIGN,
@@ -43,6 +46,9 @@ def _max_length(schema: type[BaseModel], field: str) -> int:
         (ConsultCreate, "reason", MAX_REMARK),
         (ConsultEnd, "recommendation", MAX_NOTE),
         (DestinationChoice, "hospital", MAX_SHORT),
+        (DestinationChoice, "command_id", MAX_COMMAND_ID),
+        (UnitStatusChange, "command_id", MAX_COMMAND_ID),
+        (UserCreate, "name", MAX_USER_NAME),
     ],
 )
 def test_a_schema_refuses_what_the_domain_refuses(

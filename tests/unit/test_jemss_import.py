@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from najda.domain.values import Priority
+from najda.geo.jemss_model import load_network
+from najda.geo.jemss_tables import TableError
 from najda.simulations.distributions import DistributionError, parse_distribution
 from najda.simulations.jemss import load_jemss
 from tests.unit.jemss_fixture import write_scenario
@@ -41,6 +43,19 @@ def test_reads_the_road_network_with_off_road_speeds_per_mode(scenario_dir: Path
     assert network.node_count == 5
     assert network.off_road_speed_mps == pytest.approx({1: 352_000 / 86_400, 2: 264_000 / 86_400})
     assert network.travel_s((40.700, -74.000), (40.702, -74.000), 1) == pytest.approx(120.0)
+
+
+def test_the_live_server_reads_the_same_roads_and_the_most_urgent_travel_mode(
+    scenario_dir: Path, tmp_path: Path
+) -> None:
+    """geo/jemss_model.py (what `najda serve --road-network` loads, no simulations import)."""
+    network, mode = load_network(scenario_dir)
+    assert mode == 1  # highPriority's travel set is listed first
+    assert network.node_count == 5
+    assert network.off_road_speed_mps == pytest.approx({1: 352_000 / 86_400, 2: 264_000 / 86_400})
+    assert network.travel_s((40.700, -74.000), (40.702, -74.000), 1) == pytest.approx(120.0)
+    with pytest.raises(TableError, match="not a JEMSS scenario directory"):
+        load_network(tmp_path / "nowhere")
 
 
 def test_calls_follow_the_configured_distributions_and_the_raster(scenario_dir: Path) -> None:

@@ -1,14 +1,17 @@
 """Entry points stay thin: route modules import no other route module, and the live socket
-layer imports no REST route module (shared reads and use cases live below both)."""
+layer imports no REST route module (shared reads and use cases live below both); api, domain
+and projections never import the simulator; benches never import the tests."""
 
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@cache
 def _imports(path: Path) -> set[str]:
     """Every module a file imports (absolute names), wherever the import statement is."""
     found: set[str] = set()
@@ -36,6 +39,65 @@ def test_route_modules_import_no_other_route_module() -> None:
     assert _offending("api/routes", "najda.api.routes") == {}
 
 
+def test_benches_import_nothing_from_the_tests() -> None:
+    assert (ROOT / "bench" / "restart.py").exists()
+    assert _offending("bench", "tests") == {}
+
+
 def test_the_live_layer_imports_no_rest_route_module() -> None:
     assert (ROOT / "api" / "live" / "ws.py").exists()
     assert _offending("api/live", "najda.api.routes") == {}
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a first-party module `najda.x.y` (None for anything else)."""
+    parts = module.split(".")
+    if parts[0] != "najda" or len(parts) < 2:
+        return None
+    base = ROOT.joinpath("najda", *parts[1:])  # the link tree: najda/api -> ../api, ...
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _reaches(start: str, forbidden: str) -> list[list[str]]:
+    """Every import chain from `start` (imports inside functions included) that ends in a
+    module under `forbidden`, walking first-party modules once each."""
+    chains: list[list[str]] = []
+    seen = {start}
+    stack = [[start]]
+    while stack:
+        chain = stack.pop()
+        path = _module_file(chain[-1])
+        if path is None:
+            continue
+        for imported in sorted(_imports(path)):
+            if imported == forbidden or imported.startswith(forbidden + "."):
+                chains.append([*chain, imported])
+            elif imported not in seen and _module_file(imported) is not None:
+                seen.add(imported)
+                stack.append([*chain, imported])
+    return chains
+
+
+def _modules(folder: str) -> list[str]:
+    return [
+        "najda." + ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in sorted((ROOT / folder).rglob("*.py"))
+    ]
+
+
+def test_the_walk_finds_a_chain_through_the_graph() -> None:
+    # the package root's command line (najda/cli.py) puts the layers together: it reaches
+    # the simulator through its `simulate` command (the walk is not blind)
+    assert _reaches("najda.cli", "najda.simulations")
+    assert len(_modules("api")) > 40
+
+
+def test_api_domain_and_projections_never_import_the_simulator() -> None:
+    """The dependency goes simulations -> geo/projections/domain, never back up: the live
+    server loads a JEMSS road network through geo/jemss_model.py, not simulations/."""
+    for folder in ("api", "domain", "projections"):
+        chains = {m: _reaches(m, "najda.simulations") for m in _modules(folder)}
+        assert {m: c for m, c in chains.items() if c} == {}, folder
