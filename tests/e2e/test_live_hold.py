@@ -1,7 +1,8 @@
 """The coverage policy's "hold this call" on a real server: with the last ambulance of the
 area left, a lower-priority call is recommended as held with the reason; urgent calls are
 not; a dispatcher may still send the unit; once ambulances free up (seen on the console
-socket) the held call is dispatchable again, and the console says all of it."""
+socket) the held call is dispatchable again, and the console says all of it. A report's live
+message carries the hold in the REST answer's shape."""
 
 from __future__ import annotations
 
@@ -170,3 +171,24 @@ def test_the_console_asks_again_when_the_hold_runs_out(server: NajdaServer, brow
         assert _recommendation(client, lower["id"])["state"] == "dispatch"
         _cancel(client, lower["id"], *jobs)
     assert not errors.lines, errors.lines
+
+def test_the_report_message_carries_the_hold_as_the_rest_answer_does(server: NajdaServer) -> None:
+    token = server.printed_tokens()["demo-dispatcher"]
+    near = offset(*RED_CROSS, north_m=600.0, east_m=200.0)
+    with server.client(token) as client:
+        jobs = _send_away(client)
+        with Listener(server.ws_url("/ws/console"), token) as console:
+            lower = _report(client, near, "C")
+            urgent = _report(client, near, "E")
+            assert console.wait_for(has_event("Incident.Reported", id=urgent["id"]), 10)
+        reported = {m["incident"]["id"]: m for m in console.changes()
+                    if m["event"] == "Incident.Reported"}
+        hold = lower["recommendation"]["hold"]
+        assert hold is not None and hold["call_sign"] == LAST
+        assert reported[lower["id"]]["hold"] == hold  # one shape: HoldPublic, as REST answers
+        assert reported[urgent["id"]]["hold"] is None and "hold" in reported[urgent["id"]]
+        # The requirement lines are still there, the held unit still proposed.
+        lines = reported[lower["id"]]["recommendation"]
+        assert [c["call_sign"] for c in lines[0]["proposed"]] == [LAST]
+        _cancel(client, lower["id"], urgent["id"], *jobs)
+
