@@ -156,7 +156,8 @@ def _impact(impact: CoverageImpact) -> CoverageImpactPublic:
     )
 
 
-def _hold(hold: Hold) -> HoldPublic:
+def hold_public(hold: Hold) -> HoldPublic:
+    """Why the policy would hold a call: the one shape the REST answer and the live feed use."""
     return HoldPublic(
         reason=hold.text,
         zones=list(hold.zones),
@@ -216,7 +217,7 @@ def recommendation_public(incident_id: UUID, rec: Recommendation) -> Recommendat
         short=rec.short,
         policy=rec.policy,
         state="dispatch" if rec.hold is None else "hold",
-        hold=None if rec.hold is None else _hold(rec.hold),
+        hold=None if rec.hold is None else hold_public(rec.hold),
     )
 
 

@@ -29,7 +29,7 @@ from najda.api.live.care import (
 from najda.api.live.fanout import FanOut
 from najda.api.live.feed_state import FeedState
 from najda.api.live.incident_messages import incident_message
-from najda.api.live.messages import iso, recommendation_json
+from najda.api.live.messages import iso, report_json
 from najda.api.live.monitoring import MonitoringFeed
 from najda.api.live.resume import ResumeBuffer
 from najda.api.live.snapshots import console_snapshot, crew_snapshot, monitoring_snapshot
@@ -109,7 +109,7 @@ class LiveFeed:
         """Build every message first (recommendations need the locator), then publish all
         at once, so a subscriber registering between two awaits sees a consistent cut."""
         fresh = [item for item in batch if item.position > self._position]
-        recommendations: dict[int, list[dict[str, Any]]] = {}
+        reports: dict[int, dict[str, Any]] = {}
         for item in fresh:
             if item.topic == "najda:Incident.Reported" and item.position > self._build_after:
                 e = item.event
@@ -122,16 +122,16 @@ class LiveFeed:
                     e.call_received_at,
                 )
                 rec = await self.at_report.rank(item.originator_id, call)
-                recommendations[item.position] = recommendation_json(rec)
+                reports[item.position] = report_json(rec)
         for item in fresh:
-            made = self._apply_one(item, recommendations.get(item.position))
+            made = self._apply_one(item, reports.get(item.position))
             self._position = item.position
             for message in made if isinstance(made, tuple) else (made,):
                 if message is not None:
                     self._publish(message)
 
     def _apply_one(
-        self, item: Tracked, rec: list[dict[str, Any]] | None
+        self, item: Tracked, report: dict[str, Any] | None
     ) -> Message | tuple[Message, ...] | None:
         topic = item.topic
         build = item.position > self._build_after
@@ -147,7 +147,7 @@ class LiveFeed:
             row = state.board.rows.get(item.originator_id)
             return consult_message(item, base, state.consults, row, build)
         if topic.startswith("najda:Incident."):
-            return incident_message(state, item, base, build, rec, self.plan)
+            return incident_message(state, item, base, build, report, self.plan)
         if topic == "najda:Hospital.StatusUpdated" and build:
             message = hospital_status_message(item, base, self.reference)
             # Crews on a job re-rank the destinations they are shown.

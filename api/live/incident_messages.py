@@ -1,6 +1,6 @@
 """The live feed's incident messages: an incident event folded into the feed's open incident
 and told as incident_public's shape (the view REST answers), with the new note or, on an
-assignment, all of them (deltas otherwise), the report's recommendation, and the units that
+assignment, all of them (deltas otherwise), the report's recommendation and hold, and the units that
 must hear of it."""
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ def incident_message(
     item: Tracked,
     base: dict[str, Any],
     build: bool,
-    rec: list[dict[str, Any]] | None,
+    report: dict[str, Any] | None,
     plan: ResponsePlan,
 ) -> Message | None:
     """Fold an incident event (a teleconsult's too: the incident holds its consults) into
-    `state`; its message when `build`, except for a consult's (care.consult_message tells it)."""
+    `state`; its message when `build`, except for a consult's (care.consult_message tells it).
+    `report` is what a report's message adds (messages.report_json: recommendation, hold)."""
     iid = item.originator_id
     held = state.incidents.get(iid)
     if held is None and item.topic != "najda:Incident.Reported":
@@ -55,8 +56,8 @@ def incident_message(
         base["note"] = NotePublic(text=last.text, actor=last.actor, at=last.at).model_dump(
             mode="json"
         )
-    if rec is not None:
-        base["recommendation"] = rec
+    if report is not None:
+        base.update(report)
     units = set(incident.active_unit_ids)
     if before is not None:
         units.update(before[1])

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from najda.api.views import hold_public
 from najda.projections.dispatch.locator import Candidate
 from najda.projections.dispatch.read_model_changes import BoardRow, UnitRow
 from najda.projections.dispatch.recommendations import Recommendation
@@ -104,6 +105,13 @@ def place_json(place: Place) -> dict[str, Any]:
         "lon": place.lon,
         "services": list(place.services),
     }
+
+
+def report_json(rec: Recommendation) -> dict[str, Any]:
+    """What a report's message adds: the recommendation's lines and the policy's hold (null:
+    dispatch now), the hold in the REST answer's shape (HoldPublic)."""
+    hold = None if rec.hold is None else hold_public(rec.hold).model_dump(mode="json")
+    return {"recommendation": recommendation_json(rec), "hold": hold}
 
 
 def recommendation_json(rec: Recommendation) -> list[dict[str, Any]]:

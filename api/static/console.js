@@ -14,9 +14,11 @@ import { buildHistoryForm, historyItems, searchHistory } from "./history.js";
 import { attention, numbered, requirementItems } from "./recview.js";
 import { ConsoleState } from "./state.js";
 import { coverageView } from "./coverage.js";
+import { holdTag, Holds, tickHoldTags } from "./holds.js";
 
 const $ = (id) => document.getElementById(id);
 const state = new ConsoleState();
+const holds = new Holds(); // the calls the policy holds, marked in the queue
 const ui = {
   selected: null, // incident id
   recs: [], // numbered units: [{unit_id, call_sign, kind, distance_m, eta_s, label, state, role}]
@@ -197,8 +199,11 @@ function showConnection(connection, detail) {
 
 function onMessage(message) {
   const changed = state.apply(message);
+  // A report's message says whether the policy holds the call (the REST answer's shape).
+  if (message.type === "incident" && "hold" in message) holds.put(message.incident.id, message.hold);
   if (changed.reset) {
     renderAll();
+    recheckHolds(true);
     if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
     return;
   }
@@ -211,7 +216,8 @@ function onMessage(message) {
   if (changed.devices) renderDevices();
   if (changed.units.size && coverage) coverage.refresh();
   if (ui.selected && changed.consults.has(ui.selected)) { renderConsults(); refreshTimeline(); }
-  if (changed.units.size || changed.incidents.size) {
+  if (message.type === "unit" && holds.size) recheckHeld(); // a unit freed may lift a hold
+  if (changed.units.size || changed.incidents.size || "hold" in message) {
     renderQueue();
     renderBoardSummary();
   }
@@ -350,12 +356,14 @@ function renderQueue() {
   const waiting = queue.filter((i) => attention(i, state.unitsOf(i.id)) === "pending" || attention(i, state.unitsOf(i.id)) === "short").length;
   $("queue-count").textContent = `(${queue.length}${waiting ? ` · ${waiting} need units` : ""})`;
   $("queue-count").dataset.waiting = String(waiting);
+  holds.lift(state.incidents, (id) => state.unitsOf(id));
   list.replaceChildren(...queue.map((incident) => {
     const units = state.unitsOf(incident.id);
     const selected = incident.id === ui.selected;
     const need = attention(incident, units);
+    const hold = holds.get(incident.id); // held on purpose: still pending, counted and sorted so
     return el("li", {
-      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}${need === "short" ? " short" : ""}`,
+      class: `queue-item prio-${priorityClass(incident.priority)}${selected ? " selected" : ""}${units.length ? "" : " unassigned"}${need === "short" ? " short" : ""}${hold ? " held" : ""}`,
       dataset: { incident: incident.id, attention: need },
       "aria-current": selected ? "true" : null,
     },
@@ -367,8 +375,9 @@ function renderQueue() {
         el("span", { class: "queue-units" }, units.length
           ? [need === "short" ? el("span", { class: "short-flag", title: `short of ${incident.short.join(", ")}` }, `SHORT: ${incident.short.join(", ")}`) : null,
             ...units.map((u) => el("span", { class: `unit-pill status-${u.status}` }, `${u.call_sign} ${statusCode(u.status)}`))]
-          : el("span", { class: "unassigned-flag" }, need === "pending" ? "UNASSIGNED"
-            : need === "short" ? `NO UNIT: short of ${incident.short.join(", ")}` : "UNITS CLEARED"))),
+          : [el("span", { class: "unassigned-flag" }, need === "pending" ? "UNASSIGNED"
+            : need === "short" ? `NO UNIT: short of ${incident.short.join(", ")}` : "UNITS CLEARED"),
+          hold ? holdTag(hold) : null])),
       el("span", { class: "age", dataset: { since: incident.call_received_at } }, age(incident.call_received_at))));
   }));
   markOverdue();
@@ -569,6 +578,27 @@ const destinationOf = (incident, unit) => (incident.destinations || {})[unit.id]
 
 const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 
+/** Ask again whether the held calls are still held (after a unit message: a freed unit lifts
+ * a hold); after a snapshot (`all`), every call waiting with no unit, as a reload knows none. */
+async function recheckHolds(all = false) {
+  const ids = all
+    ? orderedQueue().filter((i) => attention(i, state.unitsOf(i.id)) === "pending").map((i) => i.id).slice(0, HOLD_CHECKS)
+    : holds.ids();
+  let changed = false;
+  for (const id of ids) {
+    try {
+      const rec = await api("GET", `/incidents/${id}/recommendations?alternatives=0`);
+      changed = holds.put(id, state.incidents.has(id) ? rec.hold : null) || changed;
+    } catch (err) {
+      if (err.status === 404 || err.status === 409) changed = holds.put(id, null) || changed;
+      else toast(err.message);
+    }
+  }
+  if (changed) renderQueue();
+}
+const recheckHeld = debounced(() => recheckHolds(), 300);
+const HOLD_CHECKS = 20; // calls asked about after a snapshot (the most urgent waiting ones)
+
 async function loadRecommendations() {
   const id = ui.selected;
   if (!id || !state.incidents.has(id)) { ui.recs = []; ui.rec = null; renderRecs(); return; }
@@ -577,6 +607,7 @@ async function loadRecommendations() {
     if (ui.selected !== id) return;
     // Never offer a unit the feed already shows committed (the feed may be ahead of this read).
     ui.rec = rec;
+    if (holds.put(id, rec.hold)) renderQueue();
     ui.recs = numbered(rec, state.units);
     ui.recsFor = id;
     renderRecs();
@@ -1047,6 +1078,8 @@ function tick() {
   $("now").textContent = new Date(now).toLocaleTimeString([], { hour12: false });
   for (const node of document.querySelectorAll("[data-since]")) node.textContent = age(node.dataset.since, now);
   markOverdue(now);
+  tickHoldTags($("queue"), now);
+  if (holds.lift(state.incidents, (id) => state.unitsOf(id), now)) renderQueue(); // time up
 }
 
 window.addEventListener("DOMContentLoaded", start);

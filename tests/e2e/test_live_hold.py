@@ -1,10 +1,13 @@
 """The coverage policy's "hold this call" on a real server: with the last ambulance of the
 area left, a lower-priority call is recommended as held with the reason; urgent calls are
 not; a dispatcher may still send the unit; once ambulances free up (seen on the console
-socket) the held call is dispatchable again, and the console says all of it."""
+socket) the held call is dispatchable again, and the console says all of it: in the selected
+call's panel and, at a glance, in the queue row of every held call. A report's live message
+carries the hold in the REST answer's shape."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -165,8 +168,71 @@ def test_the_console_asks_again_when_the_hold_runs_out(server: NajdaServer, brow
         page, errors = _console_on(browser, server, token, lower["id"])
         until = datetime.fromisoformat(page.get_attribute("#rec-hold", "data-until") or "")
         assert until == received + timedelta(minutes=10)
+        row = f'.queue-item[data-incident="{lower["id"]}"] .hold-flag'
+        held_until = lower["recommendation"]["hold"]["until"]
+        assert page.get_attribute(row, "data-hold-until") == held_until
         page.wait_for_selector("#rec-hold", state="hidden", timeout=30_000)
         assert datetime.now(UTC) >= until
+        page.wait_for_selector(row, state="detached", timeout=SHOW_MS)  # the queue's mark too
         assert _recommendation(client, lower["id"])["state"] == "dispatch"
+        _cancel(client, lower["id"], *jobs)
+    assert not errors.lines, errors.lines
+
+
+def test_the_report_message_carries_the_hold_as_the_rest_answer_does(server: NajdaServer) -> None:
+    token = server.printed_tokens()["demo-dispatcher"]
+    near = offset(*RED_CROSS, north_m=600.0, east_m=200.0)
+    with server.client(token) as client:
+        jobs = _send_away(client)
+        with Listener(server.ws_url("/ws/console"), token) as console:
+            lower = _report(client, near, "C")
+            urgent = _report(client, near, "E")
+            assert console.wait_for(has_event("Incident.Reported", id=urgent["id"]), 10)
+        reported = {m["incident"]["id"]: m for m in console.changes()
+                    if m["event"] == "Incident.Reported"}
+        hold = lower["recommendation"]["hold"]
+        assert hold is not None and hold["call_sign"] == LAST
+        assert reported[lower["id"]]["hold"] == hold  # one shape: HoldPublic, as REST answers
+        assert reported[urgent["id"]]["hold"] is None and "hold" in reported[urgent["id"]]
+        # The requirement lines are still there, the held unit still proposed.
+        lines = reported[lower["id"]]["recommendation"]
+        assert [c["call_sign"] for c in lines[0]["proposed"]] == [LAST]
+        _cancel(client, lower["id"], urgent["id"], *jobs)
+
+
+def test_the_queue_marks_held_calls_until_the_hold_is_lifted(
+    server: NajdaServer, browser: Any
+) -> None:
+    """No call selected: the queue row alone says HOLD with the time left; the call still
+    counts and sorts as waiting; the mark goes when ambulances free up, comes back on a
+    reload while they are away again, and goes when a unit is sent."""
+    token = server.printed_tokens()["demo-dispatcher"]
+    with server.client(token) as client:
+        jobs = _send_away(client)
+        page = browser.new_context(viewport=DESKTOP).new_page()
+        errors = PageErrors(page)
+        sign_in(page, server.url + "/", token)
+        lower = _report(client, offset(*RED_CROSS, north_m=600.0, east_m=200.0), "C")
+        row = f'.queue-item[data-incident="{lower["id"]}"]'
+        page.wait_for_selector(f"{row} .hold-flag", timeout=SHOW_MS)
+        assert re.fullmatch(r"HOLD \d+:\d\d", page.inner_text(f"{row} .hold-flag"))
+        assert page.get_attribute(f"{row} .hold-flag", "title") == \
+            lower["recommendation"]["hold"]["reason"]
+        assert page.get_attribute(row, "data-attention") == "pending"
+        assert page.get_attribute(".queue-item >> nth=0", "data-incident") == lower["id"]
+        assert page.get_attribute("#queue-count", "data-waiting") == "1"
+        # Ambulances free up: the mark goes, the call stays in the queue, waiting.
+        _cancel(client, *jobs)
+        page.wait_for_selector(f"{row} .hold-flag", state="detached", timeout=SHOW_MS)
+        assert page.get_attribute(row, "data-attention") == "pending"
+        # Away again: a console opened now asks and marks the call held.
+        jobs = _send_away(client)
+        page.reload()
+        page.wait_for_selector('#conn[data-state="connected"]', timeout=SHOW_MS)
+        page.wait_for_selector(f"{row} .hold-flag", timeout=SHOW_MS)
+        # Sent on purpose: the hold is over.
+        ok(client.post(f"/incidents/{lower['id']}/assignments", json={"units": [LAST]}))
+        page.wait_for_selector(f"{row} .hold-flag", state="detached", timeout=SHOW_MS)
+        assert page.locator(f"{row} .unit-pill").count() == 1
         _cancel(client, lower["id"], *jobs)
     assert not errors.lines, errors.lines
