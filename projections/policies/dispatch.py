@@ -114,6 +114,7 @@ class Coverage:
         hold_below: float | None = None,
         max_hold_s: float = 600.0,
         rebalance: float | None = None,
+        reserve: int = 0,
     ) -> None:
         self.name = name
         self.ranking = ranking
@@ -124,6 +125,7 @@ class Coverage:
         self.hold_below = hold_below
         self.max_hold_s = max_hold_s
         self.rebalance = rebalance
+        self.reserve = reserve
         self._full: float | None = None
         self._memo: _Memo | None = None
 
@@ -177,8 +179,8 @@ class Coverage:
         station = {u.unit_id: u.station for u in idle}
         memo, load = self._picture(sim), self._load(sim, idle)
 
-        def loss(c: Candidate) -> float:
-            return memo.loss(load, station[c.unit_id])
+        def loss(c: Candidate) -> float:  # a unit diverted from another call leaves none
+            return memo.loss(load, station[c.unit_id]) if c.unit_id in station else 0.0
 
         return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
 
@@ -188,14 +190,17 @@ class Coverage:
         return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
 
     def holds(self, call: Call, sim: SimView) -> bool:
-        """A lower-priority call waits while sending any idle unit would leave the expected
-        coverage under `hold_below` of the whole fleet's (at most `max_hold_s`)."""
-        if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
-            return False
-        if self.protects(call, sim):
+        """A lower-priority call waits (at most `max_hold_s` from the call) while no more
+        than `reserve` units are idle, or while sending any idle unit would leave the expected
+        coverage under `hold_below` of the whole fleet's."""
+        if sim.now_s - call.at_s >= self.max_hold_s or self.protects(call, sim):
             return False
         idle = sim.idle_units()
         if not idle:
+            return False
+        if len(idle) <= self.reserve:
+            return True
+        if self.hold_below is None:
             return False
         if self._full is None:  # every unit idle at its home station
             homes = [replace(u, station=sim.scenario.units[u.index].station)
