@@ -106,3 +106,19 @@ def test_a_redispatch_pair_it_cannot_take_is_refused_naming_the_file_and_row(
     path.write_text(path.read_text().replace("lowPriority,highPriority,1", row))
     with pytest.raises(TableError, match=r"off\.csv: redispatchConditions row 1: .*" + message):
         load_jemss(root)
+
+
+def test_the_report_counts_redispatches_only_where_the_model_allows_them(tmp_path: Path) -> None:
+    from najda.api.cli import main
+
+    def report(allow: int) -> str:
+        root = one_unit_model(tmp_path / f"allow{allow}", allow=allow)
+        out = tmp_path / f"out{allow}"
+        args = ["simulate", str(root), "--policy", "closest-road", "--days", "1", "--reps", "2",
+                "--out", str(out), "--no-progress"]
+        assert main(args) == 0
+        return (out / "report.md").read_text()
+
+    # The same two calls in every replication (calls.csv): one diversion each time.
+    assert "| closest-road | redispatches | 1.0 ± 0.0 |" in report(1)
+    assert "redispatches" not in report(0)
