@@ -339,7 +339,7 @@ class Simulator(SimView):
         drive_s = self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
         if self.scenario.redispatch:
             self._en_route[unit.index] = Drive(record, here, now, drive_s)
-        self._at(now + drive_s, "scene", (record, unit.trip))
+        self._at(now + drive_s, "scene", (record, record.redispatched))
 
     def _redispatch(self, unit: SimUnit, choice: UnitChoice, record: CallRecord) -> None:
         """Divert a unit en route to `record`'s call (one re-assign command, one save); the
@@ -363,8 +363,8 @@ class Simulator(SimView):
         self._at(now + back_s, "station", (unit.index, unit.trip))
 
     async def _on_scene(self, payload: tuple[CallRecord, int]) -> None:
-        record, trip = payload
-        if record.unit is None or self.units[record.unit].trip != trip:
+        record, diverted = payload
+        if record.redispatched != diverted:
             return  # the unit was diverted on the way
         unit = self.units[_unit(record)]
         self._en_route.pop(unit.index, None)

@@ -14,7 +14,7 @@ from najda.projections.policies.dispatch import POLICIES
 from najda.simulations.engine import RunResult, SimClock, Simulator, seeded_ids
 from najda.simulations.jemss import load_jemss
 from najda.simulations.memory_store import MemoryDispatch
-from najda.simulations.run import MEMORY_ENV
+from najda.simulations.run import MEMORY_ENV, run_policy
 from tests.integration.test_jemss_model import DAY_S, with_calls_file
 
 #: One ambulance at station 1 (40.700, -74.000). A low-priority call two arcs north (a slow
@@ -122,3 +122,24 @@ def test_the_report_counts_redispatches_only_where_the_model_allows_them(tmp_pat
     # The same two calls in every replication (calls.csv): one diversion each time.
     assert "| closest-road | redispatches | 1.0 ± 0.0 |" in report(1)
     assert "redispatches" not in report(0)
+
+
+def test_a_busy_day_with_redispatch_serves_every_call_once(tmp_path: Path) -> None:
+    from tests.integration.test_jemss_model import write_model
+
+    root = write_model(tmp_path)
+    (root / "sim_config.xml").write_text(
+        "<simConfig><inputPath>.</inputPath><simFiles>"
+        "<redispatch>misc/redispatch/on.csv</redispatch></simFiles></simConfig>"
+    )
+    (root / "misc" / "redispatch").mkdir(parents=True)
+    (root / "misc" / "redispatch" / "on.csv").write_text(
+        LOW_TO_HIGH.format(allow=1).replace("lowPriority,", "medPriority,")
+    )
+    # Diverted calls are dispatched again, often to another unit: a stale arrival of the
+    # unit that left must not count (it once did when unit trip counters coincided).
+    result = run_policy(load_jemss(root), "closest-road", days=3.0, seed=1)
+    diverted = [r for r in result.calls if r.redispatched]
+    assert result.extra["redispatches"] == sum(r.redispatched for r in diverted) > 0
+    assert all(r.arrived_s is not None and r.closed_s is not None for r in result.calls)
+    assert all(r.call.priority == "medPriority" for r in diverted)
