@@ -320,6 +320,11 @@ POLICIES: dict[str, Callable[[], Policy]] = {
         "coverage", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=1800.0, rebalance=0.01
     ),
     "coverage-hold50": lambda: Coverage("coverage-hold50", "road", hold_below=0.5),
+    # coverage, and a lower-priority call also waits (up to 60 min) while 3 or fewer are idle
+    "coverage-reserve": lambda: Coverage(
+        "coverage-reserve", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=3600.0,
+        rebalance=0.01, reserve=3,
+    ),
     "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
     "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
     "coverage-hold-rebalance": lambda: Coverage(
