@@ -13,6 +13,7 @@ import numpy as np
 
 from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.values import Position, UnitKind, UnitStatus
+from najda.geo.distance import geodesic_m
 from najda.projections.base import NotificationSource
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
@@ -78,11 +79,30 @@ class CallRecord:
     hospital: int | None = None
     backups: list[int] = field(default_factory=list)  # further units sent (roster indices)
     working: int = 0  # units on the call now: the incident closes when the last is free
+    #: Times a unit sent to this call was diverted to a more urgent one (JEMSS redispatch).
+    redispatched: int = 0
 
     @property
     def response_s(self) -> float | None:
         """Call to first unit on scene."""
         return None if self.arrived_s is None else self.arrived_s - self.call.at_s
+
+
+@dataclass(frozen=True)
+class Drive:
+    """A unit's drive to a call, kept while redispatch may divert it."""
+
+    record: CallRecord
+    origin: Point
+    start_s: float
+    drive_s: float
+
+    def at(self, now_s: float) -> Point:
+        """Where the unit is: along the straight line from where it set out, in proportion
+        to the drive's elapsed time (an approximation of its road route)."""
+        done = 1.0 if self.drive_s <= 0 else min(1.0, (now_s - self.start_s) / self.drive_s)
+        (lat, lon), call = self.origin, self.record.call
+        return (lat + (call.lat - lat) * done, lon + (call.lon - lon) * done)
 
 
 @dataclass
@@ -150,6 +170,9 @@ class Simulator(SimView):
         self._seq = 0
         self._retry_pending = False
         self.relocated = 0
+        self.redispatches = 0
+        #: Units on their way to a call (not yet on scene), by roster index.
+        self._en_route: dict[int, Drive] = {}
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -225,7 +248,7 @@ class Simulator(SimView):
             self.records,
             self.units,
             steps,
-            extra={"relocations": self.relocated},
+            extra={"relocations": self.relocated, "redispatches": self.redispatches},
         )
 
     # --- steps --------------------------------------------------------------------------
@@ -251,11 +274,14 @@ class Simulator(SimView):
 
     async def _dispatch_queued(self) -> None:
         order = self.scenario.priorities
-        while self.queue and any(not u.busy for u in self.units):
+        while self.queue:
             self.queue.sort(key=lambda r: (-order[r.call.priority].priority.rank, r.call.at_s))
             record = self.queue[0]
-            held = isinstance(record, CallRecord) and self.policy.holds(record.call, self)
-            candidates = [] if held else await self.candidates(record.call)
+            primary = isinstance(record, CallRecord)  # only a call's first unit may divert one
+            if all(u.busy for u in self.units) and not (primary and self._divertible(record.call)):
+                return
+            held = primary and self.policy.holds(record.call, self)
+            candidates = [] if held else await self.candidates(record.call, divert=primary)
             chosen = None if held else self.policy.choose(record.call, candidates, self)
             if chosen is None:
                 if (held or candidates) and not self._retry_pending:
@@ -266,8 +292,9 @@ class Simulator(SimView):
             if isinstance(record, Backup):
                 self._send_backup(record, chosen)
             else:
+                first_send = record.redispatched == 0  # a diverted call's backups are queued
                 self._send(record, chosen)
-                for further in record.call.backups:
+                for further in record.call.backups if first_send else ():
                     backup = Backup(record, further.on_scene_s)
                     if further.after_s > 0:
                         self._at(self.clock.now_s + further.after_s, "backup_due", backup)
@@ -280,8 +307,9 @@ class Simulator(SimView):
         self._retry_pending = False
         await self._dispatch_queued()
 
-    async def candidates(self, call: Call) -> list[Candidate]:
-        """Idle ambulances ranked by the policy's locator, after moving units report in."""
+    async def candidates(self, call: Call, divert: bool = True) -> list[Candidate]:
+        """Idle ambulances ranked by the policy's locator, after moving units report in (and,
+        with `divert`, the en-route units JEMSS redispatch lets this call take)."""
         now = self.clock()
         moves = [
             UnitMoved(unit.unit_id, *self.position(unit), now)
@@ -302,7 +330,26 @@ class Simulator(SimView):
             within = self.policy.eta_horizon_s(call, self)
         query = Query(call.lat, call.lon, kinds=AMBULANCES, limit=wanted, within_eta_s=within)
         mode = self.scenario.mode_for(call.priority, self.clock.now_s)
-        return await self.locators[mode].nearest(query)
+        ranked = await self.locators[mode].nearest(query)
+        diverted = self._divertible(call) if divert else []
+        if not diverted:
+            return ranked
+        for index in diverted:
+            unit = self.units[index]
+            lat, lon = self._en_route[index].at(self.clock.now_s)
+            ranked.append(Candidate(
+                unit.unit_id, unit.call_sign, self.scenario.units[index].kind, (),
+                UnitStatus.EN_ROUTE, lat, lon, now, geodesic_m(lat, lon, call.lat, call.lon),
+                self.travel.time_s((lat, lon), (call.lat, call.lon), mode),
+            ))
+        return sorted(ranked, key=lambda c: (c.eta_s, c.call_sign))
+
+    def _divertible(self, call: Call) -> list[int]:
+        """Units en route that this call may take (JEMSS redispatch), in roster order."""
+        allowed = self.scenario.divertible_from(call.priority)
+        if not allowed:
+            return []
+        return [i for i, d in sorted(self._en_route.items()) if d.record.call.priority in allowed]
 
     def position(self, unit: SimUnit) -> Point:
         """Where an idle unit is now (parked, or on its way back to its station)."""
@@ -313,30 +360,51 @@ class Simulator(SimView):
         )
 
     def _send(self, record: CallRecord, chosen: Candidate) -> None:
-        unit, drive_s = self._dispatch_unit(record, chosen)
+        unit, here, drive_s = self._dispatch_unit(record, chosen)
         now = self.clock.now_s
         record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
-        self._at(now + drive_s, "scene", record)
+        if self.scenario.redispatch:
+            self._en_route[unit.index] = Drive(record, here, now, drive_s)
+        self._at(now + drive_s, "scene", (record, record.redispatched))
 
     def _send_backup(self, backup: Backup, chosen: Candidate) -> None:
-        unit, drive_s = self._dispatch_unit(backup.record, chosen)
+        unit, _, drive_s = self._dispatch_unit(backup.record, chosen)
         backup.unit = unit.index
         backup.record.backups.append(unit.index)
         self._at(self.clock.now_s + drive_s, "backup_scene", backup)
 
-    def _dispatch_unit(self, record: CallRecord, chosen: Candidate) -> tuple[SimUnit, float]:
-        """Assign the chosen unit to the call's incident and start it; its drive time."""
+    def _dispatch_unit(
+        self, record: CallRecord, chosen: Candidate
+    ) -> tuple[SimUnit, Point, float]:
+        """Assign the chosen unit to the call's incident and start it: where from, how long."""
         unit = next(u for u in self.units if u.unit_id == chosen.unit_id)
-        here = self.position(unit)
         choice = UnitChoice(chosen.unit_id, chosen.distance_m, chosen.eta_s)
-        self.app.assign_units(record.incident_id, [choice], ACTOR)
-        self.app.update_unit_status(unit.unit_id, UnitStatus.EN_ROUTE, ACTOR)
         now = self.clock.now_s
-        unit.busy, unit.busy_since_s, unit.left_at_s = True, now, None
+        if unit.busy:  # en route elsewhere: diverted, its call waits for another unit
+            here = self._en_route[unit.index].at(now)
+            self._redispatch(unit, choice, record)
+        else:
+            here = self.position(unit)
+            self.app.assign_units(record.incident_id, [choice], ACTOR)
+            unit.busy, unit.busy_since_s = True, now
+        self.app.update_unit_status(unit.unit_id, UnitStatus.EN_ROUTE, ACTOR)
+        unit.left_at_s = None
         unit.trip += 1
         record.working += 1
         mode = self.scenario.mode_for(record.call.priority, now)
-        return unit, self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
+        return unit, here, self.travel.time_s(here, (record.call.lat, record.call.lon), mode)
+
+    def _redispatch(self, unit: SimUnit, choice: UnitChoice, record: CallRecord) -> None:
+        """Divert a unit en route to `record`'s call (one re-assign command, one save); the
+        call it leaves goes back to the queue and is dispatched again."""
+        left = self._en_route.pop(unit.index).record
+        self.app.reassign_unit(choice, record.incident_id, from_incident_id=left.incident_id,
+                               actor=ACTOR, reason="redispatched to a more urgent call")
+        left.unit, left.dispatched_s, left.eta_s = None, None, None
+        left.working -= 1
+        left.redispatched += 1
+        self.redispatches += 1
+        self.queue.append(left)
 
     def _relocate(self, unit: SimUnit, station: int) -> None:
         """Move an idle unit to another station (it stays available on the way)."""
@@ -348,8 +416,12 @@ class Simulator(SimView):
         back_s = self.travel.to_station_s(here, station, self.scenario.return_mode)
         self._at(now + back_s, "station", (unit.index, unit.trip))
 
-    async def _on_scene(self, record: CallRecord) -> None:
+    async def _on_scene(self, payload: tuple[CallRecord, int]) -> None:
+        record, diverted = payload
+        if record.redispatched != diverted:
+            return  # the unit was diverted on the way
         unit = self.units[_unit(record)]
+        self._en_route.pop(unit.index, None)
         self.app.update_unit_status(unit.unit_id, UnitStatus.ON_SCENE, ACTOR)
         await self._report_at(unit, (record.call.lat, record.call.lon))
         _arrived(record, self.clock.now_s)

@@ -18,10 +18,10 @@ from najda.geo.roads import SECONDS_PER_DAY, RoadNetwork, jemss_network, load_je
 from najda.simulations.calls_csv import RecordedCalls
 from najda.simulations.distributions import Distribution, DistributionError, parse_distribution
 from najda.simulations.jemss_files import (
-    check_redispatch,
     mode_schedule,
     raster_path,
     read_jemss_calls,
+    read_redispatch,
     travel_timing,
 )
 from najda.simulations.scenario import (
@@ -202,7 +202,6 @@ def load_jemss(root: Path, *, demand_block: int = 5) -> Scenario:
     """Read a JEMSS model folder into a Scenario with its road network; TableError (or
     DistributionError) names the file and the element of anything it cannot take."""
     files = model_files(root)
-    check_redispatch(files)
     stations = _sites(table(read_rows(files.path("stations")), "stations"), "S", "stations", "")
     hospitals = _sites(table(read_rows(files.path("hospitals")), "hospitals"), "H", "hospitals",
                        "Name")
@@ -267,6 +266,8 @@ def load_jemss(root: Path, *, demand_block: int = 5) -> Scenario:
         return_mode=mode_of.get(names[max(names)], max(speeds)),
         busy_fraction=_busy_fraction(distributions, len(units)),
         travel_schedule=tuple(schedule) if len(schedule) > 1 else (),
+        redispatch=read_redispatch(
+            files, {name: p.priority.rank for name, p in priorities.items()}),
     )
 
 

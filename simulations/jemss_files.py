@@ -45,17 +45,32 @@ def travel_timing(rows: list[list[str]], where: Path) -> list[tuple[float, int]]
     return out
 
 
-def check_redispatch(files: ModelFiles) -> None:
-    """Read the redispatch file if the model names one; redispatching itself is refused with
-    a message naming the file and the element (the simulator does not redispatch)."""
+def read_redispatch(files: ModelFiles, ranks: dict[str, int]) -> frozenset[tuple[str, str]]:
+    """The (from priority, to priority) pairs a unit en route may be diverted between, as
+    the model's redispatch file allows them (none without the file or with allowRedispatch
+    0). `ranks` orders the priority names (higher: more urgent); a pair naming an unknown
+    priority, or one that does not go to a more urgent priority, is refused naming the file."""
     if "redispatch" not in files.files:
-        return
+        return frozenset()
     path = files.path("redispatch")
     rows = read_rows(path)
     allow = table(rows, "miscData")
-    if allow and number(allow[0], "allowRedispatch", f"{path}: miscData") != 0:
-        raise TableError(f"{path}: miscData/allowRedispatch = 1 is not supported "
-                         "(the simulator never redispatches a unit already sent)")
+    if not allow or number(allow[0], "allowRedispatch", f"{path}: miscData") == 0:
+        return frozenset()
+    pairs: set[tuple[str, str]] = set()
+    for i, r in enumerate(table(rows, "redispatchConditions"), start=1):
+        where = f"{path}: redispatchConditions row {i}"
+        if number(r, "allowRedispatch", where) == 0:
+            continue
+        source, target = r.get("fromCallPriority", ""), r.get("toCallPriority", "")
+        for column, name in (("fromCallPriority", source), ("toCallPriority", target)):
+            if name not in ranks:
+                raise TableError(f"{where}: {column} {name!r} is not a priority of the model")
+        if ranks[target] <= ranks[source]:
+            raise TableError(f"{where}: redispatch from {source} to {target} is not to a more "
+                             "urgent priority (not supported: a call could take back its unit)")
+        pairs.add((source, target))
+    return frozenset(pairs)
 
 
 def read_jemss_calls(path: Path, names: dict[int, str], hospitals: int) -> list[Call]:

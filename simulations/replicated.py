@@ -52,6 +52,8 @@ def _figures(report: PolicyReport) -> dict[tuple[str, str], float]:
             (s.priority, "over_target"): s.over_target,
         })
     out[("all", "utilisation")] = report.utilisation
+    if report.redispatches is not None:
+        out[("all", "redispatches")] = float(report.redispatches)
     return out
 
 
@@ -76,6 +78,10 @@ def markdown(info: RunInfo, runs: dict[str, list[PolicyReport]]) -> str:
         lines.append(f"| {policy} | utilisation | "
                      + _cell(figures.get(("all", "utilisation")), "utilisation")
                      + " |" + " |" * (len(FIGURES) - 1))
+        if ("all", "redispatches") in figures:  # a scenario that allows redispatch
+            lines.append(f"| {policy} | redispatches | "
+                         + _cell(figures[("all", "redispatches")], "calls")
+                         + " |" + " |" * (len(FIGURES) - 1))
     for title, pick in (("ambulance", _units), ("home station", _stations),
                         ("hospital", _hospitals)):
         for policy, reports in runs.items():

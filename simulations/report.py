@@ -46,6 +46,8 @@ class PolicyReport:
     by_unit: Table
     by_station: Table
     by_hospital: Table
+    #: Units diverted en route to a more urgent call (None: the scenario never redispatches).
+    redispatches: int | None = None
 
 
 def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> PolicyReport:
@@ -80,6 +82,7 @@ def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> 
         by_unit=by_unit(scenario, result, calls),
         by_station=by_station(scenario, result, calls),
         by_hospital=by_hospital(scenario, calls),
+        redispatches=int(result.extra.get("redispatches", 0)) if scenario.redispatch else None,
     )
 
 

@@ -110,6 +110,13 @@ class Scenario:
     #: Time-dependent travel sets: (start in seconds from the start, priority → travel mode),
     #: in time order; each holds from its start to the next (empty: `travel_mode` always).
     travel_schedule: tuple[tuple[float, dict[str, int]], ...] = ()
+    #: (from priority, to priority): a unit en route (not yet on scene) to a call of the
+    #: first may be diverted to a new call of the second (JEMSS redispatch; empty: never).
+    redispatch: frozenset[tuple[str, str]] = frozenset()
+
+    def divertible_from(self, priority: str) -> frozenset[str]:
+        """The priorities whose units en route a call of `priority` may take."""
+        return frozenset(a for a, b in self.redispatch if b == priority)
 
     def mode_for(self, priority: str, at_s: float) -> int:
         """The travel mode a response to `priority` uses at `at_s` seconds from the start."""

@@ -114,6 +114,7 @@ class Coverage:
         hold_below: float | None = None,
         max_hold_s: float = 600.0,
         rebalance: float | None = None,
+        reserve: int = 0,
     ) -> None:
         self.name = name
         self.ranking = ranking
@@ -124,6 +125,7 @@ class Coverage:
         self.hold_below = hold_below
         self.max_hold_s = max_hold_s
         self.rebalance = rebalance
+        self.reserve = reserve
         self._full: float | None = None
         self._memo: _Memo | None = None
 
@@ -174,8 +176,8 @@ class Coverage:
         station = {u.unit_id: u.station for u in idle}
         memo, load = self._picture(sim), self._load(sim, idle)
 
-        def loss(c: Candidate) -> float:
-            return memo.loss(load, station[c.unit_id])
+        def loss(c: Candidate) -> float:  # a unit diverted from another call leaves none
+            return memo.loss(load, station[c.unit_id]) if c.unit_id in station else 0.0
 
         return min(in_time, key=lambda c: (round(loss(c), 12), c.eta_s, c.call_sign))
 
@@ -204,14 +206,17 @@ class Coverage:
         return float((sim.scenario.demand.weights * (1 - np.power(self._q(sim), counts))).sum())
 
     def holds(self, call: Call, sim: SimView) -> bool:
-        """A lower-priority call waits while sending any idle unit would leave the expected
-        coverage under `hold_below` of the whole fleet's (at most `max_hold_s`)."""
-        if self.hold_below is None or sim.now_s - call.at_s >= self.max_hold_s:
-            return False
-        if self.protects(call, sim):
+        """A lower-priority call waits (at most `max_hold_s` from the call) while no more
+        than `reserve` units are idle, or while sending any idle unit would leave the expected
+        coverage under `hold_below` of the whole fleet's."""
+        if sim.now_s - call.at_s >= self.max_hold_s or self.protects(call, sim):
             return False
         idle = sim.idle_units()
         if not idle:
+            return False
+        if len(idle) <= self.reserve:
+            return True
+        if self.hold_below is None:
             return False
         if self._full is None:  # every unit idle at its home station
             homes = [replace(u, station=sim.scenario.units[u.index].station)
@@ -324,7 +329,18 @@ def _room(table: dict[K, V]) -> dict[K, V]:
 POLICIES: dict[str, Callable[[], Policy]] = {
     "closest-straight": lambda: ClosestIdle("closest-straight", "straight"),
     "closest-road": lambda: ClosestIdle("closest-road", "road"),
-    "coverage": lambda: Coverage("coverage", "road", hold_below=0.5),
+    # Tuned on Manhattan (3 days x 4 replications, seed 1; see simulations/results/README.md):
+    # coverage judged with q = 0.3, lower priorities held up to 30 min while sending would
+    # leave under half the fleet's coverage, one idle unit rebalanced after each dispatch.
+    "coverage": lambda: Coverage(
+        "coverage", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=1800.0, rebalance=0.01
+    ),
+    "coverage-hold50": lambda: Coverage("coverage-hold50", "road", hold_below=0.5),
+    # coverage, and a lower-priority call also waits (up to 60 min) while 3 or fewer are idle
+    "coverage-reserve": lambda: Coverage(
+        "coverage-reserve", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=3600.0,
+        rebalance=0.01, reserve=3,
+    ),
     "coverage-nohold": lambda: Coverage("coverage-nohold", "road"),
     "coverage-rebalance": lambda: Coverage("coverage-rebalance", "road", rebalance=0.01),
     "coverage-hold-rebalance": lambda: Coverage(

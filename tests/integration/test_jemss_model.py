@@ -204,11 +204,15 @@ def test_a_bad_calls_file_is_refused_naming_row_and_column(
         load_jemss(root)
 
 
-def test_redispatch_switched_on_is_refused_naming_file_and_element(tmp_path: Path) -> None:
+def test_redispatch_switched_on_is_read_as_the_pairs_it_allows(tmp_path: Path) -> None:
     root = with_calls_file(tmp_path, CALLS_CSV)
-    (root / "misc" / "redispatch" / "off.csv").write_text("miscData,\nallowRedispatch,\n1,\n")
-    with pytest.raises(TableError, match=r"off\.csv: miscData/allowRedispatch"):
-        load_jemss(root)
+    (root / "misc" / "redispatch" / "off.csv").write_text(
+        "miscData,,\nallowRedispatch,,\n1,,\n,,\nredispatchConditions,,\n"
+        "fromCallPriority,toCallPriority,allowRedispatch\nlowPriority,highPriority,1\n"
+        "medPriority,highPriority,0\n"
+    )
+    assert load_jemss(root).redispatch == {("lowPriority", "highPriority")}
+    assert load_jemss(with_calls_file(tmp_path / "off", CALLS_CSV)).redispatch == frozenset()
 
 
 def test_a_raster_that_is_not_a_georeferenced_tiff_is_named(tmp_path: Path) -> None:

@@ -111,6 +111,25 @@ def test_a_low_priority_call_waits_while_any_dispatch_would_strip_coverage() -> 
     assert not Coverage().holds(call("low"), FakeSim(scenario(), units))
 
 
+def test_a_low_priority_call_waits_while_no_more_than_the_reserve_is_idle() -> None:
+    two_idle = [unit(0, 0), unit(1, 2), unit(2, 1, busy=True)]
+    three_idle = [unit(0, 0), unit(1, 2), unit(2, 1)]
+    keeping = Coverage(reserve=2, max_hold_s=600)  # no coverage threshold: the count alone
+    assert keeping.holds(call("low"), FakeSim(scenario(), two_idle))
+    assert not keeping.holds(call("high"), FakeSim(scenario(), two_idle))
+    assert not keeping.holds(call("low"), FakeSim(scenario(), three_idle))
+    assert not keeping.holds(call("low"), FakeSim(scenario(), two_idle, now_s=600))
+    assert not Coverage(max_hold_s=600).holds(call("low"), FakeSim(scenario(), two_idle))
+
+
+def test_a_unit_diverted_from_another_call_costs_no_idle_coverage() -> None:
+    units = [unit(0, 1), unit(1, 2), unit(2, 0, busy=True)]  # U2 en route elsewhere
+    en_route = candidate(units[2], 200)._replace(status=UnitStatus.EN_ROUTE)
+    ranked = [candidate(units[0], 100), en_route, candidate(units[1], 300)]
+    # Every unit arrives in time; the idle ones would leave coverage, the diverted one none.
+    assert Coverage().choose(call("high"), ranked, FakeSim(scenario(), units)) == en_route
+
+
 def test_rebalance_moves_the_one_idle_unit_whose_move_adds_most_coverage() -> None:
     # U0 and U1 both idle at S1; point 2 (weight 0.2) uncovered. With q = 0.1 a second
     # cover of points 0 and 1 is worth (0.5 + 0.3)·0.9·0.1 = 0.072, covering point 2
