@@ -1,4 +1,9 @@
-"""The Liechtenstein extract imported once per test process, and a small cut of it.
+"""The Liechtenstein extract imported once per test process (by a first start), and a small cut.
+
+`liechtenstein()` is the first start of the real demo on an empty data directory: start-up
+(`open_operating_area`) imports the bundled extract there, exactly as a server's first start does;
+test_area_start.py checks that start and a second one reading it back, and every other reader
+shares the import (the import of the whole country takes tens of seconds).
 
 Import tests whose subject is the import itself (a bbox, a re-import, a bad choice, the CLI)
 read `small_extract()`: the centre of Vaduz and a piece of Prattville, Alabama, cut from the
@@ -19,7 +24,9 @@ from pathlib import Path
 import osmium
 import pytest
 
-from najda.api.areas import demo_extract, import_area
+from najda.api.areas import area_dir, demo_extract
+from najda.api.services import open_operating_area
+from najda.api.settings import Settings
 from najda.geo.area import Area
 
 #: Marks a module that reads `liechtenstein()`: under pytest-xdist (`--dist loadgroup`) its
@@ -32,10 +39,14 @@ SMALL_BOXES = ((9.50, 47.12, 9.54, 47.15), (-86.50, 32.44, -86.44, 32.48))
 
 @lru_cache(maxsize=1)
 def liechtenstein() -> tuple[Path, Area]:
-    """A data directory holding the imported area (`<dir>/area`), and the area."""
+    """A data directory holding the imported area (`<dir>/area`), and the area: the first start
+    of the real demo on this empty directory, which imports the bundled extract."""
     directory = Path(tempfile.mkdtemp(prefix="najda-area-"))
     atexit.register(shutil.rmtree, directory, True)
-    return directory, import_area(demo_extract(), directory, boundary="Liechtenstein").area
+    assert not area_dir(directory).exists()
+    area = open_operating_area(Settings(data_dir=directory, demo_area="liechtenstein"))
+    assert area is not None, "the first start of the real demo imported no area"
+    return directory, area
 
 
 def small_extract() -> Path:
