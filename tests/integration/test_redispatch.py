@@ -109,7 +109,7 @@ def test_a_redispatch_pair_it_cannot_take_is_refused_naming_the_file_and_row(
 
 
 def test_the_report_counts_redispatches_only_where_the_model_allows_them(tmp_path: Path) -> None:
-    from najda.api.cli import main
+    from najda.cli import main
 
     def report(allow: int) -> str:
         root = one_unit_model(tmp_path / f"allow{allow}", allow=allow)
