@@ -10,10 +10,13 @@ from enum import Enum
 from typing import Any, cast
 from uuid import UUID
 
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
     Mapper,
+    Notification,
+    Recording,
     StoredEvent,
     Transcoder,
     find_id_convertor,
@@ -153,6 +156,16 @@ class MemoryRecorder(POPOApplicationRecorder):
     def _insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        return [n.id for n in self._insert(stored_events)]
+
+    def insert_notifications(self, stored_events: Sequence[StoredEvent]) -> list[Notification]:
+        """Insert events as `insert_events` does; the notifications they are stored as."""
+        notifications = self._insert(stored_events)
+        self._notify_listeners()
+        return notifications
+
+    def _insert(self, stored_events: Sequence[StoredEvent]) -> list[Notification]:
+        # each event is held as its notification, which reads hand out as they are
         with self._database_lock:
             versions = self._versions
             for s in stored_events:
@@ -164,16 +177,42 @@ class MemoryRecorder(POPOApplicationRecorder):
             ) < len(stored_events):
                 raise IntegrityError(f"Stored events are not unique: {stored_events}")
             table = self._stored_events
-            ids: list[int] = []
+            notifications: list[Notification] = []
             for s in stored_events:
-                table.append(s)
-                position = len(table)
+                position = len(table) + 1
+                n = Notification(s.originator_id, s.originator_version, s.topic, s.state, position)
+                table.append(n)
                 held = versions.get(s.originator_id)
                 if held is None:
                     held = versions[s.originator_id] = {}
                 held[s.originator_version] = position - 1
-                ids.append(position)
-            return ids
+                notifications.append(n)
+            return notifications
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        with self._database_lock:
+            table = cast(list[Notification], self._stored_events)
+            first = 1 if start is None else start + (0 if inclusive_of_start else 1)
+            begin = max(first, 1) - 1
+            end = len(table) if stop is None else min(stop, len(table))
+            if not topics:
+                return table[begin : min(end, begin + limit)]
+            wanted = set(topics)
+            rows: list[Notification] = []
+            for i in range(begin, end):
+                if table[i].topic in wanted:
+                    rows.append(table[i])
+                    if len(rows) == limit:
+                        break
+            return rows
 
     def select_events(
         self,
@@ -212,3 +251,18 @@ class MemoryDispatch(Dispatch):
 
     def construct_recorder(self) -> ApplicationRecorder:
         return MemoryRecorder()
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Application._record, each event's recording made of the notification it is
+        stored as (the library's event store makes one more of its own)."""
+        recorder = self.recorder
+        if (processing_event.tracking is not None or processing_event.saved_kwargs
+                or not isinstance(recorder, MemoryRecorder)):
+            return super()._record(processing_event)
+        events = processing_event.events
+        to_stored = self.mapper.to_stored_event
+        notifications = recorder.insert_notifications([to_stored(e) for e in events])
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return [Recording(e, n) for e, n in zip(events, notifications, strict=True)]
