@@ -167,10 +167,10 @@ class MemoryRecorder(POPOApplicationRecorder):
     def _insert(self, stored_events: Sequence[StoredEvent]) -> list[Notification]:
         # each event is held as its notification, which reads hand out as they are
         with self._database_lock:
-            versions = self._versions
-            for s in stored_events:
-                held = versions.get(s.originator_id)
-                if held is not None and s.originator_version in held:
+            # each aggregate's versions looked up once (an id new here gets an empty index)
+            helds = [self._versions.setdefault(s.originator_id, {}) for s in stored_events]
+            for s, held in zip(stored_events, helds, strict=True):
+                if s.originator_version in held:
                     raise IntegrityError(f"Stored event already recorded: {s}")
             if len(stored_events) > 1 and len(
                 {(s.originator_id, s.originator_version) for s in stored_events}
@@ -178,13 +178,10 @@ class MemoryRecorder(POPOApplicationRecorder):
                 raise IntegrityError(f"Stored events are not unique: {stored_events}")
             table = self._stored_events
             notifications: list[Notification] = []
-            for s in stored_events:
+            for s, held in zip(stored_events, helds, strict=True):
                 position = len(table) + 1
                 n = Notification(s.originator_id, s.originator_version, s.topic, s.state, position)
                 table.append(n)
-                held = versions.get(s.originator_id)
-                if held is None:
-                    held = versions[s.originator_id] = {}
                 held[s.originator_version] = position - 1
                 notifications.append(n)
             return notifications
