@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import re
 from datetime import UTC, datetime
 
 from najda.domain.application import Dispatch, UnitChoice
@@ -60,3 +62,8 @@ def test_a_locator_reading_only_its_topics_ends_as_one_reading_every_event() -> 
         filtered = _fed(NotificationSource(app, LOCATOR_TOPICS))
         assert full._rows == filtered._rows and len(full._rows) == 2
         app.close()
+
+
+def test_every_topic_locator_change_reads_is_among_the_locator_topics() -> None:
+    read = set(re.findall(r'topic == "([^"]+)"', inspect.getsource(locator_change)))
+    assert read == set(LOCATOR_TOPICS)
