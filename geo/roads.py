@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -128,6 +129,23 @@ class RoadNetwork:
                 self._snaps.clear()
             self._snaps[(lat, lon)] = snap
         return snap
+
+    def snap_points(self, points: Sequence[tuple[float, float]]) -> list[Snap]:
+        """`snap` of each point (lat, lon), the points not remembered found in one query."""
+        snaps = self._snaps
+        found = [snaps.get(p) for p in points]
+        if None in found:
+            todo = list(dict.fromkeys(p for p, s in zip(points, found, strict=True) if s is None))
+            chords, idx = self._snap_tree.query(
+                unit_vectors(np.array([p[0] for p in todo]), np.array([p[1] for p in todo]))
+            )
+            if len(snaps) + len(todo) > 100_000:
+                snaps.clear()
+            for p, chord, i in zip(todo, chords, idx, strict=True):
+                # per point as `snap` converts it, so both give the same floats
+                snaps[p] = Snap(int(self.snap_nodes[int(i)]), float(chord_to_m(float(chord))))
+            found = [s if s is not None else snaps[p] for p, s in zip(points, found, strict=True)]
+        return cast(list[Snap], found)
 
     def snap_many(self, lats: np.ndarray, lons: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Snapped node and off-road metres of many points."""

@@ -57,13 +57,16 @@ class Projection(Protocol):
 class NotificationSource:
     """Reads the application's notification log as decoded domain events."""
 
-    def __init__(self, app: Application[Any]) -> None:
+    def __init__(self, app: Application[Any], topics: Sequence[str] = ()) -> None:
         self.app = app
+        self.topics = tuple(topics)
 
     def read(self, after: int, limit: int) -> list[Tracked]:
-        """Up to `limit` events recorded after position `after`, in log order."""
+        """Up to `limit` events recorded after position `after`, in log order (with
+        `topics`, only events of those topics: a reader that ignores the others need not
+        decode them)."""
         notifications = self.app.recorder.select_notifications(
-            start=after, limit=limit, inclusive_of_start=False
+            start=after, limit=limit, topics=self.topics, inclusive_of_start=False
         )
         to_event = self.app.mapper.to_domain_event
         return [Tracked(n.id, to_event(n)) for n in notifications]

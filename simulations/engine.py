@@ -17,7 +17,7 @@ from najda.geo.distance import geodesic_m
 from najda.projections.base import NotificationSource
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
-from najda.projections.dispatch.read_model_changes import UnitMoved
+from najda.projections.dispatch.read_model_changes import LOCATOR_TOPICS, UnitMoved
 from najda.projections.dispatch.road_locator import RoadLocator
 from najda.projections.policies.dispatch import ClosestIdle, Coverage, Policy, SimView
 from najda.simulations.scenario import Call, Scenario
@@ -162,7 +162,7 @@ class Simulator(SimView):
                 raise ValueError(f"policy {policy.name} needs a road network; scenario has none")
             else:
                 self.locators[mode] = RoadLocator(self.straight, scenario.network, mode)
-        self.source = NotificationSource(app)
+        self.source = NotificationSource(app, topics=LOCATOR_TOPICS)  # all the locator reads
         self.units: list[SimUnit] = []
         self.records: list[CallRecord] = []
         self.queue: list[CallRecord | Backup] = []

@@ -124,6 +124,16 @@ class UnitMoved:
 LocatorChange = UnitUpserted | UnitStatusSet | UnitMoved
 
 
+#: The topics of the events `locator_change` reads; it ignores every other event.
+LOCATOR_TOPICS = (
+    "najda:Unit.Registered",
+    "najda:Unit.Dispatched",
+    "najda:Unit.StatusChanged",
+    "najda:Unit.Released",
+    "najda:Unit.PositionReported",
+)
+
+
 def locator_change(item: Tracked) -> LocatorChange | None:
     """The locator's change for one event, or None when the event does not concern it."""
     e = item.event

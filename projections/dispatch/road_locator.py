@@ -112,7 +112,7 @@ class RoadLocator:
         with `keep` (and `within_s`), exact for the `keep` quickest (and those within),
         inf for units that cannot be (RoadNetwork.etas_to)."""
         target = self.network.snap(lat, lon)
-        sources = [self.network.snap(r.lat, r.lon) for r in rows]
+        sources = self.network.snap_points([(r.lat, r.lon) for r in rows])
         return self.network.etas_to(target, sources, self.mode, keep, within_s)
 
 

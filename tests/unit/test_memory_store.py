@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import cast
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.popo import POPOApplicationRecorder
 
 from najda.domain.application import Dispatch
 from najda.domain.audit.correlation import REQUEST_ID_KEY, request_context
 from najda.domain.values import Position, UnitKind, UnitStatus
-from najda.simulations.memory_store import MemoryDispatch, SnapshotCorrelatingTranscoder
+from najda.simulations.memory_store import (
+    MemoryDispatch,
+    MemoryRecorder,
+    PrivateCopyMapper,
+    SnapshotCorrelatingTranscoder,
+)
 from najda.simulations.run import MEMORY_ENV
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
@@ -55,3 +68,64 @@ def test_events_read_back_equal_those_of_the_json_store() -> None:
         {k: v for k, v in e.items() if k not in skip} for e in json
     ]
     assert isinstance(MemoryDispatch(MEMORY_ENV).mapper.transcoder, SnapshotCorrelatingTranscoder)
+
+
+def _stored(ident: UUID, version: int) -> StoredEvent:
+    return StoredEvent(ident, version, "najda:Test", cast(bytes, {"n": version}))
+
+
+def test_the_memory_recorder_refuses_a_version_stored_already_and_stores_nothing() -> None:
+    recorder, ident = MemoryRecorder(), uuid4()
+    assert recorder.insert_events([_stored(ident, 1), _stored(ident, 2)]) == [1, 2]
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([_stored(ident, 3), _stored(ident, 2)])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([_stored(ident, 3), _stored(ident, 3)])
+    assert recorder.max_notification_id() == 2
+    assert recorder.insert_events([_stored(ident, 3)]) == [3]
+
+
+def test_the_memory_recorder_selects_events_as_the_library_recorder_does() -> None:
+    ours, theirs = MemoryRecorder(), POPOApplicationRecorder()
+    a, b = uuid4(), uuid4()
+    for recorder in (ours, theirs):
+        for version in range(1, 6):
+            recorder.insert_events([_stored(a, version), _stored(b, version)])
+    def fields(events: Sequence[StoredEvent]) -> list[tuple[object, ...]]:
+        return [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+
+    for ident in (a, str(a), b, uuid4()):
+        for options in ({}, {"gt": 2}, {"lte": 3}, {"gt": 1, "lte": 4, "desc": True},
+                        {"desc": True, "limit": 2}, {"gt": 5}):
+            got = ours.select_events(ident, **options)  # type: ignore[arg-type]
+            assert fields(got) == fields(theirs.select_events(ident, **options))  # type: ignore[arg-type]
+
+
+def test_the_memory_recorder_selects_notifications_as_the_library_recorder_does() -> None:
+    ours, theirs = MemoryRecorder(), POPOApplicationRecorder()
+    a, b = uuid4(), uuid4()
+    for recorder in (ours, theirs):
+        for version in range(1, 6):
+            recorder.insert_events([_stored(a, version)])
+            recorder.insert_events([replace(_stored(b, version), topic="najda:Other")])
+    for start in (None, 0, 1, 4, 10, 11):
+        for options in ({}, {"inclusive_of_start": False}, {"stop": 6}, {"topics": ["najda:Test"]},
+                        {"topics": ("najda:Other",), "stop": 8, "inclusive_of_start": False}):
+            for limit in (1, 3, 100):
+                got = ours.select_notifications(start, limit, **options)  # type: ignore[arg-type]
+                assert got == theirs.select_notifications(start, limit, **options)  # type: ignore[arg-type]
+
+
+def test_the_mapper_reads_back_private_copies_of_the_events_it_stored() -> None:
+    app = MemoryDispatch(MEMORY_ENV, clock=lambda: AT)
+    assert isinstance(app.mapper, PrivateCopyMapper)
+    unit = app.register_unit(
+        "A-1", UnitKind.ALS, "sim", capabilities=["cardiac"], home=Position(40.75, -73.99)
+    )
+    created = next(iter(app.repository.event_store.get(unit)))
+    created.capabilities.append("burns")  # a reader changes its copy
+    again = next(iter(app.repository.event_store.get(unit)))
+    assert again.capabilities == ["cardiac"]
+    assert (again.originator_id, again.originator_version) == (unit, 1)
+    assert type(again) is type(created) and again is not created
+    app.close()

@@ -63,6 +63,19 @@ def test_points_never_snap_to_a_node_without_off_road_access(network: RoadNetwor
     )
 
 
+def test_snapping_many_points_at_once_gives_what_snapping_each_gives(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    points = [node(4), (node(1)[0] + 0.001, node(1)[1]), node(2), node(4), node(3)]
+    first = network.snap_points(points[:2])  # some remembered before, some not
+    assert first == [network.snap(*p) for p in points[:2]]
+    fresh = load_jemss_roads(tmp_path / "roads", SPEEDS)
+    expected = [fresh.snap(*p) for p in points]
+    assert network.snap_points(points) == expected
+    assert expected[0].node == 0 and expected[0] == expected[3]
+    assert network.snap_points([]) == []
+
+
 def test_route_lists_the_nodes_of_the_shortest_path_with_arrival_times(
     network: RoadNetwork,
 ) -> None:
