@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from najda.projections.policies.dispatch import POLICIES, Coverage
 from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import NajdaServer, clean_env, offset, ok
@@ -155,19 +156,21 @@ def test_the_console_shows_the_hold_and_clears_it_when_units_free(
 
 
 def test_the_console_asks_again_when_the_hold_runs_out(server: NajdaServer, browser: Any) -> None:
-    """A call received 9 min 48 s ago is held for its last seconds; with nothing else
-    happening on the floor, the console looks again once the hold's time is up."""
+    """A call received 12 s less than the policy's hold limit ago is held for its last
+    seconds; with nothing else happening on the floor, the console looks again once the
+    hold's time is up."""
     token = server.printed_tokens()["demo-dispatcher"]
     with server.client(token) as client:
         jobs = _send_away(client)
-        received = datetime.now(UTC) - timedelta(minutes=9, seconds=48)
+        limit = timedelta(seconds=_live_policy().max_hold_s)
+        received = datetime.now(UTC) - limit + timedelta(seconds=12)
         body = {"lat": RED_CROSS[0] + 0.005, "lon": RED_CROSS[1], "nature": "fall",
                 "priority": "C", "address": "near the station",
                 "call_received_at": received.isoformat()}
         lower = ok(client.post("/incidents", json=body), 201)
         page, errors = _console_on(browser, server, token, lower["id"])
         until = datetime.fromisoformat(page.get_attribute("#rec-hold", "data-until") or "")
-        assert until == received + timedelta(minutes=10)
+        assert until == received + limit
         row = f'.queue-item[data-incident="{lower["id"]}"] .hold-flag'
         held_until = lower["recommendation"]["hold"]["until"]
         assert page.get_attribute(row, "data-hold-until") == held_until
@@ -236,3 +239,10 @@ def test_the_queue_marks_held_calls_until_the_hold_is_lifted(
         assert page.locator(f"{row} .unit-pill").count() == 1
         _cancel(client, lower["id"], *jobs)
     assert not errors.lines, errors.lines
+
+
+def _live_policy() -> Coverage:
+    """The policy object the server runs with `--policy coverage` (its hold limit)."""
+    policy = POLICIES["coverage"]()
+    assert isinstance(policy, Coverage)
+    return policy
