@@ -235,15 +235,19 @@ class RoadNetwork:
             return float("inf")
         from_hubs, to_hubs = hubs
         upper = (to_hubs[:, nodes] + from_hubs[:, target : target + 1]).min(axis=0).max()
-        return float(upper) * (1 + 1e-9) + 1e-6  # margin over rounding in the sums
+        return _margin(float(upper))
 
-    def _reverse_at(self, target: int, nodes: np.ndarray, mode: int) -> np.ndarray:
-        """Seconds from each of `nodes` to `target`, the same values as `tree_to(target)`.
+    def _reverse_at(
+        self, target: int, nodes: np.ndarray, mode: int, need_s: float | None = None
+    ) -> np.ndarray:
+        """Seconds from each of `nodes` to `target`, the same values as `tree_to(target)`;
+        with `need_s`, a node whose time is beyond `need_s` may be given inf instead.
 
         A full tree is used when cached; else a reverse Dijkstra that stops at an upper
-        bound on the nodes' times (through the hubs); its finite entries are exact (every
-        node within the bound is settled by the same relaxations), and a node it leaves
-        unreached falls back to the full tree.
+        bound on the nodes' times (through the hubs), or at `need_s` where that is lower;
+        its finite entries are exact (every node within the bound is settled by the same
+        relaxations), and a node it leaves unreached within the hubs' bound falls back to
+        the full tree.
         """
         key = (int(target), mode)
         full = self._to.get(key)
@@ -256,10 +260,13 @@ class RoadNetwork:
                 return np.asarray(found)
         limit = self._bound_to(int(target), nodes, mode)
         if np.isfinite(limit):
+            tight = need_s is not None and _margin(need_s) < limit
+            if tight and need_s is not None:
+                limit = max(_margin(need_s), 0.0)  # nodes beyond it may be left at inf
             near = dijkstra(self.reverse[mode], indices=int(target), limit=limit)
             self._near.put(key, near)
             found = near[nodes]
-            if np.all(np.isfinite(found)):
+            if tight or np.all(np.isfinite(found)):
                 return np.asarray(found)
         return np.asarray(self.tree_to(target, mode)[nodes])
 
@@ -311,11 +318,15 @@ class RoadNetwork:
                 rest.append(i)
         speed = self.off_road_speed_mps[mode]
         out = np.empty(len(sources))
+        need_s: float | None = None
         if rest and keep is not None and 0 < keep <= len(sources) - len(rest):
-            rest = self._could_be_kept(target, sources, mode, paths, rest, keep, within_s)
+            rest, kth = self._could_be_kept(target, sources, mode, paths, rest, keep, within_s)
+            if rest:  # the longest path a source still in the running may need
+                offs = min(sources[i].off_road_m for i in rest) / speed
+                need_s = kth - offs - target.off_road_m / speed
         if rest:
             nodes = np.array([sources[i].node for i in rest], dtype=np.int64)
-            paths[rest] = self._reverse_at(target.node, nodes, mode)
+            paths[rest] = self._reverse_at(target.node, nodes, mode, need_s)
         for i, source in enumerate(sources):
             out[i] = paths[i] + source.off_road_m / speed
         return out + target.off_road_m / speed
@@ -329,10 +340,10 @@ class RoadNetwork:
         rest: list[int],
         keep: int,
         within_s: float | None,
-    ) -> list[int]:
-        """The `rest` sources that may be among the `keep` quickest (or within `within_s`);
-        the others' `paths` entries are set to inf. `paths` holds the exact times of the
-        sources not in `rest`."""
+    ) -> tuple[list[int], float]:
+        """The `rest` sources that may be among the `keep` quickest (or within `within_s`),
+        and the ETA beyond which a source is neither; the others' `paths` entries are set
+        to inf. `paths` holds the exact times of the sources not in `rest`."""
         speed = self.off_road_speed_mps[mode]
         searched = set(rest)
         known = [i for i in range(len(sources)) if i not in searched]
@@ -346,7 +357,7 @@ class RoadNetwork:
         maybe = [i for i, low in zip(rest, lower.tolist(), strict=True) if not low > kth]
         for i in searched.difference(maybe):
             paths[i] = np.inf
-        return maybe
+        return maybe, kth
 
     def _lower_bounds_to(self, target: int, nodes: np.ndarray, mode: int) -> np.ndarray:
         """Travel times to `target` no longer than each of `nodes`' own (below 0: no bound).
@@ -365,6 +376,11 @@ class RoadNetwork:
         both = np.fmax(via_from, via_to)  # fmax: a NaN on one side leaves the other
         both = np.where(np.isnan(both), 0.0, both)
         return np.asarray(np.maximum(both.max(axis=0), 0.0) * (1 - 1e-9) - 1e-6)
+
+
+def _margin(seconds: float) -> float:
+    """A bound a little above `seconds`, over the rounding of sums of arc times."""
+    return seconds * (1 + 1e-9) + 1e-6
 
 
 def _min_arcs(src: np.ndarray, dst: np.ndarray, times: np.ndarray, n: int) -> csr_matrix:

@@ -265,6 +265,9 @@ class _Memo:
         self.capacity = [site.capacity for site in sim.scenario.stations]
         self.covers = list(covers)
         self.matrix = np.array(self.covers, dtype=float)
+        # The covered points of each station as indices: picking them out of a per-point
+        # array gives the same values in the same order as the 0/1 mask does, faster.
+        self.points = [np.flatnonzero(cover) for cover in self.covers]
         self._losses: dict[tuple[tuple[int, ...], int], float] = {}
         self._kept: dict[tuple[int, ...], float] = {}
         self._stations: dict[tuple[tuple[int, ...], int, int], tuple[int, float, float]] = {}
@@ -284,7 +287,7 @@ class _Memo:
             counts, q = self.counts(load), self.q
             # Marginal value of the last unit covering a point with k units: (1-q)q^(k-1).
             marginal = self.weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
-            _room(self._losses)[key] = float(marginal[self.covers[station]].sum())
+            _room(self._losses)[key] = float(marginal[self.points[station]].sum())
         return self._losses[key]
 
     def best_kept(self, load: tuple[int, ...]) -> float:
@@ -307,14 +310,14 @@ class _Memo:
             counts, q = self.counts(others), self.q
             gain_per_point = self.weights * (1 - q) * np.power(q, counts)
             best, best_key = prefer, (-1.0, 0.0)
-            for s, cover in enumerate(self.covers):
+            for s, points in enumerate(self.points):
                 if self.capacity[s] and others[s] >= self.capacity[s]:
                     continue
-                gain = float(gain_per_point[cover].sum())
+                gain = float(gain_per_point[points].sum())
                 rank = (round(gain, 12), -float(s != prefer))
                 if rank > best_key:
                     best, best_key = s, rank
-            here = float(gain_per_point[self.covers[current]].sum())
+            here = float(gain_per_point[self.points[current]].sum())
             _room(self._stations)[key] = (best, best_key[0], here)
         return self._stations[key]
 

@@ -35,6 +35,18 @@ def full_etas(net: RoadNetwork, target: Snap, sources: list[Snap]) -> np.ndarray
     return out + target.off_road_m / SPEED[MODE]
 
 
+def line_network(n: int, hub: int) -> RoadNetwork:
+    """Nodes 0..n-1 on a line, 10 s between neighbours both ways; trees pinned at `hub`."""
+    src = list(range(n - 1)) + list(range(1, n))
+    dst = list(range(1, n)) + list(range(n - 1))
+    net = RoadNetwork(
+        np.linspace(40.0, 41.0, n), np.zeros(n), src, dst, {MODE: np.full(2 * n - 2, 10.0)}, SPEED
+    )
+    net.pin_trees_from([hub], MODE)
+    net.pin_trees_to([hub], MODE)
+    return net
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_bounded_etas_equal_full_ones_on_random_graphs(seed: int) -> None:
     rng = np.random.default_rng(seed)
@@ -64,13 +76,7 @@ def test_bounded_etas_equal_full_ones_on_random_graphs(seed: int) -> None:
 def test_bounded_search_stops_short_of_the_whole_graph() -> None:
     """On a long line with a hub beside the target, the search settles only nearby nodes."""
     n = 200
-    src = list(range(n - 1)) + list(range(1, n))
-    dst = list(range(1, n)) + list(range(n - 1))
-    net = RoadNetwork(
-        np.linspace(40.0, 41.0, n), np.zeros(n), src, dst, {MODE: np.full(2 * n - 2, 10.0)}, SPEED
-    )
-    net.pin_trees_from([100], MODE)
-    net.pin_trees_to([100], MODE)
+    net = line_network(n, hub=100)
     etas = net.etas_to(Snap(102, 0.0), [Snap(98, 0.0), Snap(105, 0.0)], MODE)
     assert etas.tolist() == [40.0, 30.0]
     near = net._near.items[(102, MODE)]
@@ -115,3 +121,20 @@ def test_keeping_the_quickest_gives_their_exact_etas_and_skips_only_slower_ones(
                 assert got[i] == want[i] or (np.isinf(got[i]) and want[i] > slowest_kept)
             skipped += int(np.sum(np.isinf(got) & np.isfinite(want)))
     assert skipped > 0, "no source was skipped: the test would not cover the bound"
+
+
+def test_keeping_the_quickest_searches_no_farther_than_the_kept_time() -> None:
+    """On a long line, with a hub 10 nodes off the target: the hubs bound the search for
+    a source 5 nodes off at 150 s, but a hub source already arrives in 100 s, so keeping
+    the quickest searches only 100 s around the target, and later drives still read
+    exact times."""
+    n = 200
+    net = line_network(n, hub=100)
+    sources = [Snap(100, 0.0), Snap(60, 0.0), Snap(105, 0.0)]
+    etas = net.etas_to(Snap(110, 0.0), sources, MODE, keep=1)
+    assert etas.tolist() == [100.0, np.inf, 50.0]
+    near = net._near.items[(110, MODE)]
+    assert near[100] == 100.0 and near[120] == 100.0  # searched up to the kept time
+    assert np.isinf(near[99]) and np.isinf(near[121])  # not to the hubs' 150 s
+    assert net.path_s(105, 110, MODE) == 50.0
+    assert net.path_s(60, 110, MODE) == 500.0  # beyond the search: the full tree answers
