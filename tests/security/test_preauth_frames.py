@@ -21,7 +21,11 @@ from tests.e2e.harness import NajdaServer
 from tests.e2e.live import Listener
 
 FLOOD_BYTES = 15 * 1024 * 1024
-HEALTH_BUDGET_S = 0.100
+#: /health while four 15 MB frames arrive: the review measured 9.3 s (the loop blocked reading
+#: them); here the median must stay under 100 ms and nine in ten under 500 ms (two shared cores:
+#: a 100 ms bound on the 90th percentile failed once at 110 ms in a whole-suite run).
+HEALTH_MEDIAN_S = 0.100
+HEALTH_P90_S = 0.500
 
 
 def _flood(server: NajdaServer, codes: list[int | None], sent: threading.Event) -> None:
@@ -67,8 +71,9 @@ def test_a_15_mb_frame_before_authentication_is_refused_while_health_answers_at_
     # Each flood was cut off from its frame's header: closed as too big (1009), or reset
     # while still sending; never read through to an authentication answer (4401).
     assert len(codes) == 4 and set(codes) <= {1009, None}, codes
-    # Under 100 ms: nine in ten (this machine's cores are shared; the review measured 9.3 s).
-    assert statistics.quantiles(timings, n=10)[-1] < HEALTH_BUDGET_S
+    # Never blocked behind the floods (the review measured 9.3 s).
+    assert statistics.median(timings) < HEALTH_MEDIAN_S, timings
+    assert statistics.quantiles(timings, n=10)[-1] < HEALTH_P90_S, timings
 
 
 def test_frames_are_limited_before_and_after_authentication(start_server: StartServer) -> None:
