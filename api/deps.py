@@ -10,11 +10,12 @@ from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 
 from najda.api.auth import ActorDep, PrincipalDep
+from najda.api.input_limits import MAX_UNIT_REF
 from najda.api.services import Services
 from najda.domain.care.monitoring_use_cases import patient_ref
 from najda.domain.dispatch.stations_hospitals import hospital_id_for, station_id_for
 from najda.domain.dispatch.unit import unit_id_for
-from najda.domain.values import MAX_SHORT
+from najda.domain.values import MAX_CALL_SIGN, MAX_SHORT
 from najda.projections.dispatch.board import IncidentBoard
 from najda.projections.dispatch.locator import UnitLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
@@ -66,10 +67,10 @@ def _id_or_key(text: str, max_key: int, name: str, what: str) -> UUID | str:
 
 
 def unit_path(
-    unit: Annotated[str, Path(max_length=36, description="unit id or call sign")],
+    unit: Annotated[str, Path(max_length=MAX_UNIT_REF, description="unit id or call sign")],
 ) -> UUID:
     """The unit id named in the path by id or call sign."""
-    ref = _id_or_key(unit, 20, "unit", "unit")
+    ref = _id_or_key(unit, MAX_CALL_SIGN, "unit", "unit")
     return ref if isinstance(ref, UUID) else unit_id_for(ref)
 
 
@@ -77,7 +78,7 @@ def station_path(
     station: Annotated[str, Path(max_length=MAX_SHORT, description="station id or code")],
 ) -> UUID:
     """The station id named in the path by id or code."""
-    ref = _id_or_key(station, 40, "station", "station")
+    ref = _id_or_key(station, MAX_SHORT, "station", "station")
     return ref if isinstance(ref, UUID) else station_id_for(ref)
 
 
@@ -85,7 +86,7 @@ def hospital_path(
     hospital: Annotated[str, Path(max_length=MAX_SHORT, description="hospital id or code")],
 ) -> UUID:
     """The hospital id named in the path by id or code."""
-    ref = _id_or_key(hospital, 40, "hospital", "hospital")
+    ref = _id_or_key(hospital, MAX_SHORT, "hospital", "hospital")
     return ref if isinstance(ref, UUID) else hospital_id_for(ref)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import Query
 
 from najda.api.errors import query_error
+from najda.api.input_limits import MAX_AS_OF
 from najda.api.redaction import incident_for
 from najda.api.schemas_care import DestinationsPublic
 from najda.api.schemas_incidents import IncidentPublic, RecommendationPublic, UnitOptionPublic
@@ -27,7 +28,7 @@ from najda.projections.dispatch.road_locator import travel_of
 AsOfQuery = Annotated[
     str | None,
     Query(
-        max_length=64,
+        max_length=MAX_AS_OF,
         description="a log position (integer) or an ISO 8601 time with offset: the incident"
         " exactly as it was then",
     ),

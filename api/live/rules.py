@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from najda.api.input_limits import MAX_AS_OF, MAX_SEARCH_WORDS, MAX_UNIT_REF
 from najda.domain.dispatch.unit import ALLOWED_STATUS_CHANGES, RELEASABLE
 from najda.domain.values import (
     MAX_ADDRESS,
@@ -45,5 +46,8 @@ def client_rules() -> dict[str, Any]:
             "note": MAX_NOTE,
             "reason": MAX_REASON,
             "disposition": MAX_REASON,
+            "search": MAX_SEARCH_WORDS,
+            "unit_ref": MAX_UNIT_REF,
+            "as_of": MAX_AS_OF,
         },
     }

@@ -12,6 +12,7 @@ from najda.api.auth import OPERATE, READ, PrincipalDep, allow
 from najda.api.deps import ActorDep, BoardDep, ServicesDep, unit_ref_id
 from najda.api.dispatching import auto_dispatch
 from najda.api.errors import ERRORS, query_error
+from najda.api.input_limits import MAX_SEARCH_WORDS, MAX_UNIT_REF
 from najda.api.queries import AsOfQuery, incident_as_of_view, incident_view
 from najda.api.read_audit import record_incident_read, record_reads
 from najda.api.redaction import REDACTED, board_row_for, redacts
@@ -89,14 +90,18 @@ async def list_incidents(
     state: Annotated[
         HistoryState | None, Query(description="open, closed (or cancelled) or all")
     ] = None,
-    q: Annotated[str, Query(max_length=200, description="words in nature, address, …")] = "",
+    q: Annotated[
+        str, Query(max_length=MAX_SEARCH_WORDS, description="words in nature, address, …")
+    ] = "",
     since: Annotated[
         AwareDatetime | None, Query(alias="from", description="calls received from (ISO 8601)")
     ] = None,
     until: Annotated[
         AwareDatetime | None, Query(alias="to", description="calls received until (ISO 8601)")
     ] = None,
-    unit: Annotated[str, Query(max_length=36, description="a unit's call sign or id")] = "",
+    unit: Annotated[
+        str, Query(max_length=MAX_UNIT_REF, description="a unit's call sign or id")
+    ] = "",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[IncidentSummaryPublic]:

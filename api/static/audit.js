@@ -1,7 +1,7 @@
 // The auditor's read-only view: history search, an incident's timeline, its state at a chosen
 // instant, and whether the store verifies against its hash chain. It changes nothing.
 import { api, ApiError, session } from "./api.js";
-import { clock, el } from "./format.js";
+import { applyRules, clock, el } from "./format.js";
 import { buildHistoryForm, historyItems, searchHistory } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,6 +27,7 @@ function start() {
 async function signIn() {
   try {
     await api("GET", "/incidents?state=all&limit=1");
+    applyRules(await api("GET", "/floor/rules"));
   } catch (err) {
     session.token = null;
     $("login-error").textContent = err instanceof ApiError && err.status === 403 ? `This token may not read incidents: ${err.message}` : err.message;

@@ -1,7 +1,7 @@
 // History search (GET /incidents with state, q, from, to, unit and paging), shared by the
 // console's History panel and the auditor's page.
 import { api } from "./api.js";
-import { clock, el } from "./format.js";
+import { clock, el, LIMITS } from "./format.js";
 
 /** Fill an empty form with the search's fields (state, words, unit, from, to) and buttons. */
 export function buildHistoryForm(form) {
@@ -11,8 +11,8 @@ export function buildHistoryForm(form) {
     label("State", el("select", { name: "state" },
       el("option", { value: "all" }, "all"), el("option", { value: "open" }, "open"),
       el("option", { value: "closed" }, "closed or cancelled"))),
-    label("Words", input("q", { maxlength: "200", placeholder: "nature, address, disposition" })),
-    label("Unit", input("unit", { maxlength: "36", placeholder: "call sign" })),
+    label("Words", input("q", { dataset: { limit: "search" }, maxlength: LIMITS.search, placeholder: "nature, address, disposition" })),
+    label("Unit", input("unit", { dataset: { limit: "unit_ref" }, maxlength: LIMITS.unit_ref, placeholder: "call sign" })),
     label("From", input("from", { type: "datetime-local", step: "1" })),
     label("To", input("to", { type: "datetime-local", step: "1" })),
     el("div", { class: "row buttons" }, el("button", { type: "submit" }, "Search"),

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from najda.api.input_limits import MAX_AS_OF, MAX_SEARCH_WORDS, MAX_UNIT_REF
 from najda.domain.values import MAX_NOTE, MAX_REASON
 from tests.e2e.browser import (
     DESKTOP,
@@ -315,6 +316,10 @@ def test_history_search_in_the_console_and_the_auditors_read_only_view(
     # The dispatcher finds the ended incident and reads it (read-only: it has ended).
     page, errors = open_console(browser, server, "d.history")
     page.click("#history-panel summary")
+    # The search's limits are the server's (rules), as the API refuses beyond them.
+    assert page.eval_on_selector('#history-form [name="q"]', "e => e.maxLength") == MAX_SEARCH_WORDS
+    assert page.eval_on_selector('#history-form [name="unit"]', "e => e.maxLength") == MAX_UNIT_REF
+    assert page.eval_on_selector("#any-unit", "e => e.maxLength") == MAX_UNIT_REF
     page.fill('#history-form [name="q"]', "quartz")
     page.select_option('#history-form [name="state"]', "closed")
     page.click('#history-form button[type="submit"]')
@@ -335,6 +340,13 @@ def test_history_search_in_the_console_and_the_auditors_read_only_view(
     auditor.fill("#login-token", token)
     auditor.keyboard.press("Enter")
     auditor.wait_for_selector("#login", state="hidden", timeout=SHOW_MS)
+    # The auditor's page has no socket: it takes the same rules from GET /floor/rules.
+    auditor.wait_for_function(
+        f"document.querySelector('#asof').maxLength === {MAX_AS_OF}", timeout=SHOW_MS
+    )
+    assert auditor.eval_on_selector('#history-form [name="q"]', "e => e.maxLength") == (
+        MAX_SEARCH_WORDS
+    )
     auditor.fill('#history-form [name="q"]', "quartz")
     auditor.click('#history-form button[type="submit"]')
     auditor.click(f'#history li[data-incident="{ended}"] button', timeout=SHOW_MS)

@@ -98,6 +98,7 @@ MATRIX: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/incidents/{incident_id}/assignments/reassign"): W_INCIDENTS,
     ("GET", "/incidents/{incident_id}/options/{unit}"): R_RECOMMEND,
     ("GET", "/floor/settings"): R_INCIDENTS,
+    ("GET", "/floor/rules"): R_INCIDENTS,
     ("GET", "/incidents/{incident_id}/duplicates"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/duplicates/{original_id}/link"): W_INCIDENTS,
     ("POST", "/incidents/{incident_id}/duplicates/{candidate_id}/dismiss"): W_INCIDENTS,
@@ -339,6 +340,7 @@ REQUESTS: dict[tuple[str, str], Callable[[World, str], Call]] = {
         "GET", f"/incidents/{w.incident()}/options/B-MID"
     ),
     ("GET", "/floor/settings"): lambda w, u: Call("GET", "/floor/settings"),
+    ("GET", "/floor/rules"): lambda w, u: Call("GET", "/floor/rules"),
     ("GET", "/incidents/{incident_id}/duplicates"): lambda w, u: Call(
         "GET", f"/incidents/{w.incident()}/duplicates"
     ),

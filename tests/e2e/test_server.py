@@ -217,6 +217,7 @@ def test_the_openapi_description_covers_every_resource(demo: httpx.Client) -> No
         "/incidents/{incident_id}/assignments/reassign": {"post"},
         "/incidents/{incident_id}/options/{unit}": {"get"},
         "/floor/settings": {"get"},
+        "/floor/rules": {"get"},
         "/units": {"get", "post"},
         "/units/{unit}": {"get"},
         "/units/{unit}/status": {"post"},
