@@ -203,7 +203,7 @@ function onMessage(message) {
   if (message.type === "incident" && "hold" in message) holds.put(message.incident.id, message.hold);
   if (changed.reset) {
     renderAll();
-    recheckHolds(true);
+    recheckHolds();
     if (!ui.unitsFitted && state.units.size) { fitToUnits(); ui.unitsFitted = true; }
     return;
   }
@@ -216,7 +216,9 @@ function onMessage(message) {
   if (changed.devices) renderDevices();
   if (changed.units.size && coverage) coverage.refresh();
   if (ui.selected && changed.consults.has(ui.selected)) { renderConsults(); refreshTimeline(); }
-  if (message.type === "unit" && holds.size) recheckHeld(); // a unit freed may lift a hold
+  // A unit sent or freed changes what the policy holds: a freed one may lift a hold, a sent one
+  // may leave a waiting call held (marked without the dispatcher opening it).
+  if (message.type === "unit") recheckWaiting();
   if (changed.units.size || changed.incidents.size || "hold" in message) {
     renderQueue();
     renderBoardSummary();
@@ -578,12 +580,12 @@ const destinationOf = (incident, unit) => (incident.destinations || {})[unit.id]
 
 const refreshRecommendations = debounced(() => loadRecommendations(), 150);
 
-/** Ask again whether the held calls are still held (after a unit message: a freed unit lifts
- * a hold); after a snapshot (`all`), every call waiting with no unit, as a reload knows none. */
-async function recheckHolds(all = false) {
-  const ids = all
-    ? orderedQueue().filter((i) => attention(i, state.unitsOf(i.id)) === "pending").map((i) => i.id).slice(0, HOLD_CHECKS)
-    : holds.ids();
+/** Ask the policy again about every call it holds and the calls waiting with no unit (the
+ * most urgent HOLD_CHECKS of them): after a snapshot (a reload knows no hold) and after a unit
+ * message (a unit freed may lift a hold; a unit sent may leave a waiting call held). */
+async function recheckHolds() {
+  const waiting = orderedQueue().filter((i) => attention(i, state.unitsOf(i.id)) === "pending");
+  const ids = new Set([...waiting.map((i) => i.id).slice(0, HOLD_CHECKS), ...holds.ids()]);
   let changed = false;
   for (const id of ids) {
     try {
@@ -596,8 +598,8 @@ async function recheckHolds(all = false) {
   }
   if (changed) renderQueue();
 }
-const recheckHeld = debounced(() => recheckHolds(), 300);
-const HOLD_CHECKS = 20; // calls asked about after a snapshot (the most urgent waiting ones)
+const recheckWaiting = debounced(() => recheckHolds(), 300);
+const HOLD_CHECKS = 20; // waiting calls asked about each time (the most urgent ones)
 
 async function loadRecommendations() {
   const id = ui.selected;

@@ -1,6 +1,7 @@
 // The calls the dispatch policy holds, as the console last heard (a report's live message, a
-// recommendation it asked for): marked in the queue with the time left, dropped when the hold
-// is lifted (a unit freed: asked again; the hold's time up; a unit sent; the call ended).
+// recommendation it asked for, asked again after each unit message): marked in the queue with
+// the time left, dropped when the hold is lifted (a unit freed; the hold's time up; a unit sent;
+// the call ended).
 import { el } from "./format.js";
 
 /** Time left until `until` as m:ss (0:00 once past). */

@@ -207,8 +207,8 @@ def test_the_queue_marks_held_calls_until_the_hold_is_lifted(
     server: NajdaServer, browser: Any
 ) -> None:
     """No call selected: the queue row alone says HOLD with the time left; the call still
-    counts and sorts as waiting; the mark goes when ambulances free up, comes back on a
-    reload while they are away again, and goes when a unit is sent."""
+    counts and sorts as waiting; the mark goes when ambulances free up, comes back when they
+    are sent away again (and on a reload), and goes when a unit is sent."""
     token = server.printed_tokens()["demo-dispatcher"]
     with server.client(token) as client:
         jobs = _send_away(client)
@@ -228,8 +228,12 @@ def test_the_queue_marks_held_calls_until_the_hold_is_lifted(
         _cancel(client, *jobs)
         page.wait_for_selector(f"{row} .hold-flag", state="detached", timeout=SHOW_MS)
         assert page.get_attribute(row, "data-attention") == "pending"
-        # Away again: a console opened now asks and marks the call held.
+        # Away again, nothing selected, no reload: the units' messages make the console ask
+        # again, and the waiting call is marked held.
         jobs = _send_away(client)
+        page.wait_for_selector(f"{row} .hold-flag", timeout=SHOW_MS)
+        assert page.get_attribute(row, "data-attention") == "pending"
+        # A console opened now asks too, and marks it.
         page.reload()
         page.wait_for_selector('#conn[data-state="connected"]', timeout=SHOW_MS)
         page.wait_for_selector(f"{row} .hold-flag", timeout=SHOW_MS)
