@@ -95,14 +95,13 @@ class Drive:
     record: CallRecord
     origin: Point
     start_s: float
-    drive_s: float
+    mode: int
 
-    def at(self, now_s: float) -> Point:
-        """Where the unit is: along the straight line from where it set out, in proportion
-        to the drive's elapsed time (an approximation of its road route)."""
-        done = 1.0 if self.drive_s <= 0 else min(1.0, (now_s - self.start_s) / self.drive_s)
-        (lat, lon), call = self.origin, self.record.call
-        return (lat + (call.lat - lat) * done, lon + (call.lon - lon) * done)
+    def at(self, now_s: float, travel: Travel) -> Point:
+        """Where the unit is: along its route from where it set out (by road over a network,
+        as JEMSS follows an ambulance's route; a straight line without one)."""
+        call = self.record.call
+        return travel.driving_at(self.origin, (call.lat, call.lon), self.mode, now_s - self.start_s)
 
 
 @dataclass
@@ -336,7 +335,7 @@ class Simulator(SimView):
             return ranked
         for index in diverted:
             unit = self.units[index]
-            lat, lon = self._en_route[index].at(self.clock.now_s)
+            lat, lon = self._en_route[index].at(self.clock.now_s, self.travel)
             ranked.append(Candidate(
                 unit.unit_id, unit.call_sign, self.scenario.units[index].kind, (),
                 UnitStatus.EN_ROUTE, lat, lon, now, geodesic_m(lat, lon, call.lat, call.lon),
@@ -364,7 +363,8 @@ class Simulator(SimView):
         now = self.clock.now_s
         record.unit, record.dispatched_s, record.eta_s = unit.index, now, chosen.eta_s
         if self.scenario.redispatch:
-            self._en_route[unit.index] = Drive(record, here, now, drive_s)
+            mode = self.scenario.mode_for(record.call.priority, now)  # as the drive's
+            self._en_route[unit.index] = Drive(record, here, now, mode)
         self._at(now + drive_s, "scene", (record, record.redispatched))
 
     def _send_backup(self, backup: Backup, chosen: Candidate) -> None:
@@ -381,7 +381,7 @@ class Simulator(SimView):
         choice = UnitChoice(chosen.unit_id, chosen.distance_m, chosen.eta_s)
         now = self.clock.now_s
         if unit.busy:  # en route elsewhere: diverted, its call waits for another unit
-            here = self._en_route[unit.index].at(now)
+            here = self._en_route[unit.index].at(now, self.travel)
             self._redispatch(unit, choice, record)
         else:
             here = self.position(unit)

@@ -29,6 +29,10 @@ class Travel(Protocol):
         """Where a unit that left `a` for a station `elapsed_s` ago is now."""
         ...
 
+    def driving_at(self, a: Point, b: Point, mode: int, elapsed_s: float) -> Point:
+        """Where a unit that left `a` for `b` `elapsed_s` ago is now (along its route)."""
+        ...
+
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
         """Which demand points a unit idle at the station reaches within `limit_s`."""
         ...
@@ -57,6 +61,11 @@ class StraightTravel:
         f = 1.0 if total <= 0 else min(1.0, max(0.0, elapsed_s / total))
         return (a[0] + (s.lat - a[0]) * f, a[1] + (s.lon - a[1]) * f)
 
+    def driving_at(self, a: Point, b: Point, mode: int, elapsed_s: float) -> Point:
+        total = self.time_s(a, b, mode)
+        f = 1.0 if total <= 0 else min(1.0, max(0.0, elapsed_s / total))
+        return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
+
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
         key = (station, mode, limit_s)
         if key not in self._cover:
@@ -76,6 +85,7 @@ class RoadTravel:
         hospital_nodes = [network.snap(h.lat, h.lon).node for h in scenario.hospitals]
         self._returns: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._paths: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._routes: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         for mode in network.modes:
             network.pin_trees_from([s.node for s in self.station_nodes] + hospital_nodes, mode)
             # trees to stations too: with both ways pinned they bound the ranking's searches
@@ -126,6 +136,30 @@ class RoadTravel:
             if elapsed_s >= total:
                 return (s.lat, s.lon)
         return (float(self.net.lats[node]), float(self.net.lons[node]))
+
+    def driving_at(self, a: Point, b: Point, mode: int, elapsed_s: float) -> Point:
+        """The last node of the shortest route from `a` to `b` reached by now (`a` until the
+        unit is on the road, `b` once the whole drive's time has passed)."""
+        total = self.time_s(a, b, mode)
+        if elapsed_s >= total:
+            return b
+        start, end = self.net.snap(*a), self.net.snap(*b)
+        left = elapsed_s - float(self.net.off_road_s(start.off_road_m, mode))
+        if left <= 0 or not np.isfinite(total):
+            return a
+        path, reached_s = self._route(start.node, end.node, mode)
+        node = int(path[int(np.searchsorted(reached_s, left, side="right")) - 1])
+        return (float(self.net.lats[node]), float(self.net.lons[node]))
+
+    def _route(self, start: int, end: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """The shortest route's nodes and the seconds at which each is reached (remembered:
+        a diverted unit's drive is asked about again as other calls come in)."""
+        key = (start, end, mode)
+        if key not in self._routes:
+            if len(self._routes) >= 1_000:
+                self._routes.clear()
+            self._routes[key] = self.net.route(start, end, mode)
+        return self._routes[key]
 
     def _return_path(self, node: int, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
         """The nodes from `node` to the station along its return tree, and the seconds from
