@@ -1,5 +1,5 @@
 """Length limits of the API's own query and path inputs (the domain's text limits are in
-`najda.domain.values`); the pages receive both through `api.live.rules.client_rules`."""
+`najda.domain.values`); the pages receive both through `najda.api.live.rules.client_rules`."""
 
 from __future__ import annotations
 
