@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -203,10 +204,22 @@ class RoadNetwork:
                 del cache.items[key]
 
     def path_s(self, start: int, end: int, mode: int) -> float:
-        """Seconds along the shortest path between two nodes (inf when unreachable)."""
-        if self.has_tree_from(start, mode):
-            return float(self.tree_from(start, mode)[end])
-        return float(self._reverse_at(int(end), np.array([int(start)]), mode)[0])
+        """Seconds along the shortest path between two nodes (inf when unreachable).
+
+        The same lookups, in the same order and with the same cache updates, as
+        `_reverse_at` for one node; a held tree is read without building arrays for it.
+        """
+        start, end = int(start), int(end)
+        tree = self._from.get((start, mode))
+        if tree is not None:
+            return float(tree[end])
+        full = self._to.get((end, mode))
+        if full is not None:
+            return float(full[start])
+        near = self._near.get((end, mode))
+        if near is not None and math.isfinite(near[start]):
+            return float(near[start])
+        return float(self._reverse_at(end, np.array([start]), mode)[0])
 
     def _hub_trees(self, mode: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Trees from and to every node pinned both ways (stations, hospitals), stacked."""
