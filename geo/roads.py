@@ -203,6 +203,12 @@ class RoadNetwork:
             for key in [k for k in cache.items if k not in cache.pinned]:
                 del cache.items[key]
 
+    def forget(self) -> None:
+        """Drop every remembered snap and every tree that is not pinned: what a run computed
+        for its own points (a benchmark starts each run alike with it)."""
+        self.forget_trees()
+        self._snaps.clear()
+
     def path_s(self, start: int, end: int, mode: int) -> float:
         """Seconds along the shortest path between two nodes (inf when unreachable).
 

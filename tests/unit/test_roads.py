@@ -101,6 +101,18 @@ def test_etas_to_uses_pinned_trees_and_reverse_search_alike(network: RoadNetwork
     assert after == pytest.approx(before)
 
 
+def test_forget_drops_what_runs_remembered_and_keeps_the_pinned_trees(
+    network: RoadNetwork,
+) -> None:
+    network.pin_trees_from([0], 1)
+    first = network.travel_s(node(3), node(2), 1)  # a reverse search from node 2, two snaps
+    network.tree_from(4, 1)  # a tree kept in the cache, not pinned
+    assert network._to.items and network._snaps
+    network.forget()
+    assert network.has_tree_from(0, 1) and not network.has_tree_from(4, 1)
+    assert not network._to.items and not network._near.items and not network._snaps
+    assert network.travel_s(node(3), node(2), 1) == first
+
 def test_a_missing_arcs_table_is_named(tmp_path: Path) -> None:
     write_roads(tmp_path / "roads")
     (tmp_path / "roads" / "arcs.csv").write_text("nothing,here\n")
