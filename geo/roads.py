@@ -110,7 +110,9 @@ class RoadNetwork:
         self._from = _Trees(cache_size)
         self._to = _Trees(cache_size)
         self._near = _Bounded(cache_size)
-        self._hubs: dict[int, tuple[frozenset[int], np.ndarray, np.ndarray]] = {}
+        #: Per mode: the pinning count the stacks were made at, and the stacks (None: no hubs).
+        self._hubs: dict[int, tuple[int, tuple[np.ndarray, np.ndarray] | None]] = {}
+        self._pinnings = 0
         self._snaps: dict[tuple[float, float], Snap] = {}
 
     @property
@@ -174,10 +176,12 @@ class RoadNetwork:
     def pin_trees_from(self, nodes: Sequence[int], mode: int) -> None:
         """Compute and keep the trees from these nodes (stations, hospitals) for good."""
         self._pin(self._from, self.graphs[mode], nodes, mode)
+        self._pinnings += 1
 
     def pin_trees_to(self, nodes: Sequence[int], mode: int) -> None:
         """Compute and keep the trees towards these nodes (hospitals) for good."""
         self._pin(self._to, self.reverse[mode], nodes, mode)
+        self._pinnings += 1
 
     @staticmethod
     def _pin(cache: _Trees, graph: csr_matrix, nodes: Sequence[int], mode: int) -> None:
@@ -228,24 +232,24 @@ class RoadNetwork:
         return float(self._reverse_at(end, np.array([start]), mode)[0])
 
     def _hub_trees(self, mode: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Trees from and to every node pinned both ways (stations, hospitals), stacked."""
-        hubs = frozenset(
-            node
-            for node, m in self._from.pinned & self._to.pinned
-            if m == mode and (node, m) in self._from.items and (node, m) in self._to.items
-        )
-        if not hubs:
-            return None
+        """Trees from and to every node pinned both ways (stations, hospitals), stacked
+        (made again only after a pinning: pinned trees are never dropped)."""
         held = self._hubs.get(mode)
-        if held is None or held[0] != hubs:
-            order = sorted(hubs)
-            held = (
-                hubs,
-                np.vstack([self._from.items[(n, mode)] for n in order]),
-                np.vstack([self._to.items[(n, mode)] for n in order]),
+        if held is None or held[0] != self._pinnings:
+            order = sorted(
+                node
+                for node, m in self._from.pinned & self._to.pinned
+                if m == mode and (node, m) in self._from.items and (node, m) in self._to.items
             )
+            stacks = None
+            if order:
+                stacks = (
+                    np.vstack([self._from.items[(n, mode)] for n in order]),
+                    np.vstack([self._to.items[(n, mode)] for n in order]),
+                )
+            held = (self._pinnings, stacks)
             self._hubs[mode] = held
-        return held[1], held[2]
+        return held[1]
 
     def _bound_to(self, target: int, nodes: np.ndarray, mode: int) -> float:
         """A travel time to `target` no shorter than any of `nodes`' own (via a hub), or inf."""
