@@ -114,6 +114,7 @@ class RoadNetwork:
         self._hubs: dict[int, tuple[int, tuple[np.ndarray, np.ndarray] | None]] = {}
         self._pinnings = 0
         self._snaps: dict[tuple[float, float], Snap] = {}
+        self._next_hops: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def node_count(self) -> int:
@@ -168,6 +169,17 @@ class RoadNetwork:
     def tree_to(self, node: int, mode: int) -> np.ndarray:
         """Seconds from every node to `node` (a reverse Dijkstra; cached)."""
         return self._tree(self._to, self.reverse[mode], node, mode)
+
+    def next_hops_to(self, node: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to `node` and each node's next hop towards it (-9999 at
+        `node` and where it cannot be reached); kept for good, like pinned trees (asked for
+        the stations units return to)."""
+        key = (int(node), mode)
+        held = self._next_hops.get(key)
+        if held is None:
+            times, nxt = dijkstra(self.reverse[mode], indices=int(node), return_predecessors=True)
+            held = self._next_hops[key] = (times, nxt)
+        return held
 
     def has_tree_from(self, node: int, mode: int) -> bool:
         """True when the tree from `node` is cached."""

@@ -118,3 +118,21 @@ def test_a_missing_arcs_table_is_named(tmp_path: Path) -> None:
     (tmp_path / "roads" / "arcs.csv").write_text("nothing,here\n")
     with pytest.raises(TableError, match="arcs"):
         load_jemss_roads(tmp_path / "roads", SPEEDS)
+
+
+def test_next_hops_lead_to_the_node_in_its_reverse_tree_times_and_outlive_forget(
+    network: RoadNetwork,
+) -> None:
+    times, nxt = network.next_hops_to(1, 1)
+    assert times.tolist() == network.tree_to(1, 1).tolist()
+    node, walked = 4, 0.0  # from the fifth node, hop by hop
+    while nxt[node] >= 0:
+        walked += network.travel_s(node_at(network, node), node_at(network, int(nxt[node])), 1)
+        node = int(nxt[node])
+    assert node == 1 and walked == pytest.approx(times[4])
+    network.forget()
+    assert network.next_hops_to(1, 1)[0] is times  # kept, not searched again
+
+
+def node_at(network: RoadNetwork, index: int) -> tuple[float, float]:
+    return (float(network.lats[index]), float(network.lons[index]))
