@@ -11,6 +11,13 @@ single-row SQLite transactions (raw sqlite3, WAL, the same scratch file system),
 as the days per minute the run would reach if storing its events in SQLite were all it did.
 The ratio says how the whole simulation compares with that floor. Goal: >= 60 simulated
 days per minute per policy.
+
+Every measured run starts alike: the road network keeps the trees pinned at stations and
+hospitals (made by the warm-up) and forgets what earlier runs remembered for their own
+points (snaps, partial and full trees). The policies run the same seeds, hence the same
+calls: without this the policy measured first paid for snapping and searching from those
+calls and the later ones reused it (closest-straight, measured first, looked 15-25 %
+slower than closest-road; measured second, it was the faster of the two).
 """
 
 from __future__ import annotations
@@ -82,6 +89,8 @@ def main() -> int:
         cpu: list[float] = []
         baselines: list[float] = []
         for run in range(repeats):
+            if scenario.network is not None:
+                scenario.network.forget()
             start, start_cpu = time.perf_counter(), time.process_time()
             result = run_policy(scenario, policy, days=days, seed=run + 1, backend=args.backend)
             elapsed, elapsed_cpu = time.perf_counter() - start, time.process_time() - start_cpu

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -109,8 +110,11 @@ class RoadNetwork:
         self._from = _Trees(cache_size)
         self._to = _Trees(cache_size)
         self._near = _Bounded(cache_size)
-        self._hubs: dict[int, tuple[frozenset[int], np.ndarray, np.ndarray]] = {}
+        #: Per mode: the pinning count the stacks were made at, and the stacks (None: no hubs).
+        self._hubs: dict[int, tuple[int, tuple[np.ndarray, np.ndarray] | None]] = {}
+        self._pinnings = 0
         self._snaps: dict[tuple[float, float], Snap] = {}
+        self._next_hops: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def node_count(self) -> int:
@@ -166,6 +170,17 @@ class RoadNetwork:
         """Seconds from every node to `node` (a reverse Dijkstra; cached)."""
         return self._tree(self._to, self.reverse[mode], node, mode)
 
+    def next_hops_to(self, node: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to `node` and each node's next hop towards it (-9999 at
+        `node` and where it cannot be reached); kept for good, like pinned trees (asked for
+        the stations units return to)."""
+        key = (int(node), mode)
+        held = self._next_hops.get(key)
+        if held is None:
+            times, nxt = dijkstra(self.reverse[mode], indices=int(node), return_predecessors=True)
+            held = self._next_hops[key] = (times, nxt)
+        return held
+
     def has_tree_from(self, node: int, mode: int) -> bool:
         """True when the tree from `node` is cached."""
         return (node, mode) in self._from.items
@@ -173,10 +188,12 @@ class RoadNetwork:
     def pin_trees_from(self, nodes: Sequence[int], mode: int) -> None:
         """Compute and keep the trees from these nodes (stations, hospitals) for good."""
         self._pin(self._from, self.graphs[mode], nodes, mode)
+        self._pinnings += 1
 
     def pin_trees_to(self, nodes: Sequence[int], mode: int) -> None:
         """Compute and keep the trees towards these nodes (hospitals) for good."""
         self._pin(self._to, self.reverse[mode], nodes, mode)
+        self._pinnings += 1
 
     @staticmethod
     def _pin(cache: _Trees, graph: csr_matrix, nodes: Sequence[int], mode: int) -> None:
@@ -202,31 +219,49 @@ class RoadNetwork:
             for key in [k for k in cache.items if k not in cache.pinned]:
                 del cache.items[key]
 
+    def forget(self) -> None:
+        """Drop every remembered snap and every tree that is not pinned: what a run computed
+        for its own points (a benchmark starts each run alike with it)."""
+        self.forget_trees()
+        self._snaps.clear()
+
     def path_s(self, start: int, end: int, mode: int) -> float:
-        """Seconds along the shortest path between two nodes (inf when unreachable)."""
-        if self.has_tree_from(start, mode):
-            return float(self.tree_from(start, mode)[end])
-        return float(self._reverse_at(int(end), np.array([int(start)]), mode)[0])
+        """Seconds along the shortest path between two nodes (inf when unreachable).
+
+        The same lookups, in the same order and with the same cache updates, as
+        `_reverse_at` for one node; a held tree is read without building arrays for it.
+        """
+        start, end = int(start), int(end)
+        tree = self._from.get((start, mode))
+        if tree is not None:
+            return float(tree[end])
+        full = self._to.get((end, mode))
+        if full is not None:
+            return float(full[start])
+        near = self._near.get((end, mode))
+        if near is not None and math.isfinite(near[start]):
+            return float(near[start])
+        return float(self._reverse_at(end, np.array([start]), mode)[0])
 
     def _hub_trees(self, mode: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Trees from and to every node pinned both ways (stations, hospitals), stacked."""
-        hubs = frozenset(
-            node
-            for node, m in self._from.pinned & self._to.pinned
-            if m == mode and (node, m) in self._from.items and (node, m) in self._to.items
-        )
-        if not hubs:
-            return None
+        """Trees from and to every node pinned both ways (stations, hospitals), stacked
+        (made again only after a pinning: pinned trees are never dropped)."""
         held = self._hubs.get(mode)
-        if held is None or held[0] != hubs:
-            order = sorted(hubs)
-            held = (
-                hubs,
-                np.vstack([self._from.items[(n, mode)] for n in order]),
-                np.vstack([self._to.items[(n, mode)] for n in order]),
+        if held is None or held[0] != self._pinnings:
+            order = sorted(
+                node
+                for node, m in self._from.pinned & self._to.pinned
+                if m == mode and (node, m) in self._from.items and (node, m) in self._to.items
             )
+            stacks = None
+            if order:
+                stacks = (
+                    np.vstack([self._from.items[(n, mode)] for n in order]),
+                    np.vstack([self._to.items[(n, mode)] for n in order]),
+                )
+            held = (self._pinnings, stacks)
             self._hubs[mode] = held
-        return held[1], held[2]
+        return held[1]
 
     def _bound_to(self, target: int, nodes: np.ndarray, mode: int) -> float:
         """A travel time to `target` no shorter than any of `nodes`' own (via a hub), or inf."""

@@ -214,7 +214,12 @@ class Simulator(SimView):
         if not self.units:
             self.register()
         rng = np.random.default_rng(self.seed)
-        for n, call in enumerate(self.scenario.calls.calls(duration_s, rng)):
+        calls = self.scenario.calls.calls(duration_s, rng)
+        if self.scenario.network is not None:
+            # every call's place snapped in one k-d tree query now rather than one query per
+            # call as it is ranked and driven to (the same snaps, remembered by the network)
+            self.scenario.network.snap_points([(call.lat, call.lon) for call in calls])
+        for n, call in enumerate(calls):
             self._at(call.at_s, "call", (n, call))
         await self._catch_up()
         handlers: dict[str, Callable[[Any], Awaitable[None]]] = {

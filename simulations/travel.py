@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from najda.geo.distance import geodesic_many_m, great_circle_m
 from najda.geo.roads import RoadNetwork
@@ -83,7 +82,6 @@ class RoadTravel:
         self.stations: list[Site] = list(scenario.stations)
         self.station_nodes = [network.snap(s.lat, s.lon) for s in self.stations]
         hospital_nodes = [network.snap(h.lat, h.lon).node for h in scenario.hospitals]
-        self._returns: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._paths: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._routes: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         for mode in network.modes:
@@ -100,16 +98,9 @@ class RoadTravel:
         return self.net.travel_s(a, b, mode)
 
     def _return_tree(self, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
-        """Seconds from every node to the station, and each node's next hop towards it."""
-        key = (station, mode)
-        if key not in self._returns:
-            times, nxt = dijkstra(
-                self.net.reverse[mode],
-                indices=self.station_nodes[station].node,
-                return_predecessors=True,
-            )
-            self._returns[key] = (times, nxt)
-        return self._returns[key]
+        """Seconds from every node to the station, and each node's next hop towards it (kept
+        by the network, so later runs on it reuse them)."""
+        return self.net.next_hops_to(self.station_nodes[station].node, mode)
 
     def to_station_s(self, a: Point, station: int, mode: int) -> float:
         snap = self.net.snap(*a)

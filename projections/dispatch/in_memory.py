@@ -27,6 +27,11 @@ from najda.projections.dispatch.read_model_changes import (
     locator_change,
 )
 
+#: Up to this many units, `nearest` ranks every matching unit by geodesic distance: a k-d
+#: tree rebuilt after each move (a simulation moves units between almost every query)
+#: costs more than measuring them all.
+SMALL_FLEET = 32
+
 
 class _KindIndex:
     """A k-d tree over the available units of one kind (rebuilt lazily when dirty)."""
@@ -128,6 +133,13 @@ class EmbeddedLocator:
 
     async def nearest(self, query: Query) -> list[Candidate]:
         kinds = sorted(query.kinds if query.kinds is not None else UnitKind, key=str)
+        if len(self._rows) <= SMALL_FLEET:
+            # every matching unit ranked: the same answer as through the trees (which only
+            # leave out units farther than the ones they fetch), without rebuilding them
+            wanted = set(kinds)
+            every = [r for r in self._rows.values() if r.available and r.kind in wanted]
+            ranked = rank(query, every, self.speed, None)
+            return [] if ranked is None else ranked
         point = _unit_vector(query.lat, query.lon)
         fetch = query.limit + 3 + len(query.exclude)
         while True:

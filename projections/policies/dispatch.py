@@ -271,6 +271,7 @@ class _Memo:
         self._losses: dict[tuple[tuple[int, ...], int], float] = {}
         self._kept: dict[tuple[int, ...], float] = {}
         self._stations: dict[tuple[tuple[int, ...], int, int], tuple[int, float, float]] = {}
+        self._gains: dict[tuple[int, ...], list[float]] = {}
 
     def serves(self, sim: SimView, q: float) -> bool:
         """True when built for this very scenario, travel and q."""
@@ -307,19 +308,27 @@ class _Memo:
         `prefer`), its gain, and the gain at `current`."""
         key = (others, prefer, current)
         if key not in self._stations:
-            counts, q = self.counts(others), self.q
-            gain_per_point = self.weights * (1 - q) * np.power(q, counts)
+            gains = self.gains(others)
             best, best_key = prefer, (-1.0, 0.0)
-            for s, points in enumerate(self.points):
+            for s, gain in enumerate(gains):
                 if self.capacity[s] and others[s] >= self.capacity[s]:
                     continue
-                gain = float(gain_per_point[points].sum())
                 rank = (round(gain, 12), -float(s != prefer))
                 if rank > best_key:
                     best, best_key = s, rank
-            here = float(gain_per_point[self.points[current]].sum())
-            _room(self._stations)[key] = (best, best_key[0], here)
+            _room(self._stations)[key] = (best, best_key[0], gains[current])
         return self._stations[key]
+
+    def gains(self, others: tuple[int, ...]) -> list[float]:
+        """Expected coverage a unit would add at each station to the idle `others` (the same
+        load recurs with other preferred and current stations: computed once per load)."""
+        if others not in self._gains:
+            counts, q = self.counts(others), self.q
+            gain_per_point = self.weights * (1 - q) * np.power(q, counts)
+            _room(self._gains)[others] = [
+                float(gain_per_point[points].sum()) for points in self.points
+            ]
+        return self._gains[others]
 
 
 def _room(table: dict[K, V]) -> dict[K, V]:

@@ -14,6 +14,7 @@ from najda.domain.dispatch.unit import Unit
 from najda.domain.values import Position, UnitKind
 from najda.geo.distance import geodesic_m
 from najda.projections.base import Tracked
+from najda.projections.dispatch import in_memory
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Query
 
@@ -85,3 +86,27 @@ def test_nearest_is_exact_across_a_continent_where_the_sphere_errs_most() -> Non
         query = Query(lat=lat, lon=lon, limit=10)
         found = asyncio.run(locator.nearest(query))
         assert [(c.unit_id, c.distance_m) for c in found] == _brute_force(locator, query)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    count=st.integers(1, in_memory.SMALL_FLEET),
+    lat=st.floats(36.0, 37.4),
+    lon=st.floats(2.3, 3.7),
+    limit=st.integers(1, 6),
+    kinds=st.sets(st.sampled_from(list(UnitKind)), max_size=3),
+)
+def test_a_small_fleet_ranked_whole_gives_what_the_trees_give(
+    seed: int, count: int, lat: float, lon: float, limit: int, kinds: set[UnitKind]
+) -> None:
+    locator = _locator(seed, count, 0.6)
+    query = Query(lat=lat, lon=lon, kinds=frozenset(kinds) or None, limit=limit)
+    whole = asyncio.run(locator.nearest(query))
+    small, in_memory.SMALL_FLEET = in_memory.SMALL_FLEET, 0  # the k-d tree path
+    try:
+        by_trees = asyncio.run(locator.nearest(query))
+    finally:
+        in_memory.SMALL_FLEET = small
+    assert whole == by_trees
+    assert [(c.unit_id, c.distance_m) for c in whole] == _brute_force(locator, query)

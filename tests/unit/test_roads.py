@@ -101,8 +101,38 @@ def test_etas_to_uses_pinned_trees_and_reverse_search_alike(network: RoadNetwork
     assert after == pytest.approx(before)
 
 
+def test_forget_drops_what_runs_remembered_and_keeps_the_pinned_trees(
+    network: RoadNetwork,
+) -> None:
+    network.pin_trees_from([0], 1)
+    first = network.travel_s(node(3), node(2), 1)  # a reverse search from node 2, two snaps
+    network.tree_from(4, 1)  # a tree kept in the cache, not pinned
+    assert network._to.items and network._snaps
+    network.forget()
+    assert network.has_tree_from(0, 1) and not network.has_tree_from(4, 1)
+    assert not network._to.items and not network._near.items and not network._snaps
+    assert network.travel_s(node(3), node(2), 1) == first
+
 def test_a_missing_arcs_table_is_named(tmp_path: Path) -> None:
     write_roads(tmp_path / "roads")
     (tmp_path / "roads" / "arcs.csv").write_text("nothing,here\n")
     with pytest.raises(TableError, match="arcs"):
         load_jemss_roads(tmp_path / "roads", SPEEDS)
+
+
+def test_next_hops_lead_to_the_node_in_its_reverse_tree_times_and_outlive_forget(
+    network: RoadNetwork,
+) -> None:
+    times, nxt = network.next_hops_to(1, 1)
+    assert times.tolist() == network.tree_to(1, 1).tolist()
+    node, walked = 4, 0.0  # from the fifth node, hop by hop
+    while nxt[node] >= 0:
+        walked += network.travel_s(node_at(network, node), node_at(network, int(nxt[node])), 1)
+        node = int(nxt[node])
+    assert node == 1 and walked == pytest.approx(times[4])
+    network.forget()
+    assert network.next_hops_to(1, 1)[0] is times  # kept, not searched again
+
+
+def node_at(network: RoadNetwork, index: int) -> tuple[float, float]:
+    return (float(network.lats[index]), float(network.lons[index]))
