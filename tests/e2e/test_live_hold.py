@@ -89,9 +89,11 @@ def test_a_held_call_says_why_and_is_dispatchable_once_units_free(server: NajdaS
         assert rec["state"] == "hold" and rec["policy"] == "coverage"
         hold = rec["hold"]
         assert hold["reason"].startswith("hold: dispatching now leaves ")
-        assert " uncovered within 8 min (expected cover 0% of demand; the policy holds below " \
-            in hold["reason"]
-        assert "%); re-evaluate when a unit frees (at the latest " in hold["reason"]
+        reserve = _live_policy().reserve
+        assert hold["reserve"] == reserve and hold["floor"] is None
+        assert (" uncovered within 8 min (expected cover 0% of demand; the policy holds while "
+                f"{reserve} or fewer ambulances are free); re-evaluate when a unit frees "
+                "(at the latest ") in hold["reason"]
         assert hold["zones"] and all(zone in hold["reason"] for zone in hold["zones"])
         assert hold["call_sign"] == LAST and hold["until"] is not None
         assert hold["unit"]["covered_after"] < hold["unit"]["covered_before"]
