@@ -155,6 +155,7 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
     # recurring) must decide exactly as a new policy does for each picture alone.
     rng = np.random.default_rng(7)
     reused = Coverage(hold_below=0.9, rebalance=0.0)
+    planner = Coverage(busy_fraction=0.1, redeploy=True, refill=True, reserve=1)
     sim = FakeSim(scenario(capacity=3), [])
     for _ in range(200):
         sim.units = [unit(i, int(rng.integers(3)), busy=bool(rng.random() < 0.3)) for i in range(3)]
@@ -167,6 +168,11 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
         assert reused.relocations(sim) == fresh.relocations(sim)
         for u in idle:
             assert reused.station_for(u, sim) == Coverage().station_for(u, sim)
+        fresh_plan = Coverage(busy_fraction=0.1, redeploy=True, refill=True, reserve=1)
+        assert planner.relocations(sim) == fresh_plan.relocations(sim)
+        assert planner.choose(call("high"), ranked, sim) == fresh_plan.choose(
+            call("high"), ranked, sim)
+        assert planner.holds(call("low"), sim) == fresh_plan.holds(call("low"), sim)
     other = FakeSim(scenario(capacity=3), [unit(0, 0), unit(1, 1), unit(2, 2)], travel=FakeTravel())
     assert reused._memo is not None and reused._memo.serves(sim, 0.5)
     reused.holds(call("low"), other)
