@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -101,8 +102,8 @@ class Coverage:
     `max_hold_s` from the call) while sending any unit would leave the expected coverage
     under that fraction of the whole fleet's. With `rebalance`, after each dispatch the one
     idle unit whose move to another station adds the most expected coverage (at least that
-    much) is moved there. With `reserve`, a lower-priority call also waits while no more
-    than that many units are idle.
+    much) is moved there. With `reserve` (or `reserve_share` of the ambulances, rounded
+    down, if more), a lower-priority call also waits while no more than that many are idle.
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
     With `redeploy` (a compliance table), after each dispatch and each freed unit every
     idle unit is matched to the posts the idle count should hold (`CoverageMemo.posts`: each next
@@ -130,6 +131,7 @@ class Coverage:
         max_hold_s: float = 600.0,
         rebalance: float | None = None,
         reserve: int = 0,
+        reserve_share: float = 0.0,
         redeploy: bool = False,
         refill: bool = False,
         move_penalty_s: float = 0.0,
@@ -144,6 +146,7 @@ class Coverage:
         self.max_hold_s = max_hold_s
         self.rebalance = rebalance
         self.reserve = reserve
+        self.reserve_share = reserve_share
         self.redeploy = redeploy
         self.refill = refill
         self.move_penalty_s = move_penalty_s
@@ -238,7 +241,7 @@ class Coverage:
         idle = sim.idle_units()
         if not idle:
             return False
-        if len(idle) <= self.reserve:
+        if len(idle) <= self.reserve_of(sim):
             return True
         if self.hold_below is None:
             return False
@@ -248,6 +251,11 @@ class Coverage:
             self._full = self.expected_coverage(sim, homes)
         best = self._picture(sim).best_kept(self._load(sim, idle))
         return best < self.hold_below * self._full
+
+    def reserve_of(self, sim: SimView) -> int:
+        """How many idle ambulances a lower-priority call leaves for the most urgent."""
+        share = math.floor(self.reserve_share * len(sim.all_units()) + 1e-9)
+        return max(self.reserve, share)
 
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
         home = sim.scenario.units[unit.index].station
@@ -322,14 +330,16 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     # every idle unit redeployed to the posts of their number (nested MEXCLP, q = 0.1) after
     # each dispatch and each freed unit, the unit sent being the one whose absence is refilled
     # with the least driving, a lower-priority call held (up to 30 min) while 3 or fewer are
-    # idle, a change of post costing 4 min more than the drive when matching units to posts.
+    # idle (a quarter of the ambulances), a change of post costing 4 min more than the drive
+    # when matching units to posts.
     "coverage": lambda: Coverage(
-        "coverage", "road", busy_fraction=0.1, reserve=3, max_hold_s=1800.0, redeploy=True,
-        refill=True, move_penalty_s=240.0,
+        "coverage", "road", busy_fraction=0.1, reserve_share=0.25, max_hold_s=1800.0,
+        redeploy=True, refill=True, move_penalty_s=240.0,
     ),
-    # coverage, holding lower priorities while 4 or fewer are idle
+    # coverage, holding lower priorities while a third of the ambulances (4 of 12) or fewer
+    # are idle
     "coverage-reserve4": lambda: Coverage(
-        "coverage-reserve4", "road", busy_fraction=0.1, reserve=4, max_hold_s=1800.0,
+        "coverage-reserve4", "road", busy_fraction=0.1, reserve_share=1 / 3, max_hold_s=1800.0,
         redeploy=True, refill=True, move_penalty_s=240.0,
     ),
     # The coverage of the first tuning: q = 0.3, lower priorities held up to 30 min while

@@ -269,8 +269,8 @@ class PolicyRecommender:
         if isinstance(self.policy, Coverage):
             until = call_at + timedelta(seconds=self.policy.max_hold_s)
             expected = self.policy.expected_coverage(view, rest)
-            if len(idle) <= self.policy.reserve:
-                reserve = self.policy.reserve
+            if len(idle) <= self.policy.reserve_of(view):
+                reserve = self.policy.reserve_of(view)
             elif self.policy.hold_below is not None:
                 homes = [replace(u, station=view.scenario.units[u.index].station)
                          for u in view.all_units()]

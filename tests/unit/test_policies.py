@@ -300,7 +300,22 @@ def test_refill_sends_the_in_time_unit_whose_absence_is_made_good_with_least_dri
 def test_the_coverage_policy_redeploys_refills_and_holds_lower_priorities_on_a_reserve() -> None:
     policy = POLICIES["coverage"]()
     assert isinstance(policy, Coverage)
-    assert policy.redeploy and policy.refill and policy.reserve == 3
+    assert policy.redeploy and policy.refill and policy.reserve_share == 0.25
     assert policy.hold_below is None and policy.rebalance is None
     previous = POLICIES["coverage-one-move"]()
     assert isinstance(previous, Coverage) and not previous.redeploy
+
+
+def test_a_reserve_share_keeps_that_part_of_the_ambulances_rounded_down() -> None:
+    fleet = [unit(i, i % 3, busy=i >= 4) for i in range(12)]  # 4 idle of 12
+    sharing = Coverage(reserve_share=0.25, max_hold_s=600)
+    assert sharing.reserve_of(FakeSim(scenario(capacity=0), fleet)) == 3
+    assert not sharing.holds(call("low"), FakeSim(scenario(capacity=0), fleet))
+    fleet[3].busy = True  # 3 idle: held
+    assert sharing.holds(call("low"), FakeSim(scenario(capacity=0), fleet))
+    assert not sharing.holds(call("high"), FakeSim(scenario(capacity=0), fleet))
+    small = [unit(i, i % 3, busy=i >= 2) for i in range(5)]  # 2 idle of 5: keeps 1
+    assert sharing.reserve_of(FakeSim(scenario(capacity=0), small)) == 1
+    assert not sharing.holds(call("low"), FakeSim(scenario(capacity=0), small))
+    assert Coverage(reserve=2, reserve_share=0.25).reserve_of(FakeSim(scenario(), small)) == 2
+    assert Coverage(reserve_share=1 / 3).reserve_of(FakeSim(scenario(), fleet)) == 4
