@@ -242,6 +242,10 @@ class HoldPublic(BaseModel):
         description="expected cover of demand (1 - q^k per point) once that unit has left"
     )
     floor: float | None = Field(description="the expected cover under which the policy holds")
+    reserve: int | None = Field(
+        default=None,
+        description="held while this many ambulances or fewer are free (null: held on cover)",
+    )
     until: datetime | None = Field(
         description="when the policy stops holding the call whatever the cover"
     )

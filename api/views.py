@@ -165,6 +165,7 @@ def hold_public(hold: Hold) -> HoldPublic:
         unit=_impact(hold.unit),
         expected_after=None if hold.expected_after is None else round(hold.expected_after, 4),
         floor=None if hold.floor is None else round(hold.floor, 4),
+        reserve=hold.reserve,
         until=hold.until,
     )
 

@@ -20,6 +20,7 @@ from najda.projections.dispatch.locator import Candidate, Query, UnitLocator
 from najda.projections.dispatch.read_model_changes import LOCATOR_TOPICS, UnitMoved
 from najda.projections.dispatch.road_locator import RoadLocator
 from najda.projections.policies.dispatch import ClosestIdle, Coverage, Policy, SimView
+from najda.projections.policies.view import SimUnit as PolicyUnit
 from najda.simulations.scenario import Call, Scenario
 from najda.simulations.travel import Point, Travel, travel_for
 
@@ -168,7 +169,8 @@ class Simulator(SimView):
         self._heap: list[tuple[float, int, str, Any]] = []
         self._seq = 0
         self._retry_pending = False
-        self.relocated = 0
+        self.relocated = 0  # move-ups: each recorded as the unit's Relocated event
+        self.station_ids: list[UUID] = []
         self.redispatches = 0
         #: Units on their way to a call (not yet on scene), by roster index.
         self._en_route: dict[int, Drive] = {}
@@ -181,6 +183,7 @@ class Simulator(SimView):
             self.app.register_station(s.code, s.name, Position(s.lat, s.lon), ACTOR)
             for s in self.scenario.stations
         ]
+        self.station_ids = station_ids
         for h in self.scenario.hospitals:
             self.app.register_hospital(h.code, h.name, Position(h.lat, h.lon), ["emergency"], ACTOR)
         for i, spec in enumerate(self.scenario.units):
@@ -417,9 +420,15 @@ class Simulator(SimView):
         now = self.clock.now_s
         unit.origin, unit.left_at_s, unit.station = here, now, station
         unit.trip += 1
-        self.relocated += 1
+        self._move_up(unit, station)
         back_s = self.travel.to_station_s(here, station, self.scenario.return_mode)
         self._at(now + back_s, "station", (unit.index, unit.trip))
+
+    def _move_up(self, unit: SimUnit, station: int) -> None:
+        """The move-up as a dispatcher gives it: the unit's Relocated event (its crew is told
+        through the live feed, as when a dispatcher accepts a suggestion)."""
+        self.app.relocate_unit(unit.unit_id, self.station_ids[station], ACTOR)
+        self.relocated += 1
 
     async def _on_scene(self, payload: tuple[CallRecord, int]) -> None:
         record, diverted = payload
@@ -498,10 +507,15 @@ class Simulator(SimView):
         unit.busy_s += now - unit.busy_since_s
         unit.origin, unit.left_at_s = here, now
         unit.station = self.policy.station_for(unit, self)
+        if unit.station != self.scenario.units[unit.index].station:  # not home: a move-up
+            self._move_up(unit, unit.station)
         unit.trip += 1
         back_s = self.travel.to_station_s(here, unit.station, self.scenario.return_mode)
         self._at(now + back_s, "station", (unit.index, unit.trip))
         await self._dispatch_queued()
+        if not unit.busy:  # still free: the others may move up around it
+            for moved, station in self.policy.relocations(self, freed=unit):
+                self._relocate(self.units[moved.index], station)
 
     async def _at_station(self, payload: tuple[int, int]) -> None:
         index, trip = payload
@@ -532,6 +546,11 @@ class Simulator(SimView):
     def all_units(self) -> list[SimUnit]:
         """Every unit, in roster order."""
         return list(self.units)
+
+    def seconds_to_station(self, unit: PolicyUnit, station: int) -> float:
+        """How long an idle unit takes from where it is now to a station (return mode)."""
+        here = self.position(self.units[unit.index])
+        return self.travel.to_station_s(here, station, self.scenario.return_mode)
 
 
 def _unit(record: CallRecord | Backup) -> int:

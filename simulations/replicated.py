@@ -54,6 +54,8 @@ def _figures(report: PolicyReport) -> dict[tuple[str, str], float]:
     out[("all", "utilisation")] = report.utilisation
     if report.redispatches is not None:
         out[("all", "redispatches")] = float(report.redispatches)
+    if report.move_ups:
+        out[("all", "move_ups")] = float(report.move_ups)
     return out
 
 
@@ -81,6 +83,10 @@ def markdown(info: RunInfo, runs: dict[str, list[PolicyReport]]) -> str:
         if ("all", "redispatches") in figures:  # a scenario that allows redispatch
             lines.append(f"| {policy} | redispatches | "
                          + _cell(figures[("all", "redispatches")], "calls")
+                         + " |" + " |" * (len(FIGURES) - 1))
+        if ("all", "move_ups") in figures:  # a policy that moves idle units up
+            lines.append(f"| {policy} | move-ups | "
+                         + _cell(figures[("all", "move_ups")], "calls")
                          + " |" + " |" * (len(FIGURES) - 1))
     for title, pick in (("ambulance", _units), ("home station", _stations),
                         ("hospital", _hospitals)):

@@ -48,6 +48,8 @@ class PolicyReport:
     by_hospital: Table
     #: Units diverted en route to a more urgent call (None: the scenario never redispatches).
     redispatches: int | None = None
+    #: Move-ups: units sent to wait at another station than their home or their post.
+    move_ups: int = 0
 
 
 def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> PolicyReport:
@@ -83,6 +85,7 @@ def summarise(scenario: Scenario, result: RunResult, warm_up_s: float = 0.0) -> 
         by_station=by_station(scenario, result, calls),
         by_hospital=by_hospital(scenario, calls),
         redispatches=int(result.extra.get("redispatches", 0)) if scenario.redispatch else None,
+        move_ups=int(result.extra.get("relocations", 0)),
     )
 
 

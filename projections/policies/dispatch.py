@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from typing import Protocol
+from uuid import UUID
 
 import numpy as np
 
 from najda.projections.dispatch.locator import Candidate
+from najda.projections.policies.coverage_memo import CoverageMemo
+from najda.projections.policies.redeploy import drive_table, match_posts
 from najda.projections.policies.view import Call, Scenario, SimUnit, Travel
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 class SimView(Protocol):
@@ -34,6 +35,10 @@ class SimView(Protocol):
         """Every unit (for the whole fleet's coverage, each unit at its current station)."""
         ...
 
+    def seconds_to_station(self, unit: SimUnit, station: int) -> float:
+        """How long an idle unit takes from where it is now to a station."""
+        ...
+
 
 class Policy(Protocol):
     """A dispatch policy; `ranking` names the locator its candidates come from."""
@@ -53,8 +58,11 @@ class Policy(Protocol):
         """The station a unit that has just become free goes to."""
         ...
 
-    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
-        """Idle units to move to another station after a dispatch (move-up), if any."""
+    def relocations(
+        self, sim: SimView, freed: SimUnit | None = None
+    ) -> list[tuple[SimUnit, int]]:
+        """Idle units to move to another station (move-up), if any: asked after a dispatch,
+        and after `freed` has become free (and been given its station)."""
         ...
 
 
@@ -74,7 +82,9 @@ class ClosestIdle:
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
         return sim.scenario.units[unit.index].station
 
-    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
+    def relocations(
+        self, sim: SimView, freed: SimUnit | None = None
+    ) -> list[tuple[SimUnit, int]]:
         return []
 
 
@@ -92,14 +102,20 @@ class Coverage:
     `max_hold_s` from the call) while sending any unit would leave the expected coverage
     under that fraction of the whole fleet's. With `rebalance`, after each dispatch the one
     idle unit whose move to another station adds the most expected coverage (at least that
-    much) is moved there.
+    much) is moved there. With `reserve` (or `reserve_share` of the ambulances, rounded
+    down, if more), a lower-priority call also waits while no more than that many are idle.
     Move-up: a freed unit goes to the station (with room) adding the most expected coverage.
+    With `redeploy` (a compliance table), after each dispatch and each freed unit every
+    idle unit is matched to the posts the idle count should hold (`CoverageMemo.posts`: each next
+    unit where it adds most expected coverage), with the least total driving (a change of
+    post counting `move_penalty_s` more), and moved there; with `refill`, the unit a call
+    takes is the one whose absence the others make good with the least driving.
     Coverage is judged by road (or straight-line) time from each unit's station to each
     demand point within the most urgent priority's coverage time.
 
     Everything the policy weighs depends only on how many idle units each station holds
     (the "load"), and the same few loads recur all day: each figure is computed once per
-    load and remembered (`_Memo`), which leaves the decisions exactly as computed afresh.
+    load and remembered (`CoverageMemo`), which leaves the decisions exactly as computed afresh.
     """
 
     def __init__(
@@ -115,6 +131,10 @@ class Coverage:
         max_hold_s: float = 600.0,
         rebalance: float | None = None,
         reserve: int = 0,
+        reserve_share: float = 0.0,
+        redeploy: bool = False,
+        refill: bool = False,
+        move_penalty_s: float = 0.0,
     ) -> None:
         self.name = name
         self.ranking = ranking
@@ -126,8 +146,12 @@ class Coverage:
         self.max_hold_s = max_hold_s
         self.rebalance = rebalance
         self.reserve = reserve
+        self.reserve_share = reserve_share
+        self.redeploy = redeploy
+        self.refill = refill
+        self.move_penalty_s = move_penalty_s
         self._full: float | None = None
-        self._memo: _Memo | None = None
+        self._memo: CoverageMemo | None = None
 
     def _q(self, sim: SimView) -> float:
         return self.busy_fraction if self.busy_fraction is not None else sim.scenario.busy_fraction
@@ -136,12 +160,12 @@ class Coverage:
         top = sim.scenario.priorities[sim.scenario.priority_order()[0]]
         return sim.travel.station_cover(station, top.travel_mode, top.coverage_s)
 
-    def _picture(self, sim: SimView) -> _Memo:
+    def _picture(self, sim: SimView) -> CoverageMemo:
         """The memo for this simulation's scenario, travel and q (a new one if they changed)."""
         memo = self._memo
         if memo is None or not memo.serves(sim, self._q(sim)):
             stations = range(len(sim.scenario.stations))
-            memo = _Memo(sim, self._q(sim), [self._cover(sim, s) for s in stations])
+            memo = CoverageMemo(sim, self._q(sim), [self._cover(sim, s) for s in stations])
             self._memo = memo
         return memo
 
@@ -172,6 +196,9 @@ class Coverage:
             in_time = [c for c in candidates if elapsed_s + c.eta_s <= limit_s]
         if len(in_time) <= 1:
             return candidates[0]
+        if self.refill:
+            refill = self._refill_s(sim)
+            return min(in_time, key=lambda c: (round(refill(c), 6), c.eta_s, c.call_sign))
         idle = sim.idle_units()
         station = {u.unit_id: u.station for u in idle}
         memo, load = self._picture(sim), self._load(sim, idle)
@@ -214,7 +241,7 @@ class Coverage:
         idle = sim.idle_units()
         if not idle:
             return False
-        if len(idle) <= self.reserve:
+        if len(idle) <= self.reserve_of(sim):
             return True
         if self.hold_below is None:
             return False
@@ -225,15 +252,30 @@ class Coverage:
         best = self._picture(sim).best_kept(self._load(sim, idle))
         return best < self.hold_below * self._full
 
+    def reserve_of(self, sim: SimView) -> int:
+        """How many idle ambulances a lower-priority call leaves for the most urgent."""
+        share = math.floor(self.reserve_share * len(sim.all_units()) + 1e-9)
+        return max(self.reserve, share)
+
     def station_for(self, unit: SimUnit, sim: SimView) -> int:
         home = sim.scenario.units[unit.index].station
         if not self.move_up:
             return home
+        if self.redeploy:
+            return self._plan(sim).get(unit.unit_id, home)
         return self._best_station(unit, sim, home)[0]
 
-    def relocations(self, sim: SimView) -> list[tuple[SimUnit, int]]:
-        """With `rebalance`, the one idle unit whose move adds most coverage (if enough)."""
-        if self.rebalance is None:
+    def relocations(
+        self, sim: SimView, freed: SimUnit | None = None
+    ) -> list[tuple[SimUnit, int]]:
+        """With `redeploy`, every idle unit whose post in the plan is not where it waits
+        (after a dispatch and after a unit frees); else, with `rebalance`, after a dispatch,
+        the one idle unit whose move adds most coverage (if enough)."""
+        if self.redeploy:
+            plan = self._plan(sim)
+            return [(u, plan[u.unit_id]) for u in sim.idle_units()
+                    if u.unit_id in plan and plan[u.unit_id] != u.station]
+        if self.rebalance is None or freed is not None:
             return []
         best: tuple[float, int, SimUnit | None, int] = (self.rebalance, 0, None, 0)
         for unit in sim.idle_units():
@@ -242,6 +284,38 @@ class Coverage:
                 best = (gain - current, -unit.index, unit, station)
         return [] if best[2] is None else [(best[2], best[3])]
 
+    def _plan(self, sim: SimView) -> dict[UUID, int]:
+        """Where each idle unit should wait: the posts the idle count holds (nested MEXCLP),
+        each taken by the unit that makes the total drive to them least."""
+        idle = sim.idle_units()
+        posts = self._picture(sim).posts(len(idle))
+        drive = drive_table(len(idle), posts, lambda u, s: self._drive_s(sim, idle[u], s))
+        chosen, _ = match_posts(drive, range(len(idle)), posts)
+        return {u.unit_id: s for u, s in zip(idle, chosen, strict=True) if s is not None}
+
+    def _drive_s(self, sim: SimView, unit: SimUnit, station: int) -> float:
+        """A unit's drive to a station, and `move_penalty_s` more unless it is heading there."""
+        extra = 0.0 if station == unit.station else self.move_penalty_s
+        return sim.seconds_to_station(unit, station) + extra
+
+    def _refill_s(self, sim: SimView) -> Callable[[Candidate], float]:
+        """For each candidate, the least total drive the idle units left behind need to hold
+        the posts of their number (a unit diverted from another call leaves them all)."""
+        idle = sim.idle_units()
+        memo = self._picture(sim)
+        posts = memo.posts(len(idle))
+        drive = drive_table(len(idle), posts, lambda u, s: self._drive_s(sim, idle[u], s))
+        row = {u.unit_id: i for i, u in enumerate(idle)}
+        everyone = list(range(len(idle)))
+
+        def refill(c: Candidate) -> float:
+            if c.unit_id not in row:
+                return match_posts(drive, everyone, posts)[1]
+            rest = [i for i in everyone if i != row[c.unit_id]]
+            return match_posts(drive, rest, memo.posts(len(rest)))[1]
+
+        return refill
+
     def _best_station(self, unit: SimUnit, sim: SimView, prefer: int) -> tuple[int, float, float]:
         """The station adding most expected coverage for this unit given the other idle
         units (ties to `prefer`), its gain, and the gain where the unit is heading now."""
@@ -249,103 +323,31 @@ class Coverage:
         return self._picture(sim).best_station(others, prefer, unit.station)
 
 
-class _Memo:
-    """Coverage figures of one scenario, travel and q, each computed once per idle load.
-
-    `load[s]` is the number of idle units at station s; the units covering each demand point
-    are load · C (C: station × demand 0/1 matrix), exact small integers as float, so every
-    figure is the same number a fresh computation gives.
-    """
-
-    LIMIT = 100_000  #: entries kept per table before it starts afresh
-
-    def __init__(self, sim: SimView, q: float, covers: Sequence[np.ndarray]) -> None:
-        self.scenario, self.travel, self.q = sim.scenario, sim.travel, q
-        self.weights = sim.scenario.demand.weights
-        self.capacity = [site.capacity for site in sim.scenario.stations]
-        self.covers = list(covers)
-        self.matrix = np.array(self.covers, dtype=float)
-        # The covered points of each station as indices: picking them out of a per-point
-        # array gives the same values in the same order as the 0/1 mask does, faster.
-        self.points = [np.flatnonzero(cover) for cover in self.covers]
-        self._losses: dict[tuple[tuple[int, ...], int], float] = {}
-        self._kept: dict[tuple[int, ...], float] = {}
-        self._stations: dict[tuple[tuple[int, ...], int, int], tuple[int, float, float]] = {}
-        self._gains: dict[tuple[int, ...], list[float]] = {}
-
-    def serves(self, sim: SimView, q: float) -> bool:
-        """True when built for this very scenario, travel and q."""
-        return sim.scenario is self.scenario and sim.travel is self.travel and q == self.q
-
-    def counts(self, load: tuple[int, ...]) -> np.ndarray:
-        """Idle units covering each demand point."""
-        return np.asarray(np.asarray(load, dtype=float) @ self.matrix)
-
-    def loss(self, load: tuple[int, ...], station: int) -> float:
-        """Expected coverage lost when a unit idle at `station` leaves the idle `load`."""
-        key = (load, station)
-        if key not in self._losses:
-            counts, q = self.counts(load), self.q
-            # Marginal value of the last unit covering a point with k units: (1-q)q^(k-1).
-            marginal = self.weights * (1 - q) * np.power(q, np.maximum(counts - 1, 0))
-            _room(self._losses)[key] = float(marginal[self.points[station]].sum())
-        return self._losses[key]
-
-    def best_kept(self, load: tuple[int, ...]) -> float:
-        """The most expected coverage left after sending one unit of the idle `load`."""
-        if load not in self._kept:
-            counts, q = self.counts(load), self.q
-            _room(self._kept)[load] = max(
-                float((self.weights * (1 - np.power(q, counts - self.covers[s]))).sum())
-                for s, n in enumerate(load) if n
-            )
-        return self._kept[load]
-
-    def best_station(
-        self, others: tuple[int, ...], prefer: int, current: int
-    ) -> tuple[int, float, float]:
-        """The station with room adding most expected coverage to the idle `others` (ties to
-        `prefer`), its gain, and the gain at `current`."""
-        key = (others, prefer, current)
-        if key not in self._stations:
-            gains = self.gains(others)
-            best, best_key = prefer, (-1.0, 0.0)
-            for s, gain in enumerate(gains):
-                if self.capacity[s] and others[s] >= self.capacity[s]:
-                    continue
-                rank = (round(gain, 12), -float(s != prefer))
-                if rank > best_key:
-                    best, best_key = s, rank
-            _room(self._stations)[key] = (best, best_key[0], gains[current])
-        return self._stations[key]
-
-    def gains(self, others: tuple[int, ...]) -> list[float]:
-        """Expected coverage a unit would add at each station to the idle `others` (the same
-        load recurs with other preferred and current stations: computed once per load)."""
-        if others not in self._gains:
-            counts, q = self.counts(others), self.q
-            gain_per_point = self.weights * (1 - q) * np.power(q, counts)
-            _room(self._gains)[others] = [
-                float(gain_per_point[points].sum()) for points in self.points
-            ]
-        return self._gains[others]
-
-
-def _room(table: dict[K, V]) -> dict[K, V]:
-    """The table, emptied first when full (a bound on memory over very long runs)."""
-    if len(table) >= _Memo.LIMIT:
-        table.clear()
-    return table
-
-
 POLICIES: dict[str, Callable[[], Policy]] = {
     "closest-straight": lambda: ClosestIdle("closest-straight", "straight"),
     "closest-road": lambda: ClosestIdle("closest-road", "road"),
     # Tuned on Manhattan (3 days x 4 replications, seed 1; see simulations/results/README.md):
-    # coverage judged with q = 0.3, lower priorities held up to 30 min while sending would
-    # leave under half the fleet's coverage, one idle unit rebalanced after each dispatch.
+    # every idle unit redeployed to the posts of their number (nested MEXCLP, q = 0.1) after
+    # each dispatch and each freed unit, the unit sent being the one whose absence is refilled
+    # with the least driving, a lower-priority call held (up to 30 min) while 3 or fewer are
+    # idle (a quarter of the ambulances), a change of post costing 4 min more than the drive
+    # when matching units to posts.
     "coverage": lambda: Coverage(
-        "coverage", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=1800.0, rebalance=0.01
+        "coverage", "road", busy_fraction=0.1, reserve_share=0.25, max_hold_s=1800.0,
+        redeploy=True, refill=True, move_penalty_s=240.0,
+    ),
+    # coverage, holding lower priorities while a third of the ambulances (4 of 12) or fewer
+    # are idle
+    "coverage-reserve4": lambda: Coverage(
+        "coverage-reserve4", "road", busy_fraction=0.1, reserve_share=1 / 3, max_hold_s=1800.0,
+        redeploy=True, refill=True, move_penalty_s=240.0,
+    ),
+    # The coverage of the first tuning: q = 0.3, lower priorities held up to 30 min while
+    # sending would leave under half the fleet's coverage, one idle unit rebalanced after
+    # each dispatch, a freed unit sent to the station adding most coverage.
+    "coverage-one-move": lambda: Coverage(
+        "coverage-one-move", "road", busy_fraction=0.3, hold_below=0.5, max_hold_s=1800.0,
+        rebalance=0.01,
     ),
     "coverage-hold50": lambda: Coverage("coverage-hold50", "road", hold_below=0.5),
     # coverage, and a lower-priority call also waits (up to 60 min) while 3 or fewer are idle

@@ -20,6 +20,7 @@ from najda.geo.speed import SpeedModel
 from najda.projections.dispatch.read_model_changes import UnitRow
 from najda.projections.dispatch.stations_hospitals import Place
 from najda.projections.policies.dispatch import SimView
+from najda.projections.policies.view import SimUnit
 
 #: Kinds a coverage policy keeps spread over the area (the ones calls wait for).
 AMBULANCES = frozenset({UnitKind.ALS, UnitKind.BLS})
@@ -222,6 +223,7 @@ class LiveView(SimView):
         lons = np.array([s.lon for s in sites])
         self._all: list[LiveUnit] = []
         self._idle: list[LiveUnit] = []
+        self._where: dict[int, tuple[float, float]] = {}
         index = {s.id: i for i, s in enumerate(sites)}
         for i, row in enumerate(rows):
             post = (posts or {}).get(row.unit_id)
@@ -230,6 +232,7 @@ class LiveView(SimView):
             else:
                 station = int(np.argmin(geodesic_many_m(row.lat, row.lon, lats, lons)))
             unit = LiveUnit(i, row.unit_id, row.call_sign, station)
+            self._where[i] = (row.lat, row.lon)
             self._all.append(unit)
             if row.available:
                 self._idle.append(unit)
@@ -246,6 +249,14 @@ class LiveView(SimView):
     def all_units(self) -> list[LiveUnit]:
         """Every ambulance, in roster order."""
         return list(self._all)
+
+    def seconds_to_station(self, unit: SimUnit, station: int) -> float:
+        """The straight-line estimate (the locator's speed model) from the unit's last known
+        position to a station."""
+        lat, lon = self._where[unit.index]
+        s = self.scenario.stations[station]
+        distance_m = float(geodesic_many_m(lat, lon, np.array([s.lat]), np.array([s.lon]))[0])
+        return self.travel.speed.eta_s(distance_m)
 
 
 def live_scenario(

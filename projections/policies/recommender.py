@@ -88,6 +88,7 @@ class Hold:
     expected_after: float | None  # expected cover once it left (share of demand)
     floor: float | None  # the expected cover under which the policy holds
     until: datetime | None  # when the policy stops holding it whatever the cover
+    reserve: int | None = None  # held while no more than this many ambulances are free
 
     @property
     def zones(self) -> tuple[str, ...]:
@@ -108,6 +109,9 @@ class Hold:
         if self.expected_after is not None and self.floor is not None:
             figures = (f" (expected cover {self.expected_after:.0%} of demand; the policy holds"
                        f" below {self.floor:.0%})")
+        elif self.expected_after is not None and self.reserve is not None:
+            figures = (f" (expected cover {self.expected_after:.0%} of demand; the policy holds"
+                       f" while {self.reserve} or fewer ambulances are free)")
         until = "" if self.until is None else f" (at the latest {self.until:%H:%M} UTC)"
         return f"hold: dispatching now {now}{figures}; re-evaluate when a unit frees{until}"
 
@@ -261,15 +265,17 @@ class PolicyRecommender:
         fewer = set(demand.zone[(after < before) & (after > 0)].tolist())
         thinned = tuple(n for z, n in enumerate(demand.names)
                         if z in fewer and n not in unit.emptied)
-        until, expected, floor = None, None, None
+        until, expected, floor, reserve = None, None, None, None
         if isinstance(self.policy, Coverage):
             until = call_at + timedelta(seconds=self.policy.max_hold_s)
             expected = self.policy.expected_coverage(view, rest)
-            if self.policy.hold_below is not None:
+            if len(idle) <= self.policy.reserve_of(view):
+                reserve = self.policy.reserve_of(view)
+            elif self.policy.hold_below is not None:
                 homes = [replace(u, station=view.scenario.units[u.index].station)
                          for u in view.all_units()]
                 floor = self.policy.hold_below * self.policy.expected_coverage(view, homes)
-        return Hold(unit, thinned, expected, floor, until)
+        return Hold(unit, thinned, expected, floor, until, reserve)
 
     async def coverage(self, move_ups: int = 3) -> CoveragePicture | None:
         """Zones covered within the target now, and the best move-ups (None without

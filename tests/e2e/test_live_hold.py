@@ -7,6 +7,7 @@ carries the hold in the REST answer's shape."""
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections.abc import Iterator
@@ -89,9 +90,12 @@ def test_a_held_call_says_why_and_is_dispatchable_once_units_free(server: NajdaS
         assert rec["state"] == "hold" and rec["policy"] == "coverage"
         hold = rec["hold"]
         assert hold["reason"].startswith("hold: dispatching now leaves ")
-        assert " uncovered within 8 min (expected cover 0% of demand; the policy holds below " \
-            in hold["reason"]
-        assert "%); re-evaluate when a unit frees (at the latest " in hold["reason"]
+        ambulances = len(_others(client)) + 1
+        reserve = math.floor(_live_policy().reserve_share * ambulances)  # a share of them
+        assert hold["reserve"] == reserve >= 1 and hold["floor"] is None
+        assert (" uncovered within 8 min (expected cover 0% of demand; the policy holds while "
+                f"{reserve} or fewer ambulances are free); re-evaluate when a unit frees "
+                "(at the latest ") in hold["reason"]
         assert hold["zones"] and all(zone in hold["reason"] for zone in hold["zones"])
         assert hold["call_sign"] == LAST and hold["until"] is not None
         assert hold["unit"]["covered_after"] < hold["unit"]["covered_before"]

@@ -129,3 +129,18 @@ def test_the_in_memory_store_gives_the_same_run_and_report_as_sqlite(
     )
     with pytest.raises(ValueError, match="backend"):
         run_policy(tiny, policy, days=0.1, seed=6, backend="tape")
+
+
+def test_every_move_up_is_recorded_as_the_units_relocated_event(
+    tiny: Scenario, tmp_path: Path
+) -> None:
+    """A move-up is given as a dispatcher gives it: the unit's Relocated event (its crew is
+    told), to a registered station, while the unit is available; as many as the run counts."""
+    result = run_policy(tiny, "coverage", days=0.5, seed=2, store=tmp_path / "events.sqlite")
+    moved = [fields for topic, fields in _log(tmp_path / "events.sqlite")
+             if topic == "najda:Unit.Relocated"]
+    assert result.extra["relocations"] == len(moved) > 0
+    codes = {s.code for s in tiny.stations}
+    assert {m["station_code"] for m in moved} <= codes
+    closest = run_policy(tiny, "closest-road", days=0.5, seed=2)
+    assert closest.extra["relocations"] == 0

@@ -9,7 +9,8 @@ import numpy as np
 
 from najda.domain.values import Priority, UnitKind, UnitStatus
 from najda.projections.dispatch.locator import Candidate
-from najda.projections.policies.dispatch import ClosestIdle, Coverage
+from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Coverage
+from najda.projections.policies.redeploy import nested_posts
 from najda.simulations.engine import START, SimUnit
 from najda.simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
@@ -32,12 +33,17 @@ class FakeSim:
     units: list[SimUnit]
     now_s: float = 0.0
     travel: FakeTravel = field(default_factory=FakeTravel)
+    #: (roster index, station) → seconds; else 100 s a station index apart.
+    drive: dict[tuple[int, int], float] = field(default_factory=dict)
 
     def idle_units(self) -> list[SimUnit]:
         return [u for u in self.units if not u.busy]
 
     def all_units(self) -> list[SimUnit]:
         return list(self.units)
+
+    def seconds_to_station(self, unit: SimUnit, station: int) -> float:
+        return self.drive.get((unit.index, station), 100.0 * abs(unit.station - station))
 
 
 def scenario(capacity: int = 2) -> Scenario:
@@ -149,6 +155,7 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
     # recurring) must decide exactly as a new policy does for each picture alone.
     rng = np.random.default_rng(7)
     reused = Coverage(hold_below=0.9, rebalance=0.0)
+    planner = Coverage(busy_fraction=0.1, redeploy=True, refill=True, reserve=1)
     sim = FakeSim(scenario(capacity=3), [])
     for _ in range(200):
         sim.units = [unit(i, int(rng.integers(3)), busy=bool(rng.random() < 0.3)) for i in range(3)]
@@ -161,6 +168,11 @@ def test_one_policy_remembering_pictures_decides_as_fresh_ones_do() -> None:
         assert reused.relocations(sim) == fresh.relocations(sim)
         for u in idle:
             assert reused.station_for(u, sim) == Coverage().station_for(u, sim)
+        fresh_plan = Coverage(busy_fraction=0.1, redeploy=True, refill=True, reserve=1)
+        assert planner.relocations(sim) == fresh_plan.relocations(sim)
+        assert planner.choose(call("high"), ranked, sim) == fresh_plan.choose(
+            call("high"), ranked, sim)
+        assert planner.holds(call("low"), sim) == fresh_plan.holds(call("low"), sim)
     other = FakeSim(scenario(capacity=3), [unit(0, 0), unit(1, 1), unit(2, 2)], travel=FakeTravel())
     assert reused._memo is not None and reused._memo.serves(sim, 0.5)
     reused.holds(call("low"), other)
@@ -217,3 +229,93 @@ def test_coverage_never_weighs_a_candidate_beyond_its_eta_horizon_but_the_first(
             left_out += len(ranked) - len(kept)
             assert policy.choose(this, kept, sim) == policy.choose(this, ranked, sim)
     assert left_out > 0
+
+
+def test_the_posts_of_k_idle_units_are_those_of_k_minus_one_and_the_best_next() -> None:
+    points = [np.flatnonzero(COVER[s]) for s in range(3)]
+    weights = np.array([0.5, 0.3, 0.2])
+    # q = 0.1: S1 first (0.72), then S2 (0.18 against S1's second cover 0.072), then S1.
+    assert [nested_posts(weights, points, [2, 2, 2], 0.1, k) for k in range(4)] == [
+        (), (1,), (1, 2), (1, 2, 1)]
+    # S1 holds one: the third goes to S0 (0.045 against S2's second cover 0.018).
+    assert nested_posts(weights, points, [2, 1, 2], 0.1, 3) == (1, 2, 0)
+    assert nested_posts(weights, points, [1, 1, 1], 0.1, 5) == (1, 2, 0)  # no room left
+
+
+def redeploying(**options: float) -> Coverage:
+    return Coverage(busy_fraction=0.1, redeploy=True, **options)  # type: ignore[arg-type]
+
+
+def test_redeploy_moves_every_idle_unit_not_at_the_post_its_number_holds() -> None:
+    # Two idle at S0: the posts of two are S1 and S2, and both must move.
+    units = [unit(0, 0), unit(1, 0), unit(2, 1, busy=True)]
+    sim = FakeSim(scenario(), units, drive={(0, 1): 100, (0, 2): 200, (1, 1): 150,
+                                            (1, 2): 200})
+    # Least total drive: U0 to S1 and U1 to S2 (300 s), not U0 to S2 and U1 to S1 (350 s).
+    assert redeploying().relocations(sim) == [(units[0], 1), (units[1], 2)]
+    # A unit already at a post stays: only U0 moves.
+    units[1].station = 2
+    assert redeploying().relocations(sim) == [(units[0], 1)]
+    # Nothing left to move once every idle unit is at a post.
+    units[0].station = 1
+    assert redeploying().relocations(sim) == []
+    assert Coverage(busy_fraction=0.1, rebalance=0.0).relocations(sim, freed=units[0]) == []
+
+
+def test_a_freed_unit_takes_the_post_left_to_it_and_the_others_move_up_around_it() -> None:
+    # U1 waits at S1; U0 frees far from every station but nearest S1 (at S1 a drive of 60 s).
+    freed = unit(0, 0)
+    units = [freed, unit(1, 1), unit(2, 2, busy=True)]
+    far = {(0, 0): 900, (0, 1): 60, (0, 2): 800, (1, 1): 0, (1, 2): 300}
+    policy = redeploying()
+    sim = FakeSim(scenario(), units, drive=far)
+    # Posts of two: S1 and S2. U0 to S1 and U1 on to S2 (360 s) beats U0 to S2 (800 s).
+    assert policy.station_for(freed, sim) == 1
+    freed.station = 1
+    assert policy.relocations(sim, freed=freed) == [(units[1], 2)]
+    # A change of post costs 500 s more (the freed unit's too, its post was S0): U1 stays
+    # and the freed unit drives to S2 (1300 s against 1360 s).
+    freed.station = 0
+    keeping = redeploying(move_penalty_s=500.0)
+    assert keeping.station_for(freed, sim) == 2
+    freed.station = 2
+    assert keeping.relocations(sim, freed=freed) == []
+    # Without redeploy a freed unit does not move the others.
+    assert Coverage(busy_fraction=0.1).relocations(sim, freed=freed) == []
+
+
+def test_refill_sends_the_in_time_unit_whose_absence_is_made_good_with_least_driving() -> None:
+    # Three idle: U0 at S1, U1 at S2, U2 at S1 (posts of three: S1, S2, S1). Posts of two:
+    # S1 and S2. Sending U1 (at S2) leaves U0 or U2 to drive to S2; sending U0 or U2 none.
+    units = [unit(0, 1), unit(1, 2), unit(2, 1)]
+    sim = FakeSim(scenario(), units)
+    ranked = [candidate(units[1], 100), candidate(units[2], 200), candidate(units[0], 300)]
+    refill = redeploying(refill=True)
+    assert refill.choose(call("high"), ranked, sim) == ranked[1]  # the quickest of U0, U2
+    # Out of time, the fastest goes whatever it leaves behind.
+    late = FakeSim(scenario(), units, now_s=300.0)
+    assert refill.choose(call("high"), ranked, late) == ranked[0]
+
+
+def test_the_coverage_policy_redeploys_refills_and_holds_lower_priorities_on_a_reserve() -> None:
+    policy = POLICIES["coverage"]()
+    assert isinstance(policy, Coverage)
+    assert policy.redeploy and policy.refill and policy.reserve_share == 0.25
+    assert policy.hold_below is None and policy.rebalance is None
+    previous = POLICIES["coverage-one-move"]()
+    assert isinstance(previous, Coverage) and not previous.redeploy
+
+
+def test_a_reserve_share_keeps_that_part_of_the_ambulances_rounded_down() -> None:
+    fleet = [unit(i, i % 3, busy=i >= 4) for i in range(12)]  # 4 idle of 12
+    sharing = Coverage(reserve_share=0.25, max_hold_s=600)
+    assert sharing.reserve_of(FakeSim(scenario(capacity=0), fleet)) == 3
+    assert not sharing.holds(call("low"), FakeSim(scenario(capacity=0), fleet))
+    fleet[3].busy = True  # 3 idle: held
+    assert sharing.holds(call("low"), FakeSim(scenario(capacity=0), fleet))
+    assert not sharing.holds(call("high"), FakeSim(scenario(capacity=0), fleet))
+    small = [unit(i, i % 3, busy=i >= 2) for i in range(5)]  # 2 idle of 5: keeps 1
+    assert sharing.reserve_of(FakeSim(scenario(capacity=0), small)) == 1
+    assert not sharing.holds(call("low"), FakeSim(scenario(capacity=0), small))
+    assert Coverage(reserve=2, reserve_share=0.25).reserve_of(FakeSim(scenario(), small)) == 2
+    assert Coverage(reserve_share=1 / 3).reserve_of(FakeSim(scenario(), fleet)) == 4

@@ -1,0 +1,61 @@
+"""Redeployment: the posts k idle units should hold, and which idle unit goes to which post."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+
+def nested_posts(
+    weights: np.ndarray,
+    points: Sequence[np.ndarray],
+    capacity: Sequence[int],
+    q: float,
+    k: int,
+) -> tuple[int, ...]:
+    """The stations k idle units hold (one entry a unit), chosen greedily for expected
+    coverage (MEXCLP, busy fraction q): each next unit goes where it adds the most (ties to
+    the lower index), so the posts of k - 1 units are those of k less the last one."""
+    counts = np.zeros(len(weights))
+    held = [0] * len(points)
+    posts: list[int] = []
+    for _ in range(k):
+        gain_per_point = weights * (1 - q) * np.power(q, counts)
+        best, best_gain = -1, -1.0
+        for s, covered in enumerate(points):
+            if capacity[s] and held[s] >= capacity[s]:
+                continue
+            gain = round(float(gain_per_point[covered].sum()), 12)
+            if gain > best_gain:
+                best, best_gain = s, gain
+        if best < 0:  # every station full: the rest wait wherever they are sent
+            break
+        posts.append(best)
+        held[best] += 1
+        counts[points[best]] += 1
+    return tuple(posts)
+
+
+def drive_table(
+    units: int, posts: Sequence[int], seconds: Callable[[int, int], float]
+) -> dict[int, np.ndarray]:
+    """Seconds from each unit to each station among the posts (station → one per unit)."""
+    return {s: np.array([seconds(u, s) for u in range(units)]) for s in sorted(set(posts))}
+
+
+def match_posts(
+    drive: dict[int, np.ndarray], units: Sequence[int], posts: Sequence[int]
+) -> tuple[list[int | None], float]:
+    """The post of each of `units` (indexes into the drive table; None when there are more
+    units than posts), matched with the least total drive, and that total."""
+    if not units or not posts:
+        return [None] * len(units), 0.0
+    rows_of = np.array(units)
+    cost = np.array([drive[s][rows_of] for s in posts]).T
+    rows, cols = linear_sum_assignment(cost)
+    out: list[int | None] = [None] * len(units)
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        out[r] = posts[c]
+    return out, float(cost[rows, cols].sum())
