@@ -90,9 +90,17 @@ def make_template() -> str:
 
 
 def create_database(name: str, options: str = "") -> None:
-    """CREATE DATABASE `name` with its options (`TEMPLATE "t"`, `OWNER o`), if any."""
+    """CREATE DATABASE `name` with its options (`TEMPLATE "t"`, `OWNER o`), if any.
+
+    Its sessions commit without waiting for the WAL to reach the disk (synchronous_commit
+    off): a commit is visible to every other session at once all the same, and only a crash
+    of the whole server, which no test makes on this one, could lose the last commits of a
+    throwaway database. The clusters a test stops or kills (tests/pgcluster.py) keep the
+    server's default.
+    """
     with admin_conn() as conn:
         conn.execute(f'CREATE DATABASE "{name}"{options}')
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
 
 @contextmanager
