@@ -44,7 +44,8 @@ echo "== ruff"; "$VENV/bin/ruff" check .
 echo "== mypy"; "$VENV/bin/mypy"
 # pytest-xdist workers (NAJDA_TEST_WORKERS; 0, the default, runs in this process until two
 # whole parallel runs in a row are shown green): each worker has its own template database,
-# clones, ports and temporary directories; `loadgroup` keeps the modules that share the
-# imported Liechtenstein area on one worker (tests/area_fixture.py).
+# clones, ports and temporary directories; the run imports the Liechtenstein area once, in
+# whichever worker first needs it (tests/area_fixture.py); `loadgroup` keeps a module marked
+# `xdist_group` (an expensive module fixture) on one worker.
 WORKERS="${NAJDA_TEST_WORKERS:-0}"
 echo "== pytest ($WORKERS workers)"; "$VENV/bin/pytest" -n "$WORKERS" --dist loadgroup "$@"

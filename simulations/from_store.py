@@ -19,7 +19,12 @@ from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitKind
 from najda.projections.reports.nemsis_intervals import UnitResponse
 from najda.projections.reports.response_times import collect
-from najda.projections.store.environment import is_postgres_url, postgres_env, sqlite_env
+from najda.projections.store.environment import (
+    asyncpg_dsn,
+    is_postgres_url,
+    postgres_env,
+    sqlite_env,
+)
 from najda.projections.store.event_rows import EventLog
 from najda.simulations.report import PolicyReport, PriorityStats
 from najda.simulations.report import _stats as stats_of  # the same figures as every policy's
@@ -67,7 +72,9 @@ def open_store(store: str | Path) -> Dispatch:
     if is_postgres_url(text):
         try:
             # Read only: a database without Najda's tables is refused, never set up.
-            return Dispatch({**postgres_env(text, pool_size=2), "CREATE_TABLE": "n"})
+            env = {**postgres_env(text, pool_size=2), "CREATE_TABLE": "n"}
+            _probe(text)
+            return Dispatch(env)
         except ValueError as exc:
             raise StoreReplayError(f"--from-store: {exc}") from None
         except (OperationalError, InterfaceError) as exc:
@@ -82,6 +89,19 @@ def open_store(store: str | Path) -> Dispatch:
             f"--from-store: {path} is not a SQLite event store (nor a postgresql:// URL)"
         )
     return Dispatch(sqlite_env(path))
+
+
+def _probe(url: str) -> None:
+    """One connection to the store, so that a server or database that is not there is named
+    at once (the connection pool would retry for its whole timeout and say only that)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(asyncpg_dsn(url), connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        raise OperationalError(reason or type(exc).__name__) from None
 
 
 def redacted(url: str) -> str:

@@ -17,8 +17,25 @@ from tests.pgdatabases import (
     make_template,
     set_running,
 )
+from tests.run_shared import close_shared_dir, open_shared_dir
 
 __all__ = ["IN_CI", "PG_ADMIN_URL"]
+_OWN_SHARED_DIR = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controlling process makes the directory its xdist workers share (they inherit it
+    through the environment; a run without workers shares it with itself)."""
+    directory = open_shared_dir()
+    if directory is not None:
+        config.stash[_OWN_SHARED_DIR] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process that made the shared directory removes it after the run."""
+    directory = config.stash.get(_OWN_SHARED_DIR, None)
+    if directory is not None:
+        close_shared_dir(directory)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -90,9 +90,17 @@ def make_template() -> str:
 
 
 def create_database(name: str, options: str = "") -> None:
-    """CREATE DATABASE `name` with its options (`TEMPLATE "t"`, `OWNER o`), if any."""
+    """CREATE DATABASE `name` with its options (`TEMPLATE "t"`, `OWNER o`), if any.
+
+    Its sessions commit without waiting for the WAL to reach the disk (synchronous_commit
+    off): a commit is visible to every other session at once all the same, and only a crash
+    of the whole server, which no test makes on this one, could lose the last commits of a
+    throwaway database. The clusters a test stops or kills (tests/pgcluster.py) keep the
+    server's default.
+    """
     with admin_conn() as conn:
         conn.execute(f'CREATE DATABASE "{name}"{options}')
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
 
 @contextmanager
@@ -123,6 +131,11 @@ class Clones:
     CREATE and DROP DATABASE mostly wait on the server (WAL flushes, checkpoints), and the
     server serves concurrent ones together: a test that waited for one clone and one drop in
     turn spent about two seconds here on a loaded machine; in parallel it is a fraction.
+
+    A used clone is dropped when the next one is handed out (or at `close`), not as its test's
+    `pg_url` is torn down: pytest tears fixtures down in the reverse order of their set-up, so
+    a server a test started before asking for `pg_url` is still running then, and a forced
+    drop under it left it retrying a vanished database until its stop timed out (20 s each).
     """
 
     def __init__(
@@ -133,6 +146,7 @@ class Clones:
         self._ahead_count = max(1, ahead)
         self._worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="najda-clones")
         self._ahead: deque[Future[str]] = deque()
+        self._used: list[str] = []  # handed out, to drop once their test is wholly torn down
         self._drops: list[tuple[str, Future[None]]] = []
 
     def _clone(self) -> str:
@@ -143,6 +157,10 @@ class Clones:
     def _drop_later(self, name: str) -> None:
         self._drops.append((name, self._worker.submit(drop_database, name)))
 
+    def _drop_used(self) -> None:
+        while self._used:
+            self._drop_later(self._used.pop())
+
     def _refill(self) -> None:
         while len(self._ahead) < self._ahead_count:
             self._ahead.append(self._worker.submit(self._clone))
@@ -151,6 +169,7 @@ class Clones:
     def database(self) -> Iterator[str]:
         """A fresh clone (its URL) for the running test, dropped after it."""
         require_marker()
+        self._drop_used()  # the previous test, servers and all, is torn down by now
         self._refill()
         ahead = self._ahead.popleft()
         self._refill()
@@ -161,10 +180,12 @@ class Clones:
         try:
             yield url_of(name)
         finally:
-            self._drop_later(name)
+            self._used.append(name)
 
     def close(self) -> None:
-        """Drop the clones made ahead, wait for every drop, and retry any that failed."""
+        """Drop the clones used and made ahead, wait for every drop, and retry any that
+        failed."""
+        self._drop_used()
         while self._ahead:
             ahead = self._ahead.popleft()
             if ahead.exception() is None:

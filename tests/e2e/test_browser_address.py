@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from najda.geo.area import EMERGENCY_MODE, load_area
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 from tests.e2e.browser import DESKTOP, FREE_SPOT, SHOW_MS, PageErrors, chromium, sign_in
 from tests.e2e.harness import NajdaServer, clean_env, ok
-
-pytestmark = SHARES_LIECHTENSTEIN
 
 
 @pytest.fixture(scope="module")

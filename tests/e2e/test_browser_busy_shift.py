@@ -13,12 +13,10 @@ import pytest
 
 from najda.geo.area import AddressPoint
 from najda.geo.planar import point_m
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 from tests.e2e.browser import SHOW_MS, chromium, screenshot, wait_unit_shown
 from tests.e2e.console_truth import expected, open_console, queue_matches_board, select, shows
 from tests.e2e.harness import NajdaServer, clean_env, ok, report
-
-pytestmark = SHARES_LIECHTENSTEIN
 
 CALLS = 20
 #: Priority and nature of the calls, in turn: mostly calls whose plan wants an ALS ambulance.

@@ -26,12 +26,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok, report
 
 #: Thousands of requests over some fifty operations: more than the default two minutes on a
 #: loaded two-core machine.
-pytestmark = [pytest.mark.timeout(600), SHARES_LIECHTENSTEIN]
+pytestmark = pytest.mark.timeout(600)
 
 #: Generated requests per operation and generation mode (Hypothesis may stop earlier when an
 #: operation has few distinct inputs, e.g. none at all).

@@ -13,10 +13,8 @@ import pytest
 from najda.api.areas import demo_extract
 from najda.api.cli import main
 from najda.geo.area import EMERGENCY_MODE, load_area
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 from tests.e2e.harness import NajdaServer, clean_env, ok
-
-pytestmark = SHARES_LIECHTENSTEIN
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Importing the Liechtenstein extract: what it finds, what it leaves out, and bad input.
 
-The whole extract is imported once per process (`liechtenstein()`); tests of the import's own
+The whole extract is imported once per test run (`liechtenstein()`); tests of the import's own
 behaviour (bbox, re-import, bad choices) read the small cut of it (`small_extract()`)."""
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from najda.api.areas import AreaImportError, demo_extract, import_area
 from najda.geo.area import Area, load_area
 from najda.geo.osm_profile import parse_maxspeed, profile
 from najda.geo.osm_read import parse_bbox
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein, small_extract
-
-pytestmark = SHARES_LIECHTENSTEIN
+from tests.area_fixture import liechtenstein, small_extract
 
 EXTRACT = demo_extract()
 SMALL = small_extract()

@@ -1,7 +1,8 @@
 """Start-up with the real demo area: the bundled extract is imported once, then read back.
 
 The first start is `liechtenstein()` (tests/area_fixture.py): start-up on an empty data
-directory, shared with the other readers of the country so that it is imported once."""
+directory, shared with the other readers of the country (in any xdist worker of the run) so that
+it is imported once a run."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ from pathlib import Path
 
 from najda.api.services import open_operating_area
 from najda.api.settings import Settings
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 
 
-@SHARES_LIECHTENSTEIN
 def test_the_first_start_imports_the_bundled_area_and_later_starts_reuse_it() -> None:
     data_dir, first = liechtenstein()  # the first start, on an empty data directory
     assert first.name == "Liechtenstein"

@@ -16,10 +16,12 @@ from najda.geo.planar import point_m
 from najda.projections.addresses.geocoder import Geocoder, QueryError
 from najda.projections.addresses.index import AddressIndex
 from najda.projections.addresses.sqlite_index import SqliteAddressIndex
-from tests.area_fixture import SHARES_LIECHTENSTEIN, liechtenstein
+from tests.area_fixture import liechtenstein
 from tests.pgdatabases import cloned_database, unavailable
 
-pytestmark = SHARES_LIECHTENSTEIN
+#: Under pytest-xdist (`--dist loadgroup`) one worker runs the whole module, so that its
+#: module fixtures build the country's address index in each store once, not in every worker.
+pytestmark = pytest.mark.xdist_group("test_geocoder_contract")
 
 #: (query, what the best candidate's label starts with, its precision, its municipality).
 SEARCHES: list[tuple[str, str, str, str]] = [

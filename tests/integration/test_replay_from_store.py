@@ -27,6 +27,10 @@ from najda.simulations.jemss import load_jemss
 from najda.simulations.scenario import FurtherUnit
 from tests.unit.jemss_fixture import write_scenario
 
+#: Under pytest-xdist (`--dist loadgroup`) one worker runs the whole module, so that its
+#: module fixture records the simulated day once, not in every worker.
+pytestmark = pytest.mark.xdist_group("test_replay_from_store")
+
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
 
 
@@ -254,7 +258,8 @@ def test_a_postgresql_database_without_a_store_is_refused_naming_the_option(
     assert "--from-store" in err and "not a Najda event store" in err
     missing = pg_url.rsplit("/", 1)[0] + "/no_such_database_i14"
     assert main([*base, "--from-store", missing]) == 2
-    assert "cannot open the PostgreSQL store" in capsys.readouterr().err
+    err = capsys.readouterr().err  # at once, naming the reason (not the pool's time-out)
+    assert "cannot open the PostgreSQL store" in err and "does not exist" in err
     nameless = pg_url.rsplit("/", 1)[0] + "/"
     assert main([*base, "--from-store", nameless]) == 2
     assert "names no database" in capsys.readouterr().err
