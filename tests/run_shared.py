@@ -12,8 +12,10 @@ from pathlib import Path
 SHARED_DIR_ENV = "NAJDA_TEST_SHARED_DIR"
 #: Where a run's temporary files go, if set (a disk path to run the tests on a disk).
 TMP_ENV = "NAJDA_TEST_TMP"
-#: Else, where they go when this machine has it: a RAM disk (tmpfs).
+#: Else, where they go when this machine has it: a RAM disk (tmpfs)...
 RAM_DISK = Path("/dev/shm")
+#: ... with room for a whole run's files (a container's default /dev/shm of 64 MiB is not).
+RAM_DISK_MIN_FREE = 2 * 1024**3
 
 
 def choose_tmp_root() -> Path:
@@ -26,12 +28,19 @@ def choose_tmp_root() -> Path:
     machine's power. Set through TMPDIR, so that workers and subprocesses inherit it.
     """
     chosen = os.environ.get(TMP_ENV)
-    if chosen is None and RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK | os.X_OK):
+    if chosen is None and _roomy_ram_disk():
         chosen = str(RAM_DISK)
     if chosen is not None:
         os.environ["TMPDIR"] = chosen
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
     return Path(tempfile.gettempdir())
+
+
+def _roomy_ram_disk() -> bool:
+    """The RAM disk is there, writable, and has room for a run."""
+    if not (RAM_DISK.is_dir() and os.access(RAM_DISK, os.W_OK | os.X_OK)):
+        return False
+    return shutil.disk_usage(RAM_DISK).free >= RAM_DISK_MIN_FREE
 
 
 def open_shared_dir() -> Path | None:
