@@ -84,10 +84,11 @@ REBUILD_GC_THRESHOLDS = (100_000, 50, 100)
 
 
 @contextmanager
-def _rare_gc() -> Iterator[None]:
-    """The rebuild's GC thresholds for the duration, the previous ones restored after."""
+def rare_gc(thresholds: tuple[int, int, int] = REBUILD_GC_THRESHOLDS) -> Iterator[None]:
+    """These GC thresholds (the rebuild's) for the duration, the previous ones restored
+    after."""
     before = gc.get_threshold()
-    gc.set_threshold(*REBUILD_GC_THRESHOLDS)
+    gc.set_threshold(*thresholds)
     try:
         yield
     finally:
@@ -111,7 +112,7 @@ async def rebuild(
     """
     for projection in projections:
         await projection.reset()
-    with _rare_gc():
+    with rare_gc():
         return await _apply_all(read, projections, batch_size, progress, ended)
 
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
@@ -248,6 +249,23 @@ class MemoryDispatch(Dispatch):
 
     def construct_recorder(self) -> ApplicationRecorder:
         return MemoryRecorder()
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """DispatchStore.save in one pass when nothing but the log is kept (no snapshots, no
+        library aggregate cache): the aggregates' events collected, stored and announced
+        as there, without the library's processing record around them."""
+        recorder = self.recorder
+        if (kwargs or self.snapshots is not None or self.repository.cache is not None
+                or not isinstance(recorder, MemoryRecorder)
+                or not all(isinstance(obj, BaseAggregate) for obj in objs)):
+            return super().save(*objs, **kwargs)
+        events = [event for obj in objs for event in obj.collect_events()]
+        to_stored = self.mapper.to_stored_event
+        notifications = recorder.insert_notifications([to_stored(e) for e in events])
+        recordings = [Recording(e, n) for e, n in zip(events, notifications, strict=True)]
+        self._notify(recordings)
+        self.notify(events)  # the library's deprecated hook, called as its save does
+        return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Application._record, each event's recording made of the notification it is

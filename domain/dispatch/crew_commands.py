@@ -75,7 +75,7 @@ class CrewCommands(DispatchStore):
 
         def act() -> Outcome:
             unit = self._unit(unit_id)
-            station = self.get_station(station_id)
+            station = self._station(station_id)
             unit.relocate(station.id, station.code, actor, self._now())
             return [unit], {"station": station.code}
 

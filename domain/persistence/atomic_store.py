@@ -236,6 +236,13 @@ class DispatchStore(Application[UUID]):
     def _unit(self, unit_id: UUID) -> Unit:
         return self._load(Unit, unit_id, UnitNotFound)
 
+    def _station(self, station_id: UUID) -> Station:
+        """A station for a command to read, checked back into the command cache at once: a
+        station has no event after its registration, so a cached one is never stale."""
+        station = self._load(Station, station_id, StationNotFound)
+        self._keep(station)
+        return station
+
     # --- queries ----------------------------------------------------------------------
 
     def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:

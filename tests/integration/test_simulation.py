@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from najda.domain.application import Dispatch
 from najda.domain.values import IncidentStatus, UnitStatus
 from najda.projections.base import NotificationSource
+from najda.projections.rebuild import REBUILD_GC_THRESHOLDS
 from najda.projections.store.environment import sqlite_env
-from najda.simulations.engine import START, RunResult
+from najda.simulations.engine import START, RunResult, Simulator
 from najda.simulations.jemss import load_jemss
 from najda.simulations.run import run_policy
 from najda.simulations.scenario import Scenario
@@ -109,6 +111,23 @@ def test_a_synthetic_city_runs_without_a_road_network() -> None:
     assert result.calls and all(r.response_s is not None for r in result.calls)
     with pytest.raises(ValueError, match="road network"):
         run_policy(city, "closest-road", days=0.1, seed=3)
+
+
+def test_a_run_collects_cycles_rarely_and_restores_the_gc_thresholds_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[int, ...]] = []
+    real_run = Simulator.run
+
+    async def run(self: Simulator, *args: Any, **kwargs: Any) -> RunResult:
+        seen.append(gc.get_threshold())
+        return await real_run(self, *args, **kwargs)
+
+    monkeypatch.setattr(Simulator, "run", run)
+    before = gc.get_threshold()
+    run_policy(synthetic_city(3), "closest-straight", days=0.05, seed=3)
+    assert seen == [REBUILD_GC_THRESHOLDS] != [before]
+    assert gc.get_threshold() == before
 
 
 @pytest.mark.parametrize("policy", POLICIES)

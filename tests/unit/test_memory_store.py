@@ -24,6 +24,7 @@ from najda.simulations.memory_store import (
 from najda.simulations.run import MEMORY_ENV
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+HOME = Position(40.75, -73.99)
 
 
 def test_the_request_id_is_kept_in_the_state_and_dropped_on_reading() -> None:
@@ -129,3 +130,28 @@ def test_the_mapper_reads_back_private_copies_of_the_events_it_stored() -> None:
     assert (again.originator_id, again.originator_version) == (unit, 1)
     assert type(again) is type(created) and again is not created
     app.close()
+
+
+def test_a_save_records_every_aggregate_in_order_and_wakes_listeners_with_the_newest() -> None:
+    app = MemoryDispatch(MEMORY_ENV, clock=lambda: AT)
+    woken: list[int] = []
+    app.add_listener(woken.append)
+    first = app.get_unit(app.register_unit("A-1", UnitKind.ALS, "sim", home=HOME))
+    second = app.get_unit(app.register_unit("A-2", UnitKind.BLS, "sim", home=HOME))
+    first.change_status(UnitStatus.OUT_OF_SERVICE, "sim", AT, "")
+    second.change_status(UnitStatus.OUT_OF_SERVICE, "sim", AT, "")
+    second.change_status(UnitStatus.AVAILABLE, "sim", AT, "")
+    recordings = app.save(first, second)
+    assert [r.notification.id for r in recordings] == [3, 4, 5]
+    assert [(r.domain_event.originator_id, r.domain_event.originator_version)
+            for r in recordings] == [(first.id, 2), (second.id, 2), (second.id, 3)]
+    assert woken == [1, 2, 5] and app.take_saved_position() == 5
+    assert not first.pending_events and not second.pending_events
+    assert app.get_unit(second.id).version == 3
+    fresh, stale = app.get_unit(first.id), app.get_unit(first.id)
+    for unit in (fresh, stale):
+        unit.change_status(UnitStatus.AVAILABLE, "sim", AT, "")
+    app.save(fresh)
+    with pytest.raises(IntegrityError):  # the same version again: refused, nothing stored
+        app.save(stale)
+    assert app.recorder.max_notification_id() == 6 and woken[-1] == 6
