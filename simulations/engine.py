@@ -190,6 +190,10 @@ class Simulator(SimView):
         self.redispatches = 0
         #: Units on their way to a call (not yet on scene), by roster index.
         self._en_route: dict[int, Drive] = {}
+        # Return drives from a point to a station: a parked unit asks the same ones at every
+        # plan of the redeploying policy (bounded: emptied when full).
+        self._station_s: dict[tuple[Point, int], float] = {}
+        self._returning: dict[tuple[Point, int, float], Point] = {}
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -378,9 +382,14 @@ class Simulator(SimView):
         """Where an idle unit is now (parked, or on its way back to its station)."""
         if unit.left_at_s is None:
             return unit.origin
-        return self.travel.returning_at(
-            unit.origin, unit.station, self.scenario.return_mode, self.clock.now_s - unit.left_at_s
-        )
+        key = (unit.origin, unit.station, self.clock.now_s - unit.left_at_s)
+        found = self._returning.get(key)
+        if found is None:  # asked for every station of every plan at the same instant
+            if len(self._returning) >= 100_000:
+                self._returning.clear()
+            found = self.travel.returning_at(*key[:2], self.scenario.return_mode, key[2])
+            self._returning[key] = found
+        return found
 
     def _send(self, record: CallRecord, chosen: Candidate) -> None:
         unit, here, drive_s = self._dispatch_unit(record, chosen)
@@ -565,8 +574,14 @@ class Simulator(SimView):
 
     def seconds_to_station(self, unit: PolicyUnit, station: int) -> float:
         """How long an idle unit takes from where it is now to a station (return mode)."""
-        here = self.position(self.units[unit.index])
-        return self.travel.to_station_s(here, station, self.scenario.return_mode)
+        key = (self.position(self.units[unit.index]), station)
+        found = self._station_s.get(key)
+        if found is None:
+            if len(self._station_s) >= 100_000:
+                self._station_s.clear()
+            found = self.travel.to_station_s(key[0], station, self.scenario.return_mode)
+            self._station_s[key] = found
+        return found
 
 
 def _unit(record: CallRecord | Backup) -> int:
