@@ -12,7 +12,7 @@ with the speed-up before/after.
 
 The before tree of issue 16 is commit 57bf749 (`git worktree add --detach <path> 57bf749`, then
 `python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"` in it). `--workers N` runs this
-tree's suite on N pytest-xdist workers (`--dist loadgroup`); the before tree always runs in one
+tree's suite on N pytest-xdist workers (`--dist loadscope`); the before tree always runs in one
 process (it has no worker support).
 """
 
@@ -62,7 +62,7 @@ def run_suite(label: str, tree: Path, workers: int, log_dir: Path, index: int) -
     pytest = tree / ".venv" / "bin" / "pytest"
     args = [str(pytest), *SUITE]
     if workers > 0:
-        args += ["-n", str(workers), "--dist", "loadgroup"]
+        args += ["-n", str(workers), "--dist", "loadscope"]
     env = {**os.environ, "CI": "true"}
     load = os.getloadavg()[0]
     log(f"{label} run {index}: load {load:.2f}; {' '.join(args)} (in {tree})")

@@ -23,10 +23,6 @@ from najda.projections.base import NotificationSource
 from tests.area_fixture import liechtenstein
 from tests.eido_schema import require_eido_dir
 
-#: Under pytest-xdist (`--dist loadgroup`) one worker runs the whole module, so that its
-#: module fixture builds the country's address index once, not in every worker.
-pytestmark = pytest.mark.xdist_group("test_eido_civic")
-
 SAMPLE = "Samples/Sample call transfer EIDO.json"  # NENA's own sample, as in test_eido.py
 
 

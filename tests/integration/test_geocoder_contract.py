@@ -19,10 +19,6 @@ from najda.projections.addresses.sqlite_index import SqliteAddressIndex
 from tests.area_fixture import liechtenstein
 from tests.pgdatabases import cloned_database, unavailable
 
-#: Under pytest-xdist (`--dist loadgroup`) one worker runs the whole module, so that its
-#: module fixtures build the country's address index in each store once, not in every worker.
-pytestmark = pytest.mark.xdist_group("test_geocoder_contract")
-
 #: (query, what the best candidate's label starts with, its precision, its municipality).
 SEARCHES: list[tuple[str, str, str, str]] = [
     # house number + street (+ postcode / municipality), either order

@@ -27,10 +27,6 @@ from najda.simulations.jemss import load_jemss
 from najda.simulations.scenario import FurtherUnit
 from tests.unit.jemss_fixture import write_scenario
 
-#: Under pytest-xdist (`--dist loadgroup`) one worker runs the whole module, so that its
-#: module fixture records the simulated day once, not in every worker.
-pytestmark = pytest.mark.xdist_group("test_replay_from_store")
-
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
 
 
