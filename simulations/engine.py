@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,6 +194,7 @@ class Simulator(SimView):
         # plan of the redeploying policy (bounded: emptied when full).
         self._station_s: dict[tuple[Point, int], float] = {}
         self._returning: dict[tuple[Point, int, float], Point] = {}
+        self._stations_s: dict[Point, list[float]] = {}
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -571,6 +572,19 @@ class Simulator(SimView):
     def all_units(self) -> list[SimUnit]:
         """Every unit, in roster order."""
         return list(self.units)
+
+    def seconds_to_stations(self, unit: PolicyUnit) -> Sequence[float]:
+        """Its return drives to every station, remembered per place (a parked unit's are asked
+        at every plan of the redeploying policy)."""
+        here = self.position(self.units[unit.index])
+        found = self._stations_s.get(here)
+        if found is None:
+            if len(self._stations_s) >= 10_000:
+                self._stations_s.clear()
+            found = self._stations_s[here] = [
+                self.seconds_to_station(unit, s) for s in range(len(self.scenario.stations))
+            ]
+        return found
 
     def seconds_to_station(self, unit: PolicyUnit, station: int) -> float:
         """How long an idle unit takes from where it is now to a station (return mode)."""

@@ -39,6 +39,10 @@ class SimView(Protocol):
         """How long an idle unit takes from where it is now to a station."""
         ...
 
+    def seconds_to_stations(self, unit: SimUnit) -> Sequence[float]:
+        """How long an idle unit takes from where it is now to each station, in their order."""
+        return [self.seconds_to_station(unit, s) for s in range(len(self.scenario.stations))]
+
 
 class Policy(Protocol):
     """A dispatch policy; `ranking` names the locator its candidates come from."""
@@ -289,14 +293,22 @@ class Coverage:
         each taken by the unit that makes the total drive to them least."""
         idle = sim.idle_units()
         posts = self._picture(sim).posts(len(idle))
-        drive = drive_table(len(idle), posts, lambda u, s: self._drive_s(sim, idle[u], s))
+        drive = self._drives(sim, idle, posts)
         chosen, _ = match_posts(drive, range(len(idle)), posts)
         return {u.unit_id: s for u, s in zip(idle, chosen, strict=True) if s is not None}
 
-    def _drive_s(self, sim: SimView, unit: SimUnit, station: int) -> float:
-        """A unit's drive to a station, and `move_penalty_s` more unless it is heading there."""
-        extra = 0.0 if station == unit.station else self.move_penalty_s
-        return sim.seconds_to_station(unit, station) + extra
+    def _drives(
+        self, sim: SimView, idle: Sequence[SimUnit], posts: Sequence[int]
+    ) -> dict[int, np.ndarray]:
+        """The drive table of the idle units to the posts: a unit's drive to a station, and
+        `move_penalty_s` more unless it is heading there (its drives to the stations asked at
+        once)."""
+        rows = [sim.seconds_to_stations(unit) for unit in idle]
+        stations = [unit.station for unit in idle]
+        penalty = self.move_penalty_s
+        return drive_table(
+            len(idle), posts, lambda u, s: rows[u][s] + (0.0 if s == stations[u] else penalty)
+        )
 
     def _refill_s(self, sim: SimView) -> Callable[[Candidate], float]:
         """For each candidate, the least total drive the idle units left behind need to hold
@@ -304,7 +316,7 @@ class Coverage:
         idle = sim.idle_units()
         memo = self._picture(sim)
         posts = memo.posts(len(idle))
-        drive = drive_table(len(idle), posts, lambda u, s: self._drive_s(sim, idle[u], s))
+        drive = self._drives(sim, idle, posts)
         row = {u.unit_id: i for i, u in enumerate(idle)}
         everyone = list(range(len(idle)))
 
