@@ -45,6 +45,9 @@ class FakeSim:
     def seconds_to_station(self, unit: SimUnit, station: int) -> float:
         return self.drive.get((unit.index, station), 100.0 * abs(unit.station - station))
 
+    def seconds_to_stations(self, unit: SimUnit) -> list[float]:
+        return [self.seconds_to_station(unit, s) for s in range(len(self.scenario.stations))]
+
 
 def scenario(capacity: int = 2) -> Scenario:
     return Scenario(
