@@ -22,7 +22,7 @@ from najda.projections.dispatch.road_locator import RoadLocator
 from najda.projections.policies.dispatch import ClosestIdle, Coverage, Policy, SimView
 from najda.projections.policies.view import SimUnit as PolicyUnit
 from najda.simulations.scenario import Call, Scenario
-from najda.simulations.travel import Point, Travel, travel_for
+from najda.simulations.travel import Point, Travel, remembered, travel_for
 
 ACTOR = "simulator"
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -190,9 +190,8 @@ class Simulator(SimView):
         self.redispatches = 0
         #: Units on their way to a call (not yet on scene), by roster index.
         self._en_route: dict[int, Drive] = {}
-        # Return drives from a point to a station: a parked unit asks the same ones at every
-        # plan of the redeploying policy (bounded: emptied when full).
-        self._station_s: dict[tuple[Point, int], float] = {}
+        # Where units on their way back are, and the return drives to every station from a
+        # place: the redeploying policy asks them at every plan (bounded: emptied when full).
         self._returning: dict[tuple[Point, int, float], Point] = {}
         self._stations_s: dict[Point, list[float]] = {}
 
@@ -383,14 +382,11 @@ class Simulator(SimView):
         """Where an idle unit is now (parked, or on its way back to its station)."""
         if unit.left_at_s is None:
             return unit.origin
-        key = (unit.origin, unit.station, self.clock.now_s - unit.left_at_s)
-        found = self._returning.get(key)
-        if found is None:  # asked for every station of every plan at the same instant
-            if len(self._returning) >= 100_000:
-                self._returning.clear()
-            found = self.travel.returning_at(*key[:2], self.scenario.return_mode, key[2])
-            self._returning[key] = found
-        return found
+        origin, station, elapsed_s = unit.origin, unit.station, self.clock.now_s - unit.left_at_s
+        return remembered(  # asked by every plan of the redeploying policy at the same instant
+            self._returning, (origin, station, elapsed_s), 100_000,
+            lambda: self.travel.returning_at(origin, station, self.scenario.return_mode, elapsed_s),
+        )
 
     def _send(self, record: CallRecord, chosen: Candidate) -> None:
         unit, here, drive_s = self._dispatch_unit(record, chosen)
@@ -577,25 +573,15 @@ class Simulator(SimView):
         """Its return drives to every station, remembered per place (a parked unit's are asked
         at every plan of the redeploying policy)."""
         here = self.position(self.units[unit.index])
-        found = self._stations_s.get(here)
-        if found is None:
-            if len(self._stations_s) >= 10_000:
-                self._stations_s.clear()
-            found = self._stations_s[here] = [
-                self.seconds_to_station(unit, s) for s in range(len(self.scenario.stations))
-            ]
-        return found
+        mode, stations = self.scenario.return_mode, range(len(self.scenario.stations))
+        return remembered(
+            self._stations_s, here, 10_000,
+            lambda: [self.travel.to_station_s(here, s, mode) for s in stations],
+        )
 
     def seconds_to_station(self, unit: PolicyUnit, station: int) -> float:
         """How long an idle unit takes from where it is now to a station (return mode)."""
-        key = (self.position(self.units[unit.index]), station)
-        found = self._station_s.get(key)
-        if found is None:
-            if len(self._station_s) >= 100_000:
-                self._station_s.clear()
-            found = self.travel.to_station_s(key[0], station, self.scenario.return_mode)
-            self._station_s[key] = found
-        return found
+        return self.seconds_to_stations(unit)[station]
 
 
 def _unit(record: CallRecord | Backup) -> int:

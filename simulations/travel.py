@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Hashable
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -11,6 +12,19 @@ from najda.geo.roads import RoadNetwork
 from najda.simulations.scenario import Scenario, Site
 
 Point = tuple[float, float]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def remembered(table: dict[K, V], key: K, limit: int, compute: Callable[[], V]) -> V:
+    """`table[key]`, computed and kept on a miss (the table emptied first when it holds
+    `limit` entries: a bound on memory over very long runs)."""
+    found = table.get(key)
+    if found is None:
+        if len(table) >= limit:
+            table.clear()
+        found = table[key] = compute()
+    return found
 
 
 class Travel(Protocol):
@@ -145,27 +159,23 @@ class RoadTravel:
     def _route(self, start: int, end: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
         """The shortest route's nodes and the seconds at which each is reached (remembered:
         a diverted unit's drive is asked about again as other calls come in)."""
-        key = (start, end, mode)
-        if key not in self._routes:
-            if len(self._routes) >= 1_000:
-                self._routes.clear()
-            self._routes[key] = self.net.route(start, end, mode)
-        return self._routes[key]
+        return remembered(
+            self._routes, (start, end, mode), 1_000, lambda: self.net.route(start, end, mode)
+        )
 
     def _return_path(self, node: int, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
         """The nodes from `node` to the station along its return tree, and the seconds from
         `node` at which each is reached (remembered: a unit asks again all the way back)."""
-        key = (node, station, mode)
-        if key not in self._paths:
+
+        def walk() -> tuple[np.ndarray, np.ndarray]:
             times, nxt = self._return_tree(station, mode)
             nodes = [node]
             while nxt[nodes[-1]] >= 0:
                 nodes.append(int(nxt[nodes[-1]]))
             path = np.array(nodes, dtype=np.int64)
-            if len(self._paths) >= 10_000:
-                self._paths.clear()
-            self._paths[key] = (path, times[node] - times[path])
-        return self._paths[key]
+            return path, times[node] - times[path]
+
+        return remembered(self._paths, (node, station, mode), 10_000, walk)
 
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
         key = (station, mode, limit_s)
