@@ -1,32 +1,26 @@
-// The phone's GPS as the unit's position, when the crew allows it: throttled (a fix at most
-// every MIN_GAP_MS, and otherwise only when moved or a while has passed), fixes too coarse to
-// place a vehicle are skipped, and reports go through the crew socket's position path.
+// The phone's GPS as the unit's position, when the crew allows it: the newest fix at most every
+// SEND_GAP_MS (a steady cadence, like an AVL box), fixes too coarse to place a vehicle skipped,
+// reports through the crew socket's position path. The server decides what a report is worth
+// (najda.domain.dispatch.command_inputs.PositionPolicy: moved far enough, or old enough, becomes
+// an event); the page measures no distances and keeps no copy of that rule.
 
 const KEY = "najda.crew.gps";
-export const MIN_GAP_MS = 3000; // never more often
-export const MOVED_M = 50; // a move worth a report once MIN_GAP_MS has passed
-export const REFRESH_MS = 15000; // report at least this often while standing still
+export const SEND_GAP_MS = 3000; // never more often: a newer fix waits, and replaces a waiting one
 export const WORST_ACCURACY_M = 250; // coarser fixes (cell towers, Wi-Fi) are not a position
 
-function metres(a, b) {
-  const rad = Math.PI / 180;
-  const dlat = (b.lat - a.lat) * rad, dlon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dlat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dlon / 2) ** 2;
-  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
-
 export class Gps {
-  /** @param {(fix) => Promise<void>} send reports a fix {lat, lon, at}; @param {() => void} onChange */
+  /** @param {(fix) => Promise<{recorded: boolean}>} send reports a fix {lat, lon, at}; @param {() => void} onChange */
   constructor(send, onChange) {
     this.send = send;
     this.onChange = onChange;
     this.watch = null;
-    this.last = null; // the last fix sent: {lat, lon, sentAt}
+    this.sentAt = null; // when the last fix was sent (ms)
     this.state = "off"; // off, waiting, sharing, denied, unavailable
     this.detail = "";
     this.skipped = 0;
-    this.later = null; // a throttled fix, sent once the minimum gap has passed
+    this.later = null; // a fix that came too soon, sent once the gap has passed
     this.reports = 0;
+    this.recorded = 0; // of those, the ones the server kept as events (its rule, not ours)
     if (localStorage.getItem(KEY) === "on") this.enable();
   }
 
@@ -67,24 +61,20 @@ export class Gps {
       return;
     }
     const now = Date.now();
-    const here = { lat, lon };
     clearTimeout(this.later);
-    if (this.last) {
-      const since = now - this.last.sentAt;
-      const moved = metres(this.last, here);
-      if (moved < MOVED_M && since < REFRESH_MS) return;
-      if (since < MIN_GAP_MS) { // too soon: this fix goes when the gap has passed, unless a newer one does
-        this.later = setTimeout(() => this.fix(position), MIN_GAP_MS - since);
-        return;
-      }
+    const since = this.sentAt === null ? Infinity : now - this.sentAt;
+    if (since < SEND_GAP_MS) { // too soon: this fix goes when the gap has passed, unless a newer one does
+      this.later = setTimeout(() => this.fix(position), SEND_GAP_MS - since);
+      return;
     }
-    this.last = { lat, lon, sentAt: now };
+    this.sentAt = now;
     try {
-      await this.send({ lat, lon, at: new Date(position.timestamp || now).toISOString() });
+      const answer = await this.send({ lat, lon, at: new Date(position.timestamp || now).toISOString() });
       this.reports += 1;
+      if (answer && answer.recorded) this.recorded += 1;
       this.set("sharing", `sent ${new Date(now).toLocaleTimeString([], { hour12: false })} (±${Math.round(accuracy)} m)`);
     } catch (err) {
-      this.last = null; // not taken: the next fix tries again
+      this.sentAt = null; // not taken: the next fix tries again at once
       this.set("waiting", `not sent: ${err.message}`);
     }
   }

@@ -301,10 +301,20 @@ def test_the_phone_gps_moves_the_unit_and_the_destination_is_chosen_and_reranked
     phone.context.set_geolocation({"latitude": coarse[0], "longitude": coarse[1], "accuracy": 3000})
     page.wait_for_function("() => window.najdaCrew.gps.skipped >= 1", timeout=SHOW_MS)
     assert at(here)
+    # A 10 m nudge is sent too (the page measures no distances, it keeps a cadence): the map
+    # shows it, and the server alone decides that it is not worth an event.
+    nudged = offset(*CENTRE, north_m=310)
+    counts = "() => [window.najdaCrew.gps.reports, window.najdaCrew.gps.recorded]"
+    sent, kept = page.evaluate(counts)
+    phone.context.set_geolocation({"latitude": nudged[0], "longitude": nudged[1], "accuracy": 8})
+    page.clock.fast_forward(3_500)  # past the cadence's gap
+    eventually(lambda: at(nudged))
+    eventually(lambda: page.evaluate(counts) == [sent + 1, kept])
     moved = offset(*CENTRE, north_m=1300)
     phone.context.set_geolocation({"latitude": moved[0], "longitude": moved[1], "accuracy": 8})
-    page.clock.fast_forward(3_500)  # past the throttle's minimum gap
+    page.clock.fast_forward(3_500)
     eventually(lambda: at(moved))
+    eventually(lambda: page.evaluate(counts) == [sent + 2, kept + 1])  # a kilometre: an event
 
     incident = site.job(phone.call_sign, "abdominal pain")
     phone.takeover("new_job")
