@@ -5,6 +5,7 @@ and projections never import the simulator; benches never import the tests."""
 from __future__ import annotations
 
 import ast
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -101,3 +102,36 @@ def test_api_domain_and_projections_never_import_the_simulator() -> None:
     for folder in ("api", "domain", "projections"):
         chains = {m: _reaches(m, "najda.simulations") for m in _modules(folder)}
         assert {m: c for m, c in chains.items() if c} == {}, folder
+
+
+def _foreign(folder: str, allowed: tuple[str, ...]) -> dict[str, list[str]]:
+    """Per module file under `folder`, the imports outside the standard library and `allowed`."""
+    out: dict[str, list[str]] = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        bad = sorted(
+            m
+            for m in _imports(path)
+            if m.split(".")[0] not in sys.stdlib_module_names
+            and m != "__future__"
+            and not any(m == a or m.startswith(a + ".") for a in allowed)
+        )
+        if bad:
+            out[str(path.relative_to(ROOT))] = bad
+    return out
+
+
+def test_the_domain_imports_only_the_standard_library_eventsourcing_and_itself() -> None:
+    """What the rules need from outside (a clock, ids, the distance between two points) is
+    injected by whoever builds the application, never imported: no `najda.geo` here."""
+    assert (ROOT / "domain" / "dispatch" / "duplicates.py").exists()
+    assert _foreign("domain", ("eventsourcing", "najda.domain")) == {}
+
+
+def test_geo_imports_nothing_of_ours() -> None:
+    assert (ROOT / "geo" / "distance.py").exists()
+    ours = ("najda.domain", "najda.projections", "najda.api", "najda.simulations", "tests")
+    found = {
+        path.name: sorted(m for m in _imports(path) if m.startswith(ours))
+        for path in sorted((ROOT / "geo").rglob("*.py"))
+    }
+    assert {name: bad for name, bad in found.items() if bad} == {}
