@@ -14,6 +14,7 @@ from najda.api.settings import DEMO_AREAS, Settings, SettingsError
 from najda.domain.access.user import Role
 from najda.domain.application import Dispatch
 from najda.domain.care.consult import Specialty
+from najda.geo.distance import great_circle_m
 
 DESCRIPTION = """\
 Najda: event-sourced emergency dispatch coordination.
@@ -205,7 +206,9 @@ def build_parser(extra: Mapping[str, Command] | None = None) -> argparse.Argumen
         rotate = actions.add_parser(
             action,
             help="give a user a new token and print it (the old one stops at once, on every"
-            " process and open socket)" if action == "rotate" else "the same as rotate",
+            " process and open socket)"
+            if action == "rotate"
+            else "the same as rotate",
         )
         rotate.add_argument("name")
         _expiry_option(rotate)
@@ -256,7 +259,7 @@ def seed_demo_command(args: argparse.Namespace) -> int:
         env = postgres_env(settings.database_url)
     else:
         env = sqlite_env(settings.sqlite_path)
-    dispatch = Dispatch(env)
+    dispatch = Dispatch(env, distance=great_circle_m)
     try:
         witnessed(dispatch, settings)  # its events are sealed like the server's
         if NotificationSource(dispatch).head() != 0:
@@ -285,7 +288,7 @@ def _open_store(args: argparse.Namespace) -> tuple[Dispatch, Settings]:
     else:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         env = sqlite_env(settings.sqlite_path)
-    dispatch = Dispatch(env)
+    dispatch = Dispatch(env, distance=great_circle_m)
     witnessed(dispatch, settings)  # its events are sealed like the server's
     return dispatch, settings
 

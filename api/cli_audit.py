@@ -18,6 +18,7 @@ from najda.api.audit_trust import trust, witnessed
 from najda.api.settings import Settings
 from najda.domain.application import Dispatch
 from najda.domain.errors import DispatchError
+from najda.geo.distance import great_circle_m
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +79,7 @@ def _dispatch(args: argparse.Namespace, *, writes: bool = False) -> Iterator[Dis
         if not settings.sqlite_path.exists():
             raise SystemExit(f"najda: no event store at {settings.sqlite_path}")
         env = sqlite_env(settings.sqlite_path)
-    dispatch = Dispatch(env)
+    dispatch = Dispatch(env, distance=great_circle_m)
     try:
         if writes:
             witnessed(dispatch, settings)
@@ -332,7 +333,7 @@ async def _rebuild(url: str, batch_size: int) -> int:
     from najda.projections.store.fast_log_reader import FastLogReader
     from najda.projections.store.postgis_pool import PostgisProjections
 
-    dispatch = Dispatch(postgres_env(url, pool_size=2))
+    dispatch = Dispatch(postgres_env(url, pool_size=2), distance=great_circle_m)
     try:
         async with await PostgisProjections.connect(asyncpg_dsn(url)) as read_models:
             reader = FastLogReader(dispatch, read_models.pool)

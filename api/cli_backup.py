@@ -120,10 +120,11 @@ def _pg_user_tables(url: str) -> list[str]:
 def _pg_head(url: str) -> int:
     """The newest notification position of the store at `url`, read by the application."""
     from najda.domain.application import Dispatch
+    from najda.geo.distance import great_circle_m
     from najda.projections.base import NotificationSource
     from najda.projections.store.environment import postgres_env
 
-    dispatch = Dispatch(postgres_env(url, pool_size=1))
+    dispatch = Dispatch(postgres_env(url, pool_size=1), distance=great_circle_m)
     try:
         return NotificationSource(dispatch).head()
     finally:

@@ -29,6 +29,7 @@ from najda.domain.application import Dispatch
 from najda.domain.dispatch.response_plan import ResponsePlan
 from najda.domain.errors import AlreadyExists
 from najda.geo.area import EMERGENCY_MODE, Area
+from najda.geo.distance import great_circle_m
 from najda.projections.access.user_directory import UserDirectory
 from najda.projections.addresses.geocoder import Geocoder
 from najda.projections.audit.patient_reads import ReadLog, ReadRecorder
@@ -265,7 +266,7 @@ def _open_store(settings: Settings) -> Dispatch:
     else:
         env = sqlite_env(settings.sqlite_path)
     try:
-        return Dispatch(env)
+        return Dispatch(env, distance=great_circle_m)
     except (OperationalError, InterfaceError) as exc:
         raise StoreUnavailable(
             f"cannot open the event store ({settings.store_description()}): {exc}"

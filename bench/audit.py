@@ -33,6 +33,7 @@ from bench._history import write_history
 from bench._pg import scratch_database
 from bench._stats import Latency, banner, log, median, ratio, spread, time_each
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.audit.timeline import incident_timeline
 from najda.projections.rebuild import rebuild
 from najda.projections.store.environment import asyncpg_dsn, postgres_env
@@ -103,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     events = args.events or sizes.events
     repeats = args.repeats or sizes.repeats
     with scratch_database("najda_bench_audit", postgis=True) as url:
-        app = Dispatch(postgres_env(url, pool_size=4))
+        app = Dispatch(postgres_env(url, pool_size=4), distance=great_circle_m)
         try:
             log(f"writing about {events:,} events ...")
             start = time.perf_counter()

@@ -34,6 +34,7 @@ from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
 from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.values import Position, Priority, UnitKind
+from najda.geo.distance import great_circle_m
 from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
 
 ACTOR = "bench"
@@ -204,7 +205,7 @@ def bench_postgres(sizes: Sizes, concurrencies: Sequence[int]) -> list[Row]:
     rows = [Row(f"postgres {n} client{'s' if n > 1 else ''}", [], []) for n in concurrencies]
     with scratch_database("najda_bench_commands") as url:
         dsn = asyncpg_dsn(url)
-        app = Dispatch(env=postgres_env(url))
+        app = Dispatch(env=postgres_env(url), distance=great_circle_m)
         loop = asyncio.new_event_loop()
         try:
 
@@ -241,7 +242,7 @@ def bench_postgres(sizes: Sizes, concurrencies: Sequence[int]) -> list[Row]:
 def bench_sqlite(sizes: Sizes, concurrencies: Sequence[int]) -> list[Row]:
     rows = [Row(f"sqlite {n} thread{'s' if n > 1 else ''}", [], []) for n in concurrencies]
     with tempfile.TemporaryDirectory(prefix="najda_bench_") as tmp:
-        app = Dispatch(env=sqlite_env(Path(tmp) / "events.sqlite"))
+        app = Dispatch(env=sqlite_env(Path(tmp) / "events.sqlite"), distance=great_circle_m)
         raw_path = Path(tmp) / "raw.sqlite"
         with sqlite3.connect(raw_path) as conn:
             conn.execute("PRAGMA journal_mode=WAL")

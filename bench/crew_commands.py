@@ -25,6 +25,7 @@ from bench._stats import banner, median, parse_mode, percentile, ratio, time_eac
 from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.dispatch.crew_commands import status_once
 from najda.domain.values import Position, Priority, UnitKind, UnitStatus
+from najda.geo.distance import great_circle_m
 from najda.projections.store.environment import postgres_env, sqlite_env
 
 HOME = Position(47.14, 9.52)
@@ -66,7 +67,7 @@ def one_run(app: Dispatch, count: int, run: int) -> tuple[float, float, float]:
 def measure(store: str, env_for: Callable[[], dict[str, str]], count: int, repeats: int) -> None:
     runs = []
     for run in range(repeats):
-        app = Dispatch(env=env_for())
+        app = Dispatch(env=env_for(), distance=great_circle_m)
         try:
             runs.append(one_run(app, count, run))
         finally:

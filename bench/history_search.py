@@ -23,6 +23,7 @@ from bench._history import write_history
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.dispatch.incident_history import TOPICS, HistoryIndex, HistoryQuery, search
 from najda.projections.store.environment import postgres_env
 from najda.projections.store.event_rows import EventLog
@@ -36,7 +37,7 @@ def main() -> None:
     args = parse_mode(__doc__ or "")
     repeats = args.repeats or REPEATS[args.mode]
     with scratch_database("najda_bench_hist") as url:
-        app = Dispatch(env=postgres_env(url))
+        app = Dispatch(env=postgres_env(url), distance=great_circle_m)
         try:
             history = write_history(app, EVENTS[args.mode])
             log(f"wrote {history.events} events, {len(history.incidents)} incidents")

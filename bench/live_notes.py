@@ -31,6 +31,7 @@ from najda.api.live.subscribers import Interest
 from najda.domain.application import Dispatch
 from najda.domain.dispatch.response_plan import default_response_plan
 from najda.domain.values import Position, Priority
+from najda.geo.distance import great_circle_m
 from najda.projections.base import NotificationSource
 from najda.projections.dispatch.in_memory import EmbeddedBoard, EmbeddedLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
@@ -44,7 +45,7 @@ REPEATS = {"quick": 3, "default": 3, "full": 5}
 async def one_run(notes: int) -> tuple[float, float, float, float]:
     """(delta bytes/note, baseline bytes/note, delta s/note, baseline s/note) for one run."""
     with tempfile.TemporaryDirectory() as tmp:
-        app = Dispatch(env=sqlite_env(Path(tmp) / "events.sqlite"))
+        app = Dispatch(env=sqlite_env(Path(tmp) / "events.sqlite"), distance=great_circle_m)
         try:
             feed = LiveFeed(EmbeddedLocator(), default_response_plan(), ReferenceDirectory())
             board = EmbeddedBoard()  # the open incident as the read model holds it

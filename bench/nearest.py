@@ -30,7 +30,7 @@ from bench._pg import scratch_database
 from bench._stats import Latency, banner, log, parse_mode, ratio, time_each, time_each_async
 from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.values import Position, Priority, UnitKind
-from najda.geo.distance import unit_vectors
+from najda.geo.distance import great_circle_m, unit_vectors
 from najda.projections.base import NotificationSource, Tracked
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Query
@@ -86,7 +86,8 @@ def _random_point(rng: random.Random) -> Position:
 
 def build_event_log(units: int, rng: random.Random) -> list[Tracked]:
     """Register units and dispatch half of them through Dispatch; return the decoded log."""
-    app = Dispatch()  # eventsourcing's in-memory store: the real commands, no I/O cost
+    # eventsourcing's in-memory store: the real commands, no I/O cost
+    app = Dispatch(distance=great_circle_m)
     kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
     unit_ids = [
         app.register_unit(

@@ -32,6 +32,7 @@ from najda.domain.dispatch.response_plan import default_response_plan
 from najda.domain.dispatch.targets import DEFAULT_TARGETS
 from najda.domain.values import Priority
 from najda.geo.area import EMERGENCY_MODE
+from najda.geo.distance import great_circle_m
 from najda.projections.base import NotificationSource, Tracked
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.road_locator import RoadLocator
@@ -52,7 +53,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
     repeats = args.repeats or repeats
     with tempfile.TemporaryDirectory(prefix="najda-bench-") as scratch:
         area = import_area(demo_extract(), Path(scratch), boundary=DEMO_BOUNDARY).area
-    app = Dispatch()
+    app = Dispatch(distance=great_circle_m)
     seed_area_demo(app, area)
     items: list[Tracked] = []
     source = NotificationSource(app)
@@ -69,21 +70,31 @@ async def main(argv: Sequence[str] | None = None) -> None:
 
     def recommender(name: str) -> PolicyRecommender:
         return PolicyRecommender(
-            name, locator, road, reference, DEFAULT_TARGETS, zones=zones, network=network,
-            mode=EMERGENCY_MODE, now=lambda: now,
+            name,
+            locator,
+            road,
+            reference,
+            DEFAULT_TARGETS,
+            zones=zones,
+            network=network,
+            mode=EMERGENCY_MODE,
+            now=lambda: now,
         )
 
     coverage, closest = recommender("coverage"), recommender("closest-road")
     rng = random.Random(SEED)
     points = [(a.lat, a.lon, rng.choice(PRIORITIES)) for a in rng.sample(area.addresses, calls)]
     plan = default_response_plan()
-    log(f"{area.name}: {len(area.addresses)} addresses, {len(zones.names) if zones else 0} "
-        f"zones, {len(reference.stations)} stations; {calls} calls")
+    log(
+        f"{area.name}: {len(area.addresses)} addresses, {len(zones.names) if zones else 0} "
+        f"zones, {len(reference.stations)} stations; {calls} calls"
+    )
 
     def timed(policy: PolicyRecommender) -> Callable[[Call], Awaitable[object]]:
         async def one(point: Call) -> object:
             lat, lon, priority = point
             return await policy.recommend_at(lat, lon, priority, "chest pain", plan, call_at=now)
+
         return one
 
     await timed(coverage)(points[0])  # the cover of each station is computed once, then kept
@@ -94,8 +105,10 @@ async def main(argv: Sequence[str] | None = None) -> None:
         figure_runs.append(statistics.median(await time_each_async(timed(coverage), points)) * 1000)
     banner(f"recommendation under a policy, {area.name} demo")
     figure, baseline = median(figure_runs), median(base_runs)
-    print(f"coverage recommendation (choice + impact per ambulance): {figure:.3f} ms median "
-          f"{spread(figure_runs)}")
+    print(
+        f"coverage recommendation (choice + impact per ambulance): {figure:.3f} ms median "
+        f"{spread(figure_runs)}"
+    )
     print(f"baseline closest-road recommendation: {baseline:.3f} ms median {spread(base_runs)}")
     print(f"ratio: {ratio(figure, baseline):.2f}x")
 

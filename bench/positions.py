@@ -35,6 +35,7 @@ from bench._stats import banner, log, median, parse_mode, percentile, ratio, spr
 from bench.server import NajdaServer, clean_env
 from najda.domain.application import Dispatch
 from najda.domain.values import Position, UnitKind
+from najda.geo.distance import great_circle_m
 from najda.projections.store.environment import asyncpg_dsn, postgres_env
 
 BATCH = 500
@@ -45,7 +46,7 @@ CENTRE = (36.75, 3.06)
 
 def register_units(pg_url: str, count: int) -> list[str]:
     """Register the fleet straight through the application (faster than the API)."""
-    app = Dispatch(env=postgres_env(pg_url))
+    app = Dispatch(env=postgres_env(pg_url), distance=great_circle_m)
     try:
         signs = [f"AV{i:05d}" for i in range(count)]
         for i, sign in enumerate(signs):

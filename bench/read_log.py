@@ -27,6 +27,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.audit.patient_reads import PatientRead, ReadLog, ReadRecorder
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog
@@ -82,14 +83,14 @@ def store(kind: str) -> Iterator[ReadLog]:
     """A read log on a fresh store of the kind."""
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="najda_bench_") as tmp:
-            app = Dispatch(sqlite_env(Path(tmp) / "events.sqlite"))
+            app = Dispatch(sqlite_env(Path(tmp) / "events.sqlite"), distance=great_circle_m)
             try:
                 yield ReadLog(EventLog(app))
             finally:
                 app.close()
         return
     with scratch_database("najda_bench_reads") as url:
-        app = Dispatch(postgres_env(url))
+        app = Dispatch(postgres_env(url), distance=great_circle_m)
         try:
             yield ReadLog(EventLog(app))
         finally:

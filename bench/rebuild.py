@@ -35,6 +35,7 @@ from bench._pg import ADMIN_URL
 from bench._stats import banner, log, median, ratio, spread
 from bench.audit import raw_read, timed_rebuild
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.store.environment import asyncpg_dsn, postgres_env
 from najda.projections.store.event_rows import EventLog
 from najda.projections.store.postgis_pool import PostgisProjections
@@ -89,7 +90,7 @@ def _fill(app: Dispatch, url: str, events: int) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = _args(argv)
     url, empty = _database(args.events, args.fresh)
-    app = Dispatch(postgres_env(url, pool_size=4))
+    app = Dispatch(postgres_env(url, pool_size=4), distance=great_circle_m)
     try:
         if empty:
             _fill(app, url, args.events)

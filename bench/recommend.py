@@ -28,6 +28,7 @@ from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.dispatch.incident import Incident
 from najda.domain.dispatch.response_plan import default_response_plan
 from najda.domain.values import Position, Priority, UnitKind
+from najda.geo.distance import great_circle_m
 from najda.projections.base import NotificationSource, Tracked
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Query
@@ -46,7 +47,7 @@ def _point(rng: random.Random) -> Position:
 
 def build(units: int, incidents: int, rng: random.Random) -> tuple[list[Tracked], list[Incident]]:
     """The fleet's log, and incidents each with one ALS committed."""
-    app = Dispatch()
+    app = Dispatch(distance=great_circle_m)
     ids = [
         app.register_unit(f"U{i:05d}", KINDS[i % len(KINDS)], ACTOR, home=_point(rng))
         for i in range(units)

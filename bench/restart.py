@@ -40,6 +40,7 @@ from bench.server import free_port, najda_command
 from najda.api.audit_trust import witnessed
 from najda.api.settings import Settings
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.store.environment import sqlite_env
 from najda.projections.store.saved_read_models import ModelStore
 
@@ -64,7 +65,7 @@ def _settings(root: Path) -> Settings:
 def _write(root: Path, events: int, *, seed: int, call_signs: str = "U") -> int:
     """Append about `events` witnessed events to the store under `root`; how many."""
     settings = _settings(root)
-    app = Dispatch(sqlite_env(settings.sqlite_path))
+    app = Dispatch(sqlite_env(settings.sqlite_path), distance=great_circle_m)
     try:
         witnessed(app, settings)
         return write_history(app, events, seed=seed, units=300, call_signs=call_signs).events

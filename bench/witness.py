@@ -26,6 +26,7 @@ from bench._pg import scratch_database
 from bench._stats import banner, log, median, parse_mode, ratio, spread
 from najda.domain.application import Dispatch
 from najda.domain.values import Position, Priority
+from najda.geo.distance import great_circle_m
 from najda.projections.audit.signing_key import load_or_create_key
 from najda.projections.audit.witness import attach_witness
 from najda.projections.store.environment import postgres_env, sqlite_env
@@ -63,8 +64,8 @@ def apps(store: str, scratch: Path) -> Iterator[tuple[Dispatch, Dispatch]]:
     """A witnessing app and a plain one, each on its own fresh store of the kind."""
     key = load_or_create_key(scratch / "audit.key")
     if store == "sqlite":
-        signed = Dispatch(sqlite_env(scratch / "signed.sqlite"))
-        plain = Dispatch(sqlite_env(scratch / "plain.sqlite"))
+        signed = Dispatch(sqlite_env(scratch / "signed.sqlite"), distance=great_circle_m)
+        plain = Dispatch(sqlite_env(scratch / "plain.sqlite"), distance=great_circle_m)
         attach_witness(signed, key)
         try:
             yield signed, plain
@@ -73,7 +74,8 @@ def apps(store: str, scratch: Path) -> Iterator[tuple[Dispatch, Dispatch]]:
             plain.close()
         return
     with scratch_database("najda_bench_witness") as a, scratch_database("najda_bench_plain") as b:
-        signed, plain = Dispatch(postgres_env(a)), Dispatch(postgres_env(b))
+        signed = Dispatch(postgres_env(a), distance=great_circle_m)
+        plain = Dispatch(postgres_env(b), distance=great_circle_m)
         attach_witness(signed, key)
         try:
             yield signed, plain

@@ -17,6 +17,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Programm
 
 from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitKind
+from najda.geo.distance import great_circle_m
 from najda.projections.reports.nemsis_intervals import UnitResponse
 from najda.projections.reports.response_times import collect
 from najda.projections.store.environment import (
@@ -74,7 +75,7 @@ def open_store(store: str | Path) -> Dispatch:
             # Read only: a database without Najda's tables is refused, never set up.
             env = {**postgres_env(text, pool_size=2), "CREATE_TABLE": "n"}
             _probe(text)
-            return Dispatch(env)
+            return Dispatch(env, distance=great_circle_m)
         except ValueError as exc:
             raise StoreReplayError(f"--from-store: {exc}") from None
         except (OperationalError, InterfaceError) as exc:
@@ -88,7 +89,7 @@ def open_store(store: str | Path) -> Dispatch:
         raise StoreReplayError(
             f"--from-store: {path} is not a SQLite event store (nor a postgresql:// URL)"
         )
-    return Dispatch(sqlite_env(path))
+    return Dispatch(sqlite_env(path), distance=great_circle_m)
 
 
 def _probe(url: str) -> None:
@@ -144,9 +145,7 @@ def read_history(
     for r in responses:
         by_incident[r.incident_id].append(r)
     notified = {i: min(r.unit_notified for r in rs) for i, rs in by_incident.items()}
-    firsts = [
-        next((r for r in rs if r.first_on_scene), None) for rs in by_incident.values()
-    ]
+    firsts = [next((r for r in rs if r.first_on_scene), None) for rs in by_incident.values()]
     reached = sorted(
         (r for r in firsts if r is not None and r.on_scene is not None),
         key=lambda r: (r.call_received, str(r.incident_id)),
@@ -173,8 +172,10 @@ def read_history(
             key=lambda o: (o.unit_notified, assigned.get((o.incident_id, o.unit_id), 0)),
         )
         call = _demand(r, ranked, origin, classes, ready[r.incident_id], free)
-        if any(o.on_scene is not None and o.kind not in AMBULANCE_KINDS
-               for o in by_incident[r.incident_id]):
+        if any(
+            o.on_scene is not None and o.kind not in AMBULANCE_KINDS
+            for o in by_incident[r.incident_id]
+        ):
             other_kinds += 1
         calls.append(RecordedCall(r.incident_id, call, response_s))
     last = end or max(r.call_received for r in reached)
@@ -211,8 +212,10 @@ def _demand(
     first = ambulances[0] if ambulances else r
     call = _call(first, origin, classes, ready)
     further = tuple(
-        FurtherUnit(_s(_asked(first.unit_notified, o.unit_notified, free), first.unit_notified),
-                    _on_scene_s(o))
+        FurtherUnit(
+            _s(_asked(first.unit_notified, o.unit_notified, free), first.unit_notified),
+            _on_scene_s(o),
+        )
         for o in ambulances[1:]
     )
     return replace(call, backups=further) if further else call
@@ -226,12 +229,14 @@ def _ready_times(
     processing is taken as the median of the calls that did not wait (never later than
     it was notified). Also how many calls waited."""
     waited = {
-        r.incident_id for r in reached
+        r.incident_id
+        for r in reached
         if not free.free_during(r.dispatch_notified, notified[r.incident_id])
     }
     processing = [
         (notified[r.incident_id] - r.call_received).total_seconds()
-        for r in reached if r.incident_id not in waited
+        for r in reached
+        if r.incident_id not in waited
     ]
     typical = timedelta(seconds=float(np.median(processing))) if processing else None
     ready: dict[UUID, datetime] = {}

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
 from najda.projections.base import NotificationSource
 from najda.projections.policies.dispatch import POLICIES
 from najda.projections.rebuild import rare_gc
@@ -77,7 +78,7 @@ def _run(
     ids = seeded_ids(np.random.default_rng([seed, 1]))
     # in memory, nothing outside the process reads the events: state kept as private copies
     kind = MemoryDispatch if env is MEMORY_ENV else Dispatch
-    app = kind(env, clock=clock, new_id=ids)
+    app = kind(env, distance=great_circle_m, clock=clock, new_id=ids)
     try:
         sim = Simulator(scenario, POLICIES[policy](), app, clock, seed=seed)
         # as in a rebuild: the run's short-lived acyclic objects would set off collections,

@@ -9,6 +9,7 @@ import pytest
 
 from najda.domain.application import Dispatch
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 from tests.pgdatabases import (
     IN_CI,
     PG_ADMIN_URL,
@@ -86,7 +87,7 @@ def sqlite_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def sqlite_app(sqlite_path: Path) -> Iterator[Dispatch]:
     """A Dispatch application on a real SQLite file."""
-    app = Dispatch(env=sqlite_env(sqlite_path))
+    app = new_dispatch(env=sqlite_env(sqlite_path))
     try:
         yield app
     finally:
@@ -96,7 +97,7 @@ def sqlite_app(sqlite_path: Path) -> Iterator[Dispatch]:
 @pytest.fixture
 def postgres_app(pg_url: str) -> Iterator[Dispatch]:
     """A Dispatch application on a real PostgreSQL database."""
-    app = Dispatch(env=postgres_env(pg_url))
+    app = new_dispatch(env=postgres_env(pg_url))
     try:
         yield app
     finally:

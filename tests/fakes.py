@@ -1,4 +1,5 @@
-"""The tests' one set of fakes: clocks and id factories injected into the application."""
+"""The tests' one set of fakes: clocks and id factories injected into the application, and
+the application put together as the composition roots do (`new_dispatch`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import random
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from uuid import UUID
+
+from najda.domain.application import Dispatch
+from najda.geo.distance import great_circle_m
+
+D = TypeVar("D", bound=Dispatch)
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 """The default start of every fake clock (UTC-aware, as event timestamps must be)."""
@@ -67,3 +74,14 @@ class SeededIds:
     def __call__(self) -> UUID:
         with self._lock:
             return uuid.UUID(int=self._rng.getrandbits(128), version=4)
+
+
+def new_dispatch(env: dict[str, str] | None = None, **options: Any) -> Dispatch:
+    """A Dispatch application as `najda serve` and the simulator build it: geo's great-circle
+    distance injected; `options` are the other injections (clock, new_id, position_policy)."""
+    return Dispatch(env, distance=great_circle_m, **options)
+
+
+def new_app(kind: type[D], env: dict[str, str] | None = None, **options: Any) -> D:
+    """`new_dispatch` for a subclass of Dispatch (the simulator's MemoryDispatch, a test's)."""
+    return kind(env, distance=great_circle_m, **options)

@@ -34,7 +34,9 @@ async def list_duplicates(
         OpenCall(row.incident_id, Position(row.lat, row.lon), row.call_received_at)
         for row in rows.values()
     ]
-    found = possible_duplicates(call, others, incident.dismissed_duplicates)
+    found = possible_duplicates(
+        call, others, incident.dismissed_duplicates, distance=services.dispatch.distance
+    )
     return [
         DuplicatePublic(
             id=other.incident_id,

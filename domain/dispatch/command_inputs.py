@@ -1,8 +1,8 @@
-"""Command inputs and limits: the clock type, unit choices, time windows, position policy."""
+"""Command inputs and limits: the clock, id and distance types, unit choices, time windows,
+position policy."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +19,19 @@ MAX_POSITION_AGE = timedelta(hours=1)
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], UUID]
+#: Metres between two points given as (lat1, lon1, lat2, lon2) in degrees. The domain holds
+#: no formula of its own: the composition root injects `najda.geo.distance.great_circle_m`.
+Distance = Callable[[float, float, float, float], float]
+
+
+def require_distance(distance: Distance) -> Distance:
+    """The injected distance function, or TypeError naming what to pass (never a default)."""
+    if not callable(distance):
+        raise TypeError(
+            f"distance: give a function (lat1, lon1, lat2, lon2) -> metres, such as "
+            f"najda.geo.distance.great_circle_m, not {distance!r}"
+        )
+    return distance
 
 
 def utc_now() -> datetime:
@@ -37,10 +50,15 @@ class UnitChoice:
 
 @dataclass(frozen=True)
 class PositionPolicy:
-    """When a reported position becomes an event: moved far enough, or old enough."""
+    """When a reported position becomes an event: moved far enough (by the injected
+    `distance`), or old enough."""
 
+    distance: Distance
     min_move_m: float = 200.0
     max_age: timedelta = timedelta(seconds=60)
+
+    def __post_init__(self) -> None:
+        require_distance(self.distance)
 
     def worth_recording(
         self, last: Position, last_at: datetime, position: Position, at: datetime
@@ -50,17 +68,5 @@ class PositionPolicy:
         `min_move_m` from it, or that position is `max_age` old."""
         if at <= last_at:
             return False
-        return approx_distance_m(last, position) >= self.min_move_m or at - last_at >= self.max_age
-
-
-def approx_distance_m(a: Position, b: Position) -> float:
-    """Haversine distance on a sphere; good enough for a recording threshold."""
-    return haversine_m(a.lat, a.lon, b.lat, b.lon)
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Haversine distance on a sphere between two points given in degrees."""
-    rlat1, rlat2 = math.radians(lat1), math.radians(lat2)
-    dlat, dlon = rlat2 - rlat1, math.radians(lon2 - lon1)
-    h = math.sin(dlat / 2) ** 2 + math.cos(rlat1) * math.cos(rlat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+        moved_m = self.distance(last.lat, last.lon, position.lat, position.lon)
+        return moved_m >= self.min_move_m or at - last_at >= self.max_age

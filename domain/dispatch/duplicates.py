@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from najda.domain.dispatch.command_inputs import approx_distance_m
+from najda.domain.dispatch.command_inputs import Distance
 from najda.domain.errors import IncidentHasActiveUnits, InvalidValue
 from najda.domain.persistence.atomic_store import DispatchStore, retried
 from najda.domain.values import Position
@@ -31,11 +31,14 @@ def possible_duplicates(
     call: OpenCall,
     open_calls: Iterable[OpenCall],
     dismissed: Iterable[UUID] = (),
+    *,
+    distance: Distance,
     radius_m: float = DUPLICATE_RADIUS_M,
     window: timedelta = DUPLICATE_WINDOW,
 ) -> list[tuple[OpenCall, float]]:
     """The other open calls within `radius_m` and `window` of `call`, not dismissed, nearest
-    first, with their distance in metres."""
+    first, with their distance in metres (measured by `distance`: the application's, see
+    `DispatchStore.distance`)."""
     ruled_out = set(dismissed)
     found = []
     for other in open_calls:
@@ -43,7 +46,8 @@ def possible_duplicates(
             continue
         if abs(other.call_received_at - call.call_received_at) > window:
             continue
-        distance_m = approx_distance_m(call.location, other.location)
+        here, there = call.location, other.location
+        distance_m = distance(here.lat, here.lon, there.lat, there.lon)
         if distance_m <= radius_m:
             found.append((other, distance_m))
     return sorted(found, key=lambda pair: (pair[1], str(pair[0].incident_id)))

@@ -17,7 +17,14 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording,
 from najda.domain.access.user import User
 from najda.domain.audit.correlation import CorrelatingTranscoder
 from najda.domain.care.patient import Patient
-from najda.domain.dispatch.command_inputs import Clock, IdFactory, PositionPolicy, utc_now
+from najda.domain.dispatch.command_inputs import (
+    Clock,
+    Distance,
+    IdFactory,
+    PositionPolicy,
+    require_distance,
+    utc_now,
+)
 from najda.domain.dispatch.incident import Incident
 from najda.domain.dispatch.stations_hospitals import Hospital, Station
 from najda.domain.dispatch.unit import Unit, unit_id_for
@@ -53,23 +60,30 @@ def retried(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P
 
 
 class DispatchStore(Application[UUID]):
-    """The event store side of Dispatch: saving, loading, caching, wake-ups and reads."""
+    """The event store side of Dispatch: saving, loading, caching, wake-ups and reads.
+
+    What the rules need from outside is injected by whoever puts the application together:
+    the `clock`, the `new_id` factory and the `distance` function (required: the domain
+    keeps no formula; pass `najda.geo.distance.great_circle_m`). The `position_policy`
+    defaults to `PositionPolicy(distance)`."""
 
     def __init__(
         self,
         env: dict[str, str] | None = None,
         *,
+        distance: Distance,
         clock: Clock = utc_now,
         new_id: IdFactory = uuid.uuid4,
         position_policy: PositionPolicy | None = None,
         command_cache_size: int = 10_000,
     ) -> None:
+        self.distance = require_distance(distance)
         super().__init__(env)
         self._cache = CommandCache(command_cache_size)
         self._local = threading.local()
         self.clock = clock
         self.new_id = new_id
-        self.position_policy = position_policy or PositionPolicy()
+        self.position_policy = position_policy or PositionPolicy(distance)
         self._listeners: list[Callable[[int], None]] = []
         self._listeners_lock = threading.Lock()
 

@@ -14,12 +14,12 @@ import httpx
 
 from najda.api.audit_trust import witnessed
 from najda.api.settings import Settings
-from najda.domain.application import Dispatch
 from najda.domain.values import Position, Priority
 from najda.projections.store.environment import sqlite_env
 from najda.projections.store.saved_read_models import ModelStore
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import CENTRE, SHARED_AUDIT_KEY, ok, proposed, report
+from tests.fakes import new_dispatch
 from tests.waiting import eventually
 
 TOKEN = "najda_test_" + secrets.token_urlsafe(32)  # one administrator for every copy
@@ -53,7 +53,7 @@ def _history(client: httpx.Client) -> None:
 def _write_while_down(data: Path) -> None:
     """A call recorded by another program while no server runs (witnessed, as Najda does)."""
     settings = Settings(data_dir=data, audit_key=SHARED_AUDIT_KEY)
-    app = Dispatch(sqlite_env(settings.sqlite_path))
+    app = new_dispatch(sqlite_env(settings.sqlite_path))
     try:
         witnessed(app, settings)
         app.report_incident(

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from najda.api.cli import main
-from najda.domain.application import Dispatch
 from najda.projections.base import NotificationSource
 from najda.projections.store.environment import sqlite_env
 from tests.area_fixture import small_extract
+from tests.fakes import new_dispatch
 
 
 def test_import_reports_and_apply_registers_as_the_actor(
@@ -32,7 +32,7 @@ def test_import_reports_and_apply_registers_as_the_actor(
     codes = next(line for line in lines if line.startswith("registered: "))
     start = lines.index("proposed reference data:") + 1
     proposed = list(itertools.takewhile(lambda line: line.startswith("  "), lines[start:]))
-    dispatch = Dispatch(sqlite_env(tmp_path / "najda.sqlite"))
+    dispatch = new_dispatch(sqlite_env(tmp_path / "najda.sqlite"))
     try:
         items = NotificationSource(dispatch).read(0, 100)
         registered = {i.event.name: i.event.actor for i in items if i.topic.endswith(".Registered")}

@@ -15,6 +15,7 @@ from najda.projections.audit.signing_key import load_or_create_key
 from najda.projections.audit.witness import attach_witness
 from najda.projections.base import NotificationSource
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 from tests.pgdatabases import empty_database
 
 
@@ -43,7 +44,7 @@ def test_sqlite_backup_of_a_running_store_restores_and_verifies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     live = tmp_path / "live"
-    app = Dispatch(sqlite_env(live / "najda.sqlite"))
+    app = new_dispatch(sqlite_env(live / "najda.sqlite"))
     attach_witness(app, load_or_create_key(live / "audit" / "najda-audit.key"))
     try:
         head = _history(app)
@@ -68,7 +69,7 @@ def test_sqlite_backup_of_a_running_store_restores_and_verifies(
              "--checkpoints", str(live / "checkpoints")]  # fmt: skip
     assert main(["audit", "verify", "--data-dir", str(restored), *trust]) == 0
     assert "OK: no event was altered" in capsys.readouterr().out
-    copy = Dispatch(sqlite_env(restored / "najda.sqlite"))
+    copy = new_dispatch(sqlite_env(restored / "najda.sqlite"))
     try:
         assert NotificationSource(copy).head() == head
     finally:
@@ -95,7 +96,7 @@ def empty_pg_url() -> Iterator[str]:
 def test_postgres_backup_restores_into_an_empty_database_and_verifies(
     pg_url: str, empty_pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = Dispatch(postgres_env(pg_url))
+    app = new_dispatch(postgres_env(pg_url))
     attach_witness(app, load_or_create_key(tmp_path / "audit" / "najda-audit.key"))
     try:
         head = _history(app)
@@ -112,7 +113,7 @@ def test_postgres_backup_restores_into_an_empty_database_and_verifies(
     assert f"restored {head} events" in capsys.readouterr().out
     assert main(["audit", "verify", "--database-url", empty_pg_url, *trust]) == 0
     assert "OK: no event was altered" in capsys.readouterr().out
-    copy = Dispatch(postgres_env(empty_pg_url))
+    copy = new_dispatch(postgres_env(empty_pg_url))
     try:
         assert NotificationSource(copy).head() == head
     finally:

@@ -21,7 +21,7 @@ from najda.projections.dispatch.read_model_changes import BoardRow, BoardUnit
 from najda.projections.runner import ProjectionRunner
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.postgis_pool import PostgisProjections
-from tests.fakes import SeededIds, TickingClock
+from tests.fakes import SeededIds, TickingClock, new_dispatch
 from tests.integration.support import run
 
 S = UnitStatus
@@ -59,7 +59,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         url = request.getfixturevalue("pg_url")
         env = postgres_env(url)
 
-    app = Dispatch(env=env, clock=clock, new_id=SeededIds(5))
+    app = new_dispatch(env=env, clock=clock, new_id=SeededIds(5))
     try:
         yield Backend(app, clock, url)
     finally:

@@ -14,6 +14,7 @@ from najda.projections.base import NotificationSource
 from najda.projections.store.environment import asyncpg_dsn, postgres_env, sqlite_env
 from najda.projections.store.postgis_pool import PostgisProjections
 from tests.eido_schema import require_eido_dir
+from tests.fakes import new_dispatch
 from tests.integration.support import run
 
 
@@ -50,7 +51,7 @@ def _history(app: Dispatch) -> str:
 
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> tuple[list[str], str]:
-    app = Dispatch(sqlite_env(tmp_path / "najda.sqlite"))
+    app = new_dispatch(sqlite_env(tmp_path / "najda.sqlite"))
     try:
         incident = _history(app)
     finally:
@@ -110,7 +111,7 @@ def test_rebuild_gives_the_read_models_the_catch_up_built(
 ) -> None:
     from najda.projections.runner import ProjectionRunner
 
-    app = Dispatch(postgres_env(pg_url))
+    app = new_dispatch(postgres_env(pg_url))
     try:
         _history(app)
         head = NotificationSource(app).head()

@@ -23,6 +23,7 @@ from najda.domain.errors import (
 from najda.domain.persistence.client_command import Once
 from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 
 HOME = Position(47.14, 9.52)
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -34,7 +35,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dispatch]:
         env = sqlite_env(tmp_path / "events.sqlite")
     else:
         env = postgres_env(request.getfixturevalue("pg_url"))
-    dispatch = Dispatch(env=env)
+    dispatch = new_dispatch(env=env)
     try:
         yield dispatch
     finally:

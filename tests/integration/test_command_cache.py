@@ -12,6 +12,7 @@ from najda.domain.application import Dispatch, UnitChoice
 from najda.domain.errors import UnitNotAvailable
 from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 
 HOME = Position(36.75, 3.06)
 
@@ -22,7 +23,7 @@ def two_apps(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[D
         env = sqlite_env(tmp_path / "events.sqlite")
     else:
         env = postgres_env(request.getfixturevalue("pg_url"))
-    first, second = Dispatch(env=env), Dispatch(env=env)
+    first, second = new_dispatch(env=env), new_dispatch(env=env)
     try:
         yield first, second
     finally:

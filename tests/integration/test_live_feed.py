@@ -12,14 +12,14 @@ import pytest
 
 from najda.api.live.feed import LiveFeed
 from najda.api.live.subscribers import BBox, Interest, TooFarBehind
-from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.application import UnitChoice
 from najda.domain.dispatch.response_plan import default_response_plan
 from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 from najda.projections.base import NotificationSource
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.store.environment import sqlite_env
-from tests.fakes import TickingClock
+from tests.fakes import TickingClock, new_dispatch
 from tests.integration.support import run
 
 HOME = Position(36.75, 3.06)
@@ -30,7 +30,7 @@ class World:
 
     def __init__(self, path: Path, buffer_size: int = 1000) -> None:
         self.clock = TickingClock()
-        self.app = Dispatch(env=sqlite_env(path), clock=self.clock)
+        self.app = new_dispatch(env=sqlite_env(path), clock=self.clock)
         self.source = NotificationSource(self.app)
         self.locator = EmbeddedLocator()
         self.reference = ReferenceDirectory()

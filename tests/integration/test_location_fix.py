@@ -12,6 +12,7 @@ from najda.domain.dispatch.location_fix import LocationFix
 from najda.domain.errors import InvalidValue
 from najda.domain.values import Position, Priority
 from najda.projections.store.environment import sqlite_env
+from tests.fakes import new_dispatch
 
 SCENE = Position(47.1329089, 9.5135467)
 
@@ -26,7 +27,7 @@ def test_the_fix_is_recorded_and_read_back(sqlite_app: Dispatch, sqlite_path: Pa
         actor="d.one",
         location_fix=fix,
     )
-    reopened = Dispatch(env=sqlite_env(sqlite_path))
+    reopened = new_dispatch(env=sqlite_env(sqlite_path))
     try:
         assert reopened.get_incident(incident_id).location_fix == fix
     finally:
@@ -50,7 +51,7 @@ def test_an_event_stored_before_the_field_existed_still_loads(
         db.execute(
             "UPDATE stored_events SET state = ?", (state.replace(b',"location_fix":null', b""),)
         )
-    reopened = Dispatch(env=sqlite_env(sqlite_path))
+    reopened = new_dispatch(env=sqlite_env(sqlite_path))
     try:
         incident = reopened.get_incident(incident_id)
         assert incident.location_fix is None and incident.nature == "fall"

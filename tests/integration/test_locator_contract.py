@@ -27,7 +27,7 @@ from najda.projections.runner import ProjectionRunner
 from najda.projections.store import postgis_pool as postgis
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.postgis_pool import PostgisProjections
-from tests.fakes import SeededIds, TickingClock
+from tests.fakes import SeededIds, TickingClock, new_dispatch
 from tests.integration.support import run
 
 S = UnitStatus
@@ -49,7 +49,7 @@ def near(origin: Position, north_m: float, east_m: float) -> Position:
 
 def make_app(env: dict[str, str], seed: int = 7) -> Dispatch:
     """A Dispatch application with a fake clock and seeded ids on a real store."""
-    return Dispatch(env=env, clock=TickingClock(), new_id=SeededIds(seed))
+    return new_dispatch(env=env, clock=TickingClock(), new_id=SeededIds(seed))
 
 
 @dataclass

@@ -28,6 +28,7 @@ from najda.projections.care.monitoring_board import MonitoringDirectory
 from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 from tests.integration.support import run
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -42,7 +43,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         env = sqlite_env(tmp_path / "events.sqlite")
     else:
         env = postgres_env(request.getfixturevalue("pg_url"))
-    app = Dispatch(env=env)
+    app = new_dispatch(env=env)
     app.enrol_patient(
         identifier="mrn-0042",
         name="Fatima Belkacem",
@@ -163,7 +164,7 @@ def test_the_board_follows_the_log_and_a_fresh_one_rebuilds_the_same(
 def test_the_feed_sends_alerts_to_consoles_and_readings_to_monitoring_clients_only(
     tmp_path: Path,
 ) -> None:
-    app = Dispatch(env=sqlite_env(tmp_path / "feed.sqlite"))
+    app = new_dispatch(env=sqlite_env(tmp_path / "feed.sqlite"))
     try:
         app.register_unit("A-1", UnitKind.ALS, "admin", home=HOME)
         app.enrol_patient(identifier="mrn-7", name="P", home=HOME, address="A", actor="nurse.amal")

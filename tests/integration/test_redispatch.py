@@ -15,6 +15,7 @@ from najda.simulations.engine import RunResult, SimClock, Simulator, seeded_ids
 from najda.simulations.jemss import load_jemss
 from najda.simulations.memory_store import MemoryDispatch
 from najda.simulations.run import MEMORY_ENV, run_policy
+from tests.fakes import new_app
 from tests.integration.test_jemss_model import DAY_S, with_calls_file
 
 #: One ambulance at station 1 (40.700, -74.000). A low-priority call two arcs north (a slow
@@ -52,7 +53,9 @@ def one_unit_model(base: Path, *, allow: int) -> Path:
 def simulate(root: Path, policy: str) -> tuple[RunResult, MemoryDispatch]:
     scenario = load_jemss(root)
     clock = SimClock()
-    app = MemoryDispatch(MEMORY_ENV, clock=clock, new_id=seeded_ids(np.random.default_rng(1)))
+    app = new_app(
+        MemoryDispatch, MEMORY_ENV, clock=clock, new_id=seeded_ids(np.random.default_rng(1))
+    )
     sim = Simulator(scenario, POLICIES[policy](), app, clock, seed=1)
     return asyncio.run(sim.run(DAY_S)), app
 
@@ -114,8 +117,19 @@ def test_the_report_counts_redispatches_only_where_the_model_allows_them(tmp_pat
     def report(allow: int) -> str:
         root = one_unit_model(tmp_path / f"allow{allow}", allow=allow)
         out = tmp_path / f"out{allow}"
-        args = ["simulate", str(root), "--policy", "closest-road", "--days", "1", "--reps", "2",
-                "--out", str(out), "--no-progress"]
+        args = [
+            "simulate",
+            str(root),
+            "--policy",
+            "closest-road",
+            "--days",
+            "1",
+            "--reps",
+            "2",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
         assert main(args) == 0
         return (out / "report.md").read_text()
 

@@ -21,7 +21,7 @@ from najda.projections.dispatch.locator import Query, UnitLocator
 from najda.projections.runner import ProjectionRunner
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.postgis_pool import PostgisProjections
-from tests.fakes import SeededIds, TickingClock
+from tests.fakes import SeededIds, TickingClock, new_dispatch
 from tests.integration.support import run
 
 S = UnitStatus
@@ -200,7 +200,7 @@ def test_read_models_rebuilt_from_the_store_equal_the_live_ones(
     else:
         pg_url = request.getfixturevalue("pg_url")
         env = postgres_env(pg_url)
-    app = Dispatch(env=env, clock=TickingClock(), new_id=SeededIds(3))
+    app = new_dispatch(env=env, clock=TickingClock(), new_id=SeededIds(3))
     try:
         run(follow_live_then_rebuild(app, pg_url))
     finally:
@@ -209,7 +209,7 @@ def test_read_models_rebuilt_from_the_store_equal_the_live_ones(
 
 def test_stopping_a_live_runner_as_a_wake_up_lands_does_not_hang(tmp_path: Path) -> None:
     """The follower must honour stop() even when a save's wake-up has just released it."""
-    app = Dispatch(env=sqlite_env(tmp_path / "events.sqlite"), clock=TickingClock())
+    app = new_dispatch(env=sqlite_env(tmp_path / "events.sqlite"), clock=TickingClock())
 
     async def body() -> None:
         runner = ProjectionRunner(NotificationSource(app), [EmbeddedLocator()], poll_interval_s=60)

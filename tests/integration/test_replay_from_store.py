@@ -17,7 +17,6 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from najda.cli import main
-from najda.domain.application import Dispatch
 from najda.domain.values import Priority, UnitStatus
 from najda.projections.base import NotificationSource
 from najda.projections.store.environment import postgres_env, sqlite_env
@@ -25,6 +24,7 @@ from najda.simulations.calls_csv import write_calls
 from najda.simulations.from_store import read_history, replay_calls
 from najda.simulations.jemss import load_jemss
 from najda.simulations.scenario import FurtherUnit
+from tests.fakes import new_dispatch
 from tests.unit.jemss_fixture import write_scenario
 
 FIGURES = ("calls", "mean_min", "p50_min", "p90_min", "within_target", "over_target")
@@ -48,7 +48,7 @@ def _direct(store: Path, scenario: Path, start: datetime | None = None) -> dict[
     called: dict[UUID, tuple[datetime, Priority]] = {}
     working: dict[UUID, UUID] = {}  # unit -> incident it was last assigned to
     arrived: dict[UUID, datetime] = {}
-    app = Dispatch(sqlite_env(store))
+    app = new_dispatch(sqlite_env(store))
     try:
         source = NotificationSource(app)
         after = 0
@@ -160,7 +160,7 @@ def test_a_window_replays_only_the_calls_received_in_it(
 
 
 def _first_calls(store: Path) -> list[datetime]:
-    app = Dispatch(sqlite_env(store))
+    app = new_dispatch(sqlite_env(store))
     try:
         return [
             item.event.call_received_at
@@ -198,16 +198,15 @@ def test_bad_replay_arguments_are_refused_naming_the_option(
 def _copy_to_postgres(store: Path, url: str) -> int:
     """Every event of the SQLite store, in log order, appended to a PostgreSQL store (as a
     server on PostgreSQL would have recorded them); how many."""
-    source = Dispatch(sqlite_env(store))
-    target = Dispatch(postgres_env(url))
+    source = new_dispatch(sqlite_env(store))
+    target = new_dispatch(postgres_env(url))
     copied = 0
     try:
         after = 0
         while rows := source.recorder.select_notifications(after + 1, 2_000):
-            target.recorder.insert_events([
-                StoredEvent(r.originator_id, r.originator_version, r.topic, r.state)
-                for r in rows
-            ])
+            target.recorder.insert_events(
+                [StoredEvent(r.originator_id, r.originator_version, r.topic, r.state) for r in rows]
+            )
             after, copied = rows[-1].id, copied + len(rows)
     finally:
         source.close()
@@ -264,7 +263,7 @@ def test_a_postgresql_database_without_a_store_is_refused_naming_the_option(
 def _assignments(store: Path) -> dict[UUID, list[datetime]]:
     """When each incident of a store was assigned each of its units, in order."""
     times: dict[UUID, list[datetime]] = defaultdict(list)
-    app = Dispatch(sqlite_env(store))
+    app = new_dispatch(sqlite_env(store))
     try:
         for item in NotificationSource(app).read(0, 1_000_000):
             if item.topic == "najda:Incident.UnitAssigned":
@@ -276,8 +275,11 @@ def _assignments(store: Path) -> dict[UUID, list[datetime]]:
 
 def _gaps(store: Path) -> dict[UUID, float]:
     """Seconds from each two-unit incident's first assignment to its second."""
-    return {i: round((t[1] - t[0]).total_seconds(), 3)
-            for i, t in _assignments(store).items() if len(t) == 2}
+    return {
+        i: round((t[1] - t[0]).total_seconds(), 3)
+        for i, t in _assignments(store).items()
+        if len(t) == 2
+    }
 
 
 def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
@@ -294,8 +296,10 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     day = tmp_path / "day"
     base = ["simulate", str(scenario), "--policy", "closest-road", "--no-progress"]
     days = str(max(c.at_s for c in calls) / 86_400 + 0.01)
-    assert main([*base, "--calls", str(tmp_path / "calls.csv"), "--days", days,
-                 "--out", str(day)]) == 0
+    assert (
+        main([*base, "--calls", str(tmp_path / "calls.csv"), "--days", days, "--out", str(day)])
+        == 0
+    )
     recorded_store = day / "events-closest-road.sqlite"
     capsys.readouterr()
     history = read_history(recorded_store, load_jemss(scenario))
@@ -306,8 +310,9 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     gaps = _gaps(recorded_store)
     assert 0 < len(multi) == len(gaps) <= len(doubled[::2])
     assert all(len(c.backups) == 1 for c in multi)
-    after = {c.incident_id: round(c.call.backups[0].after_s, 3)
-             for c in history.calls if c.call.backups}
+    after = {
+        c.incident_id: round(c.call.backups[0].after_s, 3) for c in history.calls if c.call.backups
+    }
     assert set(after) == set(gaps) and all(0 <= after[i] <= gaps[i] for i in gaps)
     assert 0.0 in after.values() and max(after.values()) >= 240.0
     assert sum(after[i] == gaps[i] for i in gaps) >= len(gaps) / 2

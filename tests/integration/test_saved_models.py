@@ -32,7 +32,7 @@ from najda.projections.store.environment import sqlite_env
 from najda.projections.store.event_rows import EventLog
 from najda.projections.store.read_model_saver import ModelSaver
 from najda.projections.store.saved_read_models import TABLE, ModelStore
-from tests.fakes import TickingClock
+from tests.fakes import TickingClock, new_dispatch
 from tests.integration.support import run
 from tests.integration.test_replay_determinism import CITY, Worker
 
@@ -119,7 +119,7 @@ def _without_rankings(text: str) -> dict[str, Any]:
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Dispatch]:
     rng = random.Random(7)
-    dispatch = Dispatch(
+    dispatch = new_dispatch(
         env=sqlite_env(tmp_path / "najda.sqlite"),
         clock=TickingClock(),
         new_id=lambda: uuid.UUID(int=rng.getrandbits(128), version=4),
@@ -246,7 +246,7 @@ def test_models_saved_by_other_code_are_rebuilt_from_the_log(app: Dispatch, tmp_
 def test_models_saved_against_another_log_are_not_used(tmp_path: Path) -> None:
     """A store whose log was replaced (a restore of another copy) does not reuse states."""
     path = tmp_path / "najda.sqlite"
-    first = Dispatch(env=sqlite_env(path), clock=TickingClock())
+    first = new_dispatch(env=sqlite_env(path), clock=TickingClock())
     first.register_station("S1", "Station 1", Position(36.75, 3.06), ACTOR)
     first.add_user("d.one", "dispatcher", ACTOR)
 

@@ -20,6 +20,7 @@ from najda.simulations.jemss import load_jemss
 from najda.simulations.run import run_policy
 from najda.simulations.scenario import Scenario
 from najda.simulations.synthetic import synthetic_city
+from tests.fakes import new_dispatch
 from tests.unit.jemss_fixture import write_scenario
 
 POLICIES = ("closest-straight", "closest-road", "coverage")
@@ -31,7 +32,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
 
 def _store(path: Path) -> Iterator[Dispatch]:
-    app = Dispatch(sqlite_env(path))
+    app = new_dispatch(sqlite_env(path))
     try:
         yield app
     finally:
@@ -156,8 +157,11 @@ def test_every_move_up_is_recorded_as_the_units_relocated_event(
     """A move-up is given as a dispatcher gives it: the unit's Relocated event (its crew is
     told), to a registered station, while the unit is available; as many as the run counts."""
     result = run_policy(tiny, "coverage", days=0.5, seed=2, store=tmp_path / "events.sqlite")
-    moved = [fields for topic, fields in _log(tmp_path / "events.sqlite")
-             if topic == "najda:Unit.Relocated"]
+    moved = [
+        fields
+        for topic, fields in _log(tmp_path / "events.sqlite")
+        if topic == "najda:Unit.Relocated"
+    ]
     assert result.extra["relocations"] == len(moved) > 0
     codes = {s.code for s in tiny.stations}
     assert {m["station_code"] for m in moved} <= codes

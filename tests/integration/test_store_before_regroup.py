@@ -27,6 +27,7 @@ from najda.projections.dispatch.read_model_changes import BoardRow
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
 from najda.projections.runner import ProjectionRunner
 from najda.projections.store.environment import sqlite_env
+from tests.fakes import new_dispatch
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
 
@@ -102,7 +103,7 @@ async def _rebuilt(app: Dispatch) -> tuple[dict[str, int], list[BoardRow]]:
 
 def test_read_models_rebuild_to_the_counts_recorded_before_the_move(data_dir: Path) -> None:
     expected = json.loads((FIXTURE / "expected.json").read_text())
-    app = Dispatch(sqlite_env(data_dir / "najda.sqlite"))
+    app = new_dispatch(sqlite_env(data_dir / "najda.sqlite"))
     try:
         counts, incidents = asyncio.run(_rebuilt(app))
         assert counts == expected
@@ -119,7 +120,7 @@ def test_read_models_rebuild_to_the_counts_recorded_before_the_move(data_dir: Pa
 def test_new_events_append_to_the_old_store_and_seal(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = Dispatch(sqlite_env(data_dir / "najda.sqlite"))
+    app = new_dispatch(sqlite_env(data_dir / "najda.sqlite"))
     attach_witness(app, load_or_create_key(data_dir / "audit" / "najda-audit.key"))
     try:
         app.report_incident(
@@ -140,6 +141,9 @@ def test_the_fixture_store_is_tracked_by_git() -> None:
     root = FIXTURE.parents[2]
     listed = subprocess.run(
         ["git", "ls-files", "--error-unmatch", "tests/fixtures/stores/before-regroup/najda.sqlite"],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert listed.returncode == 0, listed.stderr

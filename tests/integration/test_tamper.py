@@ -18,6 +18,7 @@ from najda.projections.audit.signing_key import load_or_create_key
 from najda.projections.audit.witness import attach_witness
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog
+from tests.fakes import new_dispatch
 
 
 @dataclass
@@ -36,7 +37,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     key = load_or_create_key(tmp_path / "audit" / "najda-audit.key")  # where the CLI looks
     if request.param == "sqlite":
         path = tmp_path / "najda.sqlite"
-        app = Dispatch(sqlite_env(path))
+        app = new_dispatch(sqlite_env(path))
         attach_witness(app, key)
 
         def sqlite_sql(statement: str) -> None:
@@ -46,7 +47,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield Store(app, ["--data-dir", str(tmp_path)], sqlite_sql, "stored_events", "rowid")
     else:
         url: str = request.getfixturevalue("pg_url")
-        app = Dispatch(postgres_env(url))
+        app = new_dispatch(postgres_env(url))
         attach_witness(app, key)
 
         def pg_sql(statement: str) -> None:

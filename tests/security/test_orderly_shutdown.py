@@ -29,6 +29,7 @@ from najda.domain.application import Dispatch
 from najda.domain.dispatch.response_plan import default_response_plan
 from najda.domain.values import Position
 from najda.projections.store.environment import postgres_env, sqlite_env
+from tests.fakes import new_dispatch
 
 class StartFailed(Exception):
     pass
@@ -36,7 +37,7 @@ class StartFailed(Exception):
 def backlog(settings, i):
     env = postgres_env(settings.database_url) if settings.uses_postgres else sqlite_env(
         settings.sqlite_path)
-    app = Dispatch(env)
+    app = new_dispatch(env)
     try:
         for j in range(300):
             app.register_station(f"S{i}-{j}", "Station", Position(36.7, 3.0), "test")

@@ -22,6 +22,7 @@ from najda.projections.audit.patient_reads import PatientRead, ReadLog, ReadReco
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog
 from tests.e2e.harness import CENTRE, NajdaServer, bearer, build_world, offset, ok
+from tests.fakes import new_dispatch
 from tests.integration.support import run
 
 FHIR = Path(__file__).resolve().parents[1] / "fixtures" / "fhir" / "observation-spo2.json"
@@ -41,11 +42,11 @@ class CountingReadLog(ReadLog):
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Dispatch, list[str]]]:
     if request.param == "sqlite":
-        app = Dispatch(sqlite_env(tmp_path / "najda.sqlite"))
+        app = new_dispatch(sqlite_env(tmp_path / "najda.sqlite"))
         options = ["--data-dir", str(tmp_path)]
     else:
         url: str = request.getfixturevalue("pg_url")
-        app = Dispatch(postgres_env(url))
+        app = new_dispatch(postgres_env(url))
         options = ["--database-url", url, "--data-dir", str(tmp_path)]
     yield app, options
     app.close()

@@ -24,6 +24,7 @@ from najda.projections.audit.verify import Trust, verify
 from najda.projections.audit.witness import attach_witness, witness_message
 from najda.projections.store.environment import postgres_env, sqlite_env
 from najda.projections.store.event_rows import EventLog, RawEvent
+from tests.fakes import new_dispatch
 
 
 @dataclass
@@ -54,7 +55,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     options = ["--data-dir", str(tmp_path)]
     if request.param == "sqlite":
         path = tmp_path / "najda.sqlite"
-        app = Dispatch(sqlite_env(path))
+        app = new_dispatch(sqlite_env(path))
 
         def sqlite_sql(statement: str, params: tuple[object, ...] = ()) -> None:
             with sqlite3.connect(path) as conn:
@@ -63,7 +64,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         sql, table, position = sqlite_sql, "stored_events", "rowid"
     else:
         url: str = request.getfixturevalue("pg_url")
-        app = Dispatch(postgres_env(url))
+        app = new_dispatch(postgres_env(url))
 
         def pg_sql(statement: str, params: tuple[object, ...] = ()) -> None:
             with psycopg.connect(url, autocommit=True) as conn:

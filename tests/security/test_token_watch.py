@@ -14,6 +14,7 @@ from najda.domain.application import Dispatch
 from najda.projections.access.user_directory import UserDirectory
 from najda.projections.base import NotificationSource
 from najda.projections.store.environment import sqlite_env
+from tests.fakes import new_dispatch
 
 
 async def _follow(app: Dispatch, users: UserDirectory) -> None:
@@ -22,7 +23,7 @@ async def _follow(app: Dispatch, users: UserDirectory) -> None:
 
 
 async def _scenario(path: Path) -> dict[str, str]:
-    app = Dispatch(env=sqlite_env(path))
+    app = new_dispatch(env=sqlite_env(path))
     try:
         users = UserDirectory()
         watch = TokenWatch(users, app.clock)

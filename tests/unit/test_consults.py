@@ -9,14 +9,14 @@ import pytest
 
 from najda.api.fhir_encounter import consult_encounter
 from najda.domain.access.user import Role
-from najda.domain.application import Dispatch, UnitChoice
+from najda.domain.application import UnitChoice
 from najda.domain.care.consult import ConsultNotFound, ConsultStatus, Specialty
 from najda.domain.errors import IncidentNotOpen, InvalidTransition, InvalidValue, UnitNotOnIncident
 from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 from najda.projections.access.user_directory import UserDirectory
 from najda.projections.base import NotificationSource
 from najda.projections.care.consult_queue import ConsultDirectory
-from tests.fakes import TickingClock
+from tests.fakes import TickingClock, new_dispatch
 from tests.fhir_check import check_encounter
 from tests.integration.support import run
 
@@ -28,7 +28,7 @@ class World:
 
     def __init__(self) -> None:
         self.clock = TickingClock()
-        self.app = Dispatch(clock=self.clock)
+        self.app = new_dispatch(clock=self.clock)
         self.unit = self.app.register_unit("A1", UnitKind.ALS, "roster", home=SCENE)
         self.other = self.app.register_unit("B1", UnitKind.BLS, "roster", home=SCENE)
         self.incident = self.app.report_incident(
@@ -175,7 +175,7 @@ def test_the_open_consults_directory_follows_the_events(world: World) -> None:
 
 
 def test_a_specialist_user_has_specialties_and_only_a_specialist_has_them() -> None:
-    app = Dispatch()
+    app = new_dispatch()
     app.add_user("dr.k", "specialist", "admin", specialties=["stroke", "Pediatrics"])
     with pytest.raises(InvalidValue) as none:
         app.add_user("dr.none", Role.SPECIALIST, "admin")

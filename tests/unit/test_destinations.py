@@ -18,6 +18,7 @@ from najda.geo.speed import SpeedModel
 from najda.projections.base import NotificationSource
 from najda.projections.dispatch.destinations import ByRoad, StraightLine, need_of, rank_destinations
 from najda.projections.dispatch.stations_hospitals import ReferenceDirectory
+from tests.fakes import new_dispatch
 from tests.unit.jemss_fixture import OFF_ROAD_KM_PER_DAY, write_roads
 
 PICKUP = (36.75, 3.06)
@@ -37,7 +38,7 @@ def _directory(app: Dispatch) -> ReferenceDirectory:
 @pytest.fixture
 def app() -> Dispatch:
     """Four stroke centres 1, 2, 3 and 4 km north of the pick-up; a psychiatric unit."""
-    app = Dispatch()  # in-memory store: the real commands and events, no I/O
+    app = new_dispatch()  # in-memory store: the real commands and events, no I/O
     for km in (1, 2, 3, 4):
         app.register_hospital(f"H{km}", f"Hospital {km}", _north(km * 1000), ["stroke", "ed"], "t")
     app.register_hospital("PSY", "Mental health centre", _north(500), ["psychiatric"], "t")
@@ -110,7 +111,7 @@ def test_road_travel_times_rank_by_road_not_straight_line(tmp_path: Path) -> Non
     write_roads(tmp_path / "roads")
     speeds = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}
     network = load_jemss_roads(tmp_path / "roads", speeds)
-    app = Dispatch()
+    app = new_dispatch()
     for code, lat, lon in (
         ("N2", 40.701, -74.000),
         ("N1", 40.700, -74.000),

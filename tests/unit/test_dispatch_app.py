@@ -31,7 +31,8 @@ from najda.domain.errors import (
 )
 from najda.domain.persistence.atomic_store import retried
 from najda.domain.values import IncidentStatus, Position, Priority, UnitKind, UnitStatus
-from tests.fakes import SequentialIds, StoppedClock
+from najda.geo.distance import great_circle_m
+from tests.fakes import SequentialIds, StoppedClock, new_app, new_dispatch
 
 S = UnitStatus
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -70,8 +71,8 @@ def ids() -> SequentialIds:
 
 @pytest.fixture
 def app(clock: StoppedClock, ids: SequentialIds) -> RecordingDispatch:
-    return RecordingDispatch(
-        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, new_id=ids
+    return new_app(
+        RecordingDispatch, env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock, new_id=ids
     )
 
 
@@ -711,10 +712,10 @@ def test_plan_from_mapping_rejects_bad_lines_naming_the_field(
 
 
 def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -> None:
-    from najda.domain.application import Dispatch, UnitChoice
+    from najda.domain.application import UnitChoice
     from najda.domain.values import Position, Priority, UnitKind
 
-    app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = new_dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     unit = app.register_unit("R-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))
     incident = app.report_incident(
         location=Position(36.71, 3.01), address="", nature="fall", priority=Priority.C, actor="d"
@@ -731,11 +732,11 @@ def test_reassigning_a_released_unit_keeps_the_earlier_assignment_in_history() -
 
 
 def test_a_refused_multi_unit_assignment_leaves_no_half_changed_unit_behind() -> None:
-    from najda.domain.application import Dispatch, UnitChoice
+    from najda.domain.application import UnitChoice
     from najda.domain.errors import UnitNotAvailable
     from najda.domain.values import Position, Priority, UnitKind, UnitStatus
 
-    app = Dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    app = new_dispatch(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
     free = app.register_unit("F-1", UnitKind.ALS, "admin", home=Position(36.7, 3.0))
     busy = app.register_unit("B-1", UnitKind.BLS, "admin", home=Position(36.7, 3.0))
     app.update_unit_status(busy, UnitStatus.OUT_OF_SERVICE, "crew")
@@ -812,20 +813,20 @@ class Flaky(Dispatch):
 
 
 def test_a_retried_command_runs_again_whole_after_a_lost_race_at_most_three_times() -> None:
-    assert Flaky().flaky(2) == 3
-    beaten = Flaky()
+    assert new_app(Flaky).flaky(2) == 3
+    beaten = new_app(Flaky)
     with pytest.raises(ConcurrentChange):
         beaten.flaky(3)
     assert beaten.calls == 3
-    nested = Flaky()
+    nested = new_app(Flaky)
     with pytest.raises(ConcurrentChange):
         nested.outer(10)
     assert nested.calls == 3  # the inner command is part of the outer one: never 3 × 3
-    assert Flaky().outer(1) == 2
+    assert new_app(Flaky).outer(1) == 2
 
 
 def test_a_position_becomes_an_event_when_it_moved_far_enough_or_the_last_is_old() -> None:
-    policy = PositionPolicy(min_move_m=200.0, max_age=timedelta(seconds=60))
+    policy = PositionPolicy(great_circle_m, min_move_m=200.0, max_age=timedelta(seconds=60))
     here = Position(50.0, 30.0)
     near = Position(50.001, 30.0)  # about 111 m north
     far = Position(50.002, 30.0)  # about 222 m north
@@ -833,3 +834,52 @@ def test_a_position_becomes_an_event_when_it_moved_far_enough_or_the_last_is_old
     assert not policy.worth_recording(here, T0, near, T0 + timedelta(seconds=59))
     assert policy.worth_recording(here, T0, far, T0 + timedelta(seconds=1))
     assert policy.worth_recording(here, T0, near, T0 + timedelta(seconds=60))
+
+
+def test_the_position_policy_measures_moves_with_the_distance_it_is_given() -> None:
+    """The domain keeps no formula: a distance that calls every move 1 km records a report
+    that geo's great circle calls 1 m, and one that calls every move 0 m records none
+    until the last position is old."""
+    here, a_metre = Position(50.0, 30.0), Position(50.000009, 30.0)
+    soon, late = T0 + timedelta(seconds=1), T0 + timedelta(seconds=60)
+    asked: list[tuple[float, float, float, float]] = []
+
+    def one_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+        asked.append((lat1, lon1, lat2, lon2))
+        return 1_000.0
+
+    assert not PositionPolicy(great_circle_m).worth_recording(here, T0, a_metre, soon)
+    assert PositionPolicy(one_km).worth_recording(here, T0, a_metre, soon)
+    assert asked == [(here.lat, here.lon, a_metre.lat, a_metre.lon)]
+    nowhere = PositionPolicy(lambda *_: 0.0)
+    assert not nowhere.worth_recording(here, T0, Position(51.0, 31.0), soon)
+    assert nowhere.worth_recording(here, T0, Position(51.0, 31.0), late)
+
+
+def test_the_application_takes_its_distance_from_whoever_builds_it() -> None:
+    """`Dispatch` measures with the injected distance (positions and the default policy);
+    without one it refuses to be built, naming what to pass, rather than guess a formula."""
+    app = new_dispatch({"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=StoppedClock(T0))
+    assert app.distance is great_circle_m and app.position_policy.distance is great_circle_m
+    clock = StoppedClock(T0)
+    far_enough = Dispatch(
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, distance=lambda *_: 1e6, clock=clock
+    )
+    unit = far_enough.register_unit("A-1", UnitKind.ALS, "admin", home=STATION)
+    clock.advance(1)
+    assert far_enough.report_position(unit, north_of(STATION, 1), "avl") is True
+    assert (
+        app.report_position(
+            app.register_unit("A-1", UnitKind.ALS, "admin", home=STATION),
+            north_of(STATION, 1),
+            "avl",
+            T0 + timedelta(seconds=1),
+        )
+        is False
+    )
+    with pytest.raises(TypeError, match="distance"):
+        Dispatch({"PERSISTENCE_MODULE": "eventsourcing.popo"})  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="great_circle_m"):
+        Dispatch({"PERSISTENCE_MODULE": "eventsourcing.popo"}, distance=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="great_circle_m"):
+        PositionPolicy(None)  # type: ignore[arg-type]

@@ -6,7 +6,6 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from najda.domain.dispatch.command_inputs import haversine_m
 from najda.geo.distance import (
     SPHERE_ERROR,
     chord_to_m,
@@ -29,16 +28,6 @@ def test_vectorised_geodesic_equals_geopy_to_the_millimetre(
 ) -> None:
     many = geodesic_many_m(lat1, lon1, [lat2], [lon2])
     assert abs(float(many[0]) - geodesic_m(lat1, lon1, lat2, lon2)) < 1e-3
-
-
-@settings(max_examples=200, deadline=None)
-@given(lats, lons, lats, lons)
-def test_the_domain_measures_a_great_circle_as_geo_does(
-    lat1: float, lon1: float, lat2: float, lon2: float
-) -> None:
-    """The sphere distance is written twice because of the layers (the domain imports only
-    the standard library and itself; geo imports nothing of ours): the two agree exactly."""
-    assert haversine_m(lat1, lon1, lat2, lon2) == great_circle_m(lat1, lon1, lat2, lon2)
 
 
 @settings(max_examples=300, deadline=None)

@@ -22,6 +22,7 @@ from najda.simulations.memory_store import (
     SnapshotCorrelatingTranscoder,
 )
 from najda.simulations.run import MEMORY_ENV
+from tests.fakes import new_app, new_dispatch
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 HOME = Position(40.75, -73.99)
@@ -33,7 +34,8 @@ def test_the_request_id_is_kept_in_the_state_and_dropped_on_reading() -> None:
         data: object = transcoder.encode({"timestamp": AT, "x": (1, 2)})
     assert isinstance(data, dict) and data[REQUEST_ID_KEY] == "req-7"
     assert transcoder.decode(transcoder.encode({"timestamp": AT, "x": (1, 2)})) == {
-        "timestamp": AT, "x": (1, 2)
+        "timestamp": AT,
+        "x": (1, 2),
     }
     assert transcoder.decode(transcoder.encode([1, "a"])) == [1, "a"]
 
@@ -46,8 +48,11 @@ def test_stored_state_shares_no_mutable_value_with_the_event_or_its_readers() ->
     services.append("burns")  # the event's list changes after saving
     first = transcoder.decode(stored)
     first["services"].append("stroke")  # a reader's list changes after reading
-    assert transcoder.decode(stored) == {"timestamp": AT, "services": ["emergency"],
-                                         "unit": UnitKind.ALS}
+    assert transcoder.decode(stored) == {
+        "timestamp": AT,
+        "services": ["emergency"],
+        "unit": UnitKind.ALS,
+    }
     assert first["unit"] is UnitKind.ALS  # immutable values are shared, not copied
 
 
@@ -61,14 +66,16 @@ def test_events_read_back_equal_those_of_the_json_store() -> None:
         app.close()
         return got
 
-    copied = events(MemoryDispatch(MEMORY_ENV, clock=lambda: AT))
-    json = events(Dispatch(MEMORY_ENV, clock=lambda: AT))
+    copied = events(new_app(MemoryDispatch, MEMORY_ENV, clock=lambda: AT))
+    json = events(new_dispatch(MEMORY_ENV, clock=lambda: AT))
     assert len(copied) == 2
     skip = ("originator_id", "timestamp")  # a fresh id and the library's own clock
     assert [{k: v for k, v in e.items() if k not in skip} for e in copied] == [
         {k: v for k, v in e.items() if k not in skip} for e in json
     ]
-    assert isinstance(MemoryDispatch(MEMORY_ENV).mapper.transcoder, SnapshotCorrelatingTranscoder)
+    assert isinstance(
+        new_app(MemoryDispatch, MEMORY_ENV).mapper.transcoder, SnapshotCorrelatingTranscoder
+    )
 
 
 def _stored(ident: UUID, version: int) -> StoredEvent:
@@ -92,12 +99,19 @@ def test_the_memory_recorder_selects_events_as_the_library_recorder_does() -> No
     for recorder in (ours, theirs):
         for version in range(1, 6):
             recorder.insert_events([_stored(a, version), _stored(b, version)])
+
     def fields(events: Sequence[StoredEvent]) -> list[tuple[object, ...]]:
         return [(e.originator_id, e.originator_version, e.topic, e.state) for e in events]
 
     for ident in (a, str(a), b, uuid4()):
-        for options in ({}, {"gt": 2}, {"lte": 3}, {"gt": 1, "lte": 4, "desc": True},
-                        {"desc": True, "limit": 2}, {"gt": 5}):
+        for options in (
+            {},
+            {"gt": 2},
+            {"lte": 3},
+            {"gt": 1, "lte": 4, "desc": True},
+            {"desc": True, "limit": 2},
+            {"gt": 5},
+        ):
             got = ours.select_events(ident, **options)  # type: ignore[arg-type]
             assert fields(got) == fields(theirs.select_events(ident, **options))  # type: ignore[arg-type]
 
@@ -110,15 +124,20 @@ def test_the_memory_recorder_selects_notifications_as_the_library_recorder_does(
             recorder.insert_events([_stored(a, version)])
             recorder.insert_events([replace(_stored(b, version), topic="najda:Other")])
     for start in (None, 0, 1, 4, 10, 11):
-        for options in ({}, {"inclusive_of_start": False}, {"stop": 6}, {"topics": ["najda:Test"]},
-                        {"topics": ("najda:Other",), "stop": 8, "inclusive_of_start": False}):
+        for options in (
+            {},
+            {"inclusive_of_start": False},
+            {"stop": 6},
+            {"topics": ["najda:Test"]},
+            {"topics": ("najda:Other",), "stop": 8, "inclusive_of_start": False},
+        ):
             for limit in (1, 3, 100):
                 got = ours.select_notifications(start, limit, **options)  # type: ignore[arg-type]
                 assert got == theirs.select_notifications(start, limit, **options)  # type: ignore[arg-type]
 
 
 def test_the_mapper_reads_back_private_copies_of_the_events_it_stored() -> None:
-    app = MemoryDispatch(MEMORY_ENV, clock=lambda: AT)
+    app = new_app(MemoryDispatch, MEMORY_ENV, clock=lambda: AT)
     assert isinstance(app.mapper, PrivateCopyMapper)
     unit = app.register_unit(
         "A-1", UnitKind.ALS, "sim", capabilities=["cardiac"], home=Position(40.75, -73.99)
@@ -133,7 +152,7 @@ def test_the_mapper_reads_back_private_copies_of_the_events_it_stored() -> None:
 
 
 def test_a_save_records_every_aggregate_in_order_and_wakes_listeners_with_the_newest() -> None:
-    app = MemoryDispatch(MEMORY_ENV, clock=lambda: AT)
+    app = new_app(MemoryDispatch, MEMORY_ENV, clock=lambda: AT)
     woken: list[int] = []
     app.add_listener(woken.append)
     first = app.get_unit(app.register_unit("A-1", UnitKind.ALS, "sim", home=HOME))
@@ -143,8 +162,9 @@ def test_a_save_records_every_aggregate_in_order_and_wakes_listeners_with_the_ne
     second.change_status(UnitStatus.AVAILABLE, "sim", AT, "")
     recordings = app.save(first, second)
     assert [r.notification.id for r in recordings] == [3, 4, 5]
-    assert [(r.domain_event.originator_id, r.domain_event.originator_version)
-            for r in recordings] == [(first.id, 2), (second.id, 2), (second.id, 3)]
+    assert [
+        (r.domain_event.originator_id, r.domain_event.originator_version) for r in recordings
+    ] == [(first.id, 2), (second.id, 2), (second.id, 3)]
     assert woken == [1, 2, 5] and app.take_saved_position() == 5
     assert not first.pending_events and not second.pending_events
     assert app.get_unit(second.id).version == 3

@@ -22,7 +22,7 @@ from najda.domain.care.patient import (
 from najda.domain.care.vitals import Bounds, Severity, Vital, default_thresholds
 from najda.domain.errors import AlreadyExists, InvalidValue
 from najda.domain.values import IncidentSource, Position, Priority
-from tests.fakes import StoppedClock
+from tests.fakes import StoppedClock, new_dispatch
 from tests.unit.gwt import event_names, replay
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def clock() -> StoppedClock:
 
 @pytest.fixture
 def app(clock: StoppedClock) -> Dispatch:
-    app = Dispatch(clock=clock)
+    app = new_dispatch(clock=clock)
     app.enrol_patient(
         identifier="mrn-0042",
         name="Fatima Belkacem",

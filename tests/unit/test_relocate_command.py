@@ -12,12 +12,13 @@ from najda.domain.application import Dispatch
 from najda.domain.errors import InvalidTransition, StationNotFound
 from najda.domain.values import Position, UnitKind, UnitStatus
 from najda.simulations.run import MEMORY_ENV
+from tests.fakes import new_dispatch
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
 def _app() -> tuple[Dispatch, list[Any]]:
-    app = Dispatch(MEMORY_ENV, clock=lambda: AT)
+    app = new_dispatch(MEMORY_ENV, clock=lambda: AT)
     reads: list[Any] = []
     select_events = app.recorder.select_events
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from najda.domain.application import Dispatch
 from najda.domain.values import Position, UnitKind, UnitStatus
 from najda.geo.roads import load_jemss_roads
 from najda.projections.base import NotificationSource
@@ -17,6 +16,7 @@ from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.locator import Query
 from najda.projections.dispatch.read_model_changes import UnitMoved
 from najda.projections.dispatch.road_locator import RoadLocator
+from tests.fakes import new_dispatch
 from tests.unit.jemss_fixture import OFF_ROAD_KM_PER_DAY, write_roads
 
 SPEEDS = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}
@@ -27,7 +27,7 @@ def test_a_unit_nearer_in_a_straight_line_but_farther_by_road_ranks_second(
 ) -> None:
     write_roads(tmp_path / "roads")
     network = load_jemss_roads(tmp_path / "roads", SPEEDS)
-    app = Dispatch()  # in-memory store: the real commands and events, no I/O
+    app = new_dispatch()  # in-memory store: the real commands and events, no I/O
     app.register_unit("A1", UnitKind.ALS, "test", home=Position(40.7018, -74.000))
     app.register_unit("B1", UnitKind.ALS, "test", home=Position(40.700, -74.000))
     app.register_unit("C1", UnitKind.BLS, "test", home=Position(40.701, -74.000))
