@@ -84,16 +84,15 @@ def _planned(
     expected_after = policy.expected_coverage(view, moved)
     share_now, share_after = covered_share(view, here), covered_share(view, after)
     parts = [
-        f"fills post {post or '?'} of {len(posts)} in the {policy.name} plan for {len(posts)}"
-        f" free ambulances: {site.name} ({site.code}) should hold {posts.count(station)},"
-        f" holds {rest.count(station)}"
+        f"fills post {post or '?'} of {len(posts)} in the {policy.name} plan: {site.name}"
+        f" should hold {posts.count(station)}, holds {rest.count(station)}"
     ]
     if covers:
-        parts.append(f"newly reaches parts of {names(covers)} within {minutes} min")
+        parts.append(f"reaches more of {names(covers)}")
     if leaves:
-        parts.append(f"leaves {names(leaves)} with no unit within {minutes} min")
+        parts.append(f"leaves {names(leaves)} with no unit in time")
     parts.append(
-        f"covered within {minutes} min {share_now:.0%} → {share_after:.0%} of demand,"
+        f"within {minutes} min {share_now:.0%} → {share_after:.0%} of demand,"
         f" expected cover {expected_before:.1%} → {expected_after:.1%}"
     )
     return MoveUp(
@@ -185,9 +184,9 @@ def _greedy(
     leaves = zones_of(view, (now > 0) & (after == 0))
     reason = f"adds {gain:.1%} of demand within {minutes} min (most of any move now)"
     if covers:
-        reason += f"; newly reaches parts of {names(covers)} within {minutes} min"
+        reason += f"; reaches more of {names(covers)}"
     if leaves:
-        reason += f"; leaves {names(leaves)} with no unit within {minutes} min"
+        reason += f"; leaves {names(leaves)} with no unit in time"
     return MoveUp(
         unit.unit_id,
         unit.call_sign,

@@ -129,8 +129,9 @@ def test_the_coverage_policy_suggests_exactly_the_moves_its_redeploy_plan_makes(
         assert move.from_station in {"S1", "S4"}
         site = codes[move.to_station]
         assert move.to_station_id == site.id
-        assert move.reason.startswith(f"fills post {move.post} of 4 in the coverage plan")
-        assert f"{site.name} ({site.code})" in move.reason
+        assert move.reason.startswith(
+            f"fills post {move.post} of 4 in the coverage plan: {site.name} should hold 1,"
+        )
         assert move.expected_before is not None and move.expected_after is not None
         assert (
             f"expected cover {move.expected_before:.1%} → {move.expected_after:.1%}" in move.reason
