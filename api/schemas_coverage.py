@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -20,15 +20,28 @@ class ZoneCoverPublic(BaseModel):
 
 
 class MoveUpPublic(BaseModel):
-    """A suggested move-up: an available ambulance to another station."""
+    """A suggested move-up: an available ambulance to another station, and why."""
 
     unit_id: UUID
     call_sign: str
     from_station: str
     to_station: str
     to_station_id: UUID
-    gain: float = Field(description="share of all demand it brings within the target")
+    gain: float = Field(
+        description="share of all demand this move alone brings within the target (< 0: loses)"
+    )
     covers: list[str] = Field(description="zones it brings back within the target")
+    leaves: list[str] = Field(description="zones it leaves with no ambulance within the target")
+    post: int | None = Field(
+        description="the redeploy plan's post it fills (1: the one adding most expected cover);"
+        " null for a greedy suggestion"
+    )
+    posts: int | None = Field(description="how many posts the plan holds (one a free ambulance)")
+    expected_before: float | None = Field(
+        description="the policy's expected cover now (share of demand); null for greedy"
+    )
+    expected_after: float | None = Field(description="... once this move alone is made")
+    reason: str = Field(description="one line saying why, as the console shows it")
 
 
 class CoveragePublic(BaseModel):
@@ -39,6 +52,11 @@ class CoveragePublic(BaseModel):
     covered: float = Field(description="share of all demand within the target now")
     zones: list[ZoneCoverPublic]
     move_ups: list[MoveUpPublic]
+    move_ups_by: Literal["redeploy-plan", "greedy-cover"] = Field(
+        description="where the move-ups come from: every move the policy's redeploy plan makes"
+        " now (as the simulator makes them), or the greedy live rule (each next move the one"
+        " adding most covered share; policies without a redeploy plan)"
+    )
 
 
 class RelocationCreate(_In):

@@ -17,6 +17,7 @@ from najda.api.schemas_coverage import (
     ZoneCoverPublic,
 )
 from najda.domain.errors import StationNotFound
+from najda.projections.policies.move_ups import PLAN
 
 router = APIRouter(tags=["coverage"], responses=ERRORS)
 
@@ -24,7 +25,8 @@ router = APIRouter(tags=["coverage"], responses=ERRORS)
 @router.get("/coverage", dependencies=[allow(OPERATE, "see coverage")])
 async def get_coverage(services: ServicesDep) -> CoveragePublic:
     """Per zone, the share an available ambulance reaches within the most urgent target,
-    and the move-ups that would add most cover (best first)."""
+    and the move-ups: with a redeploying policy (`--policy coverage`) every move its plan
+    makes now, the post adding most first; else the greedy ones adding most cover."""
     recommender = services.recommender
     picture = None if recommender is None else await recommender.coverage()
     if recommender is None or picture is None:
@@ -39,10 +41,13 @@ async def get_coverage(services: ServicesDep) -> CoveragePublic:
             MoveUpPublic(
                 unit_id=m.unit_id, call_sign=m.call_sign, from_station=m.from_station,
                 to_station=m.to_station, to_station_id=m.to_station_id, gain=m.gain,
-                covers=list(m.covers),
+                covers=list(m.covers), leaves=list(m.leaves), post=m.post, posts=m.posts,
+                expected_before=m.expected_before, expected_after=m.expected_after,
+                reason=m.reason,
             )
             for m in picture.move_ups
         ],
+        move_ups_by="redeploy-plan" if picture.move_ups_by == PLAN else "greedy-cover",
     )
 
 

@@ -1,5 +1,6 @@
 // The coverage view: the share of each zone an available ambulance reaches within the target
-// now, and the move-ups the server's policy suggests; `u` accepts the first one.
+// now, and the move-ups the server's policy suggests (a redeploying policy's own plan, else
+// the greedy most-cover ones), each with why; `u` accepts the first one.
 import { api } from "./api.js";
 import { debounced, el } from "./format.js";
 
@@ -23,17 +24,23 @@ export function coverageView(nodes, toast) {
   }
 
   function render() {
-    nodes.summary.textContent = `${percent(picture.covered)} within ${picture.target_min} min · ${picture.policy}`;
+    const by = picture.move_ups_by === "redeploy-plan" ? "its redeploy plan" : "greedy, most cover";
+    nodes.summary.textContent = `${percent(picture.covered)} within ${picture.target_min} min · ${picture.policy} (move-ups: ${by})`;
+    nodes.moveUps.dataset.by = picture.move_ups_by;
     const zones = [...picture.zones].sort((a, b) => a.covered - b.covered || a.name.localeCompare(b.name));
     nodes.zones.replaceChildren(...zones.map((z) =>
       el("li", { class: z.covered === 0 ? "zone zone-uncovered" : "zone", dataset: { zone: z.name, covered: String(z.covered) } },
         el("b", {}, z.name), ` ${percent(z.covered)}`,
         el("span", { class: "hint" }, z.units.length ? ` · ${z.units.join(", ")}` : " · no unit in time"))));
     nodes.moveUps.replaceChildren(...picture.move_ups.map((m, i) =>
-      el("li", { class: "move-up", dataset: { unit: m.call_sign, station: m.to_station } },
+      el("li", { class: "move-up", dataset: { unit: m.call_sign, station: m.to_station, post: m.post === null ? "" : String(m.post) } },
         i === 0 ? el("kbd", {}, "u") : "", ` ${m.call_sign}: ${m.from_station} → ${m.to_station}`,
-        el("span", { class: "hint" }, ` +${percent(m.gain)}${m.covers.length ? ` (${m.covers.join(", ")})` : ""}`))));
-    if (!picture.move_ups.length) nodes.moveUps.append(el("li", { class: "hint" }, "No move-up adds cover."));
+        el("span", { class: "hint" }, ` ${m.gain < 0 ? "−" : "+"}${percent(Math.abs(m.gain))}${m.covers.length ? ` (${m.covers.join(", ")})` : ""}`),
+        el("div", { class: "why hint" }, m.reason))));
+    if (!picture.move_ups.length) {
+      const none = picture.move_ups_by === "redeploy-plan" ? "Every free ambulance holds its post in the plan." : "No move-up adds cover.";
+      nodes.moveUps.append(el("li", { class: "hint" }, none));
+    }
   }
 
   /** Accept the first suggested move-up: the unit is moved up, and its crew told. */

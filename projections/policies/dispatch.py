@@ -288,11 +288,16 @@ class Coverage:
                 best = (gain - current, -unit.index, unit, station)
         return [] if best[2] is None else [(best[2], best[3])]
 
+    def redeploy_posts(self, sim: SimView) -> tuple[int, ...]:
+        """The stations the idle units should hold (nested MEXCLP: one entry a unit, each
+        next where it adds most expected coverage), the posts `relocations` fills."""
+        return self._picture(sim).posts(len(sim.idle_units()))
+
     def _plan(self, sim: SimView) -> dict[UUID, int]:
         """Where each idle unit should wait: the posts the idle count holds (nested MEXCLP),
         each taken by the unit that makes the total drive to them least."""
         idle = sim.idle_units()
-        posts = self._picture(sim).posts(len(idle))
+        posts = self.redeploy_posts(sim)
         drive = self._drives(sim, idle, posts)
         chosen, _ = match_posts(drive, range(len(idle)), posts)
         return {u.unit_id: s for u, s in zip(idle, chosen, strict=True) if s is not None}

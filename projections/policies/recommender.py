@@ -35,6 +35,21 @@ from najda.projections.policies.live import (
     live_scenario,
     seconds,
 )
+from najda.projections.policies.live_cover import (
+    covered_share,
+    names,
+    station_cover,
+    target_min,
+    unit_counts,
+    zone_share,
+)
+from najda.projections.policies.move_ups import (
+    GREEDY,
+    PLAN,
+    MoveUp,
+    greedy_move_ups,
+    planned_move_ups,
+)
 from najda.projections.policies.posts import PostDirectory
 
 #: Candidates a policy chooses among, beyond the ones shown.
@@ -70,9 +85,9 @@ class CoverageImpact:
     def text(self) -> str:
         """One line a dispatcher reads beside the unit."""
         if self.emptied:
-            return f"leaves {_names(self.emptied)} with no unit within {self.target_min} min"
+            return f"leaves {names(self.emptied)} with no unit within {self.target_min} min"
         if self.reduced:
-            return f"thins cover of {_names(self.reduced)} within {self.target_min} min"
+            return f"thins cover of {names(self.reduced)} within {self.target_min} min"
         return f"keeps every zone's cover within {self.target_min} min"
 
 
@@ -100,9 +115,9 @@ class Hold:
         """One line a dispatcher reads above the units."""
         within = f"within {self.unit.target_min} min"
         if self.unit.emptied:
-            now = f"leaves {_names(self.unit.emptied)} uncovered {within}"
+            now = f"leaves {names(self.unit.emptied)} uncovered {within}"
         elif self.thinned:
-            now = f"leaves {_names(self.thinned)} with fewer ambulances {within}"
+            now = f"leaves {names(self.thinned)} with fewer ambulances {within}"
         else:
             now = f"lowers the cover {within} the most urgent calls need"
         figures = ""
@@ -117,31 +132,16 @@ class Hold:
 
 
 @dataclass(frozen=True)
-class MoveUp:
-    """A suggested relocation: an available ambulance to a station, and the cover it adds."""
-
-    unit_id: UUID
-    call_sign: str
-    from_station: str
-    to_station: str
-    to_station_id: UUID
-    gain: float  # share of demand newly covered
-    covers: tuple[str, ...]  # zones it brings back within the target
-
-
-@dataclass(frozen=True)
 class CoveragePicture:
-    """The floor's coverage now: per zone, and the move-ups that would add most."""
+    """The floor's coverage now: per zone, and the move-ups suggested (`move_ups_by`: the
+    policy's redeploy plan, or the greedy live rule)."""
 
     policy: str
     target_min: int
     covered: float
     zones: list[ZoneCover]
     move_ups: list[MoveUp]
-
-
-def _names(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    move_ups_by: str = GREEDY
 
 
 class PolicyRecommender:
@@ -259,8 +259,8 @@ class PolicyRecommender:
         """Why the policy holds the call (its choice's departure), and until when at most."""
         idle = view.idle_units()
         rest = [u for u in idle if u.unit_id != unit.unit_id]
-        before = self._counts(view, [u.station for u in idle])
-        after = self._counts(view, [u.station for u in rest])
+        before = unit_counts(view, [u.station for u in idle])
+        after = unit_counts(view, [u.station for u in rest])
         demand = view.scenario.demand
         fewer = set(demand.zone[(after < before) & (after > 0)].tolist())
         thinned = tuple(n for z, n in enumerate(demand.names)
@@ -278,50 +278,20 @@ class PolicyRecommender:
         return Hold(unit, thinned, expected, floor, until, reserve)
 
     async def coverage(self, move_ups: int = 3) -> CoveragePicture | None:
-        """Zones covered within the target now, and the best move-ups (None without
-        stations)."""
+        """Zones covered within the target now, and the move-ups (None without stations):
+        with a redeploying policy every move its plan makes now (as the simulator makes
+        them), else up to `move_ups` greedy ones, each adding most covered share."""
         view = await self._view()
         if view is None:
             return None
-        scenario = view.scenario
-        idle = view.idle_units()  # its units are moved below as move-ups are suggested
-        counts = self._counts(view, [u.station for u in idle])
+        counts = unit_counts(view, [u.station for u in view.idle_units()])
         zones = self._zone_cover(view, counts)
-        covered = round(self._covered(view, counts), 4)
-        suggestions: list[MoveUp] = []
-        taken: set[UUID] = set()
-        for _ in range(move_ups):
-            best: tuple[float, MoveUp] | None = None
-            for unit in idle:
-                if unit.unit_id in taken:
-                    continue
-                rest = [u.station for u in idle if u.unit_id != unit.unit_id]
-                base = self._counts(view, rest)
-                here = self._covered(view, base + self._cover(view, unit.station))
-                for s, site in enumerate(scenario.stations):
-                    if s == unit.station:
-                        continue
-                    after = base + self._cover(view, s)
-                    gain = self._covered(view, after) - here
-                    if gain > 1e-9 and (best is None or gain > best[0] + 1e-12):
-                        newly = (after > 0) & (counts == 0)
-                        names = sorted({scenario.demand.names[z]
-                                        for z in scenario.demand.zone[newly]})
-                        best = (gain, MoveUp(
-                            unit.unit_id, unit.call_sign,
-                            scenario.stations[unit.station].code, site.code, site.id,
-                            round(gain, 4), tuple(names),
-                        ))
-            if best is None:
-                break
-            suggestions.append(best[1])
-            taken.add(best[1].unit_id)
-            moved = next(u for u in idle if u.unit_id == best[1].unit_id)
-            moved.station = next(
-                i for i, s in enumerate(scenario.stations) if s.id == best[1].to_station_id
-            )
-            counts = self._counts(view, [u.station for u in idle])
-        return CoveragePicture(self.name, self._target_min(view), covered, zones, suggestions)
+        covered = round(covered_share(view, counts), 4)
+        if isinstance(self.policy, Coverage) and self.policy.redeploy:
+            suggestions, by = planned_move_ups(self.policy, view), PLAN
+        else:
+            suggestions, by = greedy_move_ups(view, move_ups), GREEDY
+        return CoveragePicture(self.name, target_min(view), covered, zones, suggestions, by)
 
     # --- the picture ----------------------------------------------------------------------
 
@@ -343,53 +313,31 @@ class PolicyRecommender:
         _, scenario, travel = self._picture
         return LiveView(scenario, travel, rows, self.now, self.posts.posts)
 
-    def _cover(self, view: LiveView, station: int) -> np.ndarray:
-        s = view.scenario
-        return view.travel.station_cover(station, 0, s.coverage_s).astype(int)
-
-    def _counts(self, view: LiveView, stations: Sequence[int]) -> np.ndarray:
-        counts = np.zeros(len(view.scenario.demand.weights), dtype=int)
-        for s in stations:
-            counts = counts + self._cover(view, s)
-        return counts
-
-    def _covered(self, view: LiveView, counts: np.ndarray) -> float:
-        return float(view.scenario.demand.weights[counts > 0].sum())
-
-    def _target_min(self, view: LiveView) -> int:
-        return round(view.scenario.coverage_s / 60)
-
-    def _zone_share(self, view: LiveView, counts: np.ndarray) -> np.ndarray:
-        d = view.scenario.demand
-        total = np.bincount(d.zone, weights=d.weights, minlength=len(d.names))
-        covered = np.bincount(d.zone, weights=d.weights * (counts > 0), minlength=len(d.names))
-        return np.divide(covered, total, out=np.zeros_like(total), where=total > 0)
-
     def _zone_cover(self, view: LiveView, counts: np.ndarray) -> list[ZoneCover]:
         d = view.scenario.demand
-        share = self._zone_share(view, counts)
+        share = zone_share(view, counts)
         out = []
         for z, name in enumerate(d.names):
             signs = tuple(
                 u.call_sign for u in view.idle_units()
-                if bool((self._cover(view, u.station).astype(bool) & (d.zone == z)).any())
+                if bool((station_cover(view, u.station).astype(bool) & (d.zone == z)).any())
             )
             out.append(ZoneCover(name, round(float(share[z]), 4), signs))
         return out
 
     def _impact(self, view: LiveView, c: Candidate) -> CoverageImpact:
         idle = view.idle_units()
-        before = self._counts(view, [u.station for u in idle])
-        after = self._counts(view, [u.station for u in idle if u.unit_id != c.unit_id])
-        share_before, share_after = self._zone_share(view, before), self._zone_share(view, after)
-        names = view.scenario.demand.names
-        emptied = tuple(n for z, n in enumerate(names)
+        before = unit_counts(view, [u.station for u in idle])
+        after = unit_counts(view, [u.station for u in idle if u.unit_id != c.unit_id])
+        share_before, share_after = zone_share(view, before), zone_share(view, after)
+        zone_names = view.scenario.demand.names
+        emptied = tuple(n for z, n in enumerate(zone_names)
                         if share_before[z] > 0 and share_after[z] == 0)
-        reduced = tuple(n for z, n in enumerate(names)
+        reduced = tuple(n for z, n in enumerate(zone_names)
                         if share_after[z] > 0 and share_after[z] < share_before[z] - 1e-9)
         return CoverageImpact(
-            c.unit_id, c.call_sign, round(self._covered(view, before), 4),
-            round(self._covered(view, after), 4), emptied, reduced, self._target_min(view),
+            c.unit_id, c.call_sign, round(covered_share(view, before), 4),
+            round(covered_share(view, after), 4), emptied, reduced, target_min(view),
         )
 
 

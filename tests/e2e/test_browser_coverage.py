@@ -55,6 +55,11 @@ def test_a_dispatcher_accepts_a_move_up_with_one_key_and_the_crew_sees_it(
         first = console.locator("#move-ups li.move-up").first
         assert first.get_attribute("data-unit") == move["call_sign"]
         assert first.get_attribute("data-station") == move["to_station"]
+        # The suggestions are the coverage policy's redeploy plan, each saying why.
+        assert before["move_ups_by"] == "redeploy-plan"
+        assert "coverage (move-ups: its redeploy plan)" in console.inner_text("#coverage-summary")
+        assert first.get_attribute("data-post") == str(move["post"])
+        assert first.locator(".why").inner_text() == move["reason"]
         assert console.locator("#relocation").count() == 0  # the crew's, not the console's
         console.locator("body").press("u")
         console.wait_for_selector('#toast[data-kind="ok"]:not([hidden])', timeout=SHOW_MS)

@@ -6,16 +6,20 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
 
+from najda.domain.dispatch.targets import DEFAULT_TARGETS
 from najda.geo.area import EMERGENCY_MODE, load_area
 from najda.geo.speed import SpeedModel
+from najda.projections.policies.live import zones_from_area
 from tests.area_fixture import liechtenstein
 from tests.e2e.conftest import StartServer
 from tests.e2e.harness import NajdaServer, clean_env, head, offset, ok, report
 from tests.e2e.live import Listener, has_event
+from tests.policy_floor import Ambulance, FloorSim, Station, floor_sim, planned_moves
 
 #: Red Cross Liechtenstein, the ambulance station of the demo (A10, A11 and B12 wait there).
 RED_CROSS = (47.1329089, 9.5135467)
@@ -31,7 +35,12 @@ def _start(root: Path, policy: str, *extra: str) -> NajdaServer:
 @pytest.fixture(scope="module", params=["closest-straight", "closest-road", "coverage"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[NajdaServer]:
-    started = _start(tmp_path_factory.mktemp("policy"), request.param)
+    yield from _serving(tmp_path_factory, "policy", request.param)
+
+
+def _serving(factory: pytest.TempPathFactory, name: str, policy: str) -> Iterator[NajdaServer]:
+    """A server under the policy on a fresh copy of the demo area, stopped after use."""
+    started = _start(factory.mktemp(name), policy)
     try:
         yield started
     finally:
@@ -74,13 +83,22 @@ def test_recommendations_name_the_policy_and_rank_as_it_ranks(server: NajdaServe
         assert [u["eta_s"] for u in offered] == sorted(u["eta_s"] for u in offered)
 
 
+def test_the_coverage_view_names_the_policy_and_where_its_move_ups_come_from(
+    server: NajdaServer,
+) -> None:
+    policy = server.args[1]
+    with _dispatcher(server) as client:
+        picture = ok(client.get("/coverage"))
+    assert picture["policy"] == policy
+    assert picture["move_ups_by"] == ("redeploy-plan" if policy == "coverage" else "greedy-cover")
+    for move in picture["move_ups"]:
+        assert (move["post"] is not None) == (policy == "coverage")
+        assert move["reason"]
+
+
 @pytest.fixture(scope="module")
 def coverage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NajdaServer]:
-    started = _start(tmp_path_factory.mktemp("coverage"), "coverage")
-    try:
-        yield started
-    finally:
-        started.stop()
+    yield from _serving(tmp_path_factory, "coverage", "coverage")
 
 
 def _closest_by_road(server: NajdaServer, call: tuple[float, float], signs: set[str]) -> str:
@@ -167,6 +185,18 @@ def test_an_unknown_policy_or_a_road_policy_without_roads_stops_the_start(
         assert not (tmp_path / folder / "data" / "najda.sqlite").exists()
 
 
+def _accept(server: NajdaServer, client: httpx.Client, move: dict) -> dict:
+    """Accept a suggested move-up as the console's `u` does; the crew's message about it."""
+    sign = move["call_sign"]
+    crew = server.add_user(f"crew.{sign.lower()}", "crew", unit=sign)
+    with Listener(server.ws_url("/ws/crew"), crew) as socket:
+        body = {"station": move["to_station"]}
+        done = ok(client.post(f"/units/{move['unit_id']}/relocate", json=body))
+        assert done["station"] == move["to_station"] and done["call_sign"] == sign
+        assert socket.wait_for(lambda ms: any("relocation" in m for m in ms), 10)
+    return next(m for m in socket.changes() if "relocation" in m)  # type: ignore[no-any-return]
+
+
 def test_the_coverage_view_suggests_move_ups_and_the_crew_receives_an_accepted_one(
     coverage: NajdaServer,
 ) -> None:
@@ -182,14 +212,8 @@ def test_the_coverage_view_suggests_move_ups_and_the_crew_receives_an_accepted_o
         suggestion = before["move_ups"][0]
         assert suggestion["gain"] > 0 and suggestion["to_station"] != suggestion["from_station"]
         sign = suggestion["call_sign"]
-        crew = coverage.add_user(f"crew.{sign.lower()}", "crew", unit=sign)
-        with Listener(coverage.ws_url("/ws/crew"), crew) as socket:
-            body = {"station": suggestion["to_station"]}
-            done = ok(client.post(f"/units/{sign}/relocate", json=body))
-            assert done["station"] == suggestion["to_station"]
-            assert socket.wait_for(lambda ms: any("relocation" in m for m in ms), 10)
+        moved = _accept(coverage, client, suggestion)
         after = ok(client.get("/coverage"))
-    moved = next(m for m in socket.changes() if "relocation" in m)
     assert moved["event"] == "Unit.Relocated" and moved["actor"] == "demo-dispatcher"
     assert moved["at"] and moved["relocation"]["station"] == suggestion["to_station"]
     assert moved["unit"]["call_sign"] == sign
@@ -259,3 +283,65 @@ def test_a_straight_line_coverage_policy_on_postgis_and_a_move_up_seen_by_anothe
                           name="second")
     with second.client() as other:
         assert ok(other.get("/coverage"))["covered"] == after["covered"]
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NajdaServer]:
+    """A coverage server of its own: the plan is asked again on a floor this test knows."""
+    yield from _serving(tmp_path_factory, "planned", "coverage")
+
+
+def _floor(server: NajdaServer, client: httpx.Client, posts: dict[UUID, UUID]) -> FloorSim:
+    """The server's floor as the simulator hands it to a policy: its stations and ambulances
+    (each at its post, else at its nearest station), demand and roads from its area."""
+    stations = [Station(UUID(s["id"]), s["code"], s["name"], s["lat"], s["lon"])
+                for s in ok(client.get("/stations"))]
+    ambulances = [
+        Ambulance(UUID(u["id"]), u["call_sign"], u["lat"], u["lon"], u["status"] == "available",
+                  posts.get(UUID(u["id"])))
+        for u in ok(client.get("/units")) if u["kind"] in ("als", "bls")
+    ]
+    area = load_area(server.data_dir / "area")
+    zones = zones_from_area(area)
+    assert zones is not None
+    return floor_sim(stations, ambulances, zones, DEFAULT_TARGETS,
+                     network=area.roads.network(), mode=EMERGENCY_MODE)
+
+
+def _moves(picture: dict) -> list[tuple[str, str]]:
+    return sorted((m["call_sign"], m["to_station"]) for m in picture["move_ups"])
+
+
+def test_the_coverage_policy_suggests_its_redeploy_plan_and_an_accepted_move_is_recorded(
+    planned: NajdaServer,
+) -> None:
+    """Under --policy coverage the move-ups are the moves the policy's own redeploy plan makes
+    (asked again here the simulator's way on the server's floor), the post adding most first;
+    accepting the first with the one-key flow records Relocated and tells the crew, and the
+    next picture is the plan on the new floor: the other moves, and no longer that one."""
+    with _dispatcher(planned) as client:
+        # An ambulance out on a call, so the plan is one for fewer ambulances than the roster.
+        job = _report(client, *offset(*RED_CROSS, north_m=-7000.0), priority="A")
+        ok(client.post(f"/incidents/{job['id']}/assignments", json={"units": ["A20"]}))
+        before = ok(client.get("/coverage"))
+        expected = planned_moves("coverage", _floor(planned, client, {}))
+        assert before["policy"] == "coverage" and before["move_ups_by"] == "redeploy-plan"
+        assert len(expected) >= 2 and _moves(before) == expected
+        posts = [m["post"] for m in before["move_ups"]]
+        assert posts == sorted(posts) and all(m["posts"] == 4 for m in before["move_ups"])
+        first = before["move_ups"][0]
+        assert first["from_station"] != first["to_station"]
+        site = next(s for s in ok(client.get("/stations")) if s["code"] == first["to_station"])
+        assert first["reason"].startswith(
+            f"fills post {first['post']} of 4 in the coverage plan: {site['name']} should hold"
+        )
+        sign = first["call_sign"]
+        moved = _accept(planned, client, first)
+        after = ok(client.get("/coverage"))
+        moved_up = {UUID(first["unit_id"]): UUID(first["to_station_id"])}
+        replanned = planned_moves("coverage", _floor(planned, client, moved_up))
+    assert moved["event"] == "Unit.Relocated" and moved["actor"] == "demo-dispatcher"
+    assert moved["relocation"]["station"] == first["to_station"]
+    assert _moves(after) == replanned
+    assert _moves(after) == [m for m in expected if m != (sign, first["to_station"])]
+    assert after["covered"] == pytest.approx(before["covered"] + first["gain"], abs=1e-3)
