@@ -2,38 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from pathlib import Path
+import os
+import sys
 
-import pytest
+# Keep compiled modules (and pytest's rewritten test modules) in __pycache__ even where the
+# environment says not to (PYTHONDONTWRITEBYTECODE, as on this project's CI machine): every
+# xdist worker, test server and CLI subprocess otherwise compiles Najda from source again, about
+# a second of CPU each. Set before the imports below, and inherited by subprocesses.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
-from najda.domain.application import Dispatch
-from najda.projections.store.environment import postgres_env, sqlite_env
-from tests.fakes import new_dispatch
-from tests.pgdatabases import (
+from collections.abc import Generator, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from najda.domain.application import Dispatch  # noqa: E402
+from najda.projections.store.environment import postgres_env, sqlite_env  # noqa: E402
+from tests.fakes import new_dispatch  # noqa: E402
+from tests.pgdatabases import (  # noqa: E402
     IN_CI,
     PG_ADMIN_URL,
     Clones,
-    drop_database,
-    make_template,
     set_running,
 )
-from tests.run_shared import close_shared_dir, open_shared_dir
+from tests.pgtemplate import RunTemplate, run_template  # noqa: E402
+from tests.run_shared import close_shared_dir, open_shared_dir, shared_dir  # noqa: E402
 
 __all__ = ["IN_CI", "PG_ADMIN_URL"]
 _OWN_SHARED_DIR = pytest.StashKey[Path]()
+_RUN_TEMPLATE = pytest.StashKey[RunTemplate]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The controlling process makes the directory its xdist workers share (they inherit it
-    through the environment; a run without workers shares it with itself)."""
+    through the environment; a run without workers shares it with itself), and starts making
+    the run's PostGIS template (tests/pgtemplate.py)."""
     directory = open_shared_dir()
     if directory is not None:
         config.stash[_OWN_SHARED_DIR] = directory
+        config.stash[_RUN_TEMPLATE] = RunTemplate(directory).start()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The process that made the shared directory removes it after the run."""
+    """The process that made the shared directory drops the run's template and removes the
+    directory after the run."""
+    template = config.stash.get(_RUN_TEMPLATE, None)
+    if template is not None:
+        template.close()
     directory = config.stash.get(_OWN_SHARED_DIR, None)
     if directory is not None:
         close_shared_dir(directory)
@@ -52,13 +68,12 @@ def pytest_runtest_protocol(
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """This session's PostGIS template database (made once, dropped at the end)."""
-    name = make_template()
-    try:
-        yield name
-    finally:
-        drop_database(name, template=True)
+def pg_template() -> str:
+    """The run's PostGIS template database (made once by the controlling process, which drops
+    it at the end)."""
+    shared = shared_dir()
+    assert shared is not None, "tests/conftest.py's pytest_configure makes the shared directory"
+    return run_template(shared)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Throwaway PostgreSQL databases for tests: one PostGIS template per session, cloned per test."""
+"""Throwaway PostgreSQL databases for tests: one PostGIS template per session, its clones
+handed to one test at a time and put back fresh for the next."""
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections import deque
 from collections.abc import Iterator
@@ -11,6 +13,8 @@ from contextlib import AbstractContextManager, contextmanager
 
 import psycopg
 import pytest
+
+from tests.pgreset import Objects, end_other_sessions, objects, reset
 
 PG_ADMIN_URL = os.environ.get("NAJDA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -66,13 +70,14 @@ def require_marker() -> None:
         )
 
 
-def make_template() -> str:
-    """Create this session's template: a database with PostGIS, pg_trgm and unaccent.
+def make_template(name: str | None = None) -> str:
+    """Create a template (named `name`, or a new name): a database with PostGIS, pg_trgm and
+    unaccent.
 
     It is marked as a template that accepts no connections, so nothing can hold a session
     on it while a test clones it (CREATE DATABASE ... TEMPLATE refuses a template in use).
     """
-    name = unique_name("najda_template")
+    name = name or unique_name("najda_template")
     try:
         create_database(name)
     except psycopg.OperationalError as exc:
@@ -125,41 +130,73 @@ def cloned_database(template: str, prefix: str = "najda_test") -> AbstractContex
 
 
 class Clones:
-    """Clones of one template for one test each: a few are made ahead while tests run and
-    used ones are dropped after them, on worker threads, so tests wait for neither.
+    """Databases of one template for one test each: a few are made ahead while tests run, and
+    a used one is put back as the template made it (`tests/pgreset.py`) for a later test, on
+    worker threads, so tests wait for neither.
 
-    CREATE and DROP DATABASE mostly wait on the server (WAL flushes, checkpoints), and the
-    server serves concurrent ones together: a test that waited for one clone and one drop in
-    turn spent about two seconds here on a loaded machine; in parallel it is a fraction.
+    CREATE and DROP DATABASE copy the whole template through the write-ahead log, about 15 MB
+    with PostGIS: the server's share of the suite's CPU was about a third. Putting a used
+    database back drops only what its test added. One that cannot be put back exactly (an
+    object of a kind `reset` does not know) is dropped, and a new clone takes its place.
 
-    A used clone is dropped when the next one is handed out (or at `close`), not as its test's
-    `pg_url` is torn down: pytest tears fixtures down in the reverse order of their set-up, so
-    a server a test started before asking for `pg_url` is still running then, and a forced
-    drop under it left it retrying a vanished database until its stop timed out (20 s each).
+    A used database is put back when the next one is handed out (or dropped at `close`), not as
+    its test's `pg_url` is torn down: pytest tears fixtures down in the reverse order of their
+    set-up, so a server a test started before asking for `pg_url` is still running then, and
+    a forced drop under it left it retrying a vanished database until its stop timed out. Its
+    sessions are closed before it is put back.
     """
 
     def __init__(
-        self, template: str, prefix: str = "najda_test", ahead: int = 3, threads: int = 6
+        self,
+        template: str,
+        prefix: str = "najda_test",
+        ahead: int = 3,
+        threads: int = 6,
+        *,
+        reuse: bool = True,
     ) -> None:
         self._template = template
         self._prefix = prefix
         self._ahead_count = max(1, ahead)
+        self._reuse = reuse
         self._worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="najda-clones")
         self._ahead: deque[Future[str]] = deque()
-        self._used: list[str] = []  # handed out, to drop once their test is wholly torn down
+        self._used: list[str] = []  # handed out, to put back once their test is torn down
         self._drops: list[tuple[str, Future[None]]] = []
+        self._fresh: Objects | None = None  # the objects of a fresh clone (all clones alike)
+        self._fresh_lock = threading.Lock()
+        self.reused = 0  # how many databases were handed out again (for the fixtures' test)
+        self._handed: set[str] = set()
 
     def _clone(self) -> str:
         name = unique_name(self._prefix)
         create_database(name, f' TEMPLATE "{self._template}"')
+        if self._reuse:
+            with self._fresh_lock:
+                if self._fresh is None:
+                    with psycopg.connect(url_of(name), connect_timeout=5) as conn:
+                        self._fresh = objects(conn)
         return name
+
+    def _put_back(self, name: str) -> str:
+        """The used database `name` as a fresh clone; or a new clone, if it cannot be."""
+        with admin_conn() as conn:
+            end_other_sessions(conn, name)
+        if self._fresh is not None and reset(url_of(name), self._fresh):
+            return name
+        drop_database(name)
+        return self._clone()
 
     def _drop_later(self, name: str) -> None:
         self._drops.append((name, self._worker.submit(drop_database, name)))
 
-    def _drop_used(self) -> None:
+    def _recycle_used(self) -> None:
         while self._used:
-            self._drop_later(self._used.pop())
+            name = self._used.pop()
+            if self._reuse:
+                self._ahead.append(self._worker.submit(self._put_back, name))
+            else:
+                self._drop_later(name)
 
     def _refill(self) -> None:
         while len(self._ahead) < self._ahead_count:
@@ -167,9 +204,9 @@ class Clones:
 
     @contextmanager
     def database(self) -> Iterator[str]:
-        """A fresh clone (its URL) for the running test, dropped after it."""
+        """A database as fresh as a new clone (its URL) for the running test."""
         require_marker()
-        self._drop_used()  # the previous test, servers and all, is torn down by now
+        self._recycle_used()  # the previous test, servers and all, is torn down by now
         self._refill()
         ahead = self._ahead.popleft()
         self._refill()
@@ -177,15 +214,18 @@ class Clones:
             name = ahead.result()
         except psycopg.OperationalError as exc:
             unavailable(str(exc))
+        self.reused += name in self._handed
+        self._handed.add(name)
         try:
             yield url_of(name)
         finally:
             self._used.append(name)
 
     def close(self) -> None:
-        """Drop the clones used and made ahead, wait for every drop, and retry any that
+        """Drop the databases used and made ahead, wait for every drop, and retry any that
         failed."""
-        self._drop_used()
+        self._reuse = False
+        self._recycle_used()
         while self._ahead:
             ahead = self._ahead.popleft()
             if ahead.exception() is None:

@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from tests.pgdatabases import TEMPLATE_EXTENSIONS, Clones, admin_conn, cloned_database, unique_name
+from tests.pgreset import objects
 
 
 def _exists(url: str) -> bool:
@@ -40,12 +41,60 @@ def test_clones_of_the_template_are_isolated_and_dropped_on_leaving(pg_template:
     assert not _exists(second)
 
 
+#: What a test may leave in its database: every kind of object `tests/pgreset.py` drops.
+LEFT_BY_A_TEST = (
+    "CREATE TABLE written (id serial PRIMARY KEY, x int, at geometry(Point, 4326))",
+    "INSERT INTO written (x, at) VALUES (1, ST_MakePoint(9.5, 47.1))",
+    "CREATE INDEX written_x ON written (x)",
+    "CREATE INDEX on_spatial_ref_sys ON spatial_ref_sys (auth_name)",
+    "CREATE VIEW written_view AS SELECT x FROM written",
+    "CREATE MATERIALIZED VIEW written_mat AS SELECT x FROM written",
+    "CREATE SEQUENCE counter",
+    "CREATE TYPE mood AS ENUM ('calm', 'busy')",
+    "CREATE DOMAIN positive AS int CHECK (VALUE > 0)",
+    "CREATE TYPE pair AS (a int, b int)",
+    "CREATE FUNCTION touched() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$ BEGIN RETURN NEW; END $$",
+    "CREATE TRIGGER on_write BEFORE INSERT ON written FOR EACH ROW EXECUTE FUNCTION touched()",
+    "CREATE SCHEMA elsewhere",
+    "CREATE TABLE elsewhere.kept (y text)",
+    "CREATE EXTENSION IF NOT EXISTS fuzzystrmatch",
+)
+
+
 @pytest.mark.postgres
-def test_clones_made_ahead_are_fresh_each_time_and_none_is_left_after_close(
+def test_a_used_database_comes_back_as_fresh_as_a_new_clone(pg_template: str) -> None:
+    prefix = unique_name("najda_test_pool")  # no other session's databases share it
+    clones = Clones(pg_template, prefix=prefix, ahead=1)
+    handed: list[str] = []
+    fresh: list[frozenset[tuple[str, int]]] = []
+    try:
+        for _ in range(4):
+            with clones.database() as url:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    fresh.append(objects(conn))
+                    assert conn.execute("SELECT to_regclass('written')").fetchone() == (None,)
+                    for statement in LEFT_BY_A_TEST:
+                        conn.execute(statement)
+                    assert objects(conn) != fresh[-1]
+                handed.append(url)
+    finally:
+        clones.close()
+    assert clones.reused >= 1 and len(set(handed)) < len(handed)  # one was handed out again
+    assert all(found == fresh[0] for found in fresh)  # ... with a new clone's objects only
+    with admin_conn() as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchone()
+    assert left == (0,)  # the used ones and the one made ahead are all dropped
+
+
+@pytest.mark.postgres
+def test_without_reuse_each_test_has_a_new_clone_and_none_is_left_after_close(
     pg_template: str,
 ) -> None:
-    prefix = unique_name("najda_test_pool")  # no other session's clones share it
-    clones = Clones(pg_template, prefix=prefix)
+    prefix = unique_name("najda_test_pool")
+    clones = Clones(pg_template, prefix=prefix, reuse=False)
     used = []
     try:
         for _ in range(3):
@@ -55,12 +104,32 @@ def test_clones_made_ahead_are_fresh_each_time_and_none_is_left_after_close(
                 used.append(url)
     finally:
         clones.close()
-    assert len(set(used)) == 3  # each test its own database, never a used one again
+    assert len(set(used)) == 3 and clones.reused == 0
     with admin_conn() as conn:
         left = conn.execute(
             "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
         ).fetchone()
-    assert left == (0,)  # the used ones and the one made ahead are all dropped
+    assert left == (0,)
+
+
+@pytest.mark.postgres
+def test_a_session_left_open_on_a_used_database_does_not_stop_its_reuse(pg_template: str) -> None:
+    prefix = unique_name("najda_test_pool")
+    clones = Clones(pg_template, prefix=prefix, ahead=1)
+    handed: list[str] = []
+    left_open = []
+    try:
+        for _ in range(3):
+            with clones.database() as url:
+                conn = psycopg.connect(url, autocommit=True)  # like a server not yet stopped
+                conn.execute("CREATE TABLE written (x int)")
+                left_open.append(conn)
+                handed.append(url)
+    finally:
+        clones.close()
+        for conn in left_open:
+            conn.close()
+    assert clones.reused >= 1 and len(set(handed)) < len(handed)
 
 
 @pytest.mark.postgres
