@@ -8,7 +8,8 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,15 @@ class AreaCacheError(RuntimeError):
     """Raised when a saved area cannot be read (missing, partial or of another format)."""
 
 
+def _records(items: Sequence[object]) -> list[dict[str, Any]]:
+    """Flat dataclass instances as dicts of their fields, for JSON (what `asdict` gives these
+    records, without its recursive deep copy: a fifth of the whole save's time)."""
+    if not items:
+        return []
+    names = [f.name for f in fields(items[0])]  # type: ignore[arg-type]
+    return [{name: getattr(item, name) for name in names} for item in items]
+
+
 def save_area(area: Area, directory: Path) -> None:
     """Write the area to `directory`, replacing what was there only once all is written."""
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -176,12 +186,12 @@ def save_area(area: Area, directory: Path) -> None:
             "format": FORMAT_VERSION,
             "name": area.name,
             "bounds": list(area.bounds),
-            "addresses": [asdict(a) for a in area.addresses],
-            "streets": [asdict(s) for s in area.streets],
-            "crossings": [asdict(c) for c in area.crossings],
-            "places": [asdict(p) for p in area.places],
-            "pois": [asdict(p) for p in area.pois],
-            "facilities": [asdict(f) for f in area.facilities],
+            "addresses": _records(area.addresses),
+            "streets": _records(area.streets),
+            "crossings": _records(area.crossings),
+            "places": _records(area.places),
+            "pois": _records(area.pois),
+            "facilities": _records(area.facilities),
             "municipalities": area.municipalities,
             "source": area.source,
             "buildings": area.buildings,
