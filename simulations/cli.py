@@ -77,6 +77,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sim.add_argument("--out", type=Path, metavar="DIR",
                      help="write the table (md, csv), plots (png), calls and event stores here")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sim.add_argument("--no-plots", action="store_true",
+                     help="with --out: write the tables, calls and stores but no plots (a "
+                     "script comparing many runs reads the CSV; the plots take about a second)")
 
 
 def load_scenario(name: str, seed: int) -> Scenario:
@@ -170,8 +173,9 @@ def simulate_command(args: argparse.Namespace) -> int:
             text + "\n" + (paired if len(runs) > 1 else "") + ("\n" + line + "\n" if line else "")
         )
         replicated.write_csv(runs, args.out / "report.csv")
-        for path in plot([replicated.pooled(r) for r in runs.values()], scenario, args.out):
-            print(f"wrote {path}")
+        if not args.no_plots:
+            for path in plot([replicated.pooled(r) for r in runs.values()], scenario, args.out):
+                print(f"wrote {path}")
     return 0
 
 

@@ -86,6 +86,7 @@ def replay_store(args: argparse.Namespace, scenario: Scenario, policies: list[st
         (args.out / "report.md").write_text(table + "\n" + (line or "") + "\n")
         write_csv(reports, args.out / "report.csv")
         write_calls(calls, args.out / "calls.csv")
-        for path in plot(reports, scenario, args.out):
-            print(f"wrote {path}")
+        if not args.no_plots:
+            for path in plot(reports, scenario, args.out):
+                print(f"wrote {path}")
     return 0

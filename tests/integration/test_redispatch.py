@@ -126,6 +126,7 @@ def test_the_report_counts_redispatches_only_where_the_model_allows_them(tmp_pat
             "1",
             "--reps",
             "2",
+            "--no-plots",
             "--out",
             str(out),
             "--no-progress",

@@ -37,7 +37,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     scenario = write_scenario(root / "jemss")
     out = root / "day"
     args = ["simulate", str(scenario), "--policy", "closest-road", "--days", "0.4"]
-    assert main([*args, "--seed", "5", "--out", str(out), "--no-progress"]) == 0
+    assert main([*args, "--seed", "5", "--no-plots", "--out", str(out), "--no-progress"]) == 0
     return scenario, out / "events-closest-road.sqlite"
 
 
@@ -126,6 +126,8 @@ def test_a_recorded_store_is_re_run_under_two_policies_beside_what_happened(
         assert (out / f"events-{policy}.sqlite").stat().st_size > 0
     replayed = list(csv.DictReader((out / "calls.csv").read_text().splitlines()))
     assert len(replayed) == len(every)
+    for name in ("response_cdf.png", "within_target.png"):  # what happened beside the policies
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_data_directory_is_read_as_its_embedded_store(
@@ -136,7 +138,7 @@ def test_a_data_directory_is_read_as_its_embedded_store(
     data.mkdir()
     shutil.copy(store, data / "najda.sqlite")
     args = ["simulate", str(scenario), "--from-store", str(data), "--policy", "closest-road"]
-    assert main([*args, "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    assert main([*args, "--no-plots", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     capsys.readouterr()
     rows = _rows(tmp_path / "out" / "report.csv", "as happened")
     assert rows["all"]["calls"] == str(sum(len(t) for t in _direct(store, scenario).values()))
@@ -151,7 +153,8 @@ def test_a_window_replays_only_the_calls_received_in_it(
     start = first + timedelta(hours=4)
     out = tmp_path / "window"
     args = ["simulate", str(scenario), "--from-store", str(store), "--policy", "coverage"]
-    assert main([*args, "--from", start.isoformat(), "--out", str(out), "--no-progress"]) == 0
+    window = ["--from", start.isoformat(), "--no-plots", "--out", str(out), "--no-progress"]
+    assert main([*args, *window]) == 0
     capsys.readouterr()
     part = _direct(store, scenario, start)
     counts = {n: r["calls"] for n, r in _rows(out / "report.csv", "as happened").items()}
@@ -226,7 +229,7 @@ def test_a_postgresql_store_is_replayed_as_its_sqlite_copy(
     for name, source in (("sqlite", str(store)), ("postgres", pg_url)):
         out = tmp_path / name
         args = ["simulate", str(scenario), "--from-store", source, "--policy", "closest-road"]
-        assert main([*args, "--out", str(out), "--no-progress"]) == 0
+        assert main([*args, "--no-plots", "--out", str(out), "--no-progress"]) == 0
         reports[name] = out / "report.csv"
     printed = capsys.readouterr().out
     assert f"store {pg_url}:" in printed
@@ -297,7 +300,8 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     base = ["simulate", str(scenario), "--policy", "closest-road", "--no-progress"]
     days = str(max(c.at_s for c in calls) / 86_400 + 0.01)
     assert (
-        main([*base, "--calls", str(tmp_path / "calls.csv"), "--days", days, "--out", str(day)])
+        main([*base, "--calls", str(tmp_path / "calls.csv"), "--days", days, "--no-plots",
+              "--out", str(day)])
         == 0
     )
     recorded_store = day / "events-closest-road.sqlite"
@@ -320,7 +324,7 @@ def test_a_multi_unit_call_is_re_run_with_as_many_ambulances(
     assert stayed <= {420.0, 300.0} and len(stayed) == 2
     out = tmp_path / "replay"
     args = [*base, "--from-store", str(recorded_store), "--policy", "coverage"]
-    assert main([*args, "--out", str(out)]) == 0
+    assert main([*args, "--no-plots", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"{len(multi)} needed more than one ambulance" in printed
     happened = _rows(out / "report.csv", "as happened")

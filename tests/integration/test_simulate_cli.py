@@ -51,6 +51,7 @@ def test_compares_policies_and_writes_table_plots_calls_and_stores(
             "99",
             "--calls",
             str(out / "calls.csv"),
+            "--no-plots",
             "--out",
             str(replay),
             "--no-progress",
@@ -118,10 +119,11 @@ def test_replications_report_every_figure_with_its_interval_and_what_was_run(
     scenario = write_scenario(tmp_path / "jemss")
     out = tmp_path / "out"
     args = ["simulate", str(scenario), "--policy", "closest-road", "--policy", "coverage",
-            "--days", "0.2", "--seed", "3", "--reps", "3", "--no-progress"]
+            "--days", "0.2", "--seed", "3", "--reps", "3", "--no-plots", "--no-progress"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     report = (out / "report.md").read_text()
+    assert not list(out.glob("*.png")) and "wrote " not in printed  # --no-plots: tables only
     seeds = rep_seeds(3, 3)
     for fact in (f"- scenario: {scenario.name}", "- policies: closest-road, coverage",
                  f"- seed: 3 (replication seeds: {', '.join(map(str, seeds))})",
@@ -155,5 +157,5 @@ def test_replications_report_every_figure_with_its_interval_and_what_was_run(
     assert (workers / "report.md").read_bytes() == report.encode()
     assert (workers / "report.csv").read_bytes() == (out / "report.csv").read_bytes()
     assert (workers / "events-coverage.sqlite").stat().st_size > 0
-    assert main([*args[:-3], "--reps", "0", "--no-progress"]) == 2
+    assert main([*args[:-4], "--reps", "0", "--no-progress"]) == 2
     assert main([*args, "--jobs", "0"]) == 2
