@@ -147,18 +147,12 @@ class Clones:
     """
 
     def __init__(
-        self,
-        template: str,
-        prefix: str = "najda_test",
-        ahead: int = 3,
-        threads: int = 6,
-        *,
-        reuse: bool = True,
+        self, template: str, prefix: str = "najda_test", ahead: int = 2, threads: int = 4
     ) -> None:
         self._template = template
         self._prefix = prefix
         self._ahead_count = max(1, ahead)
-        self._reuse = reuse
+        self._reuse = True  # until `close`
         self._worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="najda-clones")
         self._ahead: deque[Future[str]] = deque()
         self._used: list[str] = []  # handed out, to put back once their test is torn down

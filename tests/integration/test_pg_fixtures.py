@@ -53,8 +53,7 @@ LEFT_BY_A_TEST = (
     "CREATE TYPE mood AS ENUM ('calm', 'busy')",
     "CREATE DOMAIN positive AS int CHECK (VALUE > 0)",
     "CREATE TYPE pair AS (a int, b int)",
-    "CREATE FUNCTION touched() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$ BEGIN RETURN NEW; END $$",
+    "CREATE FUNCTION touched() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
     "CREATE TRIGGER on_write BEFORE INSERT ON written FOR EACH ROW EXECUTE FUNCTION touched()",
     "CREATE SCHEMA elsewhere",
     "CREATE TABLE elsewhere.kept (y text)",
@@ -68,68 +67,29 @@ def test_a_used_database_comes_back_as_fresh_as_a_new_clone(pg_template: str) ->
     clones = Clones(pg_template, prefix=prefix, ahead=1)
     handed: list[str] = []
     fresh: list[frozenset[tuple[str, int]]] = []
-    try:
-        for _ in range(4):
-            with clones.database() as url:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    fresh.append(objects(conn))
-                    assert conn.execute("SELECT to_regclass('written')").fetchone() == (None,)
-                    for statement in LEFT_BY_A_TEST:
-                        conn.execute(statement)
-                    assert objects(conn) != fresh[-1]
-                handed.append(url)
-    finally:
-        clones.close()
-    assert clones.reused >= 1 and len(set(handed)) < len(handed)  # one was handed out again
-    assert all(found == fresh[0] for found in fresh)  # ... with a new clone's objects only
-    with admin_conn() as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
-        ).fetchone()
-    assert left == (0,)  # the used ones and the one made ahead are all dropped
-
-
-@pytest.mark.postgres
-def test_without_reuse_each_test_has_a_new_clone_and_none_is_left_after_close(
-    pg_template: str,
-) -> None:
-    prefix = unique_name("najda_test_pool")
-    clones = Clones(pg_template, prefix=prefix, reuse=False)
-    used = []
+    left_open: list[psycopg.Connection[tuple[object, ...]]] = []
     try:
         for _ in range(3):
             with clones.database() as url:
-                with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute("CREATE TABLE written (x int)")
-                used.append(url)
-    finally:
-        clones.close()
-    assert len(set(used)) == 3 and clones.reused == 0
-    with admin_conn() as conn:
-        left = conn.execute(
-            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
-        ).fetchone()
-    assert left == (0,)
-
-
-@pytest.mark.postgres
-def test_a_session_left_open_on_a_used_database_does_not_stop_its_reuse(pg_template: str) -> None:
-    prefix = unique_name("najda_test_pool")
-    clones = Clones(pg_template, prefix=prefix, ahead=1)
-    handed: list[str] = []
-    left_open = []
-    try:
-        for _ in range(3):
-            with clones.database() as url:
-                conn = psycopg.connect(url, autocommit=True)  # like a server not yet stopped
-                conn.execute("CREATE TABLE written (x int)")
-                left_open.append(conn)
+                conn = psycopg.connect(url, autocommit=True)
+                left_open.append(conn)  # like a test server not yet stopped: closed for reuse
+                fresh.append(objects(conn))
+                assert conn.execute("SELECT to_regclass('written')").fetchone() == (None,)
+                for statement in LEFT_BY_A_TEST:
+                    conn.execute(statement)
+                assert objects(conn) != fresh[-1]
                 handed.append(url)
     finally:
         clones.close()
         for conn in left_open:
             conn.close()
-    assert clones.reused >= 1 and len(set(handed)) < len(handed)
+    assert clones.reused == 1 and handed[2] == handed[0]  # the first one was handed out again
+    assert fresh[2] == fresh[1] == fresh[0]  # ... with a new clone's objects only
+    with admin_conn() as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchone()
+    assert left == (0,)  # the used ones and the one made ahead are all dropped
 
 
 @pytest.mark.postgres
