@@ -14,10 +14,10 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 from collections.abc import Generator, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import pytest  # noqa: E402
 
-from najda.domain.application import Dispatch  # noqa: E402
 from najda.projections.store.environment import postgres_env, sqlite_env  # noqa: E402
 from tests.fakes import new_dispatch  # noqa: E402
 from tests.pgdatabases import (  # noqa: E402
@@ -28,6 +28,9 @@ from tests.pgdatabases import (  # noqa: E402
 )
 from tests.pgtemplate import RunTemplate, run_template  # noqa: E402
 from tests.run_shared import close_shared_dir, open_shared_dir, shared_dir  # noqa: E402
+
+if TYPE_CHECKING:  # the controlling process runs no test: it need not import the application
+    from najda.domain.application import Dispatch
 
 __all__ = ["IN_CI", "PG_ADMIN_URL"]
 _OWN_SHARED_DIR = pytest.StashKey[Path]()

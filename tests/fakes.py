@@ -7,13 +7,14 @@ import random
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from najda.domain.application import Dispatch
-from najda.geo.distance import great_circle_m
+if TYPE_CHECKING:  # imported where used: pytest's controlling process loads this module too,
+    # and runs no test (geo's distance brings numpy, pyproj and geopy: half a second)
+    from najda.domain.application import Dispatch
 
-D = TypeVar("D", bound=Dispatch)
+D = TypeVar("D", bound="Dispatch")
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
 """The default start of every fake clock (UTC-aware, as event timestamps must be)."""
@@ -79,9 +80,13 @@ class SeededIds:
 def new_dispatch(env: dict[str, str] | None = None, **options: Any) -> Dispatch:
     """A Dispatch application as `najda serve` and the simulator build it: geo's great-circle
     distance injected; `options` are the other injections (clock, new_id, position_policy)."""
-    return Dispatch(env, distance=great_circle_m, **options)
+    from najda.domain.application import Dispatch
+
+    return new_app(Dispatch, env, **options)
 
 
 def new_app(kind: type[D], env: dict[str, str] | None = None, **options: Any) -> D:
     """`new_dispatch` for a subclass of Dispatch (the simulator's MemoryDispatch, a test's)."""
+    from najda.geo.distance import great_circle_m
+
     return kind(env, distance=great_circle_m, **options)
