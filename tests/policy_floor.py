@@ -1,24 +1,27 @@
-"""A live floor handed to a dispatch policy the simulator's way: the simulator's own scenario
-and unit records, built by hand from what a server shows (stations, ambulances and where each
-waits), so a test asks the policy's redeploy plan without the server's live adapter."""
+"""A live floor handed to a dispatch policy the simulator's way: the simulator's own scenario,
+unit records and road travel, built by hand from what a server shows (stations, ambulances and
+where each waits), so a test asks the policy's redeploy plan without the server's live adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 import numpy as np
 
 from najda.domain.dispatch.targets import Targets
-from najda.domain.values import Priority
+from najda.domain.values import Priority, UnitKind, UnitStatus
 from najda.geo.distance import geodesic_many_m
 from najda.geo.roads import RoadNetwork
 from najda.geo.speed import SpeedModel
+from najda.projections.dispatch.read_model_changes import UnitRow
 from najda.projections.policies import POLICIES
 from najda.projections.policies.live import LiveSite, LiveTravel, Zones
 from najda.simulations.engine import SimUnit
 from najda.simulations.scenario import Demand, PriorityClass, Scenario, Site, UnitSpec
+from najda.simulations.travel import RoadTravel
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,15 @@ class Ambulance:
     post: UUID | None = None
 
 
+def unit_row(ambulance: Ambulance, at: datetime) -> UnitRow:
+    """The ambulance as the locator holds it (an ALS; on a call when not available)."""
+    a = ambulance
+    status = UnitStatus.AVAILABLE if a.available else UnitStatus.EN_ROUTE
+    return UnitRow(
+        a.unit_id, a.call_sign, UnitKind.ALS, (), None, status, None, a.lat, a.lon, at, at
+    )
+
+
 @dataclass
 class FloorSim:
     """What a policy reads of a simulation (the SimView protocol), for one floor."""
@@ -51,6 +63,7 @@ class FloorSim:
     scenario: Scenario
     travel: LiveTravel
     units: list[SimUnit]
+    roads: RoadTravel | None = None
     speed: SpeedModel = field(default_factory=SpeedModel)
     now_s: float = 0.0
 
@@ -61,7 +74,10 @@ class FloorSim:
         return list(self.units)
 
     def seconds_to_station(self, unit: SimUnit, station: int) -> float:
-        """Straight-line ETA from where the unit is to the station."""
+        """From where the unit is to the station: the simulator's road drive (its return mode
+        set to the server's mode) when the floor has roads, else the straight-line ETA."""
+        if self.roads is not None:
+            return self.roads.to_station_s(unit.origin, station, self.scenario.return_mode)
         site = self.scenario.stations[station]
         here = unit.origin
         metres = geodesic_many_m(here[0], here[1], np.array([site.lat]), np.array([site.lon]))
@@ -81,7 +97,8 @@ def floor_sim(
     mode: int = 1,
 ) -> FloorSim:
     """The floor as a simulation: stations by code, ambulances by call sign, each waiting at
-    its post, else at the station nearest to it; demand and its cover in time as given."""
+    its post, else at the station nearest to it; demand and its cover in time as given; drives
+    to stations over the network in `mode` when there is one."""
     ordered = sorted(stations, key=lambda s: s.code)
     sites = [Site(s.code, s.name, s.lat, s.lon) for s in ordered]
     top = max(targets, key=lambda p: p.rank)
@@ -106,10 +123,13 @@ def floor_sim(
         priorities=priorities,
         calls=None,  # type: ignore[arg-type]  # no calls are generated here
         demand=Demand(zones.lats, zones.lons, zones.weights),
+        network=network,
+        return_mode=mode,
     )
     live_sites = [LiveSite(s.id, s.code, s.name, s.lat, s.lon) for s in ordered]
     travel = LiveTravel(live_sites, zones, network=network, mode=mode)
-    return FloorSim(scenario, travel, units)
+    roads = RoadTravel(scenario, network) if network is not None else None
+    return FloorSim(scenario, travel, units, roads)
 
 
 def planned_moves(policy_name: str, sim: FloorSim) -> list[tuple[str, str]]:

@@ -161,8 +161,9 @@ class LiveScenario:
 
 
 class LiveTravel:
-    """Which demand points a unit at a station reaches in time: by road over the network
-    when there is one (its mode), else by the locator's straight-line speed model."""
+    """Which demand points a unit at a station reaches in time, and how long a unit drives
+    to each station: by road over the network when there is one (its mode), else by the
+    locator's straight-line speed model."""
 
     def __init__(
         self,
@@ -179,7 +180,10 @@ class LiveTravel:
         self.mode = mode
         self.speed = speed or SpeedModel()
         self._cover: dict[tuple[int, float], np.ndarray] = {}
+        self._lats = np.array([s.lat for s in self.stations])
+        self._lons = np.array([s.lon for s in self.stations])
         if network is not None:
+            self._station_snaps = [network.snap(s.lat, s.lon) for s in self.stations]
             self._demand_nodes, self._demand_off_m = network.snap_many(demand.lats, demand.lons)
 
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
@@ -189,7 +193,7 @@ class LiveTravel:
         if key not in self._cover:
             s = self.stations[station]
             if self.network is not None:
-                start = self.network.snap(s.lat, s.lon)
+                start = self._station_snaps[station]
                 tree = self.network.tree_from(start.node, self.mode)
                 total = (
                     self.network.off_road_s(start.off_road_m, self.mode)
@@ -201,6 +205,26 @@ class LiveTravel:
                 total = np.array([self.speed.eta_s(float(m)) for m in d])
             self._cover[key] = np.asarray(total <= limit_s)
         return self._cover[key]
+
+    def to_stations_s(self, lat: float, lon: float) -> list[float]:
+        """Seconds from a point to each station, in their order. By road as the simulator
+        drives a unit to a station: the off-road leg to the point's snapped node, the path
+        read from the shortest-path tree towards the station's node (one per station, kept by
+        the network) and the station's off-road leg; else the straight-line estimate."""
+        if self.network is None:
+            metres = geodesic_many_m(lat, lon, self._lats, self._lons)
+            return [self.speed.eta_s(float(m)) for m in metres]
+        net, mode = self.network, self.mode
+        here = net.snap(lat, lon)
+        leave_s = net.off_road_s(here.off_road_m, mode)
+        return [
+            float(
+                leave_s
+                + net.tree_to(end.node, mode)[here.node]
+                + net.off_road_s(end.off_road_m, mode)
+            )
+            for end in self._station_snaps
+        ]
 
 
 class LiveView(SimView):
@@ -224,6 +248,7 @@ class LiveView(SimView):
         self._all: list[LiveUnit] = []
         self._idle: list[LiveUnit] = []
         self._where: dict[int, tuple[float, float]] = {}
+        self._drives: dict[int, tuple[float, ...]] = {}
         index = {s.id: i for i, s in enumerate(sites)}
         for i, row in enumerate(rows):
             post = (posts or {}).get(row.unit_id)
@@ -250,13 +275,18 @@ class LiveView(SimView):
         """Every ambulance, in roster order."""
         return list(self._all)
 
+    def seconds_to_stations(self, unit: SimUnit) -> tuple[float, ...]:
+        """The unit's drives from its last known position to every station (`LiveTravel`:
+        by road when the server has a network), asked once per unit of this view."""
+        drives = self._drives.get(unit.index)
+        if drives is None:
+            drives = tuple(self.travel.to_stations_s(*self._where[unit.index]))
+            self._drives[unit.index] = drives
+        return drives
+
     def seconds_to_station(self, unit: SimUnit, station: int) -> float:
-        """The straight-line estimate (the locator's speed model) from the unit's last known
-        position to a station."""
-        lat, lon = self._where[unit.index]
-        s = self.scenario.stations[station]
-        distance_m = float(geodesic_many_m(lat, lon, np.array([s.lat]), np.array([s.lon]))[0])
-        return self.travel.speed.eta_s(distance_m)
+        """The unit's drive from its last known position to a station."""
+        return self.seconds_to_stations(unit)[station]
 
 
 def live_scenario(
@@ -276,7 +306,5 @@ def live_scenario(
         p.value: LivePriority(p, t.on_scene_s, mode, targets[top].on_scene_s)
         for p, t in targets.items()
     }
-    units = tuple(
-        LiveUnitSpec(index.get(r.station_id, 0) if r.station_id else 0) for r in rows
-    )
+    units = tuple(LiveUnitSpec(index.get(r.station_id, 0) if r.station_id else 0) for r in rows)
     return LiveScenario(stations, units, priorities, zones or zones_around(stations))

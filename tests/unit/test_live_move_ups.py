@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 
 from najda.domain.dispatch.targets import DEFAULT_TARGETS
-from najda.domain.values import UnitKind, UnitStatus
 from najda.geo.speed import SpeedModel
 from najda.projections.dispatch.read_model_changes import UnitRow
 from najda.projections.dispatch.stations_hospitals import Place, ReferenceDirectory
 from najda.projections.policies.live import Zones
 from najda.projections.policies.move_ups import GREEDY, PLAN
 from najda.projections.policies.recommender import CoveragePicture, PolicyRecommender
-from tests.policy_floor import Ambulance, FloorSim, Station, floor_sim, planned_moves
+from tests.policy_floor import Ambulance, FloorSim, Station, floor_sim, planned_moves, unit_row
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 #: Four stations 10–20 km apart; every ambulance starts at North or West.
@@ -68,22 +67,7 @@ def _ambulances() -> list[Ambulance]:
 
 
 def _recommender(policy: str, ambulances: list[Ambulance]) -> PolicyRecommender:
-    rows = [
-        UnitRow(
-            a.unit_id,
-            a.call_sign,
-            UnitKind.ALS,
-            (),
-            None,
-            UnitStatus.AVAILABLE if a.available else UnitStatus.EN_ROUTE,
-            None,
-            a.lat,
-            a.lon,
-            AT,
-            AT,
-        )
-        for a in ambulances
-    ]
+    rows = [unit_row(a, AT) for a in ambulances]
     locator = FloorLocator(rows)
     reference = ReferenceDirectory()
     reference.stations = {s.id: Place(s.id, s.code, s.name, s.lat, s.lon, AT) for s in STATIONS}
