@@ -7,6 +7,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+#: The drive counted for a post a unit cannot reach by road, when no matching avoids one: far
+#: more than any real drive, so as few such moves as can be are made, and the rest still are.
+UNREACHABLE_S = 1e9
+
 
 def nested_posts(
     weights: np.ndarray,
@@ -54,7 +58,11 @@ def match_posts(
         return [None] * len(units), 0.0
     rows_of = np.array(units)
     cost = np.array([drive[s][rows_of] for s in posts]).T
-    rows, cols = linear_sum_assignment(cost)
+    try:
+        rows, cols = linear_sum_assignment(cost)
+    except ValueError:  # no matching avoids every unreachable post (an infinite drive)
+        cost = np.where(np.isfinite(cost), cost, UNREACHABLE_S)
+        rows, cols = linear_sum_assignment(cost)
     out: list[int | None] = [None] * len(units)
     for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
         out[r] = posts[c]

@@ -6,11 +6,12 @@ import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 
 from najda.domain.values import Priority, UnitKind, UnitStatus
 from najda.projections.dispatch.locator import Candidate
 from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Coverage
-from najda.projections.policies.redeploy import nested_posts
+from najda.projections.policies.redeploy import UNREACHABLE_S, match_posts, nested_posts
 from najda.simulations.engine import START, SimUnit
 from najda.simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
@@ -322,3 +323,16 @@ def test_a_reserve_share_keeps_that_part_of_the_ambulances_rounded_down() -> Non
     assert not sharing.holds(call("low"), FakeSim(scenario(capacity=0), small))
     assert Coverage(reserve=2, reserve_share=0.25).reserve_of(FakeSim(scenario(), small)) == 2
     assert Coverage(reserve_share=1 / 3).reserve_of(FakeSim(scenario(), fleet)) == 4
+
+
+def test_posts_are_matched_even_when_no_matching_avoids_an_unreachable_one() -> None:
+    inf = float("inf")
+    # Unit 0 reaches only station 1; unit 1 reaches neither by road: every matching of the two
+    # posts sends one of them where it cannot drive.
+    drive = {0: np.array([inf, inf]), 1: np.array([60.0, inf])}
+    chosen, total = match_posts(drive, [0, 1], [0, 1])
+    assert chosen == [1, 0]  # the reachable move is kept, the other is still made
+    assert total == pytest.approx(60.0 + UNREACHABLE_S)
+    # When a matching avoids every infinite drive, it is the one made (nothing substituted).
+    drive = {0: np.array([inf, 30.0]), 1: np.array([60.0, inf])}
+    assert match_posts(drive, [0, 1], [0, 1]) == ([1, 0], 90.0)
