@@ -573,10 +573,9 @@ class Simulator(SimView):
         """Its return drives to every station, remembered per place (a parked unit's are asked
         at every plan of the redeploying policy)."""
         here = self.position(self.units[unit.index])
-        mode, stations = self.scenario.return_mode, range(len(self.scenario.stations))
+        mode = self.scenario.return_mode
         return remembered(
-            self._stations_s, here, 10_000,
-            lambda: [self.travel.to_station_s(here, s, mode) for s in stations],
+            self._stations_s, here, 10_000, lambda: self.travel.to_stations_s(here, mode)
         )
 
     def seconds_to_station(self, unit: PolicyUnit, station: int) -> float:

@@ -38,6 +38,10 @@ class Travel(Protocol):
         """Seconds from a to a station."""
         ...
 
+    def to_stations_s(self, a: Point, mode: int) -> list[float]:
+        """Seconds from a to each station, in their order (each `to_station_s`)."""
+        ...
+
     def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
         """Where a unit that left `a` for a station `elapsed_s` ago is now."""
         ...
@@ -67,6 +71,9 @@ class StraightTravel:
     def to_station_s(self, a: Point, station: int, mode: int) -> float:
         s = self.stations[station]
         return self.time_s(a, (s.lat, s.lon), mode)
+
+    def to_stations_s(self, a: Point, mode: int) -> list[float]:
+        return [self.to_station_s(a, s, mode) for s in range(len(self.stations))]
 
     def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
         s = self.stations[station]
@@ -107,6 +114,7 @@ class RoadTravel:
         )
         self._demand_off_m = demand_off_m
         self._cover: dict[tuple[int, int, float], np.ndarray] = {}
+        self._to_stations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def time_s(self, a: Point, b: Point, mode: int) -> float:
         return self.net.travel_s(a, b, mode)
@@ -125,6 +133,24 @@ class RoadTravel:
             + times[snap.node]
             + self.net.off_road_s(end.off_road_m, mode)
         )
+
+    def to_stations_s(self, a: Point, mode: int) -> list[float]:
+        """`to_station_s` to every station in one step: the same sums, element by element."""
+        by_node, end_s = self._station_table(mode)
+        snap = self.net.snap(*a)
+        off_s = self.net.off_road_s(snap.off_road_m, mode)
+        return list((off_s + by_node[snap.node] + end_s).tolist())
+
+    def _station_table(self, mode: int) -> tuple[np.ndarray, np.ndarray]:
+        """Seconds from every node to each station (node × station, from the return trees),
+        and each station's off-road leg."""
+        held = self._to_stations.get(mode)
+        if held is None:
+            trees = [self._return_tree(s, mode)[0] for s in range(len(self.stations))]
+            by_node = np.ascontiguousarray(np.vstack(trees).T)
+            ends = np.array([self.net.off_road_s(e.off_road_m, mode) for e in self.station_nodes])
+            held = self._to_stations[mode] = (by_node, ends)
+        return held
 
     def returning_at(self, a: Point, station: int, mode: int, elapsed_s: float) -> Point:
         snap = self.net.snap(*a)

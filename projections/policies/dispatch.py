@@ -298,22 +298,15 @@ class Coverage:
         each taken by the unit that makes the total drive to them least."""
         idle = sim.idle_units()
         posts = self.redeploy_posts(sim)
-        drive = self._drives(sim, idle, posts)
-        chosen, _ = match_posts(drive, range(len(idle)), posts)
+        chosen, _ = match_posts(self._drives(sim, idle), range(len(idle)), posts)
         return {u.unit_id: s for u, s in zip(idle, chosen, strict=True) if s is not None}
 
-    def _drives(
-        self, sim: SimView, idle: Sequence[SimUnit], posts: Sequence[int]
-    ) -> dict[int, np.ndarray]:
-        """The drive table of the idle units to the posts: a unit's drive to a station, and
-        `move_penalty_s` more unless it is heading there (its drives to the stations asked at
-        once)."""
+    def _drives(self, sim: SimView, idle: Sequence[SimUnit]) -> np.ndarray:
+        """The drive table of the idle units to the stations (unit × station): a unit's drive
+        to a station, and `move_penalty_s` more unless it is heading there (its drives to the
+        stations asked at once)."""
         rows = [sim.seconds_to_stations(unit) for unit in idle]
-        stations = [unit.station for unit in idle]
-        penalty = self.move_penalty_s
-        return drive_table(
-            len(idle), posts, lambda u, s: rows[u][s] + (0.0 if s == stations[u] else penalty)
-        )
+        return drive_table(rows, [unit.station for unit in idle], self.move_penalty_s)
 
     def _refill_s(self, sim: SimView) -> Callable[[Candidate], float]:
         """For each candidate, the least total drive the idle units left behind need to hold
@@ -321,7 +314,7 @@ class Coverage:
         idle = sim.idle_units()
         memo = self._picture(sim)
         posts = memo.posts(len(idle))
-        drive = self._drives(sim, idle, posts)
+        drive = self._drives(sim, idle)
         row = {u.unit_id: i for i, u in enumerate(idle)}
         everyone = list(range(len(idle)))
 

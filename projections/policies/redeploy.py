@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -43,21 +43,26 @@ def nested_posts(
 
 
 def drive_table(
-    units: int, posts: Sequence[int], seconds: Callable[[int, int], float]
-) -> dict[int, np.ndarray]:
-    """Seconds from each unit to each station among the posts (station → one per unit)."""
-    return {s: np.array([seconds(u, s) for u in range(units)]) for s in sorted(set(posts))}
+    rows: Sequence[Sequence[float]], heading: Sequence[int], penalty_s: float
+) -> np.ndarray:
+    """Seconds from each unit to each station (unit × station): its drive (`rows`, one per
+    unit), and `penalty_s` more unless it is the station the unit is heading to."""
+    if not rows:
+        return np.zeros((0, 0))
+    table = np.array(rows, dtype=float)
+    there = np.zeros(table.shape, dtype=bool)
+    there[np.arange(len(heading)), heading] = True
+    return np.where(there, table, table + penalty_s)
 
 
 def match_posts(
-    drive: dict[int, np.ndarray], units: Sequence[int], posts: Sequence[int]
+    drive: np.ndarray, units: Sequence[int], posts: Sequence[int]
 ) -> tuple[list[int | None], float]:
-    """The post of each of `units` (indexes into the drive table; None when there are more
+    """The post of each of `units` (rows of the drive table; None when there are more
     units than posts), matched with the least total drive, and that total."""
     if not units or not posts:
         return [None] * len(units), 0.0
-    rows_of = np.array(units)
-    cost = np.array([drive[s][rows_of] for s in posts]).T
+    cost = drive[np.asarray(units)][:, np.asarray(posts)]
     try:
         rows, cols = linear_sum_assignment(cost)
     except ValueError:  # no matching avoids every unreachable post (an infinite drive)

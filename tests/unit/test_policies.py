@@ -329,10 +329,10 @@ def test_posts_are_matched_even_when_no_matching_avoids_an_unreachable_one() -> 
     inf = float("inf")
     # Unit 0 reaches only station 1; unit 1 reaches neither by road: every matching of the two
     # posts sends one of them where it cannot drive.
-    drive = {0: np.array([inf, inf]), 1: np.array([60.0, inf])}
+    drive = np.array([[inf, 60.0], [inf, inf]])  # unit x station
     chosen, total = match_posts(drive, [0, 1], [0, 1])
     assert chosen == [1, 0]  # the reachable move is kept, the other is still made
     assert total == pytest.approx(60.0 + UNREACHABLE_S)
     # When a matching avoids every infinite drive, it is the one made (nothing substituted).
-    drive = {0: np.array([inf, 30.0]), 1: np.array([60.0, inf])}
+    drive = np.array([[inf, 60.0], [30.0, inf]])
     assert match_posts(drive, [0, 1], [0, 1]) == ([1, 0], 90.0)

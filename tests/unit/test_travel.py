@@ -82,3 +82,17 @@ def test_a_straight_line_drive_moves_in_proportion_to_the_time(tmp_path: Path) -
     assert travel.driving_at(a, b, 1, total * 2) == b
     lat, lon = travel.driving_at(a, b, 1, total / 4)
     assert abs(lat - 40.701) < 1e-12 and abs(lon + 74.001) < 1e-12
+
+
+def test_drives_to_every_station_at_once_are_each_drive_to_one_to_the_bit(tmp_path: Path) -> None:
+    scenario = load_jemss(write_scenario(tmp_path))
+    assert scenario.network is not None
+    starts = [(lat, lon) for lat, lon, _ in NODES.values()] + [(40.7015, -74.0005)]
+    for travel in (RoadTravel(scenario, scenario.network), StraightTravel(scenario)):
+        for a in starts:
+            for mode in scenario.network.modes:
+                stations = range(len(scenario.stations))
+                one_by_one = [travel.to_station_s(a, s, mode) for s in stations]
+                at_once = travel.to_stations_s(a, mode)
+                assert at_once == one_by_one
+                assert all(type(x) is float for x in at_once)
