@@ -114,6 +114,9 @@ class RoadNetwork:
         self._hubs: dict[int, tuple[int, tuple[np.ndarray, np.ndarray] | None]] = {}
         self._pinnings = 0
         self._snaps: dict[tuple[float, float], Snap] = {}
+        #: Where each node is (its index by position), and every node's snap: kept for good.
+        self._node_snaps: tuple[dict[tuple[float, float], int], list[int], list[float]] | None
+        self._node_snaps = None
         self._next_hops: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     @property
@@ -127,17 +130,37 @@ class RoadNetwork:
         """The nearest node with off-road access and the distance (remembered per point)."""
         snap = self._snaps.get((lat, lon))
         if snap is None:
-            chord, i = self._snap_tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
-            snap = Snap(int(self.snap_nodes[int(i)]), float(chord_to_m(float(chord))))
+            snap = self._snap_at_node(lat, lon)
+            if snap is None:
+                chord, i = self._snap_tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
+                snap = Snap(int(self.snap_nodes[int(i)]), float(chord_to_m(float(chord))))
             if len(self._snaps) >= 100_000:
                 self._snaps.clear()
             self._snaps[(lat, lon)] = snap
         return snap
 
+    def _snap_at_node(self, lat: float, lon: float) -> Snap | None:
+        """The snap of a point where a node is (units on the road report node positions),
+        read from every node's snap, found once in one query (None elsewhere)."""
+        if self._node_snaps is None:
+            chords, idx = self._snap_tree.query(unit_vectors(self.lats, self.lons))
+            places = zip(self.lats.tolist(), self.lons.tolist(), strict=True)
+            at = {p: i for i, p in enumerate(places)}
+            self._node_snaps = (at, self.snap_nodes[idx].tolist(), chords.tolist())
+        at, nodes, chords = self._node_snaps
+        i = at.get((lat, lon))
+        if i is None:
+            return None
+        # converted per point as `snap` converts its own query's, so both give the same floats
+        return Snap(nodes[i], float(chord_to_m(chords[i])))
+
     def snap_points(self, points: Sequence[tuple[float, float]]) -> list[Snap]:
         """`snap` of each point (lat, lon), the points not remembered found in one query."""
         snaps = self._snaps
         found = [snaps.get(p) for p in points]
+        if None in found:
+            found = [s if s is not None else self._snap_at_node(*p)
+                     for p, s in zip(points, found, strict=True)]
         if None in found:
             todo = list(dict.fromkeys(p for p, s in zip(points, found, strict=True) if s is None))
             chords, idx = self._snap_tree.query(

@@ -39,9 +39,16 @@ class SimClock:
     def __init__(self, start: datetime = START) -> None:
         self.start = start
         self.now_s = 0.0
+        self._read: tuple[datetime, float, datetime] = (start, 0.0, start)
 
     def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=self.now_s)
+        """The instant now (the one made at this simulated second is handed out again: a step
+        reads the clock in every command it runs)."""
+        start, now_s, at = self._read
+        if now_s != self.now_s or start is not self.start:
+            at = self.start + timedelta(seconds=self.now_s)
+            self._read = (self.start, self.now_s, at)
+        return at
 
 
 #: Ids whose bytes are drawn at once: one `rng.bytes` call costs about as much for 4 KiB

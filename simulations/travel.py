@@ -115,6 +115,7 @@ class RoadTravel:
         self._demand_off_m = demand_off_m
         self._cover: dict[tuple[int, int, float], np.ndarray] = {}
         self._to_stations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._hops: dict[tuple[int, int], list[int]] = {}
 
     def time_s(self, a: Point, b: Point, mode: int) -> float:
         return self.net.travel_s(a, b, mode)
@@ -189,15 +190,25 @@ class RoadTravel:
             self._routes, (start, end, mode), 1_000, lambda: self.net.route(start, end, mode)
         )
 
+    def _next_hops(self, station: int, mode: int) -> list[int]:
+        """Each node's next hop towards the station (its return tree's, as a list: walked a
+        hop at a time)."""
+        return remembered(
+            self._hops, (station, mode), 1_000, lambda: self._return_tree(station, mode)[1].tolist()
+        )
+
     def _return_path(self, node: int, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
         """The nodes from `node` to the station along its return tree, and the seconds from
         `node` at which each is reached (remembered: a unit asks again all the way back)."""
 
         def walk() -> tuple[np.ndarray, np.ndarray]:
-            times, nxt = self._return_tree(station, mode)
+            times, _ = self._return_tree(station, mode)
+            nxt = self._next_hops(station, mode)
             nodes = [node]
-            while nxt[nodes[-1]] >= 0:
-                nodes.append(int(nxt[nodes[-1]]))
+            hop = nxt[node]
+            while hop >= 0:
+                nodes.append(hop)
+                hop = nxt[hop]
             path = np.array(nodes, dtype=np.int64)
             return path, times[node] - times[path]
 

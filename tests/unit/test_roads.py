@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
+from najda.geo.distance import chord_to_m, unit_vectors
 from najda.geo.jemss_tables import TableError
-from najda.geo.roads import RoadNetwork, load_jemss_roads
+from najda.geo.roads import RoadNetwork, Snap, load_jemss_roads
 from tests.unit.jemss_fixture import NODES, OFF_ROAD_KM_PER_DAY, write_roads
 
 SPEEDS = {m: v * 1000 / 86_400 for m, v in OFF_ROAD_KM_PER_DAY.items()}
@@ -136,3 +139,36 @@ def test_next_hops_lead_to_the_node_in_its_reverse_tree_times_and_outlive_forget
 
 def node_at(network: RoadNetwork, index: int) -> tuple[float, float]:
     return (float(network.lats[index]), float(network.lons[index]))
+
+
+class CountingTree:
+    """A k-d tree that counts its queries."""
+
+    def __init__(self, tree: Any) -> None:
+        self.tree, self.queries = tree, 0
+
+    def query(self, x: Any) -> Any:
+        self.queries += 1
+        return self.tree.query(x)
+
+
+def test_a_point_where_a_node_is_snaps_as_its_own_query_would_from_one_query_for_all(
+    network: RoadNetwork, tmp_path: Path
+) -> None:
+    """Units on the road report node positions: each node's snap is found once, in one
+    query for every node, and is the very snap a query for that point alone gives."""
+    fresh = load_jemss_roads(tmp_path / "roads", SPEEDS)
+    alone = []
+    for i in range(fresh.node_count):
+        lat, lon = node_at(fresh, i)
+        chord, k = fresh._snap_tree.query(unit_vectors(np.array([lat]), np.array([lon]))[0])
+        alone.append(Snap(int(fresh.snap_nodes[int(k)]), float(chord_to_m(float(chord)))))
+    counting = CountingTree(network._snap_tree)
+    network._snap_tree = counting  # type: ignore[assignment]
+    nodes = [node_at(network, i) for i in range(network.node_count)]
+    assert [network.snap(*p) for p in nodes] == alone
+    network.forget()  # what runs remembered goes; every node's snap stays
+    assert network.snap_points(nodes) == alone
+    assert counting.queries == 1
+    network.snap(40.7004, -74.0003)  # not where a node is: a query of its own
+    assert counting.queries == 2
