@@ -12,7 +12,7 @@ import numpy as np
 
 from najda.projections.dispatch.locator import Candidate
 from najda.projections.policies.coverage_memo import CoverageMemo
-from najda.projections.policies.redeploy import drive_table, match_posts
+from najda.projections.policies.redeploy import drive_table, match_posts, matched_drive_s
 from najda.projections.policies.view import Call, Scenario, SimUnit, Travel
 
 
@@ -298,10 +298,10 @@ class Coverage:
         each taken by the unit that makes the total drive to them least."""
         idle = sim.idle_units()
         posts = self.redeploy_posts(sim)
-        chosen, _ = match_posts(self._drives(sim, idle), range(len(idle)), posts)
+        chosen = match_posts(self._drives(sim, idle), range(len(idle)), posts)
         return {u.unit_id: s for u, s in zip(idle, chosen, strict=True) if s is not None}
 
-    def _drives(self, sim: SimView, idle: Sequence[SimUnit]) -> np.ndarray:
+    def _drives(self, sim: SimView, idle: Sequence[SimUnit]) -> list[list[float]]:
         """The drive table of the idle units to the stations (unit × station): a unit's drive
         to a station, and `move_penalty_s` more unless it is heading there (its drives to the
         stations asked at once)."""
@@ -320,9 +320,9 @@ class Coverage:
 
         def refill(c: Candidate) -> float:
             if c.unit_id not in row:
-                return match_posts(drive, everyone, posts)[1]
+                return matched_drive_s(drive, everyone, posts)
             rest = [i for i in everyone if i != row[c.unit_id]]
-            return match_posts(drive, rest, memo.posts(len(rest)))[1]
+            return matched_drive_s(drive, rest, memo.posts(len(rest)))
 
         return refill
 

@@ -44,31 +44,46 @@ def nested_posts(
 
 def drive_table(
     rows: Sequence[Sequence[float]], heading: Sequence[int], penalty_s: float
-) -> np.ndarray:
+) -> list[list[float]]:
     """Seconds from each unit to each station (unit × station): its drive (`rows`, one per
     unit), and `penalty_s` more unless it is the station the unit is heading to."""
-    if not rows:
-        return np.zeros((0, 0))
-    table = np.array(rows, dtype=float)
-    there = np.zeros(table.shape, dtype=bool)
-    there[np.arange(len(heading)), heading] = True
-    return np.where(there, table, table + penalty_s)
+    return [
+        [drive if s == h else drive + penalty_s for s, drive in enumerate(row)]
+        for row, h in zip(rows, heading, strict=True)
+    ]
 
 
 def match_posts(
-    drive: np.ndarray, units: Sequence[int], posts: Sequence[int]
-) -> tuple[list[int | None], float]:
+    drive: Sequence[Sequence[float]], units: Sequence[int], posts: Sequence[int]
+) -> list[int | None]:
     """The post of each of `units` (rows of the drive table; None when there are more
-    units than posts), matched with the least total drive, and that total."""
+    units than posts), matched with the least total drive."""
+    out: list[int | None] = [None] * len(units)
+    if units and posts:
+        _, rows, cols = _matched(drive, units, posts)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            out[r] = posts[c]
+    return out
+
+
+def matched_drive_s(
+    drive: Sequence[Sequence[float]], units: Sequence[int], posts: Sequence[int]
+) -> float:
+    """The least total drive of `units` (rows of the drive table) to the posts."""
     if not units or not posts:
-        return [None] * len(units), 0.0
-    cost = drive[np.asarray(units)][:, np.asarray(posts)]
+        return 0.0
+    cost, rows, cols = _matched(drive, units, posts)
+    return float(cost[rows, cols].sum())
+
+
+def _matched(
+    drive: Sequence[Sequence[float]], units: Sequence[int], posts: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The units × posts drive matrix, and the rows and columns of its least-total match."""
+    cost = np.array([[drive[u][s] for s in posts] for u in units])
     try:
         rows, cols = linear_sum_assignment(cost)
     except ValueError:  # no matching avoids every unreachable post (an infinite drive)
         cost = np.where(np.isfinite(cost), cost, UNREACHABLE_S)
         rows, cols = linear_sum_assignment(cost)
-    out: list[int | None] = [None] * len(units)
-    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-        out[r] = posts[c]
-    return out, float(cost[rows, cols].sum())
+    return cost, rows, cols

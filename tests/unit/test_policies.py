@@ -11,7 +11,12 @@ import pytest
 from najda.domain.values import Priority, UnitKind, UnitStatus
 from najda.projections.dispatch.locator import Candidate
 from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Coverage
-from najda.projections.policies.redeploy import UNREACHABLE_S, match_posts, nested_posts
+from najda.projections.policies.redeploy import (
+    UNREACHABLE_S,
+    match_posts,
+    matched_drive_s,
+    nested_posts,
+)
 from najda.simulations.engine import START, SimUnit
 from najda.simulations.scenario import Call, Demand, PriorityClass, Scenario, Site, UnitSpec
 
@@ -329,10 +334,10 @@ def test_posts_are_matched_even_when_no_matching_avoids_an_unreachable_one() -> 
     inf = float("inf")
     # Unit 0 reaches only station 1; unit 1 reaches neither by road: every matching of the two
     # posts sends one of them where it cannot drive.
-    drive = np.array([[inf, 60.0], [inf, inf]])  # unit x station
-    chosen, total = match_posts(drive, [0, 1], [0, 1])
-    assert chosen == [1, 0]  # the reachable move is kept, the other is still made
-    assert total == pytest.approx(60.0 + UNREACHABLE_S)
+    drive = [[inf, 60.0], [inf, inf]]  # unit x station
+    assert match_posts(drive, [0, 1], [0, 1]) == [1, 0]  # the reachable move kept, the other made
+    assert matched_drive_s(drive, [0, 1], [0, 1]) == pytest.approx(60.0 + UNREACHABLE_S)
     # When a matching avoids every infinite drive, it is the one made (nothing substituted).
-    drive = np.array([[inf, 60.0], [30.0, inf]])
-    assert match_posts(drive, [0, 1], [0, 1]) == ([1, 0], 90.0)
+    drive = [[inf, 60.0], [30.0, inf]]
+    assert match_posts(drive, [0, 1], [0, 1]) == [1, 0]
+    assert matched_drive_s(drive, [0, 1], [0, 1]) == 90.0
