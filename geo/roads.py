@@ -118,6 +118,7 @@ class RoadNetwork:
         self._node_snaps: tuple[dict[tuple[float, float], int], list[int], list[float]] | None
         self._node_snaps = None
         self._next_hops: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._hop_levels: dict[tuple[int, int], list[np.ndarray]] = {}
 
     @property
     def node_count(self) -> int:
@@ -202,6 +203,23 @@ class RoadNetwork:
         if held is None:
             times, nxt = dijkstra(self.reverse[mode], indices=int(node), return_predecessors=True)
             held = self._next_hops[key] = (times, nxt)
+        return held
+
+    def hops_to(self, node: int, mode: int) -> list[np.ndarray]:
+        """For k = 0, 1, ...: each node's node 2^k next hops on towards `node` (-1 where the
+        way ends first); kept for good, like `next_hops_to`."""
+        key = (int(node), mode)
+        held = self._hop_levels.get(key)
+        if held is None:
+            _, nxt = self.next_hops_to(node, mode)
+            held = [np.where(nxt >= 0, nxt, -1).astype(np.int64)]
+            while True:
+                last = held[-1]
+                ahead = np.where(last >= 0, last[np.maximum(last, 0)], -1)
+                if not (ahead >= 0).any():
+                    break
+                held.append(ahead)
+            self._hop_levels[key] = held
         return held
 
     def has_tree_from(self, node: int, mode: int) -> bool:

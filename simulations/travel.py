@@ -103,7 +103,6 @@ class RoadTravel:
         self.stations: list[Site] = list(scenario.stations)
         self.station_nodes = [network.snap(s.lat, s.lon) for s in self.stations]
         hospital_nodes = [network.snap(h.lat, h.lon).node for h in scenario.hospitals]
-        self._paths: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._routes: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray]] = {}
         for mode in network.modes:
             network.pin_trees_from([s.node for s in self.station_nodes] + hospital_nodes, mode)
@@ -115,7 +114,6 @@ class RoadTravel:
         self._demand_off_m = demand_off_m
         self._cover: dict[tuple[int, int, float], np.ndarray] = {}
         self._to_stations: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._hops: dict[tuple[int, int], list[int]] = {}
 
     def time_s(self, a: Point, b: Point, mode: int) -> float:
         return self.net.travel_s(a, b, mode)
@@ -158,11 +156,8 @@ class RoadTravel:
         left = elapsed_s - float(self.net.off_road_s(snap.off_road_m, mode))
         if left <= 0:
             return a
-        path, reached_s = self._return_path(snap.node, station, mode)
-        # The last node of the path reached by now (the seconds never decrease along it).
-        last = int(np.searchsorted(reached_s, left, side="right")) - 1
-        node = int(path[last])
-        if last == path.size - 1:
+        node, at_end = self._last_reached(snap.node, station, mode, left)
+        if at_end:
             s = self.stations[station]
             total = self.to_station_s(a, station, mode)
             if elapsed_s >= total:
@@ -190,29 +185,22 @@ class RoadTravel:
             self._routes, (start, end, mode), 1_000, lambda: self.net.route(start, end, mode)
         )
 
-    def _next_hops(self, station: int, mode: int) -> list[int]:
-        """Each node's next hop towards the station (its return tree's, as a list: walked a
-        hop at a time)."""
-        return remembered(
-            self._hops, (station, mode), 1_000, lambda: self._return_tree(station, mode)[1].tolist()
-        )
+    def _last_reached(self, node: int, station: int, mode: int, left_s: float) -> tuple[int, bool]:
+        """The last node of the return path from `node` (down the station's return tree)
+        reached `left_s` seconds on, and whether it ends the path.
 
-    def _return_path(self, node: int, station: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
-        """The nodes from `node` to the station along its return tree, and the seconds from
-        `node` at which each is reached (remembered: a unit asks again all the way back)."""
-
-        def walk() -> tuple[np.ndarray, np.ndarray]:
-            times, _ = self._return_tree(station, mode)
-            nxt = self._next_hops(station, mode)
-            nodes = [node]
-            hop = nxt[node]
-            while hop >= 0:
-                nodes.append(hop)
-                hop = nxt[hop]
-            path = np.array(nodes, dtype=np.int64)
-            return path, times[node] - times[path]
-
-        return remembered(self._paths, (node, station, mode), 10_000, walk)
+        A node is reached when the seconds from `node` to it, `times[node] - times[it]`,
+        are at most `left_s`; they never decrease along the path, so the reached nodes are
+        its start, found by hops of 2^k nodes from the longest down.
+        """
+        times, _ = self._return_tree(station, mode)
+        levels = self.net.hops_to(self.station_nodes[station].node, mode)
+        start_s, here = times[node], node
+        for hops in reversed(levels):
+            ahead = int(hops[here])
+            if ahead >= 0 and start_s - times[ahead] <= left_s:
+                here = ahead
+        return here, bool(levels[0][here] < 0)
 
     def station_cover(self, station: int, mode: int, limit_s: float) -> np.ndarray:
         key = (station, mode, limit_s)

@@ -172,3 +172,19 @@ def test_a_point_where_a_node_is_snaps_as_its_own_query_would_from_one_query_for
     assert counting.queries == 1
     network.snap(40.7004, -74.0003)  # not where a node is: a query of its own
     assert counting.queries == 2
+
+
+def test_hops_of_two_to_the_k_are_k_doublings_of_the_next_hop_and_outlive_forget(
+    network: RoadNetwork,
+) -> None:
+    _, nxt = network.next_hops_to(2, 1)
+    levels = network.hops_to(2, 1)
+    assert len(levels) >= 2  # some node is two hops or more from the third
+    for k, hops in enumerate(levels):
+        for start in range(network.node_count):
+            here = start
+            for _ in range(2**k):
+                here = int(nxt[here]) if here >= 0 and nxt[here] >= 0 else -1
+            assert hops[start] == here
+    network.forget()
+    assert network.hops_to(2, 1) is levels
