@@ -123,7 +123,10 @@ class PrivateCopyMapper(Mapper[UUID]):
         request_id = current_request_id()
         if request_id is not None and "timestamp" in state:
             state[REQUEST_ID_KEY] = request_id
-        return StoredEvent(originator_id, originator_version, topic, cast(bytes, state))
+        stored = object.__new__(StoredEvent)  # its frozen __init__, one attribute at a time
+        stored.__dict__.update(originator_id=originator_id, originator_version=originator_version,
+                               topic=topic, state=state)
+        return stored
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = _CLASS_OF.get(stored_event.topic)
@@ -181,7 +184,8 @@ class MemoryRecorder(POPOApplicationRecorder):
             notifications: list[Notification] = []
             for s, held in zip(stored_events, helds, strict=True):
                 position = len(table) + 1
-                n = Notification(s.originator_id, s.originator_version, s.topic, s.state, position)
+                n = object.__new__(Notification)  # as StoredEvent in `to_stored_event`
+                n.__dict__.update(s.__dict__, id=position)
                 table.append(n)
                 held[s.originator_version] = position - 1
                 notifications.append(n)
