@@ -14,6 +14,7 @@ from najda.projections.dispatch.in_memory import EmbeddedLocator
 from najda.projections.dispatch.read_model_changes import LOCATOR_TOPICS, locator_change
 from najda.simulations.memory_store import MemoryDispatch
 from najda.simulations.run import MEMORY_ENV
+from tests.fakes import new_app
 
 AT = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
@@ -46,7 +47,7 @@ def _fed(source: NotificationSource) -> EmbeddedLocator:
 
 def test_a_locator_reading_only_its_topics_ends_as_one_reading_every_event() -> None:
     for kind in (MemoryDispatch, Dispatch):
-        app = kind(MEMORY_ENV, clock=lambda: AT)
+        app = new_app(kind, MEMORY_ENV, clock=lambda: AT)
         _a_call_served(app)
         everything = NotificationSource(app).read(0, 100)
         mine = NotificationSource(app, topics=LOCATOR_TOPICS).read(0, 100)
