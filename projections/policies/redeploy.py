@@ -46,9 +46,14 @@ def drive_table(
     rows: Sequence[Sequence[float]], heading: Sequence[int], penalty_s: float
 ) -> list[list[float]]:
     """Seconds from each unit to each station (unit × station): its drive (`rows`, one per
-    unit), and `penalty_s` more unless it is the station the unit is heading to."""
+    unit; `UNREACHABLE_S` for a station it cannot reach by road), and `penalty_s` more unless
+    it is the station the unit is heading to, so that a unit which can reach no station is
+    left where it is rather than moved."""
     return [
-        [drive if s == h else drive + penalty_s for s, drive in enumerate(row)]
+        [
+            (drive if drive < UNREACHABLE_S else UNREACHABLE_S) + (0.0 if s == h else penalty_s)
+            for s, drive in enumerate(row)
+        ]
         for row, h in zip(rows, heading, strict=True)
     ]
 

@@ -13,6 +13,7 @@ from najda.projections.dispatch.locator import Candidate
 from najda.projections.policies.dispatch import POLICIES, ClosestIdle, Coverage
 from najda.projections.policies.redeploy import (
     UNREACHABLE_S,
+    drive_table,
     match_posts,
     matched_drive_s,
     nested_posts,
@@ -341,3 +342,14 @@ def test_posts_are_matched_even_when_no_matching_avoids_an_unreachable_one() -> 
     drive = [[inf, 60.0], [30.0, inf]]
     assert match_posts(drive, [0, 1], [0, 1]) == [1, 0]
     assert matched_drive_s(drive, [0, 1], [0, 1]) == 90.0
+
+
+def test_a_unit_that_can_reach_no_station_is_left_where_it_is() -> None:
+    inf = float("inf")
+    # Unit 0 (heading to station 0) is on a piece of road cut off from every station; unit 1
+    # (heading to station 1) is nearer station 0. Two posts, 0 and 1: the stuck unit keeps its
+    # own post (the change-of-post penalty counts on top of an unreachable drive too), so the
+    # other keeps its own; counted alike, the stuck unit would be "moved" to station 1.
+    drive = drive_table([[inf, inf], [10.0, 300.0]], heading=[0, 1], penalty_s=240.0)
+    assert drive[0] == [UNREACHABLE_S, UNREACHABLE_S + 240.0]
+    assert match_posts(drive, [0, 1], [0, 1]) == [0, 1]
