@@ -51,11 +51,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """The process that made the shared directory drops the run's template and removes the
     directory after the run."""
     template = config.stash.get(_RUN_TEMPLATE, None)
-    if template is not None:
-        template.close()
     directory = config.stash.get(_OWN_SHARED_DIR, None)
-    if directory is not None:
-        close_shared_dir(directory)
+    try:
+        if template is not None:
+            template.close()
+    finally:
+        if directory is not None:
+            close_shared_dir(directory)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -83,7 +83,7 @@ def make_template(name: str | None = None) -> str:
     except psycopg.OperationalError as exc:
         unavailable(str(exc))
     try:
-        with psycopg.connect(url_of(name), autocommit=True) as conn:
+        with psycopg.connect(url_of(name), autocommit=True, connect_timeout=5) as conn:
             for extension in TEMPLATE_EXTENSIONS:
                 conn.execute(f"CREATE EXTENSION IF NOT EXISTS {extension}")
         with admin_conn() as conn:
@@ -139,7 +139,7 @@ class Clones:
     database back drops only what its test added. One that cannot be put back exactly (an
     object of a kind `reset` does not know) is dropped, and a new clone takes its place.
 
-    A used database is put back when the next one is handed out (or dropped at `close`), not as
+    A used database is put back when the next one is handed out (and dropped at `close`), not as
     its test's `pg_url` is torn down: pytest tears fixtures down in the reverse order of their
     set-up, so a server a test started before asking for `pg_url` is still running then, and
     a forced drop under it left it retrying a vanished database until its stop timed out. Its
@@ -156,14 +156,21 @@ class Clones:
         self._worker = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="najda-clones")
         self._ahead: deque[Future[str]] = deque()
         self._used: list[str] = []  # handed out, to put back once their test is torn down
-        self._drops: list[tuple[str, Future[None]]] = []
+        self._made: set[str] = set()  # every name a database of this pool has had
+        self._made_lock = threading.Lock()
         self._fresh: Objects | None = None  # the objects of a fresh clone (all clones alike)
         self._fresh_lock = threading.Lock()
+        self._put_back_names: set[str] = set()
         self.reused = 0  # how many databases were handed out again (for the fixtures' test)
-        self._handed: set[str] = set()
+
+    def _named(self) -> str:
+        name = unique_name(self._prefix)
+        with self._made_lock:
+            self._made.add(name)
+        return name
 
     def _clone(self) -> str:
-        name = unique_name(self._prefix)
+        name = self._named()
         create_database(name, f' TEMPLATE "{self._template}"')
         if self._reuse:
             with self._fresh_lock:
@@ -173,24 +180,28 @@ class Clones:
         return name
 
     def _put_back(self, name: str) -> str:
-        """The used database `name` as a fresh clone; or a new clone, if it cannot be."""
-        with admin_conn() as conn:
-            end_other_sessions(conn, name)
-        if self._fresh is not None and reset(url_of(name), self._fresh):
-            return name
+        """The used database `name` as a fresh clone under a new name (a client its test left
+        behind can no longer reach it: the rename fails while one is connected); or a new
+        clone, if it cannot be put back."""
+        try:
+            with admin_conn() as conn:
+                end_other_sessions(conn, name)
+            if self._fresh is not None and reset(url_of(name), self._fresh):
+                renamed = self._named()
+                with admin_conn() as conn:
+                    conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{renamed}"')
+                self._put_back_names.add(renamed)
+                return renamed
+        except psycopg.Error:
+            pass  # whatever went wrong, a new clone takes its place
         drop_database(name)
         return self._clone()
-
-    def _drop_later(self, name: str) -> None:
-        self._drops.append((name, self._worker.submit(drop_database, name)))
 
     def _recycle_used(self) -> None:
         while self._used:
             name = self._used.pop()
             if self._reuse:
                 self._ahead.append(self._worker.submit(self._put_back, name))
-            else:
-                self._drop_later(name)
 
     def _refill(self) -> None:
         while len(self._ahead) < self._ahead_count:
@@ -205,30 +216,27 @@ class Clones:
         ahead = self._ahead.popleft()
         self._refill()
         try:
-            name = ahead.result()
+            name = ahead.result(timeout=300)
         except psycopg.OperationalError as exc:
             unavailable(str(exc))
-        self.reused += name in self._handed
-        self._handed.add(name)
+        self.reused += name in self._put_back_names
         try:
             yield url_of(name)
         finally:
             self._used.append(name)
 
     def close(self) -> None:
-        """Drop the databases used and made ahead, wait for every drop, and retry any that
-        failed."""
+        """Drop every database this pool made, under whatever name it has now (those made
+        ahead and being put back included), once its workers are done."""
         self._reuse = False
-        self._recycle_used()
-        while self._ahead:
-            ahead = self._ahead.popleft()
-            if ahead.exception() is None:
-                self._drop_later(ahead.result())
+        self._used.clear()
         self._worker.shutdown(wait=True)
-        for name, done in self._drops:
-            if done.exception() is not None:
-                drop_database(name)  # raises if the database still cannot be dropped
-        self._drops.clear()
+        with admin_conn() as conn:
+            rows = conn.execute("SELECT datname FROM pg_database").fetchall()
+        left = sorted(self._made & {str(row[0]) for row in rows})
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="najda-drops") as drops:
+            for done in [drops.submit(drop_database, name) for name in left]:
+                done.result()  # raises if a database cannot be dropped
 
 
 def empty_database(

@@ -14,7 +14,7 @@ import os
 import threading
 from pathlib import Path
 
-from tests.pgdatabases import admin_conn, drop_database, make_template, unavailable, unique_name
+from tests.pgdatabases import drop_database, make_template, unavailable, unique_name
 from tests.waiting import eventually
 
 #: Names the run's template; workers inherit it from the controlling process.
@@ -29,6 +29,7 @@ class RunTemplate:
     def __init__(self, shared: Path) -> None:
         self.name = unique_name("najda_template")
         self._error_file = shared / "pg_template.error"
+        self._ready_file = shared / "pg_template.ready"
         self._made = False
         self._thread = threading.Thread(target=self._make, name="najda-template", daemon=True)
         os.environ[TEMPLATE_ENV] = self.name
@@ -42,8 +43,11 @@ class RunTemplate:
         try:
             make_template(self.name)
             self._made = True
-        except BaseException as exc:
-            self._error_file.write_text(f"{type(exc).__name__}: {exc}")
+            self._ready_file.touch()
+        except BaseException as exc:  # workers read the reason from the file
+            writing = self._error_file.with_suffix(".writing")
+            writing.write_text(f"{type(exc).__name__}: {exc}")
+            writing.rename(self._error_file)  # whole, or not there
 
     def close(self) -> None:
         """Wait for the making to end, then drop the template if it was made."""
@@ -53,21 +57,12 @@ class RunTemplate:
             drop_database(self.name, template=True)
 
 
-def _ready(name: str) -> bool:
-    with admin_conn() as conn:
-        row = conn.execute(
-            "SELECT datistemplate AND NOT datallowconn FROM pg_database WHERE datname = %s",
-            (name,),
-        ).fetchone()
-    return row is not None and bool(row[0])
-
-
 def run_template(shared: Path) -> str:
     """The run's template, once the controlling process has made it (skipped, or failed in CI,
     when it could not be)."""
     name = os.environ[TEMPLATE_ENV]
-    error = shared / "pg_template.error"
-    eventually(lambda: error.exists() or _ready(name), timeout_s=TEMPLATE_WAIT_S)
+    error, ready = shared / "pg_template.error", shared / "pg_template.ready"
+    eventually(lambda: error.exists() or ready.exists(), timeout_s=TEMPLATE_WAIT_S, interval_s=0.1)
     if error.exists():
         unavailable(error.read_text())
     return name

@@ -66,6 +66,7 @@ def test_a_used_database_comes_back_as_fresh_as_a_new_clone(pg_template: str) ->
     prefix = unique_name("najda_test_pool")  # no other session's databases share it
     clones = Clones(pg_template, prefix=prefix, ahead=1)
     handed: list[str] = []
+    oids: list[int] = []
     fresh: list[frozenset[tuple[str, int]]] = []
     left_open: list[psycopg.Connection[tuple[object, ...]]] = []
     try:
@@ -73,23 +74,57 @@ def test_a_used_database_comes_back_as_fresh_as_a_new_clone(pg_template: str) ->
             with clones.database() as url:
                 conn = psycopg.connect(url, autocommit=True)
                 left_open.append(conn)  # like a test server not yet stopped: closed for reuse
+                row = conn.execute(
+                    "SELECT oid FROM pg_database WHERE datname = current_database()"
+                ).fetchone()
+                assert row is not None
+                oids.append(int(str(row[0])))
                 fresh.append(objects(conn))
                 assert conn.execute("SELECT to_regclass('written')").fetchone() == (None,)
                 for statement in LEFT_BY_A_TEST:
                     conn.execute(statement)
                 assert objects(conn) != fresh[-1]
                 handed.append(url)
+        # The first database, handed out again, under a new name: a client its first test left
+        # behind (a server that reconnects) can no longer reach the next test's data.
+        with pytest.raises(psycopg.OperationalError, match="does not exist"):
+            psycopg.connect(handed[0], connect_timeout=5).close()
     finally:
         clones.close()
         for conn in left_open:
             conn.close()
-    assert clones.reused == 1 and handed[2] == handed[0]  # the first one was handed out again
+    assert clones.reused == 1 and oids[2] == oids[0] and handed[2] != handed[0]
     assert fresh[2] == fresh[1] == fresh[0]  # ... with a new clone's objects only
     with admin_conn() as conn:
         left = conn.execute(
             "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
         ).fetchone()
     assert left == (0,)  # the used ones and the one made ahead are all dropped
+
+
+@pytest.mark.postgres
+def test_a_database_that_cannot_be_put_back_is_replaced_by_a_new_clone(pg_template: str) -> None:
+    prefix = unique_name("najda_test_pool")
+    clones = Clones(pg_template, prefix=prefix, ahead=1)
+    oids: list[int] = []
+    try:
+        for _ in range(3):
+            with clones.database() as url, psycopg.connect(url, autocommit=True) as conn:
+                row = conn.execute(
+                    "SELECT oid FROM pg_database WHERE datname = current_database()"
+                ).fetchone()
+                assert row is not None
+                oids.append(int(str(row[0])))
+                # An object of a kind the reset does not drop: the database cannot be put back.
+                conn.execute('CREATE COLLATION left_behind FROM "C"')
+    finally:
+        clones.close()
+    assert clones.reused == 0 and len(set(oids)) == 3  # a new clone each time
+    with admin_conn() as conn:
+        left = conn.execute(
+            "SELECT count(*) FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchone()
+    assert left == (0,)
 
 
 @pytest.mark.postgres
