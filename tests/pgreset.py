@@ -47,14 +47,24 @@ _OTHER_CATALOGS = (
 )
 
 #: Every object a test could leave behind, as (kind, object id): the ones in the schemas of its
-#: own that the reset drops by kind, every row of the other catalogs, and (with id 0) the
-#: database's own settings, the public schema's privileges and PostGIS's reference rows.
-_OBJECTS = """
+#: own that the reset drops by kind; and the rest as one digest (with id 0) of every row of the
+#: other catalogs, the database's own settings, the public schema's privileges and the count of
+#: PostGIS's reference rows (computed by the server: thousands of rows, most of them PostGIS's).
+_OBJECTS = (
+    """
 WITH own AS (
     SELECT oid FROM pg_namespace
     WHERE nspname NOT IN ('pg_catalog', 'information_schema')
       AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%'
-)
+), other(what) AS (
+    SELECT 'setting:' || array_to_string(setconfig, ',') FROM pg_db_role_setting
+        WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+    UNION ALL SELECT 'privileges:' || coalesce(nspacl::text, '') FROM pg_namespace
+        WHERE nspname = 'public'
+    UNION ALL SELECT 'spatial_ref_sys rows:' || count(*)::text FROM spatial_ref_sys
+"""
+    + "".join(f"    UNION ALL SELECT '{c}:' || oid::text FROM {c}\n" for c in _OTHER_CATALOGS)
+    + """)
 SELECT 'schema'::text, oid FROM pg_namespace WHERE oid IN (SELECT oid FROM own)
 UNION ALL SELECT 'relation:' || relkind::text, oid FROM pg_class
     WHERE relnamespace IN (SELECT oid FROM own)
@@ -66,12 +76,9 @@ UNION ALL SELECT 'trigger', oid FROM pg_trigger WHERE NOT tgisinternal
 UNION ALL SELECT 'event trigger', oid FROM pg_event_trigger
 UNION ALL SELECT 'extension', oid FROM pg_extension
 UNION ALL SELECT 'publication', oid FROM pg_publication
-UNION ALL SELECT 'setting:' || array_to_string(setconfig, ','), 0 FROM pg_db_role_setting
-    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
-UNION ALL SELECT 'privileges:' || coalesce(nspacl::text, ''), 0 FROM pg_namespace
-    WHERE nspname = 'public'
-UNION ALL SELECT 'spatial_ref_sys rows:' || count(*)::text, 0 FROM spatial_ref_sys
-""" + "".join(f"UNION ALL SELECT '{c}', oid FROM {c}\n" for c in _OTHER_CATALOGS)
+UNION ALL SELECT 'other objects:' || md5(string_agg(what, ',' ORDER BY what)), 0 FROM other
+"""
+)
 
 Objects = frozenset[tuple[str, int]]
 
@@ -148,9 +155,10 @@ def reset(url: str, fresh: Objects) -> bool:
     options = "-c lock_timeout=5s -c statement_timeout=60s"
     with psycopg.connect(url, autocommit=True, connect_timeout=5, options=options) as conn:
         for _ in range(3):  # a CASCADE may take others along; a second round finds the rest
-            droppable = [o for o in objects(conn) - fresh if o[0] in _DROPS]
+            now = objects(conn)
+            droppable = [o for o in now - fresh if o[0] in _DROPS]
             if not droppable:
-                break  # nothing added, or only what the reset does not drop (then unlike fresh)
+                return now == fresh  # else an object the reset does not drop is left
             with conn.transaction():
                 for kind in _ORDER:
                     for _, oid in sorted(o for o in droppable if o[0] == kind):
