@@ -45,6 +45,14 @@ class MoveUp:
     reason: str = ""  # one line a dispatcher reads beside it
 
 
+def zone_changes(covers: Sequence[str], leaves: Sequence[str]) -> list[str]:
+    """What a move does to the zones, as reason phrases: those it reaches, those it leaves."""
+    phrases = [f"reaches more of {names(covers)}"] if covers else []
+    if leaves:
+        phrases.append(f"leaves {names(leaves)} with no unit in time")
+    return phrases
+
+
 def planned_move_ups(policy: Coverage, view: LiveView) -> list[MoveUp]:
     """Every move the policy's redeploy plan makes in this state (`Coverage.relocations`, the
     call the simulator executes after each dispatch and freed unit), the post adding most
@@ -87,10 +95,7 @@ def _planned(
         f"fills post {post or '?'} of {len(posts)} in the {policy.name} plan: {site.name}"
         f" should hold {posts.count(station)}, holds {rest.count(station)}"
     ]
-    if covers:
-        parts.append(f"reaches more of {names(covers)}")
-    if leaves:
-        parts.append(f"leaves {names(leaves)} with no unit in time")
+    parts += zone_changes(covers, leaves)
     parts.append(
         f"within {minutes} min {share_now:.0%} → {share_after:.0%} of demand,"
         f" expected cover {expected_before:.1%} → {expected_after:.1%}"
@@ -182,11 +187,8 @@ def _greedy(
     site = sites[station]
     covers = zones_of(view, (after > 0) & (counts == 0))
     leaves = zones_of(view, (now > 0) & (after == 0))
-    reason = f"adds {gain:.1%} of demand within {minutes} min (most of any move now)"
-    if covers:
-        reason += f"; reaches more of {names(covers)}"
-    if leaves:
-        reason += f"; leaves {names(leaves)} with no unit in time"
+    gained = f"adds {gain:.1%} of demand within {minutes} min (most of any move now)"
+    reason = "; ".join([gained, *zone_changes(covers, leaves)])
     return MoveUp(
         unit.unit_id,
         unit.call_sign,
